@@ -1,0 +1,268 @@
+package policy
+
+import "fmt"
+
+// Config is a pool's MFA configuration as GetUserPoolMfaConfig returns it,
+// as a plain struct. A nil factor block means the factor is not enabled.
+type Config struct {
+	Level         Level           `json:"mfaConfiguration"`
+	SoftwareToken bool            `json:"softwareTokenEnabled"`
+	SMS           *SMSConfig      `json:"sms,omitempty"`
+	Email         *EmailConfig    `json:"email,omitempty"`
+	WebAuthn      *WebAuthnConfig `json:"webAuthn,omitempty"`
+}
+
+// SMSConfig is the SMS MFA block; the enforcer never invents one.
+type SMSConfig struct {
+	Message      *string `json:"smsAuthenticationMessage,omitempty"`
+	SNSCallerARN *string `json:"snsCallerArn,omitempty"`
+	ExternalID   *string `json:"externalId,omitempty"`
+	SNSRegion    *string `json:"snsRegion,omitempty"`
+}
+
+// EmailConfig is the email MFA block; the enforcer never invents one.
+type EmailConfig struct {
+	Message *string `json:"message,omitempty"`
+	Subject *string `json:"subject,omitempty"`
+}
+
+// WebAuthnConfig is carried through unchanged: the policy does not govern it.
+type WebAuthnConfig struct {
+	RelyingPartyID      *string `json:"relyingPartyId,omitempty"`
+	UserVerification    string  `json:"userVerification,omitempty"`
+	FactorConfiguration string  `json:"factorConfiguration,omitempty"`
+}
+
+// Enabled reports whether the factor's block is present, whatever the level.
+func (c Config) Enabled(f Factor) bool {
+	switch f {
+	case SoftwareToken:
+		return c.SoftwareToken
+	case SMS:
+		return c.SMS != nil
+	case Email:
+		return c.Email != nil
+	}
+	return false
+}
+
+// Active reports whether the factor is enabled and MFA is not OFF.
+func (c Config) Active(f Factor) bool {
+	return c.Level != LevelOff && c.Enabled(f)
+}
+
+// Clone returns a deep copy, so a plan never aliases the observed state.
+func (c Config) Clone() Config {
+	out := c
+	if c.SMS != nil {
+		v := *c.SMS
+		out.SMS = &v
+	}
+	if c.Email != nil {
+		v := *c.Email
+		out.Email = &v
+	}
+	if c.WebAuthn != nil {
+		v := *c.WebAuthn
+		out.WebAuthn = &v
+	}
+	return out
+}
+
+func (c *Config) disable(f Factor) {
+	switch f {
+	case SoftwareToken:
+		c.SoftwareToken = false
+	case SMS:
+		c.SMS = nil
+	case Email:
+		c.Email = nil
+	}
+}
+
+func (c Config) anyEnabled() bool {
+	for _, f := range AllFactors {
+		if c.Enabled(f) {
+			return true
+		}
+	}
+	return false
+}
+
+// Violation codes are stable: findings consumers match on them.
+const (
+	CodeLevelBelowPolicy   = "MFA_LEVEL_BELOW_POLICY"
+	CodeRequiredNotEnabled = "REQUIRED_FACTOR_NOT_ENABLED"
+	CodeForbiddenEnabled   = "FORBIDDEN_FACTOR_ENABLED"
+	CodeNoActiveFactor     = "NO_ACTIVE_FACTOR"
+)
+
+// Violation is one way a configuration falls short of the policy.
+type Violation struct {
+	Code        string `json:"code"`
+	Factor      Factor `json:"factor,omitempty"`
+	Text        string `json:"text"`
+	Correctable bool   `json:"autoCorrectable"`
+	Reason      string `json:"reason,omitempty"`
+}
+
+func (v Violation) key() string { return v.Code + "/" + string(v.Factor) }
+
+var factorNames = map[Factor]string{SoftwareToken: "TOTP (software token)", SMS: "SMS", Email: "email"}
+
+// check lists the violations of c against p, without correctability.
+func check(p Policy, c Config) []Violation {
+	var vs []Violation
+	if c.Level.Rank() < p.MFAConfiguration.Rank() {
+		vs = append(vs, Violation{
+			Code: CodeLevelBelowPolicy,
+			Text: fmt.Sprintf("MFA is %s; the policy requires at least %s", c.Level, p.MFAConfiguration),
+		})
+	}
+	if c.Level != LevelOff && !c.anyEnabled() {
+		// Cognito refuses this combination, so it is only seen if that changes.
+		vs = append(vs, Violation{Code: CodeNoActiveFactor,
+			Text: fmt.Sprintf("MFA is %s but no factor is enabled", c.Level)})
+	}
+	for _, f := range AllFactors {
+		switch p.Factors.Of(f) {
+		case Required:
+			if !c.Active(f) {
+				vs = append(vs, Violation{Code: CodeRequiredNotEnabled, Factor: f,
+					Text: fmt.Sprintf("%s MFA is required by the policy but not active", factorNames[f])})
+			}
+		case Forbidden:
+			if c.Active(f) {
+				vs = append(vs, Violation{Code: CodeForbiddenEnabled, Factor: f,
+					Text: fmt.Sprintf("%s MFA is forbidden by the policy but enabled", factorNames[f])})
+			}
+		}
+	}
+	return vs
+}
+
+// Evaluate lists the violations of observed against p. A violation is
+// correctable when the planned configuration no longer has it.
+func Evaluate(p Policy, observed Config) []Violation {
+	vs := check(p, observed)
+	if len(vs) == 0 {
+		return nil
+	}
+	remaining := map[string]bool{}
+	for _, v := range check(p, Plan(p, observed)) {
+		remaining[v.key()] = true
+	}
+	for i := range vs {
+		if remaining[vs[i].key()] {
+			vs[i].Reason = uncorrectableReason(p, vs[i])
+		} else {
+			vs[i].Correctable = true
+		}
+	}
+	return vs
+}
+
+func uncorrectableReason(p Policy, v Violation) string {
+	switch {
+	case v.Code == CodeRequiredNotEnabled && v.Factor == SMS:
+		return "SMS MFA needs an SNS caller role and SMS settings that only the pool owner can provide"
+	case v.Code == CodeRequiredNotEnabled && v.Factor == Email:
+		return "email MFA needs the Essentials tier or higher and an SES sending configuration that only the pool owner can provide"
+	case v.Code == CodeForbiddenEnabled:
+		return "removing it would leave MFA with no factor, and the policy forbids TOTP, the only factor the enforcer can enable"
+	case v.Code == CodeLevelBelowPolicy, v.Code == CodeNoActiveFactor:
+		return "raising MFA needs a factor, and no factor the policy allows can be enabled by the enforcer"
+	}
+	return "the enforcer cannot make this change"
+}
+
+// Plan returns the configuration that brings observed in line with p while
+// only strengthening it and carrying every setting p does not govern.
+func Plan(p Policy, observed Config) Config {
+	d := observed.Clone()
+	if d.Level.Rank() < p.MFAConfiguration.Rank() {
+		d.Level = p.MFAConfiguration
+	}
+	if d.Level == LevelOff {
+		// Nothing is active at OFF, so nothing is required or forbidden
+		// (policy load refuses required factors with OFF).
+		return d
+	}
+	if p.Factors.SoftwareToken == Required {
+		d.SoftwareToken = true
+	}
+	for _, f := range AllFactors {
+		if p.Factors.Of(f) == Forbidden {
+			d.disable(f)
+		}
+	}
+	if d.anyEnabled() {
+		return d
+	}
+	// MFA at OPTIONAL or ON needs a factor; TOTP is the one the enforcer can add.
+	if p.Factors.SoftwareToken != Forbidden {
+		d.SoftwareToken = true
+		return d
+	}
+	if observed.Level == LevelOff {
+		// Cannot raise the level without a factor: stay as observed.
+		return observed.Clone()
+	}
+	// Keep the forbidden factors rather than turn MFA off.
+	keep := observed.Clone()
+	keep.Level = d.Level
+	return keep
+}
+
+// Change is one field that differs between two configurations.
+type Change struct {
+	Field  string `json:"field"`
+	Before string `json:"before"`
+	After  string `json:"after"`
+}
+
+// Diff lists the fields that differ from before to after.
+func Diff(before, after Config) []Change {
+	var cs []Change
+	add := func(field, b, a string) {
+		if b != a {
+			cs = append(cs, Change{Field: field, Before: b, After: a})
+		}
+	}
+	add("mfaConfiguration", string(before.Level), string(after.Level))
+	onOff := func(b bool) string {
+		if b {
+			return "enabled"
+		}
+		return "disabled"
+	}
+	for _, f := range AllFactors {
+		add(string(f), onOff(before.Enabled(f)), onOff(after.Enabled(f)))
+	}
+	add("sms.settings", block(before.SMS), block(after.SMS))
+	add("email.settings", block(before.Email), block(after.Email))
+	add("webAuthn", block(before.WebAuthn), block(after.WebAuthn))
+	return cs
+}
+
+func block[T SMSConfig | EmailConfig | WebAuthnConfig](p *T) string {
+	if p == nil {
+		return "absent"
+	}
+	switch x := any(*p).(type) {
+	case SMSConfig:
+		return fmt.Sprintf("{message:%s snsCallerArn:%s externalId:%s snsRegion:%s}", str(x.Message), str(x.SNSCallerARN), str(x.ExternalID), str(x.SNSRegion))
+	case EmailConfig:
+		return fmt.Sprintf("{message:%s subject:%s}", str(x.Message), str(x.Subject))
+	case WebAuthnConfig:
+		return fmt.Sprintf("{relyingPartyId:%s userVerification:%s factorConfiguration:%s}", str(x.RelyingPartyID), x.UserVerification, x.FactorConfiguration)
+	}
+	return "?"
+}
+
+func str(p *string) string {
+	if p == nil {
+		return "-"
+	}
+	return *p
+}

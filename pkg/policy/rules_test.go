@@ -1,0 +1,283 @@
+package policy
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"reflect"
+	"testing"
+)
+
+func ptr(s string) *string { return &s }
+
+var (
+	smsBlock   = &SMSConfig{Message: ptr("Your code is {####}"), SNSCallerARN: ptr("arn:aws:iam::123456789012:role/sns"), ExternalID: ptr("ext-1"), SNSRegion: ptr("us-east-1")}
+	emailBlock = &EmailConfig{Message: ptr("Code {####}"), Subject: ptr("Sign-in code")}
+	webAuthn   = &WebAuthnConfig{RelyingPartyID: ptr("example.com"), UserVerification: "preferred", FactorConfiguration: "SINGLE_FACTOR_ONLY"}
+)
+
+func mustLoad(t testing.TB, doc string) Policy {
+	t.Helper()
+	p, err := Load(doc)
+	if err != nil {
+		t.Fatalf("Load(%s): %v", doc, err)
+	}
+	return p
+}
+
+func codes(vs []Violation) []string {
+	var out []string
+	for _, v := range vs {
+		c := v.Code
+		if v.Factor != "" {
+			c += ":" + string(v.Factor)
+		}
+		if !v.Correctable {
+			c += "!"
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+func TestEvaluateAndPlan(t *testing.T) {
+	cases := []struct {
+		name     string
+		policy   string
+		observed Config
+		want     Config
+		codes    []string // "!" marks not correctable
+	}{
+		{"compliant ON+TOTP", ``, Config{Level: LevelOn, SoftwareToken: true}, Config{Level: LevelOn, SoftwareToken: true}, nil},
+		{"OFF raised to ON with TOTP", ``, Config{Level: LevelOff}, Config{Level: LevelOn, SoftwareToken: true},
+			[]string{"MFA_LEVEL_BELOW_POLICY", "REQUIRED_FACTOR_NOT_ENABLED:softwareToken"}},
+		{"OPTIONAL+SMS keeps SMS settings", ``, Config{Level: LevelOptional, SMS: smsBlock},
+			Config{Level: LevelOn, SoftwareToken: true, SMS: smsBlock},
+			[]string{"MFA_LEVEL_BELOW_POLICY", "REQUIRED_FACTOR_NOT_ENABLED:softwareToken"}},
+		{"stricter pool is never lowered", `{"mfaConfiguration":"OPTIONAL","factors":{"softwareToken":"allowed"}}`,
+			Config{Level: LevelOn, SMS: smsBlock}, Config{Level: LevelOn, SMS: smsBlock}, nil},
+		{"forbidden SMS removed, TOTP kept", `{"factors":{"sms":"forbidden"}}`,
+			Config{Level: LevelOn, SoftwareToken: true, SMS: smsBlock}, Config{Level: LevelOn, SoftwareToken: true},
+			[]string{"FORBIDDEN_FACTOR_ENABLED:sms"}},
+		{"forbidden only factor replaced by TOTP in one write", `{"factors":{"softwareToken":"allowed","sms":"forbidden"}}`,
+			Config{Level: LevelOn, SMS: smsBlock}, Config{Level: LevelOn, SoftwareToken: true},
+			[]string{"FORBIDDEN_FACTOR_ENABLED:sms"}},
+		{"forbidden only factor kept when TOTP forbidden", `{"factors":{"softwareToken":"forbidden","sms":"forbidden"},"users":{"preferSoftwareToken":false}}`,
+			Config{Level: LevelOptional, SMS: smsBlock}, Config{Level: LevelOn, SMS: smsBlock},
+			[]string{"MFA_LEVEL_BELOW_POLICY", "FORBIDDEN_FACTOR_ENABLED:sms!"}},
+		{"forbidden SMS at OFF is inactive", `{"mfaConfiguration":"OFF","factors":{"softwareToken":"allowed","sms":"forbidden"}}`,
+			Config{Level: LevelOff}, Config{Level: LevelOff}, nil},
+		{"required SMS cannot be created", `{"factors":{"sms":"required"}}`,
+			Config{Level: LevelOn, SoftwareToken: true}, Config{Level: LevelOn, SoftwareToken: true},
+			[]string{"REQUIRED_FACTOR_NOT_ENABLED:sms!"}},
+		{"required email cannot be created, TOTP still added", `{"factors":{"email":"required"}}`,
+			Config{Level: LevelOff}, Config{Level: LevelOn, SoftwareToken: true},
+			[]string{"MFA_LEVEL_BELOW_POLICY", "REQUIRED_FACTOR_NOT_ENABLED:softwareToken", "REQUIRED_FACTOR_NOT_ENABLED:email!"}},
+		{"required email present is kept", `{"factors":{"softwareToken":"allowed","email":"required"}}`,
+			Config{Level: LevelOptional, Email: emailBlock}, Config{Level: LevelOn, Email: emailBlock},
+			[]string{"MFA_LEVEL_BELOW_POLICY"}},
+		{"OFF with TOTP forbidden and nothing to enable stays OFF", `{"factors":{"softwareToken":"forbidden"},"users":{"preferSoftwareToken":false}}`,
+			Config{Level: LevelOff}, Config{Level: LevelOff},
+			[]string{"MFA_LEVEL_BELOW_POLICY!"}},
+		{"WebAuthn carried unchanged", ``, Config{Level: LevelOff, WebAuthn: webAuthn},
+			Config{Level: LevelOn, SoftwareToken: true, WebAuthn: webAuthn},
+			[]string{"MFA_LEVEL_BELOW_POLICY", "REQUIRED_FACTOR_NOT_ENABLED:softwareToken"}},
+		{"no factor at OPTIONAL gets TOTP", `{"mfaConfiguration":"OPTIONAL","factors":{"softwareToken":"allowed"}}`,
+			Config{Level: LevelOptional}, Config{Level: LevelOptional, SoftwareToken: true},
+			[]string{"NO_ACTIVE_FACTOR"}},
+		{"email forbidden, SMS and TOTP kept", `{"factors":{"email":"forbidden"}}`,
+			Config{Level: LevelOn, SoftwareToken: true, SMS: smsBlock, Email: emailBlock},
+			Config{Level: LevelOn, SoftwareToken: true, SMS: smsBlock},
+			[]string{"FORBIDDEN_FACTOR_ENABLED:email"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			p := mustLoad(t, tc.policy)
+			got := Plan(p, tc.observed)
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("Plan = %+v\nwant   %+v", got, tc.want)
+			}
+			if c := codes(Evaluate(p, tc.observed)); !reflect.DeepEqual(c, tc.codes) {
+				t.Errorf("Evaluate = %v, want %v", c, tc.codes)
+			}
+		})
+	}
+}
+
+// assertRules checks the four planning rules for one policy and observation.
+func assertRules(t *testing.T, p Policy, o Config) {
+	t.Helper()
+	before := o.Clone()
+	d := Plan(p, o)
+	vs := Evaluate(p, o)
+	if !reflect.DeepEqual(o, before) {
+		t.Fatalf("Plan or Evaluate modified the observed configuration")
+	}
+	fail := func(format string, args ...any) {
+		t.Helper()
+		t.Fatalf("policy %s\nobserved %+v\nplanned  %+v\n%s", p, o, d, fmt.Sprintf(format, args...))
+	}
+
+	// 1. Only strengthen.
+	if d.Level.Rank() < o.Level.Rank() {
+		fail("level lowered")
+	}
+	for _, f := range AllFactors {
+		if o.Enabled(f) && !d.Enabled(f) && p.Factors.Of(f) != Forbidden {
+			fail("disabled %s, which the policy does not forbid", f)
+		}
+	}
+	// 2. Preserve what the policy does not govern; never invent SMS or email.
+	if (d.SMS != nil && (o.SMS == nil || *d.SMS != *o.SMS)) ||
+		(d.Email != nil && (o.Email == nil || *d.Email != *o.Email)) {
+		fail("SMS or email settings not carried exactly as observed")
+	}
+	if !reflect.DeepEqual(d.WebAuthn, o.WebAuthn) {
+		fail("WebAuthn settings changed")
+	}
+	// 3. Required SMS/email that cannot be created is reported, with a reason;
+	// TOTP is always correctable.
+	for _, v := range vs {
+		if v.Code == CodeRequiredNotEnabled && v.Factor != SoftwareToken && !o.Enabled(v.Factor) {
+			if v.Correctable || v.Reason == "" {
+				fail("required %s without settings marked correctable or without reason", v.Factor)
+			}
+		}
+		if v.Code == CodeRequiredNotEnabled && v.Factor == SoftwareToken && !v.Correctable {
+			fail("required TOTP marked not correctable")
+		}
+	}
+	// 4. OPTIONAL/ON always has an active factor; a removed only factor is
+	// replaced by TOTP in the same write.
+	if d.Level != LevelOff && !d.anyEnabled() {
+		if p.Factors.SoftwareToken != Forbidden || !hasUncorrectable(vs, CodeNoActiveFactor) {
+			fail("MFA %s with no factor", d.Level)
+		}
+	}
+	// Idempotent: the plan is a fixed point with nothing correctable left.
+	if again := Plan(p, d); !reflect.DeepEqual(again, d) {
+		fail("Plan not idempotent: second plan %+v", again)
+	}
+	for _, v := range Evaluate(p, d) {
+		if v.Correctable {
+			fail("planned configuration still has correctable violation %s", v.Code)
+		}
+	}
+	// Compliant pools plan no change; a pool with only uncorrectable
+	// violations plans none either.
+	anyCorrectable := false
+	for _, v := range vs {
+		anyCorrectable = anyCorrectable || v.Correctable
+	}
+	if !anyCorrectable && !reflect.DeepEqual(d, o) {
+		fail("change planned with nothing correctable: %v", codes(vs))
+	}
+	if anyCorrectable && reflect.DeepEqual(d, o) {
+		fail("correctable violations %v but no change planned", codes(vs))
+	}
+}
+
+func hasUncorrectable(vs []Violation, code string) bool {
+	for _, v := range vs {
+		if v.Code == code && !v.Correctable {
+			return true
+		}
+	}
+	return false
+}
+
+// allPolicies enumerates every valid combination of level and requirements.
+func allPolicies() []Policy {
+	var out []Policy
+	reqs := []Requirement{Required, Allowed, Forbidden}
+	for _, l := range []Level{LevelOff, LevelOptional, LevelOn} {
+		for _, st := range reqs {
+			for _, sms := range reqs {
+				for _, email := range reqs {
+					p := Default()
+					p.MFAConfiguration = l
+					p.Factors = Factors{st, sms, email}
+					p.Users.PreferSoftwareToken = st != Forbidden
+					if p.checkContradictions() == nil {
+						out = append(out, p)
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
+// allConfigs enumerates every level x factor state, with and without WebAuthn.
+func allConfigs() []Config {
+	var out []Config
+	for _, l := range []Level{LevelOff, LevelOptional, LevelOn} {
+		for bits := 0; bits < 16; bits++ {
+			c := Config{Level: l, SoftwareToken: bits&1 != 0}
+			if bits&2 != 0 {
+				c.SMS = smsBlock
+			}
+			if bits&4 != 0 {
+				c.Email = emailBlock
+			}
+			if bits&8 != 0 {
+				c.WebAuthn = webAuthn
+			}
+			out = append(out, c.Clone())
+		}
+	}
+	return out
+}
+
+func TestRulesEveryCombination(t *testing.T) {
+	policies, configs := allPolicies(), allConfigs()
+	if len(policies) < 50 || len(configs) != 48 {
+		t.Fatalf("enumeration too small: %d policies, %d configs", len(policies), len(configs))
+	}
+	for _, p := range policies {
+		for _, o := range configs {
+			assertRules(t, p, o)
+		}
+	}
+}
+
+func randomString(r *rand.Rand) *string {
+	if r.IntN(4) == 0 {
+		return nil
+	}
+	return ptr(fmt.Sprintf("v%d", r.IntN(1000)))
+}
+
+func randomConfig(r *rand.Rand) Config {
+	c := Config{Level: []Level{LevelOff, LevelOptional, LevelOn}[r.IntN(3)], SoftwareToken: r.IntN(2) == 0}
+	if r.IntN(2) == 0 {
+		c.SMS = &SMSConfig{Message: randomString(r), SNSCallerARN: randomString(r), ExternalID: randomString(r), SNSRegion: randomString(r)}
+	}
+	if r.IntN(2) == 0 {
+		c.Email = &EmailConfig{Message: randomString(r), Subject: randomString(r)}
+	}
+	if r.IntN(2) == 0 {
+		c.WebAuthn = &WebAuthnConfig{RelyingPartyID: randomString(r), UserVerification: []string{"required", "preferred"}[r.IntN(2)]}
+	}
+	return c
+}
+
+func TestRulesProperty(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	policies := allPolicies()
+	for range 20000 {
+		assertRules(t, policies[r.IntN(len(policies))], randomConfig(r))
+	}
+}
+
+func TestDiff(t *testing.T) {
+	before := Config{Level: LevelOptional, SMS: smsBlock}
+	after := Config{Level: LevelOn, SoftwareToken: true, SMS: smsBlock}
+	got := Diff(before, after)
+	want := []Change{{"mfaConfiguration", "OPTIONAL", "ON"}, {"softwareToken", "disabled", "enabled"}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Diff = %+v, want %+v", got, want)
+	}
+	if len(Diff(after, after)) != 0 {
+		t.Error("Diff of equal configurations is not empty")
+	}
+}
