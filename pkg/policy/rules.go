@@ -266,3 +266,59 @@ func str(p *string) string {
 	}
 	return *p
 }
+
+// Fallbacks lists weaker corrections to try, strongest first, when Cognito
+// refuses the full plan: ON lowered to OPTIONAL, and forbidden factors kept.
+// Each is strictly stronger than observed and never weaker than it anywhere.
+func Fallbacks(observed, desired Config) []Config {
+	var variants []Config
+	atOptional := desired.Clone()
+	if desired.Level == LevelOn && observed.Level != LevelOn {
+		atOptional.Level = LevelOptional
+		variants = append(variants, atOptional)
+	}
+	for _, base := range []Config{desired, atOptional} {
+		keep := base.Clone()
+		for _, f := range AllFactors {
+			if observed.Enabled(f) && !keep.Enabled(f) {
+				restore(&keep, observed, f)
+			}
+		}
+		variants = append(variants, keep)
+	}
+	var out []Config
+	seen := []Config{observed, desired}
+	for _, v := range variants {
+		if v.Level != LevelOff && !v.anyEnabled() || containsConfig(seen, v) {
+			continue
+		}
+		seen = append(seen, v)
+		out = append(out, v)
+	}
+	return out
+}
+
+func restore(c *Config, from Config, f Factor) {
+	switch f {
+	case SoftwareToken:
+		c.SoftwareToken = from.SoftwareToken
+	case SMS:
+		c.SMS = from.Clone().SMS
+	case Email:
+		c.Email = from.Clone().Email
+	}
+}
+
+func containsConfig(list []Config, c Config) bool {
+	for _, x := range list {
+		if Equal(x, c) {
+			return true
+		}
+	}
+	return false
+}
+
+// Equal reports whether two configurations are the same in every field.
+func Equal(a, b Config) bool {
+	return len(Diff(a, b)) == 0
+}

@@ -281,3 +281,51 @@ func TestDiff(t *testing.T) {
 		t.Error("Diff of equal configurations is not empty")
 	}
 }
+
+func TestFallbacks(t *testing.T) {
+	cases := []struct {
+		name              string
+		observed, desired Config
+		want              []Config
+	}{
+		{"raise to ON: try OPTIONAL", Config{Level: LevelOff}, Config{Level: LevelOn, SoftwareToken: true},
+			[]Config{{Level: LevelOptional, SoftwareToken: true}}},
+		{"remove SMS and raise: every weaker step",
+			Config{Level: LevelOptional, SMS: smsBlock}, Config{Level: LevelOn, SoftwareToken: true},
+			[]Config{
+				{Level: LevelOptional, SoftwareToken: true},
+				{Level: LevelOn, SoftwareToken: true, SMS: smsBlock},
+				{Level: LevelOptional, SoftwareToken: true, SMS: smsBlock},
+			}},
+		{"already ON: only keep the forbidden factor",
+			Config{Level: LevelOn, SoftwareToken: true, SMS: smsBlock}, Config{Level: LevelOn, SoftwareToken: true},
+			nil},
+		{"no change: nothing", Config{Level: LevelOn, SoftwareToken: true}, Config{Level: LevelOn, SoftwareToken: true}, nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got := Fallbacks(tc.observed, tc.desired)
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("Fallbacks =\n%+v\nwant\n%+v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestFallbacksOnlyStrengthen(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	policies := allPolicies()
+	for range 5000 {
+		p, o := policies[r.IntN(len(policies))], randomConfig(r)
+		for _, f := range Fallbacks(o, Plan(p, o)) {
+			if f.Level.Rank() < o.Level.Rank() || (f.Level != LevelOff && !f.anyEnabled()) || Equal(f, o) {
+				t.Fatalf("fallback %+v for observed %+v is not a valid strengthening", f, o)
+			}
+			for _, fac := range AllFactors {
+				if o.Enabled(fac) && !f.Enabled(fac) && p.Factors.Of(fac) != Forbidden {
+					t.Fatalf("fallback %+v disables allowed %s", f, fac)
+				}
+			}
+		}
+	}
+}
