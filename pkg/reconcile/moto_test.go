@@ -1,0 +1,112 @@
+package reconcile
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"testing"
+
+	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/policy"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/setup"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/testbed"
+)
+
+var moto testbed.Lazy
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	moto.Stop()
+	os.Exit(code)
+}
+
+// TestAgainstMoto drives a real Cognito API (moto): the AWS CLI creates the
+// drift and reads the result; the reconciler runs in report, then enforce mode.
+func TestAgainstMoto(t *testing.T) {
+	m := moto.Get(t)
+	ctx := context.Background()
+	must := func(id string, err error) string {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	pools := map[string]string{
+		"off":       must(m.CreatePool(ctx, "off", nil, "OFF")),
+		"optSMS":    must(m.CreatePool(ctx, "opt-sms", nil, "OPTIONAL", "sms")),
+		"onTOTP":    must(m.CreatePool(ctx, "on-totp", nil, "ON", "totp")),
+		"exemptTag": must(m.CreatePool(ctx, "exempt-tag", map[string]string{"mfa-policy-exempt": "legacy"}, "OFF")),
+		"exemptID":  must(m.CreatePool(ctx, "exempt-id", nil, "OFF")),
+		"deleted":   must(m.CreatePool(ctx, "deleted", nil, "OFF")),
+	}
+	if err := m.DeletePool(ctx, pools["deleted"]); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := setup.AWS(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := cip.NewFromConfig(cfg)
+	doc := `{"exemptions":{"poolIds":["` + pools["exemptID"] + `"],"tagKey":"mfa-policy-exempt"}}`
+
+	for _, mode := range []struct {
+		name string
+		want map[string]Status
+		// level and TOTP each pool has afterwards, read with the AWS CLI
+		level map[string]string
+		totp  map[string]bool
+	}{
+		{"report", map[string]Status{"off": Drift, "optSMS": Drift, "onTOTP": Compliant, "exemptTag": Exempt, "exemptID": Exempt, "deleted": Deleted},
+			map[string]string{"off": "OFF", "optSMS": "OPTIONAL", "onTOTP": "ON", "exemptTag": "OFF", "exemptID": "OFF"},
+			map[string]bool{"onTOTP": true}},
+		{"enforce", map[string]Status{"off": Remediated, "optSMS": Remediated, "onTOTP": Compliant, "exemptTag": Exempt, "exemptID": Exempt, "deleted": Deleted},
+			map[string]string{"off": "ON", "optSMS": "ON", "onTOTP": "ON", "exemptTag": "OFF", "exemptID": "OFF"},
+			map[string]bool{"off": true, "optSMS": true, "onTOTP": true}},
+	} {
+		t.Run(mode.name, func(t *testing.T) {
+			p, err := policy.Load(doc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p.Mode = policy.Mode(mode.name)
+			r := New(client, p, slog.New(slog.NewJSONHandler(os.Stderr, nil)))
+			for key, id := range pools {
+				res := r.Pool(ctx, id)
+				if res.Status != mode.want[key] {
+					t.Errorf("%s: status %s (%s), want %s", key, res.Status, res.Message, mode.want[key])
+				}
+				if key == "deleted" {
+					continue
+				}
+				got, err := m.GetMFA(ctx, id)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got.MfaConfiguration != mode.level[key] || got.TOTP() != mode.totp[key] {
+					t.Errorf("%s: AWS CLI reads %s, want level %s TOTP %v", key, got, mode.level[key], mode.totp[key])
+				}
+				if key == "optSMS" {
+					s := got.SmsMfaConfiguration
+					if s == nil || s.SmsAuthenticationMessage != testbed.SMSMessage ||
+						s.SmsConfiguration.SnsCallerArn != testbed.SNSCallerARN || s.SmsConfiguration.ExternalId != testbed.ExternalID {
+						t.Errorf("SMS role, external ID or message lost: %s", got)
+					}
+				}
+				if res.Status == Remediated && (res.After == nil || res.After.Level != policy.LevelOn) {
+					t.Errorf("%s: After not taken from the write: %+v", key, res.After)
+				}
+			}
+		})
+	}
+
+	// A second enforce pass finds everything compliant and writes nothing.
+	p, _ := policy.Load(doc)
+	r := New(client, p, slog.New(slog.NewJSONHandler(os.Stderr, nil)))
+	for _, key := range []string{"off", "optSMS", "onTOTP"} {
+		if res := r.Pool(ctx, pools[key]); res.Status != Compliant {
+			t.Errorf("second pass %s: %s (%s)", key, res.Status, res.Message)
+		}
+	}
+}

@@ -1,0 +1,77 @@
+// Package setup reads a function's configuration from its environment and
+// builds the AWS clients once, at init.
+package setup
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/config"
+
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/policy"
+)
+
+// Env names every variable the functions read; template.yaml declares them.
+const (
+	EnvPolicy   = "MFA_POLICY"
+	EnvEventBus = "EVENT_BUS_NAME"
+	EnvRoleARN  = "ENFORCER_ROLE_ARN"
+	EnvLogLevel = "LOG_LEVEL"
+)
+
+// Settings are the validated settings every function shares.
+type Settings struct {
+	Policy       policy.Policy
+	EventBusName string // empty: findings are not published
+	RoleARN      string // the functions' own role, to ignore their own writes
+	LogLevel     slog.Level
+}
+
+// Load reads and validates the shared settings. A bad value is an error
+// naming the variable; a function must not start on a guessed policy.
+func Load() (Settings, error) {
+	p, err := policy.Load(os.Getenv(EnvPolicy))
+	if err != nil {
+		return Settings{}, fmt.Errorf("%s: %w", EnvPolicy, err)
+	}
+	s := Settings{Policy: p, EventBusName: os.Getenv(EnvEventBus), RoleARN: os.Getenv(EnvRoleARN)}
+	if v := os.Getenv(EnvLogLevel); v != "" {
+		if err := s.LogLevel.UnmarshalText([]byte(strings.ToUpper(v))); err != nil {
+			return Settings{}, fmt.Errorf("%s: %q is not one of DEBUG, INFO, WARN, ERROR", EnvLogLevel, v)
+		}
+	}
+	return s, nil
+}
+
+// Logger returns the JSON logger for one function.
+func (s Settings) Logger(function string) *slog.Logger {
+	return slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: s.LogLevel})).With("function", function)
+}
+
+// AWS loads the SDK configuration from the environment (AWS_ENDPOINT_URL
+// included). Retries use the standard retryer without its client-side retry
+// quota, so sustained throttling slows calls down instead of failing them
+// with "retry quota exceeded"; the reconciler adds its own bounded backoff.
+func AWS(ctx context.Context) (aws.Config, error) {
+	cfg, err := config.LoadDefaultConfig(ctx, config.WithRetryer(func() aws.Retryer {
+		return retry.NewStandard(func(o *retry.StandardOptions) {
+			o.RateLimiter = ratelimit.None
+		})
+	}))
+	if err != nil {
+		return aws.Config{}, fmt.Errorf("load AWS configuration: %w", err)
+	}
+	return cfg, nil
+}
+
+// Fatal logs an init error as JSON and exits, so Lambda reports an init failure.
+func Fatal(function string, err error) {
+	slog.New(slog.NewJSONHandler(os.Stderr, nil)).Error("init failed", "function", function, "error", err.Error())
+	os.Exit(1)
+}

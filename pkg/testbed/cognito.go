@@ -1,0 +1,127 @@
+package testbed
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// Lazy starts moto on first use and shares it across a test binary.
+type Lazy struct {
+	once sync.Once
+	moto *Moto
+	err  error
+}
+
+// Get returns the shared server, starting it (and pointing the SDK at it)
+// on first use. A server that cannot start fails the test: a skipped
+// integration test would hide a missing install.
+func (l *Lazy) Get(t testing.TB) *Moto {
+	t.Helper()
+	l.once.Do(func() {
+		l.moto, l.err = StartMoto()
+		if l.err == nil {
+			l.moto.SetEnv()
+		}
+	})
+	if l.err != nil {
+		t.Fatal(l.err)
+	}
+	return l.moto
+}
+
+// Stop stops the server if it was started; call it from TestMain.
+func (l *Lazy) Stop() {
+	if l.moto != nil {
+		l.moto.Stop()
+	}
+}
+
+// SMS settings used by test pools, so tests can check they survive.
+const (
+	SNSCallerARN = "arn:aws:iam::123456789012:role/cognito-sms"
+	ExternalID   = "sms-external-id"
+	SMSMessage   = "Your sign-in code is {####}"
+)
+
+// PoolMFA is what the AWS CLI reports of a pool's MFA configuration.
+type PoolMFA struct {
+	MfaConfiguration              string
+	SoftwareTokenMfaConfiguration *struct{ Enabled bool }
+	SmsMfaConfiguration           *struct {
+		SmsAuthenticationMessage string
+		SmsConfiguration         struct{ SnsCallerArn, ExternalId string }
+	}
+}
+
+// TOTP reports whether TOTP is enabled.
+func (p PoolMFA) TOTP() bool {
+	return p.SoftwareTokenMfaConfiguration != nil && p.SoftwareTokenMfaConfiguration.Enabled
+}
+
+// String is a compact form for test messages.
+func (p PoolMFA) String() string {
+	b, _ := json.Marshal(p)
+	return string(b)
+}
+
+// CreatePool creates a pool with the AWS CLI and sets its MFA to level with
+// the given factors ("totp", "sms"). It returns the pool ID.
+func (m *Moto) CreatePool(ctx context.Context, name string, tags map[string]string, level string, factors ...string) (string, error) {
+	args := []string{"cognito-idp", "create-user-pool", "--pool-name", name}
+	if len(tags) > 0 {
+		keys := make([]string, 0, len(tags))
+		for k := range tags {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		var kv []string
+		for _, k := range keys {
+			kv = append(kv, k+"="+tags[k])
+		}
+		args = append(args, "--user-pool-tags", strings.Join(kv, ","))
+	}
+	var out struct{ UserPool struct{ Id string } }
+	if err := m.CLI(ctx, &out, args...); err != nil {
+		return "", err
+	}
+	id := out.UserPool.Id
+	if level == "OFF" && len(factors) == 0 {
+		return id, nil
+	}
+	return id, m.SetMFA(ctx, id, level, factors...)
+}
+
+// SetMFA sets a pool's MFA configuration with the AWS CLI, as a person
+// changing the pool would.
+func (m *Moto) SetMFA(ctx context.Context, poolID, level string, factors ...string) error {
+	args := []string{"cognito-idp", "set-user-pool-mfa-config", "--user-pool-id", poolID, "--mfa-configuration", level}
+	for _, f := range factors {
+		switch f {
+		case "totp":
+			args = append(args, "--software-token-mfa-configuration", "Enabled=true")
+		case "sms":
+			args = append(args, "--sms-mfa-configuration", fmt.Sprintf(
+				`{"SmsAuthenticationMessage":%q,"SmsConfiguration":{"SnsCallerArn":%q,"ExternalId":%q}}`, SMSMessage, SNSCallerARN, ExternalID))
+		default:
+			return fmt.Errorf("unknown factor %q", f)
+		}
+	}
+	return m.CLI(ctx, nil, args...)
+}
+
+// GetMFA reads a pool's MFA configuration with the AWS CLI.
+func (m *Moto) GetMFA(ctx context.Context, poolID string) (PoolMFA, error) {
+	var out PoolMFA
+	err := m.CLI(ctx, &out, "cognito-idp", "get-user-pool-mfa-config", "--user-pool-id", poolID)
+	return out, err
+}
+
+// DeletePool deletes a pool with the AWS CLI.
+func (m *Moto) DeletePool(ctx context.Context, poolID string) error {
+	return m.CLI(ctx, nil, "cognito-idp", "delete-user-pool", "--user-pool-id", poolID)
+}

@@ -1,0 +1,172 @@
+// Package testbed starts the real components integration tests need: a
+// moto server standing in for AWS, and the AWS CLI as an independent client.
+package testbed
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+//go:embed moto_launcher.py
+var launcher []byte
+
+// Region and Account are what moto reports for the test credentials.
+const (
+	Region  = "us-east-1"
+	Account = "123456789012"
+)
+
+// Moto is a running moto server on 127.0.0.1.
+type Moto struct {
+	Endpoint string
+	cmd      *exec.Cmd
+	dir      string
+	stderr   *syncBuffer
+	done     chan struct{}
+}
+
+// StartMoto launches moto on a free port and waits until it answers.
+func StartMoto() (*Moto, error) {
+	dir, err := os.MkdirTemp("", "moto-")
+	if err != nil {
+		return nil, err
+	}
+	script := filepath.Join(dir, "moto_launcher.py")
+	if err := os.WriteFile(script, launcher, 0o600); err != nil {
+		return nil, err
+	}
+	m := &Moto{dir: dir, stderr: &syncBuffer{}, done: make(chan struct{})}
+	m.cmd = exec.Command("python3", script)
+	m.cmd.Stderr = m.stderr
+	m.cmd.Env = append(os.Environ(), "PYTHONUNBUFFERED=1")
+	out, err := m.cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := m.cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start moto (python3 with moto[server] is needed; `make test` installs it): %w", err)
+	}
+	go func() { _ = m.cmd.Wait(); close(m.done) }()
+
+	port := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			if p, ok := strings.CutPrefix(sc.Text(), "PORT "); ok {
+				port <- p
+			}
+		}
+	}()
+	select {
+	case p := <-port:
+		m.Endpoint = "http://127.0.0.1:" + p
+		return m, nil
+	case <-m.done:
+		return nil, fmt.Errorf("moto exited before listening (is moto[server] installed? `make test` installs it): %s", m.stderr.String())
+	case <-time.After(60 * time.Second):
+		m.Stop()
+		return nil, errors.New("moto did not start within 60s: " + m.stderr.String())
+	}
+}
+
+// Env is the environment that points an AWS SDK or CLI at this server.
+func (m *Moto) Env() []string {
+	return []string{
+		"AWS_ENDPOINT_URL=" + m.Endpoint,
+		"AWS_ACCESS_KEY_ID=testing",
+		"AWS_SECRET_ACCESS_KEY=testing",
+		"AWS_REGION=" + Region,
+		"AWS_DEFAULT_REGION=" + Region,
+		"AWS_CONFIG_FILE=/dev/null",
+		"AWS_SHARED_CREDENTIALS_FILE=/dev/null",
+		"AWS_EC2_METADATA_DISABLED=true",
+	}
+}
+
+// unset are variables that would point a client elsewhere.
+var unset = []string{"AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_DEFAULT_PROFILE"}
+
+// SetEnv applies Env to this process, for SDK clients built in tests.
+func (m *Moto) SetEnv() {
+	for _, k := range unset {
+		os.Unsetenv(k)
+	}
+	for _, kv := range m.Env() {
+		k, v, _ := strings.Cut(kv, "=")
+		os.Setenv(k, v)
+	}
+}
+
+// Environ returns the current environment with Env applied, for processes
+// started against this server.
+func (m *Moto) Environ() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		if !slices.Contains(unset, k) && !strings.HasPrefix(k, "AWS_") {
+			env = append(env, kv)
+		}
+	}
+	return append(env, m.Env()...)
+}
+
+// Stop ends the server and removes its files.
+func (m *Moto) Stop() {
+	if m.cmd != nil && m.cmd.Process != nil {
+		_ = m.cmd.Process.Kill()
+		<-m.done
+	}
+	_ = os.RemoveAll(m.dir)
+}
+
+// CLI runs the AWS CLI against this server and decodes its JSON output
+// into out (when out is not nil).
+func (m *Moto) CLI(ctx context.Context, out any, args ...string) error {
+	args = append([]string{"--endpoint-url", m.Endpoint, "--region", Region, "--output", "json"}, args...)
+	cmd := exec.CommandContext(ctx, "aws", args...)
+	cmd.Env = m.Environ()
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("aws %s: %w: %s", strings.Join(args[6:], " "), err, stderr.String())
+	}
+	if out == nil {
+		return nil
+	}
+	if err := json.Unmarshal(stdout.Bytes(), out); err != nil {
+		return fmt.Errorf("aws %s: decode output: %w", strings.Join(args[6:], " "), err)
+	}
+	return nil
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.b.Len() > 1<<20 {
+		return len(p), nil
+	}
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
