@@ -1,0 +1,206 @@
+// Package findings publishes what the enforcer found as EventBridge events,
+// in one schema shared by every function.
+package findings
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
+
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/policy"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/reconcile"
+)
+
+// Event source and detail types; README documents the schema.
+const (
+	Source            = "cognito-mfa-enforcer"
+	DetailTypeFinding = "Cognito MFA Policy Finding"
+	DetailTypeSummary = "Cognito MFA Sweep Summary"
+	SchemaVersion     = 1
+)
+
+// PutEvents limits.
+const (
+	maxEntries    = 10
+	maxBatchBytes = 256 * 1024
+)
+
+// Trigger says what started a check.
+type Trigger struct {
+	Kind      string `json:"kind"` // cloudtrail, schedule or sign-in
+	EventName string `json:"eventName,omitempty"`
+	EventID   string `json:"eventId,omitempty"`
+	CallerARN string `json:"callerArn,omitempty"`
+}
+
+// Finding is the detail of a "Cognito MFA Policy Finding" event.
+type Finding struct {
+	SchemaVersion int                `json:"schemaVersion"`
+	Account       string             `json:"account"`
+	Region        string             `json:"region"`
+	PoolID        string             `json:"poolId"`
+	PoolName      string             `json:"poolName,omitempty"`
+	Status        reconcile.Status   `json:"status"`
+	Mode          policy.Mode        `json:"mode"`
+	Violations    []policy.Violation `json:"violations"`
+	Before        *policy.Config     `json:"before,omitempty"`
+	After         *policy.Config     `json:"after,omitempty"`
+	Changes       []policy.Change    `json:"changes,omitempty"`
+	Message       string             `json:"message,omitempty"`
+	Trigger       Trigger            `json:"trigger"`
+	ObservedAt    time.Time          `json:"observedAt"`
+}
+
+// New builds the finding for one reconcile result.
+func New(account, region string, res reconcile.Result, trig Trigger, at time.Time) Finding {
+	return Finding{SchemaVersion: SchemaVersion, Account: account, Region: region,
+		PoolID: res.PoolID, PoolName: res.PoolName, Status: res.Status, Mode: res.Mode,
+		Violations: res.Violations, Before: res.Before, After: res.After, Changes: res.Changes,
+		Message: res.Message, Trigger: trig, ObservedAt: at.UTC()}
+}
+
+// Entry is one event to publish.
+type Entry struct {
+	DetailType string
+	Detail     any
+	Resources  []string
+}
+
+// ForFinding wraps a finding with the pool's ARN as its resource.
+func ForFinding(f Finding) Entry {
+	arn := fmt.Sprintf("arn:aws:cognito-idp:%s:%s:userpool/%s", f.Region, f.Account, f.PoolID)
+	return Entry{DetailType: DetailTypeFinding, Detail: f, Resources: []string{arn}}
+}
+
+// EventsAPI is the part of the EventBridge client the publisher uses.
+type EventsAPI interface {
+	PutEvents(ctx context.Context, in *eventbridge.PutEventsInput, optFns ...func(*eventbridge.Options)) (*eventbridge.PutEventsOutput, error)
+}
+
+var _ EventsAPI = (*eventbridge.Client)(nil)
+
+// Publisher sends entries to one bus. With no bus it publishes nothing.
+type Publisher struct {
+	API      EventsAPI
+	Bus      string
+	Log      *slog.Logger
+	Attempts int           // tries per entry, including the first
+	Backoff  time.Duration // first wait before retrying failed entries
+	Failed   atomic.Int64  // entries that could not be published
+}
+
+// NewPublisher returns a publisher with default retries.
+func NewPublisher(api EventsAPI, bus string, log *slog.Logger) *Publisher {
+	return &Publisher{API: api, Bus: bus, Log: log, Attempts: 3, Backoff: 100 * time.Millisecond}
+}
+
+// Publish sends entries in PutEvents batches of at most 10 entries and
+// 256 KB, retrying entries the bus reports as failed. It returns an error
+// naming how many entries were lost; callers log it and carry on.
+func (p *Publisher) Publish(ctx context.Context, entries []Entry) error {
+	if p == nil || p.Bus == "" || len(entries) == 0 {
+		return nil
+	}
+	var reqs []types.PutEventsRequestEntry
+	var errs []error
+	for _, e := range entries {
+		detail, err := json.Marshal(e.Detail)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("encode %s: %w", e.DetailType, err))
+			continue
+		}
+		reqs = append(reqs, types.PutEventsRequestEntry{
+			EventBusName: aws.String(p.Bus), Source: aws.String(Source), DetailType: aws.String(e.DetailType),
+			Detail: aws.String(string(detail)), Resources: e.Resources,
+		})
+	}
+	for _, batch := range batches(reqs) {
+		if err := p.send(ctx, batch); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		p.Log.Error("publish findings", "bus", p.Bus, "error", err.Error(), "failedTotal", p.Failed.Load())
+		return err
+	}
+	return nil
+}
+
+func (p *Publisher) send(ctx context.Context, batch []types.PutEventsRequestEntry) error {
+	var lastErr error
+	for attempt := range max(p.Attempts, 1) {
+		if attempt > 0 && !sleep(ctx, time.Duration(rand.Int64N(int64(p.Backoff<<attempt)+1))) {
+			break
+		}
+		out, err := p.API.PutEvents(ctx, &eventbridge.PutEventsInput{Entries: batch})
+		if err != nil {
+			lastErr = fmt.Errorf("put %d events on %s: %w", len(batch), p.Bus, err)
+			continue
+		}
+		var retry []types.PutEventsRequestEntry
+		var codes []string
+		for i, r := range out.Entries {
+			if r.ErrorCode != nil && i < len(batch) {
+				retry = append(retry, batch[i])
+				codes = append(codes, aws.ToString(r.ErrorCode)+": "+aws.ToString(r.ErrorMessage))
+			}
+		}
+		if len(retry) == 0 {
+			return nil
+		}
+		batch = retry
+		lastErr = fmt.Errorf("%d events rejected by %s: %s", len(retry), p.Bus, strings.Join(codes, "; "))
+	}
+	p.Failed.Add(int64(len(batch)))
+	return lastErr
+}
+
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+// entrySize follows EventBridge's documented entry size calculation.
+func entrySize(e types.PutEventsRequestEntry) int {
+	n := 14 // Time
+	n += len(aws.ToString(e.Source)) + len(aws.ToString(e.DetailType)) + len(aws.ToString(e.Detail))
+	for _, r := range e.Resources {
+		n += len(r)
+	}
+	return n
+}
+
+func batches(reqs []types.PutEventsRequestEntry) [][]types.PutEventsRequestEntry {
+	var out [][]types.PutEventsRequestEntry
+	var cur []types.PutEventsRequestEntry
+	size := 0
+	for _, r := range reqs {
+		s := entrySize(r)
+		if len(cur) == maxEntries || (len(cur) > 0 && size+s > maxBatchBytes) {
+			out = append(out, cur)
+			cur, size = nil, 0
+		}
+		cur = append(cur, r)
+		size += s
+	}
+	if len(cur) > 0 {
+		out = append(out, cur)
+	}
+	return out
+}

@@ -1,0 +1,148 @@
+package findings
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
+
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/policy"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/reconcile"
+)
+
+type fakeBus struct {
+	calls    [][]types.PutEventsRequestEntry
+	rejectN  int // reject the first N entries seen, once each
+	err      error
+	received []string
+}
+
+func (f *fakeBus) PutEvents(_ context.Context, in *eventbridge.PutEventsInput, _ ...func(*eventbridge.Options)) (*eventbridge.PutEventsOutput, error) {
+	f.calls = append(f.calls, in.Entries)
+	if f.err != nil {
+		return nil, f.err
+	}
+	out := &eventbridge.PutEventsOutput{}
+	for _, e := range in.Entries {
+		if f.rejectN > 0 {
+			f.rejectN--
+			out.FailedEntryCount++
+			out.Entries = append(out.Entries, types.PutEventsResultEntry{ErrorCode: aws.String("InternalFailure"), ErrorMessage: aws.String("try again")})
+			continue
+		}
+		f.received = append(f.received, aws.ToString(e.Detail))
+		out.Entries = append(out.Entries, types.PutEventsResultEntry{EventId: aws.String("id")})
+	}
+	return out, nil
+}
+
+func publisher(bus *fakeBus) *Publisher {
+	p := NewPublisher(bus, "findings", slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	p.Backoff = time.Millisecond
+	return p
+}
+
+func entries(n, detailBytes int) []Entry {
+	var out []Entry
+	for i := range n {
+		out = append(out, Entry{DetailType: DetailTypeFinding, Detail: map[string]any{"i": i, "pad": strings.Repeat("x", detailBytes)}})
+	}
+	return out
+}
+
+func TestBatching(t *testing.T) {
+	cases := []struct {
+		name        string
+		n, size     int
+		wantBatches []int
+	}{
+		{"one", 1, 10, []int{1}},
+		{"ten fit one call", 10, 10, []int{10}},
+		{"25 small", 25, 10, []int{10, 10, 5}},
+		{"large entries split by bytes", 5, 100 * 1024, []int{2, 2, 1}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			bus := &fakeBus{}
+			if err := publisher(bus).Publish(context.Background(), entries(tc.n, tc.size)); err != nil {
+				t.Fatal(err)
+			}
+			var got []int
+			for _, c := range bus.calls {
+				got = append(got, len(c))
+				size := 0
+				for _, e := range c {
+					size += entrySize(e)
+					if aws.ToString(e.Source) != Source || aws.ToString(e.EventBusName) != "findings" {
+						t.Errorf("entry source %q bus %q", aws.ToString(e.Source), aws.ToString(e.EventBusName))
+					}
+				}
+				if size > maxBatchBytes {
+					t.Errorf("batch of %d bytes exceeds 256 KB", size)
+				}
+			}
+			if !reflect.DeepEqual(got, tc.wantBatches) {
+				t.Errorf("batches %v, want %v", got, tc.wantBatches)
+			}
+		})
+	}
+}
+
+func TestRetriesRejectedEntries(t *testing.T) {
+	bus := &fakeBus{rejectN: 3}
+	p := publisher(bus)
+	if err := p.Publish(context.Background(), entries(5, 1)); err != nil {
+		t.Fatal(err)
+	}
+	if len(bus.received) != 5 || len(bus.calls) != 2 || len(bus.calls[1]) != 3 {
+		t.Errorf("received %d in %d calls, want all 5 with the 3 rejected resent", len(bus.received), len(bus.calls))
+	}
+}
+
+func TestGivesUpAndCounts(t *testing.T) {
+	bus := &fakeBus{err: errors.New("AccessDenied")}
+	p := publisher(bus)
+	err := p.Publish(context.Background(), entries(12, 1))
+	if err == nil || !strings.Contains(err.Error(), "AccessDenied") {
+		t.Fatalf("error %v", err)
+	}
+	if p.Failed.Load() != 12 || len(bus.calls) != 6 {
+		t.Errorf("failed %d after %d calls, want 12 after 6", p.Failed.Load(), len(bus.calls))
+	}
+}
+
+func TestNoBusPublishesNothing(t *testing.T) {
+	bus := &fakeBus{}
+	p := publisher(bus)
+	p.Bus = ""
+	if err := p.Publish(context.Background(), entries(3, 1)); err != nil || len(bus.calls) != 0 {
+		t.Errorf("published without a bus: %v, %d calls", err, len(bus.calls))
+	}
+}
+
+func TestFindingShape(t *testing.T) {
+	res := reconcile.Result{PoolID: "us-east-1_X", Status: reconcile.Remediated, Mode: policy.Enforce,
+		Violations: []policy.Violation{{Code: policy.CodeLevelBelowPolicy, Text: "t", Correctable: true}},
+		Before:     &policy.Config{Level: policy.LevelOff}, After: &policy.Config{Level: policy.LevelOn, SoftwareToken: true}}
+	e := ForFinding(New("123456789012", "us-east-1", res, Trigger{Kind: "cloudtrail", EventName: "UpdateUserPool"}, time.Unix(0, 0)))
+	if e.Resources[0] != "arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_X" {
+		t.Errorf("resource %v", e.Resources)
+	}
+	raw, _ := json.Marshal(e.Detail)
+	var m map[string]any
+	_ = json.Unmarshal(raw, &m)
+	for _, k := range []string{"schemaVersion", "account", "region", "poolId", "status", "mode", "violations", "before", "after", "trigger", "observedAt"} {
+		if _, ok := m[k]; !ok {
+			t.Errorf("finding lacks %q: %s", k, raw)
+		}
+	}
+}
