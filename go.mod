@@ -3,6 +3,7 @@ module github.com/cognito-mfa-enforcer/cognito-mfa-enforcer
 go 1.26.8
 
 require (
+	github.com/aws/aws-lambda-go v1.55.1
 	github.com/aws/aws-sdk-go-v2 v1.47.7
 	github.com/aws/aws-sdk-go-v2/config v1.33.15
 	github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider v1.61.0

@@ -12,40 +12,13 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
-	"github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/findings/findingstest"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/policy"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/reconcile"
 )
 
-type fakeBus struct {
-	calls    [][]types.PutEventsRequestEntry
-	rejectN  int // reject the first N entries seen, once each
-	err      error
-	received []string
-}
-
-func (f *fakeBus) PutEvents(_ context.Context, in *eventbridge.PutEventsInput, _ ...func(*eventbridge.Options)) (*eventbridge.PutEventsOutput, error) {
-	f.calls = append(f.calls, in.Entries)
-	if f.err != nil {
-		return nil, f.err
-	}
-	out := &eventbridge.PutEventsOutput{}
-	for _, e := range in.Entries {
-		if f.rejectN > 0 {
-			f.rejectN--
-			out.FailedEntryCount++
-			out.Entries = append(out.Entries, types.PutEventsResultEntry{ErrorCode: aws.String("InternalFailure"), ErrorMessage: aws.String("try again")})
-			continue
-		}
-		f.received = append(f.received, aws.ToString(e.Detail))
-		out.Entries = append(out.Entries, types.PutEventsResultEntry{EventId: aws.String("id")})
-	}
-	return out, nil
-}
-
-func publisher(bus *fakeBus) *Publisher {
+func publisher(bus *findingstest.Bus) *Publisher {
 	p := NewPublisher(bus, "findings", slog.New(slog.NewJSONHandler(io.Discard, nil)))
 	p.Backoff = time.Millisecond
 	return p
@@ -72,12 +45,12 @@ func TestBatching(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			bus := &fakeBus{}
+			bus := &findingstest.Bus{}
 			if err := publisher(bus).Publish(context.Background(), entries(tc.n, tc.size)); err != nil {
 				t.Fatal(err)
 			}
 			var got []int
-			for _, c := range bus.calls {
+			for _, c := range bus.Calls {
 				got = append(got, len(c))
 				size := 0
 				for _, e := range c {
@@ -98,34 +71,34 @@ func TestBatching(t *testing.T) {
 }
 
 func TestRetriesRejectedEntries(t *testing.T) {
-	bus := &fakeBus{rejectN: 3}
+	bus := &findingstest.Bus{RejectN: 3}
 	p := publisher(bus)
 	if err := p.Publish(context.Background(), entries(5, 1)); err != nil {
 		t.Fatal(err)
 	}
-	if len(bus.received) != 5 || len(bus.calls) != 2 || len(bus.calls[1]) != 3 {
-		t.Errorf("received %d in %d calls, want all 5 with the 3 rejected resent", len(bus.received), len(bus.calls))
+	if len(bus.Received) != 5 || len(bus.Calls) != 2 || len(bus.Calls[1]) != 3 {
+		t.Errorf("received %d in %d calls, want all 5 with the 3 rejected resent", len(bus.Received), len(bus.Calls))
 	}
 }
 
 func TestGivesUpAndCounts(t *testing.T) {
-	bus := &fakeBus{err: errors.New("AccessDenied")}
+	bus := &findingstest.Bus{Err: errors.New("AccessDenied")}
 	p := publisher(bus)
 	err := p.Publish(context.Background(), entries(12, 1))
 	if err == nil || !strings.Contains(err.Error(), "AccessDenied") {
 		t.Fatalf("error %v", err)
 	}
-	if p.Failed.Load() != 12 || len(bus.calls) != 6 {
-		t.Errorf("failed %d after %d calls, want 12 after 6", p.Failed.Load(), len(bus.calls))
+	if p.Failed.Load() != 12 || len(bus.Calls) != 6 {
+		t.Errorf("failed %d after %d calls, want 12 after 6", p.Failed.Load(), len(bus.Calls))
 	}
 }
 
 func TestNoBusPublishesNothing(t *testing.T) {
-	bus := &fakeBus{}
+	bus := &findingstest.Bus{}
 	p := publisher(bus)
 	p.Bus = ""
-	if err := p.Publish(context.Background(), entries(3, 1)); err != nil || len(bus.calls) != 0 {
-		t.Errorf("published without a bus: %v, %d calls", err, len(bus.calls))
+	if err := p.Publish(context.Background(), entries(3, 1)); err != nil || len(bus.Calls) != 0 {
+		t.Errorf("published without a bus: %v, %d calls", err, len(bus.Calls))
 	}
 }
 

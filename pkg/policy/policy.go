@@ -138,6 +138,11 @@ func Default() Policy {
 // poolIDPattern is Cognito's documented user pool ID pattern.
 var poolIDPattern = regexp.MustCompile(`^[\w-]+_[0-9a-zA-Z]+$`)
 
+// IsPoolID reports whether s has the form of a user pool ID.
+func IsPoolID(s string) bool {
+	return len(s) <= 55 && poolIDPattern.MatchString(s)
+}
+
 // Load parses and validates a policy document. An empty document yields the
 // defaults. Errors name the offending field.
 func Load(doc string) (Policy, error) {
@@ -190,7 +195,7 @@ func Load(doc string) (Policy, error) {
 	}
 	if d.Exemptions != nil {
 		for i, id := range d.Exemptions.PoolIDs {
-			if !poolIDPattern.MatchString(id) || len(id) > 55 {
+			if !IsPoolID(id) {
 				return Policy{}, fmt.Errorf("policy: exemptions.poolIds[%d]: %q is not a user pool ID (like us-east-1_AbC123)", i, id)
 			}
 		}

@@ -17,82 +17,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/policy"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/reconcile/reconciletest"
 )
-
-// fakePools is an in-memory Cognito with the validations that matter here.
-type fakePools struct {
-	mfa    map[string]*cip.GetUserPoolMfaConfigOutput
-	tags   map[string]map[string]string
-	errs   map[string][]error // per operation, returned first, in order
-	refuse func(*cip.SetUserPoolMfaConfigInput) error
-	calls  []string
-	sets   []*cip.SetUserPoolMfaConfigInput
-}
-
-func newFake() *fakePools {
-	return &fakePools{mfa: map[string]*cip.GetUserPoolMfaConfigOutput{}, tags: map[string]map[string]string{}, errs: map[string][]error{}}
-}
-
-func (f *fakePools) popErr(op string) error {
-	f.calls = append(f.calls, op)
-	if q := f.errs[op]; len(q) > 0 {
-		f.errs[op] = q[1:]
-		return q[0]
-	}
-	return nil
-}
-
-func (f *fakePools) GetUserPoolMfaConfig(_ context.Context, in *cip.GetUserPoolMfaConfigInput, _ ...func(*cip.Options)) (*cip.GetUserPoolMfaConfigOutput, error) {
-	if err := f.popErr("Get"); err != nil {
-		return nil, err
-	}
-	c, ok := f.mfa[*in.UserPoolId]
-	if !ok {
-		return nil, &types.ResourceNotFoundException{Message: aws.String("User pool " + *in.UserPoolId + " does not exist.")}
-	}
-	out := *c
-	return &out, nil
-}
-
-func (f *fakePools) SetUserPoolMfaConfig(_ context.Context, in *cip.SetUserPoolMfaConfigInput, _ ...func(*cip.Options)) (*cip.SetUserPoolMfaConfigOutput, error) {
-	if err := f.popErr("Set"); err != nil {
-		return nil, err
-	}
-	if _, ok := f.mfa[*in.UserPoolId]; !ok {
-		return nil, &types.ResourceNotFoundException{Message: aws.String("pool gone")}
-	}
-	hasFactor := in.SoftwareTokenMfaConfiguration != nil || in.SmsMfaConfiguration != nil || in.EmailMfaConfiguration != nil
-	if in.MfaConfiguration != types.UserPoolMfaTypeOff && (in.SoftwareTokenMfaConfiguration == nil || !in.SoftwareTokenMfaConfiguration.Enabled) && in.SmsMfaConfiguration == nil && in.EmailMfaConfiguration == nil {
-		return nil, &types.InvalidParameterException{Message: aws.String("Invalid MFA configuration given, can't disable all MFAs with a required or optional configuration.")}
-	}
-	if in.MfaConfiguration == types.UserPoolMfaTypeOff && hasFactor {
-		return nil, &types.InvalidParameterException{Message: aws.String("Invalid MFA configuration given, can't turn off MFA and configure an MFA together.")}
-	}
-	if f.refuse != nil {
-		if err := f.refuse(in); err != nil {
-			return nil, err
-		}
-	}
-	f.sets = append(f.sets, in)
-	f.mfa[*in.UserPoolId] = &cip.GetUserPoolMfaConfigOutput{
-		MfaConfiguration: in.MfaConfiguration, SoftwareTokenMfaConfiguration: in.SoftwareTokenMfaConfiguration,
-		SmsMfaConfiguration: in.SmsMfaConfiguration, EmailMfaConfiguration: in.EmailMfaConfiguration, WebAuthnConfiguration: in.WebAuthnConfiguration,
-	}
-	return &cip.SetUserPoolMfaConfigOutput{
-		MfaConfiguration: in.MfaConfiguration, SoftwareTokenMfaConfiguration: in.SoftwareTokenMfaConfiguration,
-		SmsMfaConfiguration: in.SmsMfaConfiguration, EmailMfaConfiguration: in.EmailMfaConfiguration, WebAuthnConfiguration: in.WebAuthnConfiguration,
-	}, nil
-}
-
-func (f *fakePools) DescribeUserPool(_ context.Context, in *cip.DescribeUserPoolInput, _ ...func(*cip.Options)) (*cip.DescribeUserPoolOutput, error) {
-	if err := f.popErr("Describe"); err != nil {
-		return nil, err
-	}
-	if _, ok := f.mfa[*in.UserPoolId]; !ok {
-		return nil, &types.ResourceNotFoundException{Message: aws.String("pool gone")}
-	}
-	return &cip.DescribeUserPoolOutput{UserPool: &types.UserPoolType{Id: in.UserPoolId, Name: aws.String("name-" + *in.UserPoolId), UserPoolTags: f.tags[*in.UserPoolId]}}, nil
-}
 
 const pool = "us-east-1_Pool1"
 
@@ -103,7 +29,7 @@ var sms = &types.SmsMfaConfigType{
 
 var totpOn = &types.SoftwareTokenMfaConfigType{Enabled: true}
 
-func reconciler(t *testing.T, f *fakePools, doc string) (*Reconciler, *bytes.Buffer) {
+func reconciler(t *testing.T, f *reconciletest.Pools, doc string) (*Reconciler, *bytes.Buffer) {
 	t.Helper()
 	p, err := policy.Load(doc)
 	if err != nil {
@@ -192,28 +118,28 @@ func TestPool(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			f := newFake()
+			f := reconciletest.New()
 			if tc.start != nil {
-				f.mfa[pool] = tc.start
+				f.MFA[pool] = tc.start
 			}
-			f.tags[pool] = tc.tags
+			f.Tags[pool] = tc.tags
 			for k, v := range tc.errs {
-				f.errs[k] = v
+				f.Errs[k] = v
 			}
-			f.refuse = tc.refuse
+			f.Refuse = tc.refuse
 			r, logs := reconciler(t, f, tc.policy)
 			res := r.Pool(context.Background(), pool)
 			if res.Status != tc.status {
 				t.Fatalf("status = %s (%s), want %s", res.Status, res.Message, tc.status)
 			}
-			if got := strings.Join(f.calls, " "); got != tc.calls {
+			if got := strings.Join(f.Calls, " "); got != tc.calls {
 				t.Errorf("calls = %q, want %q", got, tc.calls)
 			}
 			if tc.msgContain != "" && !strings.Contains(res.Message, tc.msgContain) {
 				t.Errorf("message %q lacks %q", res.Message, tc.msgContain)
 			}
 			if tc.start != nil {
-				end := f.mfa[pool]
+				end := f.MFA[pool]
 				totp := end.SoftwareTokenMfaConfiguration != nil && end.SoftwareTokenMfaConfiguration.Enabled
 				if end.MfaConfiguration != tc.wantLevel || totp != tc.wantTOTP || (end.SmsMfaConfiguration != nil) != tc.wantSMS {
 					t.Errorf("stored level=%s totp=%v sms=%v, want %s %v %v", end.MfaConfiguration, totp, end.SmsMfaConfiguration != nil, tc.wantLevel, tc.wantTOTP, tc.wantSMS)
@@ -222,7 +148,7 @@ func TestPool(t *testing.T) {
 					t.Errorf("SMS settings not preserved: %+v", end.SmsMfaConfiguration)
 				}
 			}
-			if (res.Status == Remediated || (res.Status == Unremediable && len(f.sets) > 0)) && res.After == nil {
+			if (res.Status == Remediated || (res.Status == Unremediable && len(f.Sets) > 0)) && res.After == nil {
 				t.Error("a write happened but After is empty")
 			}
 			if res.Status == Failed && res.Err == nil {
@@ -257,33 +183,33 @@ func assertOneDecisionLine(t *testing.T, logs *bytes.Buffer, outcome string) {
 }
 
 func TestSecondPassWritesNothing(t *testing.T) {
-	f := newFake()
-	f.mfa[pool] = &cip.GetUserPoolMfaConfigOutput{MfaConfiguration: "OPTIONAL", SmsMfaConfiguration: sms,
+	f := reconciletest.New()
+	f.MFA[pool] = &cip.GetUserPoolMfaConfigOutput{MfaConfiguration: "OPTIONAL", SmsMfaConfiguration: sms,
 		WebAuthnConfiguration: &types.WebAuthnConfigurationType{RelyingPartyId: aws.String("example.com"), UserVerification: "preferred"}}
 	r, _ := reconciler(t, f, `{"factors":{"email":"forbidden"}}`)
 	if res := r.Pool(context.Background(), pool); res.Status != Remediated {
 		t.Fatalf("first pass %s: %s", res.Status, res.Message)
 	}
-	if got := *f.mfa[pool].WebAuthnConfiguration.RelyingPartyId; got != "example.com" {
+	if got := *f.MFA[pool].WebAuthnConfiguration.RelyingPartyId; got != "example.com" {
 		t.Errorf("WebAuthn relying party lost: %q", got)
 	}
-	if res := r.Pool(context.Background(), pool); res.Status != Compliant || len(f.sets) != 1 {
-		t.Fatalf("second pass %s with %d writes, want compliant after 1", res.Status, len(f.sets))
+	if res := r.Pool(context.Background(), pool); res.Status != Compliant || len(f.Sets) != 1 {
+		t.Fatalf("second pass %s with %d writes, want compliant after 1", res.Status, len(f.Sets))
 	}
 }
 
 func TestRetryStopsWhenContextEnds(t *testing.T) {
-	f := newFake()
-	f.mfa[pool] = &cip.GetUserPoolMfaConfigOutput{MfaConfiguration: "OFF"}
+	f := reconciletest.New()
+	f.MFA[pool] = &cip.GetUserPoolMfaConfigOutput{MfaConfiguration: "OFF"}
 	for range 10 {
-		f.errs["Get"] = append(f.errs["Get"], &types.TooManyRequestsException{})
+		f.Errs["Get"] = append(f.Errs["Get"], &types.TooManyRequestsException{})
 	}
 	r, _ := reconciler(t, f, "")
 	r.Backoff = Backoff{Attempts: 10, Base: time.Hour, Max: time.Hour}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if res := r.Pool(ctx, pool); res.Status != Failed || len(f.calls) != 1 {
-		t.Fatalf("status %s after %d calls, want failed after 1", res.Status, len(f.calls))
+	if res := r.Pool(ctx, pool); res.Status != Failed || len(f.Calls) != 1 {
+		t.Fatalf("status %s after %d calls, want failed after 1", res.Status, len(f.Calls))
 	}
 }
 

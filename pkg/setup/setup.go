@@ -21,15 +21,15 @@ import (
 const (
 	EnvPolicy   = "MFA_POLICY"
 	EnvEventBus = "EVENT_BUS_NAME"
-	EnvRoleARN  = "ENFORCER_ROLE_ARN"
+	EnvRoleARNs = "ENFORCER_ROLE_ARNS"
 	EnvLogLevel = "LOG_LEVEL"
 )
 
 // Settings are the validated settings every function shares.
 type Settings struct {
 	Policy       policy.Policy
-	EventBusName string // empty: findings are not published
-	RoleARN      string // the functions' own role, to ignore their own writes
+	EventBusName string   // empty: findings are not published
+	RoleARNs     []string // the enforcer's own roles, whose writes are not re-checked
 	LogLevel     slog.Level
 }
 
@@ -40,7 +40,15 @@ func Load() (Settings, error) {
 	if err != nil {
 		return Settings{}, fmt.Errorf("%s: %w", EnvPolicy, err)
 	}
-	s := Settings{Policy: p, EventBusName: os.Getenv(EnvEventBus), RoleARN: os.Getenv(EnvRoleARN)}
+	s := Settings{Policy: p, EventBusName: os.Getenv(EnvEventBus)}
+	for _, arn := range strings.Split(os.Getenv(EnvRoleARNs), ",") {
+		if arn = strings.TrimSpace(arn); arn != "" {
+			if !strings.HasPrefix(arn, "arn:") {
+				return Settings{}, fmt.Errorf("%s: %q is not an ARN", EnvRoleARNs, arn)
+			}
+			s.RoleARNs = append(s.RoleARNs, arn)
+		}
+	}
 	if v := os.Getenv(EnvLogLevel); v != "" {
 		if err := s.LogLevel.UnmarshalText([]byte(strings.ToUpper(v))); err != nil {
 			return Settings{}, fmt.Errorf("%s: %q is not one of DEBUG, INFO, WARN, ERROR", EnvLogLevel, v)

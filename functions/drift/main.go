@@ -1,0 +1,39 @@
+// Command drift is the DriftFunction: it re-checks a user pool when a
+// CloudTrail API-call event says it was created or changed.
+package main
+
+import (
+	"context"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/drift"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/findings"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/reconcile"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/setup"
+)
+
+const name = "DriftFunction"
+
+func main() {
+	s, err := setup.Load()
+	if err != nil {
+		setup.Fatal(name, err)
+	}
+	cfg, err := setup.AWS(context.Background())
+	if err != nil {
+		setup.Fatal(name, err)
+	}
+	log := s.Logger(name)
+	h := &drift.Handler{
+		Reconciler: reconcile.New(cip.NewFromConfig(cfg), s.Policy, log),
+		Publisher:  findings.NewPublisher(eventbridge.NewFromConfig(cfg), s.EventBusName, log),
+		OwnRoles:   s.RoleARNs,
+		Log:        log,
+		Now:        time.Now,
+	}
+	lambda.Start(h.Handle)
+}

@@ -1,0 +1,224 @@
+package drift
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
+
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/findings"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/findings/findingstest"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/policy"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/reconcile"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/reconcile/reconciletest"
+)
+
+const samplePool = "us-east-1_EXAMPLE11"
+
+func golden(t *testing.T, name string) []byte {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join("..", "..", "events", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return raw
+}
+
+// edit decodes an event, applies fn to it and encodes it again.
+func edit(t *testing.T, raw []byte, fn func(m map[string]any)) []byte {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(raw, &m); err != nil {
+		t.Fatal(err)
+	}
+	fn(m)
+	out, _ := json.Marshal(m)
+	return out
+}
+
+func detailOf(m map[string]any) map[string]any { return m["detail"].(map[string]any) }
+
+func TestGoldenEvents(t *testing.T) {
+	cases := []struct {
+		file, eventName, poolName, caller, issuer string
+	}{
+		{"drift-update-user-pool.json", "UpdateUserPool", "", "arn:aws:sts::123456789012:assumed-role/PlatformAdmin/jane.doe", "arn:aws:iam::123456789012:role/PlatformAdmin"},
+		{"drift-create-user-pool.json", "CreateUserPool", "customer-portal", "arn:aws:sts::123456789012:assumed-role/cdk-hnb659fds-cfn-exec-role-123456789012-us-east-1/AWSCloudFormation", "arn:aws:iam::123456789012:role/cdk-hnb659fds-cfn-exec-role-123456789012-us-east-1"},
+		{"drift-set-user-pool-mfa-config.json", "SetUserPoolMfaConfig", "", "arn:aws:iam::123456789012:user/ci-deployer", ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.eventName, func(t *testing.T) {
+			c, err := ParseEvent(golden(t, tc.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.EventName != tc.eventName || c.PoolID != samplePool || c.PoolName != tc.poolName ||
+				c.CallerARN != tc.caller || c.IssuerARN != tc.issuer || c.Account != "123456789012" ||
+				c.Region != "us-east-1" || c.EventID == "" || c.ErrorCode != "" {
+				t.Errorf("parsed %+v", c)
+			}
+		})
+	}
+}
+
+func TestParseRejects(t *testing.T) {
+	base := golden(t, "drift-update-user-pool.json")
+	cases := []struct {
+		name  string
+		event []byte
+		field string
+	}{
+		{"not JSON", []byte(`{`), "not an EventBridge event"},
+		{"array", []byte(`[]`), "not an EventBridge event"},
+		{"scheduled event", []byte(`{"source":"aws.events","detail-type":"Scheduled Event","detail":{}}`), "event source"},
+		{"wrong detail-type", edit(t, base, func(m map[string]any) { m["detail-type"] = "AWS Console Sign In via CloudTrail" }), "detail-type"},
+		{"no detail", edit(t, base, func(m map[string]any) { delete(m, "detail") }), "event detail: missing"},
+		{"other service", edit(t, base, func(m map[string]any) { detailOf(m)["eventSource"] = "iam.amazonaws.com" }), "detail.eventSource"},
+		{"read-only call", edit(t, base, func(m map[string]any) { detailOf(m)["eventName"] = "DescribeUserPool" }), "detail.eventName"},
+		{"no pool ID", edit(t, base, func(m map[string]any) { delete(detailOf(m)["requestParameters"].(map[string]any), "userPoolId") }), "detail.requestParameters.userPoolId"},
+		{"create without response", edit(t, golden(t, "drift-create-user-pool.json"), func(m map[string]any) { detailOf(m)["responseElements"] = nil }), "detail.responseElements.userPool.id"},
+		{"bad pool ID", edit(t, base, func(m map[string]any) {
+			detailOf(m)["requestParameters"].(map[string]any)["userPoolId"] = "../../etc"
+		}), "not a user pool ID"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := ParseEvent(tc.event)
+			if err == nil || !strings.Contains(err.Error(), tc.field) {
+				t.Errorf("error %v, want one naming %q", err, tc.field)
+			}
+		})
+	}
+}
+
+type fixture struct {
+	pools *reconciletest.Pools
+	bus   *findingstest.Bus
+	h     *Handler
+	logs  *bytes.Buffer
+}
+
+func newFixture(t *testing.T, doc string) *fixture {
+	t.Helper()
+	p, err := policy.Load(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &fixture{pools: reconciletest.New(), bus: &findingstest.Bus{}, logs: &bytes.Buffer{}}
+	log := slog.New(slog.NewJSONHandler(f.logs, nil))
+	r := reconcile.New(f.pools, p, log)
+	r.Backoff = reconcile.Backoff{Attempts: 2, Base: time.Millisecond, Max: time.Millisecond}
+	pub := findings.NewPublisher(f.bus, "findings", log)
+	pub.Backoff = time.Millisecond
+	f.h = &Handler{Reconciler: r, Publisher: pub, Log: log, Now: time.Now,
+		OwnRoles: []string{"arn:aws:iam::123456789012:role/enforcer-DriftFunctionRole-ABC"}}
+	return f
+}
+
+func TestHandle(t *testing.T) {
+	update := golden(t, "drift-update-user-pool.json")
+	cases := []struct {
+		name      string
+		event     []byte
+		start     *cip.GetUserPoolMfaConfigOutput
+		errs      map[string][]error
+		status    reconcile.Status
+		wantErr   bool
+		calls     string
+		published int
+	}{
+		{name: "drift corrected and published", event: update, start: &cip.GetUserPoolMfaConfigOutput{MfaConfiguration: "OFF"},
+			status: reconcile.Remediated, calls: "Get Set", published: 1},
+		{name: "compliant: nothing published", event: update,
+			start:  &cip.GetUserPoolMfaConfigOutput{MfaConfiguration: "ON", SoftwareTokenMfaConfiguration: &types.SoftwareTokenMfaConfigType{Enabled: true}},
+			status: reconcile.Compliant, calls: "Get"},
+		{name: "failed call ignored", event: edit(t, update, func(m map[string]any) {
+			detailOf(m)["errorCode"] = "InvalidParameterException"
+			delete(detailOf(m)["requestParameters"].(map[string]any), "userPoolId")
+		}), status: Ignored},
+		{name: "empty errorCode is a successful call", event: edit(t, update, func(m map[string]any) { detailOf(m)["errorCode"] = "" }),
+			start: &cip.GetUserPoolMfaConfigOutput{MfaConfiguration: "OFF"}, status: reconcile.Remediated, calls: "Get Set", published: 1},
+		{name: "own role ignored", event: edit(t, update, func(m map[string]any) {
+			detailOf(m)["userIdentity"].(map[string]any)["sessionContext"].(map[string]any)["sessionIssuer"].(map[string]any)["arn"] = "arn:aws:iam::123456789012:role/enforcer-DriftFunctionRole-ABC"
+		}), start: &cip.GetUserPoolMfaConfigOutput{MfaConfiguration: "OFF"}, status: Ignored},
+		{name: "deleted pool reported, not retried", event: update, status: reconcile.Deleted, calls: "Get", published: 1},
+		{name: "transient failure returns an error", event: update, start: &cip.GetUserPoolMfaConfigOutput{MfaConfiguration: "OFF"},
+			errs:   map[string][]error{"Get": {&types.TooManyRequestsException{}, &types.TooManyRequestsException{}}},
+			status: reconcile.Failed, wantErr: true, calls: "Get Get", published: 1},
+		{name: "malformed event: nothing read", event: []byte(`{"source":"aws.cognito-idp"}`), wantErr: true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, "")
+			if tc.start != nil {
+				f.pools.MFA[samplePool] = tc.start
+			}
+			for k, v := range tc.errs {
+				f.pools.Errs[k] = v
+			}
+			got, err := f.h.Handle(context.Background(), tc.event)
+			if (err != nil) != tc.wantErr {
+				t.Fatalf("error %v, want error %v", err, tc.wantErr)
+			}
+			if got.Status != tc.status {
+				t.Errorf("status %q (%s), want %q", got.Status, got.Message, tc.status)
+			}
+			if calls := strings.Join(f.pools.Calls, " "); calls != tc.calls {
+				t.Errorf("Cognito calls %q, want %q", calls, tc.calls)
+			}
+			if len(f.bus.Received) != tc.published {
+				t.Errorf("published %d findings, want %d", len(f.bus.Received), tc.published)
+			}
+			for _, e := range f.bus.Received {
+				var d findings.Finding
+				if err := json.Unmarshal([]byte(aws.ToString(e.Detail)), &d); err != nil {
+					t.Fatal(err)
+				}
+				if d.PoolID != samplePool || d.Status != tc.status || d.Trigger.EventName != "UpdateUserPool" ||
+					d.Trigger.CallerARN == "" || d.Trigger.EventID == "" || d.Account != "123456789012" || d.Region != "us-east-1" {
+					t.Errorf("finding %+v", d)
+				}
+				if aws.ToString(e.DetailType) != findings.DetailTypeFinding {
+					t.Errorf("detail-type %q", aws.ToString(e.DetailType))
+				}
+			}
+		})
+	}
+}
+
+func TestPublishFailureDoesNotHideCorrection(t *testing.T) {
+	f := newFixture(t, "")
+	f.pools.MFA[samplePool] = &cip.GetUserPoolMfaConfigOutput{MfaConfiguration: "OFF"}
+	f.bus.Err = errors.New("AccessDeniedException")
+	got, err := f.h.Handle(context.Background(), golden(t, "drift-update-user-pool.json"))
+	if err != nil || got.Status != reconcile.Remediated || got.After == nil || got.After.Level != policy.LevelOn {
+		t.Fatalf("got %+v, %v; want remediated despite the bus", got, err)
+	}
+	if f.h.Publisher.Failed.Load() != 1 || !strings.Contains(f.logs.String(), "AccessDeniedException") {
+		t.Errorf("publish failure not counted (%d) or not logged", f.h.Publisher.Failed.Load())
+	}
+}
+
+func TestSecondEventWritesNothing(t *testing.T) {
+	f := newFixture(t, "")
+	f.pools.MFA[samplePool] = &cip.GetUserPoolMfaConfigOutput{MfaConfiguration: "OFF"}
+	ev := golden(t, "drift-set-user-pool-mfa-config.json")
+	for range 2 {
+		if _, err := f.h.Handle(context.Background(), ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(f.pools.Sets) != 1 {
+		t.Errorf("%d writes for two events, want 1", len(f.pools.Sets))
+	}
+}

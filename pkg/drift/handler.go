@@ -1,0 +1,64 @@
+package drift
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"slices"
+	"time"
+
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/findings"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/reconcile"
+)
+
+// Ignored is the response status for events that need no check.
+const Ignored reconcile.Status = "ignored"
+
+// Handler reconciles the pool a CloudTrail event names.
+type Handler struct {
+	Reconciler *reconcile.Reconciler
+	Publisher  *findings.Publisher
+	OwnRoles   []string
+	Log        *slog.Logger
+	Now        func() time.Time
+}
+
+// Handle is the Lambda handler. It returns the finding for the pool (also
+// for compliant pools, which are not published). A malformed event is an
+// error and nothing is read or written; a failed check is an error so that
+// Lambda's asynchronous retries and dead-letter queue apply.
+func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (findings.Finding, error) {
+	call, err := ParseEvent(raw)
+	if err != nil {
+		h.Log.Error("event rejected", "outcome", "rejected", "error", err.Error())
+		return findings.Finding{}, err
+	}
+	trig := findings.Trigger{Kind: "cloudtrail", EventName: call.EventName, EventID: call.EventID, CallerARN: call.CallerARN}
+	ignore := func(why string) (findings.Finding, error) {
+		h.Log.Info("event ignored", "poolId", call.PoolID, "outcome", string(Ignored), "reason", why, "eventName", call.EventName, "eventId", call.EventID)
+		return findings.Finding{SchemaVersion: findings.SchemaVersion, Account: call.Account, Region: call.Region,
+			PoolID: call.PoolID, PoolName: call.PoolName, Status: Ignored, Mode: h.Reconciler.Policy.Mode,
+			Message: why, Trigger: trig, ObservedAt: h.Now().UTC()}, nil
+	}
+	if call.ErrorCode != "" {
+		return ignore("the call failed with " + call.ErrorCode + ", so it changed nothing")
+	}
+	if call.IssuerARN != "" && slices.Contains(h.OwnRoles, call.IssuerARN) {
+		return ignore("the change was made by the enforcer itself")
+	}
+
+	res := h.Reconciler.Pool(ctx, call.PoolID)
+	if res.PoolName == "" {
+		res.PoolName = call.PoolName
+	}
+	f := findings.New(call.Account, call.Region, res, trig, h.Now())
+	if res.Status != reconcile.Compliant {
+		// A publishing failure is logged by the publisher; it never undoes
+		// or hides the correction, which the response still reports.
+		_ = h.Publisher.Publish(ctx, []findings.Entry{findings.ForFinding(f)})
+	}
+	if res.Status == reconcile.Failed {
+		return f, res.Err
+	}
+	return f, nil
+}
