@@ -137,6 +137,12 @@ Parameters:
   Policy:
     Type: String
     Default: '{"mode":"report"}'
+  BusName:
+    Type: String
+    Default: ""
+Conditions:
+  NoBus: !Equals [!Ref BusName, ""]
+  HasBus: !Not [!Condition NoBus]
 Globals:
   Function:
     Timeout: 7
@@ -157,6 +163,9 @@ Resources:
           REGION_NAME: !Sub "${AWS::Region}-${Policy}"
           ROLE: !GetAtt OneFunctionRole.Arn
           LONG: {Ref: Policy}
+          BUS: !If [NoBus, !Ref Bus, !Ref BusName]
+          HAS_BUS: !If [HasBus, "yes", "no"]
+          ROLES: !Join [",", [!GetAtt A.Arn, !Ref Policy]]
 `), 0o600)
 	if err != nil {
 		t.Fatal(err)
@@ -165,12 +174,13 @@ Resources:
 	if err != nil {
 		t.Fatal(err)
 	}
-	spec, err := tpl.Function("OneFunction", map[string]string{"Policy": "{}"})
+	spec, err := tpl.Function("OneFunction", map[string]string{"Policy": "{}", "BusName": "mine"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := map[string]string{"MFA_POLICY": "{}", "LOG_LEVEL": "INFO", "EVENT_BUS_NAME": "Bus",
-		"REGION_NAME": "us-east-1-{}", "ROLE": "local-OneFunctionRole-Arn", "LONG": "{}"}
+		"REGION_NAME": "us-east-1-{}", "ROLE": "arn:aws:local:us-east-1:123456789012:OneFunctionRole/Arn", "LONG": "{}",
+		"ROLES": "arn:aws:local:us-east-1:123456789012:A/Arn,{}", "BUS": "mine", "HAS_BUS": "yes"}
 	for k, v := range want {
 		if spec.Env[k] != v {
 			t.Errorf("%s = %q, want %q", k, spec.Env[k], v)
@@ -178,6 +188,9 @@ Resources:
 	}
 	if spec.Timeout != 7*time.Second || spec.Memory != 256 {
 		t.Errorf("timeout %s memory %d", spec.Timeout, spec.Memory)
+	}
+	if spec, _ := tpl.Function("OneFunction", nil); spec.Env["BUS"] != "Bus" || spec.Env["HAS_BUS"] != "no" {
+		t.Errorf("default parameters: BUS %q HAS_BUS %q", spec.Env["BUS"], spec.Env["HAS_BUS"])
 	}
 	if _, err := tpl.Function("Bus", nil); err == nil {
 		t.Error("a non-function resource was accepted")

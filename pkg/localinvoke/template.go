@@ -15,6 +15,7 @@ import (
 type Template struct {
 	Parameters map[string]string // parameter defaults
 	Resources  map[string]resource
+	Conditions map[string]yaml.Node
 	globals    functionProps
 }
 
@@ -52,12 +53,13 @@ func LoadTemplate(path string) (*Template, error) {
 		Globals struct {
 			Function functionProps `yaml:"Function"`
 		} `yaml:"Globals"`
-		Resources map[string]resource `yaml:"Resources"`
+		Resources  map[string]resource  `yaml:"Resources"`
+		Conditions map[string]yaml.Node `yaml:"Conditions"`
 	}
 	if err := yaml.Unmarshal(raw, &doc); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	t := &Template{Parameters: map[string]string{}, Resources: doc.Resources, globals: doc.Globals.Function}
+	t := &Template{Parameters: map[string]string{}, Resources: doc.Resources, Conditions: doc.Conditions, globals: doc.Globals.Function}
 	for name, p := range doc.Parameters {
 		t.Parameters[name] = p.Default.Value
 	}
@@ -120,9 +122,14 @@ var pseudo = map[string]string{
 
 var subVar = regexp.MustCompile(`\$\{([^}!]+)\}`)
 
+// getAtt stands in for an attribute of a resource that is not deployed: an
+// ARN-shaped placeholder, so values that must be ARNs still parse.
+func getAtt(id, attr string) string {
+	return "arn:aws:local:" + pseudo["AWS::Region"] + ":" + pseudo["AWS::AccountId"] + ":" + id + "/" + attr
+}
+
 // resolve evaluates the intrinsics that environment values use. A Ref to a
-// resource yields its logical ID and GetAtt a placeholder, as sam local does
-// without a deployed stack.
+// resource yields its logical ID, as sam local does without a deployed stack.
 func (t *Template) resolve(n *yaml.Node, params map[string]string) string {
 	ref := func(name string) string {
 		if v, ok := params[name]; ok {
@@ -140,16 +147,49 @@ func (t *Template) resolve(n *yaml.Node, params map[string]string) string {
 		return subVar.ReplaceAllStringFunc(n.Value, func(m string) string {
 			name := subVar.FindStringSubmatch(m)[1]
 			if id, attr, ok := strings.Cut(name, "."); ok {
-				return "local-" + id + "-" + attr
+				return getAtt(id, attr)
 			}
 			return ref(name)
 		})
 	case n.Tag == "!GetAtt":
-		return "local-" + strings.ReplaceAll(n.Value, ".", "-")
+		id, attr, _ := strings.Cut(n.Value, ".")
+		return getAtt(id, attr)
+	case n.Tag == "!Join" && n.Kind == yaml.SequenceNode && len(n.Content) == 2:
+		var parts []string
+		for _, c := range n.Content[1].Content {
+			parts = append(parts, t.resolve(c, params))
+		}
+		return strings.Join(parts, n.Content[0].Value)
+	case n.Tag == "!If" && n.Kind == yaml.SequenceNode && len(n.Content) == 3:
+		if t.condition(n.Content[0].Value, params) {
+			return t.resolve(n.Content[1], params)
+		}
+		return t.resolve(n.Content[2], params)
 	case n.Kind == yaml.MappingNode && len(n.Content) == 2 && n.Content[0].Value == "Ref":
 		return ref(n.Content[1].Value)
 	case n.Kind == yaml.ScalarNode:
 		return n.Value
 	}
 	return ""
+}
+
+// condition evaluates a named condition built from !Equals and !Not.
+func (t *Template) condition(name string, params map[string]string) bool {
+	n, ok := t.Conditions[name]
+	if !ok {
+		return false
+	}
+	return t.truth(&n, params)
+}
+
+func (t *Template) truth(n *yaml.Node, params map[string]string) bool {
+	switch {
+	case n.Tag == "!Equals" && len(n.Content) == 2:
+		return t.resolve(n.Content[0], params) == t.resolve(n.Content[1], params)
+	case n.Tag == "!Not" && len(n.Content) == 1:
+		return !t.truth(n.Content[0], params)
+	case n.Tag == "!Condition":
+		return t.condition(n.Value, params)
+	}
+	return false
 }

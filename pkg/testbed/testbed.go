@@ -142,7 +142,8 @@ func (m *Moto) CLI(ctx context.Context, out any, args ...string) error {
 	if err := cmd.Run(); err != nil {
 		return fmt.Errorf("aws %s: %w: %s", strings.Join(args[6:], " "), err, stderr.String())
 	}
-	if out == nil {
+	// Some commands (receive-message on an empty queue) print nothing.
+	if out == nil || len(bytes.TrimSpace(stdout.Bytes())) == 0 {
 		return nil
 	}
 	if err := json.Unmarshal(stdout.Bytes(), out); err != nil {

@@ -1,0 +1,47 @@
+# cognito-mfa-enforcer. `make test` is the test command; `sam build` calls
+# the build-<LogicalId> targets (BuildMethod: makefile, CodeUri: .).
+
+GOARCH ?= arm64
+ARTIFACTS_DIR ?= build/$(FUNCTION)
+HOST_ARCH := $(shell go env GOARCH)
+FUNCTIONS := DriftFunction
+GO_BUILD = GOOS=linux GOARCH=$(GOARCH) CGO_ENABLED=0 go build -tags lambda.norpc -trimpath -ldflags "-s -w"
+PYTHON ?= python3
+
+.PHONY: build test lint invoke bench moto $(addprefix build-,$(FUNCTIONS))
+
+build-DriftFunction:
+	$(GO_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/drift
+
+# Every function for the host, under build/<LogicalId>/bootstrap.
+build:
+	@for f in $(FUNCTIONS); do $(MAKE) -s build-$$f ARTIFACTS_DIR=build/$$f GOARCH=$(HOST_ARCH) || exit 1; done
+
+# moto[server] is the local AWS the integration tests start; install it
+# where it is missing.
+moto:
+	@$(PYTHON) -c 'import moto.server, werkzeug' 2>/dev/null || { \
+	  echo "moto[server] not found: installing it with pip"; \
+	  $(PYTHON) -m pip install --quiet 'moto[server]' || { echo "cannot install moto[server]: the integration tests need it (pip install 'moto[server]')" >&2; exit 1; }; }
+
+test: moto
+	cfn-lint template.yaml
+	go test -count=1 -timeout 8m ./...
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	go vet ./...
+	cfn-lint template.yaml
+
+# make invoke FUNCTION=DriftFunction EVENT=events/drift-update-user-pool.json
+invoke:
+	@test -n "$(FUNCTION)" -a -n "$(EVENT)" || { echo "usage: make invoke FUNCTION=<LogicalId> EVENT=events/<file>.json" >&2; exit 2; }
+	@if command -v sam >/dev/null 2>&1; then \
+	  sam build $(FUNCTION) && sam local invoke $(FUNCTION) --event $(EVENT); \
+	else \
+	  $(MAKE) -s build-$(FUNCTION) ARTIFACTS_DIR=build/$(FUNCTION) GOARCH=$(HOST_ARCH) && \
+	  go run ./pkg/localinvoke/cmd/localinvoke -function $(FUNCTION) -binary build/$(FUNCTION)/bootstrap -event $(EVENT); \
+	fi
+
+bench:
+	go test -run '^$$' -bench . -benchmem ./...

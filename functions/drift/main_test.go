@@ -1,0 +1,160 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/findings"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/localinvoke"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/testbed"
+)
+
+var moto testbed.Lazy
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	moto.Stop()
+	if bin != "" {
+		os.RemoveAll(filepath.Dir(bin))
+	}
+	os.Exit(code)
+}
+
+const root = "../.."
+
+var (
+	buildOnce sync.Once
+	bin       string
+	buildErr  error
+)
+
+// start builds the DriftFunction bootstrap (once) and runs it under the
+// local invoke harness with the template's environment, against moto.
+func start(t *testing.T, m *testbed.Moto, params map[string]string) *localinvoke.Runtime {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "drift-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		bin, buildErr = localinvoke.Build(root, name, dir)
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	tpl, err := localinvoke.LoadTemplate(filepath.Join(root, "template.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec, err := tpl.Function(name, params)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt, err := localinvoke.Start(bin, spec, m.Env(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(rt.Close)
+	return rt
+}
+
+// sample returns an events/ file with the pool ID replaced by poolID.
+func sample(t *testing.T, file, poolID string) []byte {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join(root, "events", file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return []byte(strings.ReplaceAll(string(raw), "us-east-1_EXAMPLE11", poolID))
+}
+
+func TestDriftFunctionEndToEnd(t *testing.T) {
+	m := moto.Get(t)
+	ctx := context.Background()
+	bus, err := m.FindingsBus(ctx, "drift-findings")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt := start(t, m, map[string]string{"ExistingFindingsBusName": bus.Name})
+
+	for _, file := range []string{"drift-update-user-pool.json", "drift-create-user-pool.json", "drift-set-user-pool-mfa-config.json"} {
+		t.Run(file, func(t *testing.T) {
+			id, err := m.CreatePool(ctx, "drifted", nil, "OPTIONAL", "sms")
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := rt.Invoke(ctx, sample(t, file, id))
+			if err != nil || res.Err != nil {
+				t.Fatalf("invoke: %v %v\n%s", err, res.Err, rt.Logs())
+			}
+			var f findings.Finding
+			if err := json.Unmarshal(res.Payload, &f); err != nil {
+				t.Fatal(err)
+			}
+			if f.PoolID != id || f.Status != "remediated" || f.Before == nil || f.After == nil || len(f.Violations) == 0 {
+				t.Errorf("response %s", res.Payload)
+			}
+			got, err := m.GetMFA(ctx, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.MfaConfiguration != "ON" || !got.TOTP() || got.SmsMfaConfiguration == nil ||
+				got.SmsMfaConfiguration.SmsConfiguration.SnsCallerArn != testbed.SNSCallerARN {
+				t.Errorf("pool after correction: %s", got)
+			}
+			events, err := bus.Drain(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(events) != 1 || events[0].DetailType != findings.DetailTypeFinding || events[0].Source != findings.Source {
+				t.Fatalf("findings on the bus: %+v", events)
+			}
+			var d findings.Finding
+			if err := json.Unmarshal(events[0].Detail, &d); err != nil {
+				t.Fatal(err)
+			}
+			if d.PoolID != id || d.Status != "remediated" || d.Trigger.EventID == "" {
+				t.Errorf("finding detail %s", events[0].Detail)
+			}
+
+			// The same event again finds the pool compliant: no write, no finding.
+			res, err = rt.Invoke(ctx, sample(t, file, id))
+			if err != nil || res.Err != nil || !strings.Contains(string(res.Payload), `"status":"compliant"`) {
+				t.Errorf("second invoke: %v %v %s", err, res.Err, res.Payload)
+			}
+			if events, _ := bus.Drain(ctx); len(events) != 0 {
+				t.Errorf("compliant pool published %d findings", len(events))
+			}
+		})
+	}
+
+	t.Run("malformed event changes nothing", func(t *testing.T) {
+		id, err := m.CreatePool(ctx, "untouched", nil, "OFF")
+		if err != nil {
+			t.Fatal(err)
+		}
+		bad := strings.Replace(string(sample(t, "drift-update-user-pool.json", id)), `"source": "aws.cognito-idp"`, `"source": "aws.s3"`, 1)
+		res, err := rt.Invoke(ctx, []byte(bad))
+		if err != nil || res.Err == nil || !strings.Contains(res.Err.Message, "event source") {
+			t.Fatalf("want an error naming the source, got %v %+v", err, res.Err)
+		}
+		if got, _ := m.GetMFA(ctx, id); got.MfaConfiguration != "OFF" {
+			t.Errorf("pool changed by a malformed event: %s", got)
+		}
+	})
+}
+
+func TestDriftFunctionRefusesInvalidPolicy(t *testing.T) {
+	m := moto.Get(t)
+	rt := start(t, m, map[string]string{"PolicyDocument": `{"mode":"dry-run"}`})
+	res, err := rt.Invoke(context.Background(), []byte(`{}`))
+	if err != nil || res.Err == nil || !strings.Contains(res.Err.Message, "MFA_POLICY: policy: mode") {
+		t.Fatalf("want an init failure naming the field, got %v %+v", err, res.Err)
+	}
+}

@@ -1,0 +1,69 @@
+package testbed
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+)
+
+// Bus is an EventBridge bus in moto with a rule that delivers every
+// enforcer event to an SQS queue, so tests read what was published.
+type Bus struct {
+	m        *Moto
+	Name     string
+	QueueURL string
+}
+
+// FindingsBus creates the bus, queue, rule and target with the AWS CLI.
+func (m *Moto) FindingsBus(ctx context.Context, name string) (*Bus, error) {
+	var q struct{ QueueUrl string }
+	if err := m.CLI(ctx, &q, "sqs", "create-queue", "--queue-name", name); err != nil {
+		return nil, err
+	}
+	steps := [][]string{
+		{"events", "create-event-bus", "--name", name},
+		{"events", "put-rule", "--name", name + "-all", "--event-bus-name", name, "--event-pattern", `{"source":["cognito-mfa-enforcer"]}`},
+		{"events", "put-targets", "--rule", name + "-all", "--event-bus-name", name,
+			"--targets", fmt.Sprintf("Id=queue,Arn=arn:aws:sqs:%s:%s:%s", Region, Account, name)},
+	}
+	for _, args := range steps {
+		if err := m.CLI(ctx, nil, args...); err != nil {
+			return nil, err
+		}
+	}
+	return &Bus{m: m, Name: name, QueueURL: q.QueueUrl}, nil
+}
+
+// Event is an EventBridge event as delivered to the queue.
+type Event struct {
+	Source     string          `json:"source"`
+	DetailType string          `json:"detail-type"`
+	Resources  []string        `json:"resources"`
+	Detail     json.RawMessage `json:"detail"`
+}
+
+// Drain receives and deletes every message now in the queue.
+func (b *Bus) Drain(ctx context.Context) ([]Event, error) {
+	var events []Event
+	for {
+		var out struct {
+			Messages []struct{ Body, ReceiptHandle string }
+		}
+		if err := b.m.CLI(ctx, &out, "sqs", "receive-message", "--queue-url", b.QueueURL, "--max-number-of-messages", "10"); err != nil {
+			return nil, err
+		}
+		if len(out.Messages) == 0 {
+			return events, nil
+		}
+		for _, msg := range out.Messages {
+			var e Event
+			if err := json.Unmarshal([]byte(msg.Body), &e); err != nil {
+				return nil, fmt.Errorf("queue message is not an event: %w", err)
+			}
+			events = append(events, e)
+			if err := b.m.CLI(ctx, nil, "sqs", "delete-message", "--queue-url", b.QueueURL, "--receipt-handle", msg.ReceiptHandle); err != nil {
+				return nil, err
+			}
+		}
+	}
+}
