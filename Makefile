@@ -34,13 +34,14 @@ lint:
 	cfn-lint template.yaml
 
 # make invoke FUNCTION=DriftFunction EVENT=events/drift-update-user-pool.json
+# [ARGS="-param ExistingFindingsBusName=bus -env LOG_LEVEL=DEBUG"] (harness only)
 invoke:
 	@test -n "$(FUNCTION)" -a -n "$(EVENT)" || { echo "usage: make invoke FUNCTION=<LogicalId> EVENT=events/<file>.json" >&2; exit 2; }
 	@if command -v sam >/dev/null 2>&1; then \
 	  sam build $(FUNCTION) && sam local invoke $(FUNCTION) --event $(EVENT); \
 	else \
 	  $(MAKE) -s build-$(FUNCTION) ARTIFACTS_DIR=build/$(FUNCTION) GOARCH=$(HOST_ARCH) && \
-	  go run ./pkg/localinvoke/cmd/localinvoke -function $(FUNCTION) -binary build/$(FUNCTION)/bootstrap -event $(EVENT); \
+	  go run ./pkg/localinvoke/cmd/localinvoke -function $(FUNCTION) -binary build/$(FUNCTION)/bootstrap -event $(EVENT) $(ARGS); \
 	fi
 
 bench:
