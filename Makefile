@@ -4,7 +4,7 @@
 GOARCH ?= arm64
 ARTIFACTS_DIR ?= build/$(FUNCTION)
 HOST_ARCH := $(shell go env GOARCH)
-FUNCTIONS := DriftFunction
+FUNCTIONS := DriftFunction SweepFunction
 GO_BUILD = GOOS=linux GOARCH=$(GOARCH) CGO_ENABLED=0 go build -tags lambda.norpc -trimpath -ldflags "-s -w"
 PYTHON ?= python3
 
@@ -12,6 +12,9 @@ PYTHON ?= python3
 
 build-DriftFunction:
 	$(GO_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/drift
+
+build-SweepFunction:
+	$(GO_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/sweep
 
 # Every function for the host, under build/<LogicalId>/bootstrap.
 build:

@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/findings"
@@ -19,49 +18,17 @@ var moto testbed.Lazy
 func TestMain(m *testing.M) {
 	code := m.Run()
 	moto.Stop()
-	if bin != "" {
-		os.RemoveAll(filepath.Dir(bin))
-	}
+	localinvoke.RemoveBuilds()
 	os.Exit(code)
 }
 
 const root = "../.."
 
-var (
-	buildOnce sync.Once
-	bin       string
-	buildErr  error
-)
-
-// start builds the DriftFunction bootstrap (once) and runs it under the
-// local invoke harness with the template's environment, against moto.
+// start runs the DriftFunction bootstrap under the local invoke harness
+// with the template's environment, against moto.
 func start(t *testing.T, m *testbed.Moto, params map[string]string) *localinvoke.Runtime {
 	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "drift-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		bin, buildErr = localinvoke.Build(root, name, dir)
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	tpl, err := localinvoke.LoadTemplate(filepath.Join(root, "template.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	spec, err := tpl.Function(name, params)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rt, err := localinvoke.Start(bin, spec, m.Env(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(rt.Close)
-	return rt
+	return localinvoke.StartForTest(t, root, name, params, m.Env())
 }
 
 // sample returns an events/ file with the pool ID replaced by poolID.

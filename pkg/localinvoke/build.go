@@ -2,9 +2,12 @@ package localinvoke
 
 import (
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"sync"
+	"testing"
 )
 
 // Build compiles one function for this host through the Makefile target
@@ -16,4 +19,57 @@ func Build(root, logicalID, dir string) (string, error) {
 		return "", fmt.Errorf("make build-%s: %w\n%s", logicalID, err, out)
 	}
 	return filepath.Join(dir, "bootstrap"), nil
+}
+
+var (
+	buildMu  sync.Mutex
+	builtDir string
+	built    = map[string]string{}
+)
+
+// StartForTest builds the function once per test binary and runs it under
+// the harness with the template's environment (params override template
+// parameters) plus extra variables such as the moto endpoint.
+func StartForTest(t testing.TB, root, logicalID string, params map[string]string, extra []string) *Runtime {
+	t.Helper()
+	buildMu.Lock()
+	bin, ok := built[logicalID]
+	if !ok {
+		var err error
+		if builtDir == "" {
+			if builtDir, err = os.MkdirTemp("", "localinvoke-"); err != nil {
+				buildMu.Unlock()
+				t.Fatal(err)
+			}
+		}
+		if bin, err = Build(root, logicalID, filepath.Join(builtDir, logicalID)); err != nil {
+			buildMu.Unlock()
+			t.Fatal(err)
+		}
+		built[logicalID] = bin
+	}
+	buildMu.Unlock()
+	tpl, err := LoadTemplate(filepath.Join(root, "template.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec, err := tpl.Function(logicalID, params)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt, err := Start(bin, spec, extra, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(rt.Close)
+	return rt
+}
+
+// RemoveBuilds deletes what StartForTest built; call it from TestMain.
+func RemoveBuilds() {
+	buildMu.Lock()
+	defer buildMu.Unlock()
+	if builtDir != "" {
+		os.RemoveAll(builtDir)
+	}
 }

@@ -141,7 +141,7 @@ func (r *Reconciler) apply(ctx context.Context, res Result, observed, desired po
 
 func (r *Reconciler) observe(ctx context.Context, poolID string) (policy.Config, error) {
 	var out *cip.GetUserPoolMfaConfigOutput
-	err := r.Backoff.do(ctx, func() (err error) {
+	err := r.Backoff.Do(ctx, func() (err error) {
 		out, err = r.API.GetUserPoolMfaConfig(ctx, &cip.GetUserPoolMfaConfigInput{UserPoolId: &poolID})
 		return err
 	})
@@ -153,7 +153,7 @@ func (r *Reconciler) observe(ctx context.Context, poolID string) (policy.Config,
 
 func (r *Reconciler) describe(ctx context.Context, poolID string) (string, map[string]string, error) {
 	var out *cip.DescribeUserPoolOutput
-	err := r.Backoff.do(ctx, func() (err error) {
+	err := r.Backoff.Do(ctx, func() (err error) {
 		out, err = r.API.DescribeUserPool(ctx, &cip.DescribeUserPoolInput{UserPoolId: &poolID})
 		return err
 	})
@@ -172,7 +172,7 @@ func (r *Reconciler) describe(ctx context.Context, poolID string) (string, map[s
 
 func (r *Reconciler) write(ctx context.Context, poolID string, c policy.Config) (policy.Config, error) {
 	var out *cip.SetUserPoolMfaConfigOutput
-	err := r.Backoff.do(ctx, func() (err error) {
+	err := r.Backoff.Do(ctx, func() (err error) {
 		out, err = r.API.SetUserPoolMfaConfig(ctx, setInput(poolID, c))
 		return err
 	})

@@ -16,9 +16,9 @@ type Backoff struct {
 // DefaultBackoff suits one pool check: four tries within a few seconds.
 var DefaultBackoff = Backoff{Attempts: 4, Base: 200 * time.Millisecond, Max: 3 * time.Second}
 
-// do runs op until it succeeds, fails with a non-transient error, the
+// Do runs op until it succeeds, fails with a non-transient error, the
 // attempts run out or ctx ends. Sleeps use full jitter.
-func (b Backoff) do(ctx context.Context, op func() error) error {
+func (b Backoff) Do(ctx context.Context, op func() error) error {
 	attempts := max(b.Attempts, 1)
 	var err error
 	for i := range attempts {

@@ -4,15 +4,19 @@ package setup
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/smithy-go"
 
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/policy"
 )
@@ -62,14 +66,29 @@ func (s Settings) Logger(function string) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: s.LogLevel})).With("function", function)
 }
 
+// cognitoRetried are retried by pkg/reconcile with backoff (and, in the
+// sweep, through its pacer), so the SDK leaves them alone: one place decides.
+var cognitoRetried = map[string]bool{
+	"TooManyRequestsException":        true,
+	"ConcurrentModificationException": true,
+	"InternalErrorException":          true,
+}
+
 // AWS loads the SDK configuration from the environment (AWS_ENDPOINT_URL
-// included). Retries use the standard retryer without its client-side retry
-// quota, so sustained throttling slows calls down instead of failing them
-// with "retry quota exceeded"; the reconciler adds its own bounded backoff.
+// included). The standard retryer keeps its retries of connection and
+// transport errors but drops its client-side retry quota, so sustained
+// throttling can never turn into "retry quota exceeded" failures.
 func AWS(ctx context.Context) (aws.Config, error) {
 	cfg, err := config.LoadDefaultConfig(ctx, config.WithRetryer(func() aws.Retryer {
 		return retry.NewStandard(func(o *retry.StandardOptions) {
 			o.RateLimiter = ratelimit.None
+			o.Retryables = append([]retry.IsErrorRetryable{retry.IsErrorRetryableFunc(func(err error) aws.Ternary {
+				var ae smithy.APIError
+				if errors.As(err, &ae) && cognitoRetried[ae.ErrorCode()] {
+					return aws.FalseTernary
+				}
+				return aws.UnknownTernary
+			})}, o.Retryables...)
 		})
 	}))
 	if err != nil {
@@ -82,4 +101,31 @@ func AWS(ctx context.Context) (aws.Config, error) {
 func Fatal(function string, err error) {
 	slog.New(slog.NewJSONHandler(os.Stderr, nil)).Error("init failed", "function", function, "error", err.Error())
 	os.Exit(1)
+}
+
+// Number reads a numeric variable, with a default when it is unset, and
+// refuses values outside [lo, hi] with an error naming the variable.
+func Number(name string, def, lo, hi float64) (float64, error) {
+	v := os.Getenv(name)
+	if v == "" {
+		return def, nil
+	}
+	f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+	if err != nil || f < lo || f > hi {
+		return 0, fmt.Errorf("%s: %q is not a number from %g to %g", name, v, lo, hi)
+	}
+	return f, nil
+}
+
+// Duration reads a Go duration variable ("5m", "1.5s") within [lo, hi].
+func Duration(name string, def, lo, hi time.Duration) (time.Duration, error) {
+	v := os.Getenv(name)
+	if v == "" {
+		return def, nil
+	}
+	d, err := time.ParseDuration(strings.TrimSpace(v))
+	if err != nil || d < lo || d > hi {
+		return 0, fmt.Errorf("%s: %q is not a duration from %s to %s", name, v, lo, hi)
+	}
+	return d, nil
 }

@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestLoad(t *testing.T) {
@@ -33,5 +34,30 @@ func TestLoad(t *testing.T) {
 	s, err := Load()
 	if err != nil || len(s.RoleARNs) != 2 || s.RoleARNs[0] != "arn:aws:iam::1:role/a" || s.LogLevel != slog.LevelDebug {
 		t.Errorf("Load() = %+v, %v", s, err)
+	}
+}
+
+func TestNumberAndDuration(t *testing.T) {
+	t.Setenv("N", "")
+	if v, err := Number("N", 10, 1, 15); v != 10 || err != nil {
+		t.Errorf("default: %v %v", v, err)
+	}
+	for _, bad := range []string{"0", "16", "ten", "1e9"} {
+		t.Setenv("N", bad)
+		if _, err := Number("N", 10, 1, 15); err == nil || !strings.Contains(err.Error(), "N:") {
+			t.Errorf("Number accepted %q (%v)", bad, err)
+		}
+	}
+	t.Setenv("N", " 2.5 ")
+	if v, err := Number("N", 10, 1, 15); v != 2.5 || err != nil {
+		t.Errorf("2.5: %v %v", v, err)
+	}
+	t.Setenv("D", "90s")
+	if d, err := Duration("D", time.Minute, time.Second, time.Hour); d != 90*time.Second || err != nil {
+		t.Errorf("90s: %v %v", d, err)
+	}
+	t.Setenv("D", "5")
+	if _, err := Duration("D", time.Minute, time.Second, time.Hour); err == nil {
+		t.Error("a bare number was accepted as a duration")
 	}
 }

@@ -1,0 +1,96 @@
+package sweep
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambdacontext"
+
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/reconcile"
+)
+
+// Namespace is the CloudWatch namespace of the sweep's metrics.
+const Namespace = "CognitoMfaEnforcer"
+
+// Handler is the SweepFunction's Lambda handler: any event starts a sweep.
+type Handler struct {
+	Sweeper  *Sweeper
+	Function string
+	Region   string
+	Metrics  io.Writer // where the EMF line goes: stdout in Lambda
+}
+
+// Handle runs one sweep and returns its report. The report is the answer
+// even when it is incomplete: the next scheduled sweep starts again.
+func (h *Handler) Handle(ctx context.Context, _ json.RawMessage) (Report, error) {
+	account, region := "", h.Region
+	if lc, ok := lambdacontext.FromContext(ctx); ok {
+		// arn:aws:lambda:REGION:ACCOUNT:function:NAME
+		if parts := strings.Split(lc.InvokedFunctionArn, ":"); len(parts) > 4 {
+			region, account = parts[3], parts[4]
+		}
+	}
+	rep := h.Sweeper.Run(ctx, account, region)
+	_, _ = h.Metrics.Write(EMF(rep.Summary, h.Function, h.Sweeper.Now()))
+	return rep, nil
+}
+
+// EMF renders the summary as one CloudWatch Embedded Metric Format line:
+// CloudWatch turns it into metrics with no API call.
+func EMF(s Summary, function string, at time.Time) []byte {
+	metrics := []struct {
+		name  string
+		value int64
+		unit  string
+	}{
+		{"PoolsChecked", int64(s.Checked), "Count"},
+		{"PoolsCompliant", int64(s.Compliant), "Count"},
+		{"DriftDetected", int64(s.Remediated + s.Drift + s.Unremediable), "Count"},
+		{"PoolsRemediated", int64(s.Remediated), "Count"},
+		{"PoolsUnremediable", int64(s.Unremediable), "Count"},
+		{"PoolsFailed", int64(s.Failed), "Count"},
+		{"SweepIncomplete", boolInt(s.Incomplete), "Count"},
+		{"SweepDurationMs", s.DurationMs, "Milliseconds"},
+	}
+	defs := make([]map[string]string, len(metrics))
+	doc := map[string]any{"FunctionName": function}
+	for i, m := range metrics {
+		defs[i] = map[string]string{"Name": m.name, "Unit": m.unit}
+		doc[m.name] = m.value
+	}
+	doc["_aws"] = map[string]any{
+		"Timestamp": at.UnixMilli(),
+		"CloudWatchMetrics": []any{map[string]any{
+			"Namespace": Namespace, "Dimensions": [][]string{{"FunctionName"}}, "Metrics": defs,
+		}},
+	}
+	line, err := json.Marshal(doc)
+	if err != nil {
+		return []byte(fmt.Sprintf("{\"error\":%q}\n", err.Error()))
+	}
+	return append(line, '\n')
+}
+
+func boolInt(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// Settings the SweepFunction reads, and its timing defaults.
+const (
+	EnvMaxRPS      = "MAX_REQUESTS_PER_SECOND"
+	EnvConcurrency = "SWEEP_CONCURRENCY"
+	// StopMargin leaves room for in-flight pools, publishing and the answer.
+	StopMargin   = 20 * time.Second
+	FinishMargin = 8 * time.Second
+)
+
+// Backoff lets a throttled call wait long enough, through the pacer, for
+// sustained throttling to slow the sweep rather than fail pools.
+var Backoff = reconcile.Backoff{Attempts: 10, Base: 250 * time.Millisecond, Max: 10 * time.Second}
