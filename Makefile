@@ -4,7 +4,7 @@
 GOARCH ?= arm64
 ARTIFACTS_DIR ?= build/$(FUNCTION)
 HOST_ARCH := $(shell go env GOARCH)
-FUNCTIONS := DriftFunction SweepFunction
+FUNCTIONS := DriftFunction SweepFunction TriggerFunction
 GO_BUILD = GOOS=linux GOARCH=$(GOARCH) CGO_ENABLED=0 go build -tags lambda.norpc -trimpath -ldflags "-s -w"
 PYTHON ?= python3
 
@@ -15,6 +15,9 @@ build-DriftFunction:
 
 build-SweepFunction:
 	$(GO_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/sweep
+
+build-TriggerFunction:
+	$(GO_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/trigger
 
 # Every function for the host, under build/<LogicalId>/bootstrap.
 build:
@@ -47,5 +50,7 @@ invoke:
 	  go run ./pkg/localinvoke/cmd/localinvoke -function $(FUNCTION) -binary build/$(FUNCTION)/bootstrap -event $(EVENT) $(ARGS); \
 	fi
 
+# Benchmarks report ratios against a floor measured in the same run.
 bench:
-	go test -run '^$$' -bench . -benchtime 1x -benchmem ./...
+	go test -run '^$$' -bench . -benchmem ./pkg/trigger/
+	go test -run '^$$' -bench . -benchtime 1x -benchmem ./pkg/sweep/

@@ -95,3 +95,55 @@ func createPool(ctx context.Context, c *cip.Client, s PoolSpec) (string, error) 
 	_, err = c.SetUserPoolMfaConfig(ctx, in)
 	return id, err
 }
+
+// TOTPUser creates a confirmed user who signed in and registered an
+// authenticator app (moto accepts any code unless told to check it), and
+// returns the user's access token.
+func (m *Moto) TOTPUser(ctx context.Context, poolID, username string) (string, error) {
+	c, err := m.Client(ctx)
+	if err != nil {
+		return "", err
+	}
+	client, err := c.CreateUserPoolClient(ctx, &cip.CreateUserPoolClientInput{UserPoolId: &poolID, ClientName: aws.String("app"),
+		ExplicitAuthFlows: []types.ExplicitAuthFlowsType{types.ExplicitAuthFlowsTypeAllowUserPasswordAuth, types.ExplicitAuthFlowsTypeAllowRefreshTokenAuth}})
+	if err != nil {
+		return "", err
+	}
+	const password = "Correct-horse-battery-9"
+	if _, err := c.AdminCreateUser(ctx, &cip.AdminCreateUserInput{UserPoolId: &poolID, Username: &username,
+		UserAttributes: []types.AttributeType{{Name: aws.String("phone_number"), Value: aws.String("+15555550100")}}}); err != nil {
+		return "", err
+	}
+	if _, err := c.AdminSetUserPassword(ctx, &cip.AdminSetUserPasswordInput{UserPoolId: &poolID, Username: &username, Password: aws.String(password), Permanent: true}); err != nil {
+		return "", err
+	}
+	auth, err := c.InitiateAuth(ctx, &cip.InitiateAuthInput{AuthFlow: types.AuthFlowTypeUserPasswordAuth, ClientId: client.UserPoolClient.ClientId,
+		AuthParameters: map[string]string{"USERNAME": username, "PASSWORD": password}})
+	if err != nil {
+		return "", err
+	}
+	if auth.AuthenticationResult == nil {
+		return "", fmt.Errorf("sign-in of %s answered a challenge (%s), not tokens", username, auth.ChallengeName)
+	}
+	token := auth.AuthenticationResult.AccessToken
+	if _, err := c.AssociateSoftwareToken(ctx, &cip.AssociateSoftwareTokenInput{AccessToken: token}); err != nil {
+		return "", err
+	}
+	if _, err := c.VerifySoftwareToken(ctx, &cip.VerifySoftwareTokenInput{AccessToken: token, UserCode: aws.String("123456")}); err != nil {
+		return "", err
+	}
+	return aws.ToString(token), nil
+}
+
+// UserMFA is what AdminGetUser reports of a user's MFA.
+type UserMFA struct {
+	UserMFASettingList  []string
+	PreferredMfaSetting string
+}
+
+// GetUserMFA reads a user's MFA settings with the AWS CLI.
+func (m *Moto) GetUserMFA(ctx context.Context, poolID, username string) (UserMFA, error) {
+	var out UserMFA
+	err := m.CLI(ctx, &out, "cognito-idp", "admin-get-user", "--user-pool-id", poolID, "--username", username)
+	return out, err
+}
