@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"os"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -34,6 +35,8 @@ func main() {
 		OwnRoles:   s.RoleARNs,
 		Log:        log,
 		Now:        time.Now,
+		Metrics:    os.Stdout,
+		Function:   os.Getenv("AWS_LAMBDA_FUNCTION_NAME"),
 	}
 	lambda.Start(h.Handle)
 }

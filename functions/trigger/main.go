@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"os"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -41,6 +42,7 @@ func main() {
 	r.Backoff = reconcile.Backoff{Attempts: 1} // on the sign-in path, skip rather than wait
 	h := &trigger.Handler{
 		Pools: &trigger.PoolChecker{Reconciler: r, TTL: ttl, RetryAfter: trigger.RetryAfter, Now: time.Now,
+			Metrics: os.Stdout, Function: os.Getenv("AWS_LAMBDA_FUNCTION_NAME"),
 			Publisher: findings.NewPublisher(eventbridge.NewFromConfig(cfg), s.EventBusName, log)},
 		Users: client, Policy: s.Policy, Budget: budget, TTL: ttl, Log: log, Now: time.Now,
 	}

@@ -222,3 +222,20 @@ func TestSecondEventWritesNothing(t *testing.T) {
 		t.Errorf("%d writes for two events, want 1", len(f.pools.Sets))
 	}
 }
+
+func TestMetricsLine(t *testing.T) {
+	f := newFixture(t, "")
+	f.pools.MFA[samplePool] = &cip.GetUserPoolMfaConfigOutput{MfaConfiguration: "OFF"}
+	var out bytes.Buffer
+	f.h.Metrics, f.h.Function = &out, "DriftFunction"
+	if _, err := f.h.Handle(context.Background(), golden(t, "drift-update-user-pool.json")); err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(out.Bytes(), &doc); err != nil {
+		t.Fatalf("not one EMF JSON line: %q", out.String())
+	}
+	if doc["PoolsRemediated"] != 1.0 || doc["DriftDetected"] != 1.0 || doc["FunctionName"] != "DriftFunction" || doc["_aws"] == nil {
+		t.Errorf("EMF line %s", out.String())
+	}
+}

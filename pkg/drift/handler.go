@@ -3,11 +3,13 @@ package drift
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"log/slog"
 	"slices"
 	"time"
 
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/findings"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/metrics"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/reconcile"
 )
 
@@ -21,6 +23,8 @@ type Handler struct {
 	OwnRoles   []string
 	Log        *slog.Logger
 	Now        func() time.Time
+	Metrics    io.Writer // EMF lines; nil writes none
+	Function   string
 }
 
 // Handle is the Lambda handler. It returns the finding for the pool (also
@@ -52,6 +56,9 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (findings.Fin
 		res.PoolName = call.PoolName
 	}
 	f := findings.New(call.Account, call.Region, res, trig, h.Now())
+	var counts reconcile.Counts
+	counts.Add(res.Status)
+	metrics.Write(h.Metrics, h.Function, h.Now(), metrics.CountValues(counts)...)
 	if res.Status != reconcile.Compliant {
 		// A publishing failure is logged by the publisher; it never undoes
 		// or hides the correction, which the response still reports.

@@ -30,6 +30,39 @@ const (
 // Statuses lists every status in report order.
 var Statuses = []Status{Compliant, Remediated, Drift, Exempt, Unremediable, Failed, Deleted}
 
+// Counts tallies results by status.
+type Counts struct {
+	Checked      int `json:"checked"`
+	Compliant    int `json:"compliant"`
+	Remediated   int `json:"remediated"`
+	Drift        int `json:"drift"`
+	Exempt       int `json:"exempt"`
+	Unremediable int `json:"unremediable"`
+	Failed       int `json:"failed"`
+	Deleted      int `json:"deleted"`
+}
+
+// Add counts one result's status.
+func (c *Counts) Add(s Status) {
+	c.Checked++
+	switch s {
+	case Compliant:
+		c.Compliant++
+	case Remediated:
+		c.Remediated++
+	case Drift:
+		c.Drift++
+	case Exempt:
+		c.Exempt++
+	case Unremediable:
+		c.Unremediable++
+	case Failed:
+		c.Failed++
+	case Deleted:
+		c.Deleted++
+	}
+}
+
 // Result is what one pool check found and did.
 type Result struct {
 	PoolID     string             `json:"poolId"`

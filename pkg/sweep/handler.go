@@ -3,18 +3,15 @@ package sweep
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/metrics"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/reconcile"
 )
-
-// Namespace is the CloudWatch namespace of the sweep's metrics.
-const Namespace = "CognitoMfaEnforcer"
 
 // Handler is the SweepFunction's Lambda handler: any event starts a sweep.
 type Handler struct {
@@ -39,40 +36,11 @@ func (h *Handler) Handle(ctx context.Context, _ json.RawMessage) (Report, error)
 	return rep, nil
 }
 
-// EMF renders the summary as one CloudWatch Embedded Metric Format line:
-// CloudWatch turns it into metrics with no API call.
+// EMF renders the summary as one CloudWatch Embedded Metric Format line.
 func EMF(s Summary, function string, at time.Time) []byte {
-	metrics := []struct {
-		name  string
-		value int64
-		unit  string
-	}{
-		{"PoolsChecked", int64(s.Checked), "Count"},
-		{"PoolsCompliant", int64(s.Compliant), "Count"},
-		{"DriftDetected", int64(s.Remediated + s.Drift + s.Unremediable), "Count"},
-		{"PoolsRemediated", int64(s.Remediated), "Count"},
-		{"PoolsUnremediable", int64(s.Unremediable), "Count"},
-		{"PoolsFailed", int64(s.Failed), "Count"},
-		{"SweepIncomplete", boolInt(s.Incomplete), "Count"},
-		{"SweepDurationMs", s.DurationMs, "Milliseconds"},
-	}
-	defs := make([]map[string]string, len(metrics))
-	doc := map[string]any{"FunctionName": function}
-	for i, m := range metrics {
-		defs[i] = map[string]string{"Name": m.name, "Unit": m.unit}
-		doc[m.name] = m.value
-	}
-	doc["_aws"] = map[string]any{
-		"Timestamp": at.UnixMilli(),
-		"CloudWatchMetrics": []any{map[string]any{
-			"Namespace": Namespace, "Dimensions": [][]string{{"FunctionName"}}, "Metrics": defs,
-		}},
-	}
-	line, err := json.Marshal(doc)
-	if err != nil {
-		return []byte(fmt.Sprintf("{\"error\":%q}\n", err.Error()))
-	}
-	return append(line, '\n')
+	return metrics.Line(function, at, append(metrics.CountValues(s.Counts),
+		metrics.Value{Name: "SweepIncomplete", Value: boolInt(s.Incomplete), Unit: "Count"},
+		metrics.Value{Name: "SweepDurationMs", Value: s.DurationMs, Unit: "Milliseconds"})...)
 }
 
 func boolInt(b bool) int64 {

@@ -29,20 +29,13 @@ type PoolReport struct {
 
 // Summary holds a sweep's counts; it is the detail of the summary event.
 type Summary struct {
-	Account      string      `json:"account,omitempty"`
-	Region       string      `json:"region,omitempty"`
-	Mode         policy.Mode `json:"mode"`
-	Checked      int         `json:"checked"`
-	Compliant    int         `json:"compliant"`
-	Remediated   int         `json:"remediated"`
-	Drift        int         `json:"drift"`
-	Exempt       int         `json:"exempt"`
-	Unremediable int         `json:"unremediable"`
-	Failed       int         `json:"failed"`
-	Deleted      int         `json:"deleted"`
-	DurationMs   int64       `json:"durationMs"`
-	Incomplete   bool        `json:"incomplete"`
-	Error        string      `json:"error,omitempty"`
+	Account string      `json:"account,omitempty"`
+	Region  string      `json:"region,omitempty"`
+	Mode    policy.Mode `json:"mode"`
+	reconcile.Counts
+	DurationMs int64  `json:"durationMs"`
+	Incomplete bool   `json:"incomplete"`
+	Error      string `json:"error,omitempty"`
 }
 
 // Report is the sweep's response: the counts, and every pool that is not
@@ -50,26 +43,6 @@ type Summary struct {
 type Report struct {
 	Summary
 	Pools []PoolReport `json:"pools"`
-}
-
-func (r *Summary) count(s reconcile.Status) {
-	r.Checked++
-	switch s {
-	case reconcile.Compliant:
-		r.Compliant++
-	case reconcile.Remediated:
-		r.Remediated++
-	case reconcile.Drift:
-		r.Drift++
-	case reconcile.Exempt:
-		r.Exempt++
-	case reconcile.Unremediable:
-		r.Unremediable++
-	case reconcile.Failed:
-		r.Failed++
-	case reconcile.Deleted:
-		r.Deleted++
-	}
 }
 
 // Sweeper runs one sweep. API should be Paced so every call respects the cap.
@@ -136,7 +109,7 @@ func (s *Sweeper) Run(ctx context.Context, account, region string) Report {
 			cutOff++ // in flight at the cut-off: not checked, not failed
 			continue
 		}
-		rep.count(res.Status)
+		rep.Add(res.Status)
 		if res.Status == reconcile.Compliant {
 			continue
 		}

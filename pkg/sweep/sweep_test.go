@@ -250,7 +250,7 @@ func TestListingFailureIsReported(t *testing.T) {
 }
 
 func TestEMF(t *testing.T) {
-	line := EMF(Summary{Checked: 5, Compliant: 2, Remediated: 1, Drift: 0, Unremediable: 1, Failed: 1, DurationMs: 1234}, "SweepFunction", time.UnixMilli(42))
+	line := EMF(Summary{Counts: reconcile.Counts{Checked: 5, Compliant: 2, Remediated: 1, Drift: 0, Unremediable: 1, Failed: 1}, DurationMs: 1234}, "SweepFunction", time.UnixMilli(42))
 	var doc struct {
 		AWS struct {
 			Timestamp         int64
@@ -268,7 +268,8 @@ func TestEMF(t *testing.T) {
 		t.Fatalf("not one JSON line: %q %v", line, err)
 	}
 	m := doc.AWS.CloudWatchMetrics
-	if doc.AWS.Timestamp != 42 || len(m) != 1 || m[0].Namespace != "CognitoMfaEnforcer" || len(m[0].Metrics) != 8 || doc.FunctionName != "SweepFunction" {
+	if doc.AWS.Timestamp != 42 || len(m) != 1 || m[0].Namespace != "CognitoMfaEnforcer" || len(m[0].Metrics) != 8 || doc.FunctionName != "SweepFunction" ||
+		len(m[0].Dimensions) != 2 || m[0].Dimensions[0][0] != "Service" {
 		t.Errorf("EMF envelope %s", line)
 	}
 	if doc.PoolsChecked != 5 || doc.DriftDetected != 2 || doc.PoolsFailed != 1 || doc.SweepDurationMs != 1234 || doc.PoolsUnremediable != 1 {

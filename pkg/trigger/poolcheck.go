@@ -2,10 +2,12 @@ package trigger
 
 import (
 	"context"
+	"io"
 	"sync"
 	"time"
 
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/findings"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/metrics"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/reconcile"
 )
 
@@ -22,6 +24,8 @@ type PoolChecker struct {
 	TTL        time.Duration
 	RetryAfter time.Duration
 	Now        func() time.Time
+	Metrics    io.Writer // EMF lines; nil writes none
+	Function   string
 
 	mu      sync.Mutex
 	entries map[string]*poolEntry
@@ -74,6 +78,9 @@ func (c *PoolChecker) run(poolID string, trig findings.Trigger, account, region 
 	ctx, cancel := context.WithTimeout(context.Background(), budget)
 	defer cancel()
 	res := c.Reconciler.Pool(ctx, poolID)
+	var counts reconcile.Counts
+	counts.Add(res.Status)
+	metrics.Write(c.Metrics, c.Function, c.Now(), metrics.CountValues(counts)...)
 	next := c.Now().Add(c.TTL)
 	if res.Status == reconcile.Failed {
 		next = c.Now().Add(c.RetryAfter)

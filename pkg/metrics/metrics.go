@@ -1,0 +1,64 @@
+// Package metrics writes CloudWatch Embedded Metric Format lines: the
+// functions log their counts and CloudWatch turns them into metrics with
+// no API call.
+package metrics
+
+import (
+	"encoding/json"
+	"io"
+	"time"
+
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/reconcile"
+)
+
+// Namespace holds every enforcer metric. Each is published twice: by
+// Service (all functions together, for alarms) and by Service and
+// FunctionName.
+const (
+	Namespace = "CognitoMfaEnforcer"
+	Service   = "cognito-mfa-enforcer"
+)
+
+// Value is one metric value.
+type Value struct {
+	Name  string
+	Value int64
+	Unit  string
+}
+
+// CountValues turns reconcile counts into metric values.
+func CountValues(c reconcile.Counts) []Value {
+	return []Value{
+		{"PoolsChecked", int64(c.Checked), "Count"},
+		{"PoolsCompliant", int64(c.Compliant), "Count"},
+		{"DriftDetected", int64(c.Remediated + c.Drift + c.Unremediable), "Count"},
+		{"PoolsRemediated", int64(c.Remediated), "Count"},
+		{"PoolsUnremediable", int64(c.Unremediable), "Count"},
+		{"PoolsFailed", int64(c.Failed), "Count"},
+	}
+}
+
+// Line renders one EMF document, newline-terminated.
+func Line(function string, at time.Time, values ...Value) []byte {
+	defs := make([]map[string]string, len(values))
+	doc := map[string]any{"Service": Service, "FunctionName": function}
+	for i, v := range values {
+		defs[i] = map[string]string{"Name": v.Name, "Unit": v.Unit}
+		doc[v.Name] = v.Value
+	}
+	doc["_aws"] = map[string]any{
+		"Timestamp": at.UnixMilli(),
+		"CloudWatchMetrics": []any{map[string]any{
+			"Namespace": Namespace, "Dimensions": [][]string{{"Service"}, {"Service", "FunctionName"}}, "Metrics": defs,
+		}},
+	}
+	line, _ := json.Marshal(doc) // only strings and integers: cannot fail
+	return append(line, '\n')
+}
+
+// Write writes one EMF line to w; a nil w writes nothing.
+func Write(w io.Writer, function string, at time.Time, values ...Value) {
+	if w != nil {
+		_, _ = w.Write(Line(function, at, values...))
+	}
+}
