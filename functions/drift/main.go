@@ -24,6 +24,10 @@ func main() {
 	if err != nil {
 		setup.Fatal(name, err)
 	}
+	ownRoles, err := setup.ARNs(setup.EnvRoleARNs)
+	if err != nil {
+		setup.Fatal(name, err)
+	}
 	cfg, err := setup.AWS(context.Background())
 	if err != nil {
 		setup.Fatal(name, err)
@@ -32,7 +36,7 @@ func main() {
 	h := &drift.Handler{
 		Reconciler: reconcile.New(cip.NewFromConfig(cfg), s.Policy, log),
 		Publisher:  findings.NewPublisher(eventbridge.NewFromConfig(cfg), s.EventBusName, log),
-		OwnRoles:   s.RoleARNs,
+		OwnRoles:   ownRoles,
 		Log:        log,
 		Now:        time.Now,
 		Metrics:    os.Stdout,

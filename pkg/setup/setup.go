@@ -25,15 +25,14 @@ import (
 const (
 	EnvPolicy   = "MFA_POLICY"
 	EnvEventBus = "EVENT_BUS_NAME"
-	EnvRoleARNs = "ENFORCER_ROLE_ARNS"
+	EnvRoleARNs = "ENFORCER_ROLE_ARNS" // DriftFunction only
 	EnvLogLevel = "LOG_LEVEL"
 )
 
 // Settings are the validated settings every function shares.
 type Settings struct {
 	Policy       policy.Policy
-	EventBusName string   // empty: findings are not published
-	RoleARNs     []string // the enforcer's own roles, whose writes are not re-checked
+	EventBusName string // empty: findings are not published
 	LogLevel     slog.Level
 }
 
@@ -45,14 +44,6 @@ func Load() (Settings, error) {
 		return Settings{}, fmt.Errorf("%s: %w", EnvPolicy, err)
 	}
 	s := Settings{Policy: p, EventBusName: os.Getenv(EnvEventBus)}
-	for _, arn := range strings.Split(os.Getenv(EnvRoleARNs), ",") {
-		if arn = strings.TrimSpace(arn); arn != "" {
-			if !strings.HasPrefix(arn, "arn:") {
-				return Settings{}, fmt.Errorf("%s: %q is not an ARN", EnvRoleARNs, arn)
-			}
-			s.RoleARNs = append(s.RoleARNs, arn)
-		}
-	}
 	if v := os.Getenv(EnvLogLevel); v != "" {
 		if err := s.LogLevel.UnmarshalText([]byte(strings.ToUpper(v))); err != nil {
 			return Settings{}, fmt.Errorf("%s: %q is not one of DEBUG, INFO, WARN, ERROR", EnvLogLevel, v)
@@ -101,6 +92,20 @@ func AWS(ctx context.Context) (aws.Config, error) {
 func Fatal(function string, err error) {
 	slog.New(slog.NewJSONHandler(os.Stderr, nil)).Error("init failed", "function", function, "error", err.Error())
 	os.Exit(1)
+}
+
+// ARNs reads a comma-separated list of ARNs.
+func ARNs(name string) ([]string, error) {
+	var arns []string
+	for _, arn := range strings.Split(os.Getenv(name), ",") {
+		if arn = strings.TrimSpace(arn); arn != "" {
+			if !strings.HasPrefix(arn, "arn:") {
+				return nil, fmt.Errorf("%s: %q is not an ARN", name, arn)
+			}
+			arns = append(arns, arn)
+		}
+	}
+	return arns, nil
 }
 
 // Number reads a numeric variable, with a default when it is unset, and

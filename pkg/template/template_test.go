@@ -1,0 +1,251 @@
+package template
+
+import (
+	"encoding/json"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/drift"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/setup"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/sweep"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/trigger"
+)
+
+const root = "../.."
+
+var functions = map[string]string{"DriftFunction": "drift", "SweepFunction": "sweep", "TriggerFunction": "trigger"}
+
+var (
+	once     sync.Once
+	cached   *Transformed
+	cacheErr error
+)
+
+// transformed runs the SAM transform once per test binary.
+func transformed(t *testing.T) *Transformed {
+	t.Helper()
+	once.Do(func() { cached, cacheErr = Transform(filepath.Join(root, "template.yaml")) })
+	if cacheErr != nil {
+		t.Fatal(cacheErr)
+	}
+	return cached
+}
+
+func props(t *testing.T, tpl *Transformed, id string) map[string]any {
+	t.Helper()
+	r, ok := tpl.Resources[id]
+	if !ok {
+		t.Fatalf("no resource %s", id)
+	}
+	return r.Properties
+}
+
+func asJSON(v any) string { b, _ := json.Marshal(v); return string(b) }
+
+func TestFunctions(t *testing.T) {
+	tpl := transformed(t)
+	for id := range functions {
+		p := props(t, tpl, id)
+		if p["Runtime"] != "provided.al2023" || p["Handler"] != "bootstrap" || asJSON(p["Architectures"]) != `["arm64"]` || p["MemorySize"] != 128.0 {
+			t.Errorf("%s: runtime %v handler %v arch %v memory %v", id, p["Runtime"], p["Handler"], p["Architectures"], p["MemorySize"])
+		}
+		if !strings.Contains(asJSON(p["LoggingConfig"]), `"LogFormat":"JSON"`) {
+			t.Errorf("%s: logs are not JSON", id)
+		}
+	}
+	if got := props(t, tpl, "SweepFunction")["Timeout"]; got != 900.0 {
+		t.Errorf("sweep timeout %v", got)
+	}
+	if got := props(t, tpl, "TriggerFunction")["Timeout"].(float64); got > 5 {
+		t.Errorf("trigger timeout %v exceeds Cognito's 5 s", got)
+	}
+	for _, id := range tpl.OfType("AWS::Logs::LogGroup") {
+		if props(t, tpl, id)["RetentionInDays"] == nil {
+			t.Errorf("%s has no retention", id)
+		}
+	}
+}
+
+func TestDriftRule(t *testing.T) {
+	tpl := transformed(t)
+	p := props(t, tpl, "DriftFunctionPoolChanged")
+	want := map[string]any{
+		"source":      []any{drift.EventSource},
+		"detail-type": []any{drift.DetailType},
+		"detail": map[string]any{
+			"eventSource": []any{drift.CloudTrailSource},
+			"eventName":   []any{"CreateUserPool", "UpdateUserPool", "SetUserPoolMfaConfig"},
+		},
+	}
+	if !reflect.DeepEqual(p["EventPattern"], want) {
+		t.Errorf("pattern %s", asJSON(p["EventPattern"]))
+	}
+	var names []any
+	for _, n := range drift.EventNames {
+		names = append(names, n)
+	}
+	if !reflect.DeepEqual(want["detail"].(map[string]any)["eventName"], names) {
+		t.Error("the rule and the parser disagree on event names")
+	}
+	target := asJSON(p["Targets"])
+	if !strings.Contains(target, `"DeadLetterConfig"`) || !strings.Contains(target, `"RetryPolicy"`) {
+		t.Errorf("rule target without DLQ or retry policy: %s", target)
+	}
+	if dlq := asJSON(props(t, tpl, "DriftFunction")["DeadLetterConfig"]); !strings.Contains(dlq, "DriftDeadLetterQueue") {
+		t.Errorf("drift function DLQ: %s", dlq)
+	}
+}
+
+func TestScheduleAndPermission(t *testing.T) {
+	tpl := transformed(t)
+	if s := asJSON(props(t, tpl, "SweepFunctionSchedule")["ScheduleExpression"]); s != `{"Ref":"SweepSchedule"}` {
+		t.Errorf("schedule %s", s)
+	}
+	if d := tpl.Parameters["SweepSchedule"].(map[string]any)["Default"]; d != "rate(6 hours)" {
+		t.Errorf("default schedule %v", d)
+	}
+	if dlq := asJSON(props(t, tpl, "SweepFunction")["DeadLetterConfig"]); !strings.Contains(dlq, "SweepDeadLetterQueue") {
+		t.Errorf("sweep DLQ: %s", dlq)
+	}
+	perm := props(t, tpl, "TriggerInvokePermission")
+	if perm["Principal"] != "cognito-idp.amazonaws.com" || !strings.Contains(asJSON(perm["SourceArn"]), ":userpool/*") || perm["SourceAccount"] == nil {
+		t.Errorf("trigger permission %s", asJSON(perm))
+	}
+}
+
+func TestNoWildcardActions(t *testing.T) {
+	tpl := transformed(t)
+	roles := tpl.OfType("AWS::IAM::Role")
+	if len(roles) != 3 {
+		t.Fatalf("roles %v", roles)
+	}
+	for _, id := range roles {
+		for _, pol := range props(t, tpl, id)["Policies"].([]any) {
+			for _, st := range pol.(map[string]any)["PolicyDocument"].(map[string]any)["Statement"].([]any) {
+				s := st.(map[string]any)
+				actions := s["Action"]
+				if a, ok := actions.(string); ok {
+					actions = []any{a}
+				}
+				for _, a := range actions.([]any) {
+					if strings.Contains(a.(string), "*") {
+						t.Errorf("%s allows wildcard action %s", id, a)
+					}
+				}
+				res := asJSON(s["Resource"])
+				if res == `"*"` && asJSON(actions) != `["cognito-idp:ListUserPools"]` {
+					t.Errorf("%s: %s on every resource", id, asJSON(actions))
+				}
+			}
+		}
+	}
+}
+
+func TestAlarmsAndDashboard(t *testing.T) {
+	tpl := transformed(t)
+	alarms := map[string]bool{}
+	for _, id := range tpl.OfType("AWS::CloudWatch::Alarm") {
+		p := props(t, tpl, id)
+		alarms[p["MetricName"].(string)+" "+asJSON(p["Dimensions"])] = true
+	}
+	for _, want := range []string{
+		`Errors [{"Name":"FunctionName","Value":{"Ref":"DriftFunction"}}]`,
+		`Errors [{"Name":"FunctionName","Value":{"Ref":"SweepFunction"}}]`,
+		`Errors [{"Name":"FunctionName","Value":{"Ref":"TriggerFunction"}}]`,
+		`ApproximateNumberOfMessagesVisible [{"Name":"QueueName","Value":{"Fn::GetAtt":["DriftDeadLetterQueue","QueueName"]}}]`,
+		`ApproximateNumberOfMessagesVisible [{"Name":"QueueName","Value":{"Fn::GetAtt":["DriftRuleDeadLetterQueue","QueueName"]}}]`,
+		`ApproximateNumberOfMessagesVisible [{"Name":"QueueName","Value":{"Fn::GetAtt":["SweepDeadLetterQueue","QueueName"]}}]`,
+		`PoolsUnremediable [{"Name":"Service","Value":"cognito-mfa-enforcer"}]`,
+		`PoolsFailed [{"Name":"Service","Value":"cognito-mfa-enforcer"}]`,
+	} {
+		if !alarms[want] {
+			t.Errorf("no alarm on %s", want)
+		}
+	}
+	body := asJSON(props(t, tpl, "Dashboard")["DashboardBody"])
+	for _, m := range []string{"DriftDetected", "PoolsRemediated", "PoolsUnremediable", "PoolsFailed", "SweepDurationMs", "Errors"} {
+		if !strings.Contains(body, m) {
+			t.Errorf("dashboard lacks %s", m)
+		}
+	}
+	for _, o := range []string{"DriftFunctionArn", "SweepFunctionArn", "TriggerFunctionArn", "FindingsBusArn", "DriftDeadLetterQueueUrl", "SweepDeadLetterQueueUrl", "DashboardUrl"} {
+		if tpl.Outputs[o] == nil {
+			t.Errorf("no output %s", o)
+		}
+	}
+}
+
+// envConstants maps the constants functions pass to setup readers to
+// their values; a function reading a constant missing here fails the test.
+var envConstants = map[string]string{
+	"sweep.EnvMaxRPS": sweep.EnvMaxRPS, "sweep.EnvConcurrency": sweep.EnvConcurrency,
+	"trigger.EnvTTL": trigger.EnvTTL, "trigger.EnvBudget": trigger.EnvBudget,
+	"setup.EnvRoleARNs": setup.EnvRoleARNs,
+}
+
+// readsEnv lists the variables a function's main reads: setup.Load's, the
+// ones passed to setup.Number/Duration/ARNs, and os.Getenv literals (Lambda's
+// own AWS_ variables excepted).
+func readsEnv(t *testing.T, dir string) []string {
+	t.Helper()
+	f, err := parser.ParseFile(token.NewFileSet(), filepath.Join(root, "functions", dir, "main.go"), nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var vars []string
+	ast.Inspect(f, func(n ast.Node) bool {
+		call, ok := n.(*ast.CallExpr)
+		if !ok {
+			return true
+		}
+		sel, ok := call.Fun.(*ast.SelectorExpr)
+		if !ok {
+			return true
+		}
+		fn := sel.X.(*ast.Ident).Name + "." + sel.Sel.Name
+		switch fn {
+		case "setup.Load":
+			vars = append(vars, setup.EnvPolicy, setup.EnvEventBus, setup.EnvLogLevel)
+		case "setup.Number", "setup.Duration", "setup.ARNs":
+			arg := call.Args[0].(*ast.SelectorExpr)
+			name := arg.X.(*ast.Ident).Name + "." + arg.Sel.Name
+			v, ok := envConstants[name]
+			if !ok {
+				t.Fatalf("%s reads %s: add it to envConstants", dir, name)
+			}
+			vars = append(vars, v)
+		case "os.Getenv":
+			if lit, ok := call.Args[0].(*ast.BasicLit); ok {
+				if v, _ := strconv.Unquote(lit.Value); !strings.HasPrefix(v, "AWS_") {
+					vars = append(vars, v)
+				}
+			}
+		}
+		return true
+	})
+	return vars
+}
+
+func TestEveryEnvironmentVariableIsDeclared(t *testing.T) {
+	tpl := transformed(t)
+	for id, dir := range functions {
+		declared := props(t, tpl, id)["Environment"].(map[string]any)["Variables"].(map[string]any)
+		reads := readsEnv(t, dir)
+		if !slices.Contains(reads, setup.EnvPolicy) {
+			t.Fatalf("%s: found no setup.Load; the scan is broken", id)
+		}
+		for _, v := range reads {
+			if _, ok := declared[v]; !ok {
+				t.Errorf("%s reads %s, which template.yaml does not declare for it", id, v)
+			}
+		}
+	}
+}
