@@ -8,7 +8,7 @@ FUNCTIONS := DriftFunction SweepFunction TriggerFunction
 GO_BUILD = GOOS=linux GOARCH=$(GOARCH) CGO_ENABLED=0 go build -tags lambda.norpc -trimpath -ldflags "-s -w"
 PYTHON ?= python3
 
-.PHONY: build test lint invoke bench moto $(addprefix build-,$(FUNCTIONS))
+.PHONY: build test lint invoke bench moto demo $(addprefix build-,$(FUNCTIONS))
 
 build-DriftFunction:
 	$(GO_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/drift
@@ -29,6 +29,10 @@ moto:
 	@$(PYTHON) -c 'import moto.server, werkzeug' 2>/dev/null || { \
 	  echo "moto[server] not found: installing it with pip"; \
 	  $(PYTHON) -m pip install --quiet 'moto[server]' || { echo "cannot install moto[server]: the integration tests need it (pip install 'moto[server]')" >&2; exit 1; }; }
+
+# The main job, locally: moto, drifted pools, the built functions.
+demo: moto
+	go run ./pkg/demo/cmd/demo
 
 test: moto
 	cfn-lint template.yaml

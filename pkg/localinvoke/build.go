@@ -2,6 +2,7 @@ package localinvoke
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -49,20 +50,26 @@ func StartForTest(t testing.TB, root, logicalID string, params map[string]string
 		built[logicalID] = bin
 	}
 	buildMu.Unlock()
-	tpl, err := LoadTemplate(filepath.Join(root, "template.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	spec, err := tpl.Function(logicalID, params)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rt, err := Start(bin, spec, extra, nil)
+	rt, err := StartFunction(root, bin, logicalID, params, extra, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(rt.Close)
 	return rt
+}
+
+// StartFunction runs a built bootstrap under the harness with the
+// environment root/template.yaml declares for logicalID.
+func StartFunction(root, bin, logicalID string, params map[string]string, extra []string, logSink io.Writer) (*Runtime, error) {
+	tpl, err := LoadTemplate(filepath.Join(root, "template.yaml"))
+	if err != nil {
+		return nil, err
+	}
+	spec, err := tpl.Function(logicalID, params)
+	if err != nil {
+		return nil, err
+	}
+	return Start(bin, spec, extra, logSink)
 }
 
 // RemoveBuilds deletes what StartForTest built; call it from TestMain.

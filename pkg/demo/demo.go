@@ -1,0 +1,277 @@
+// Package demo runs the enforcer end to end on this machine: moto stands in
+// for AWS, the built functions run under the local invoke harness.
+package demo
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/findings"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/localinvoke"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/policy"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/sweep"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/testbed"
+)
+
+// Policy is the demo's embedded policy: MFA ON, TOTP required, SMS
+// forbidden, pools tagged mfa-policy-exempt left alone.
+const Policy = `{"mfaConfiguration":"ON","factors":{"softwareToken":"required","sms":"forbidden","email":"allowed"},"exemptions":{"tagKey":"mfa-policy-exempt"},"users":{"preferSoftwareToken":true}}`
+
+type pool struct {
+	story string
+	spec  testbed.PoolSpec
+	id    string
+}
+
+var pools = []*pool{
+	{story: "MFA turned OFF by an UpdateUserPool", spec: testbed.PoolSpec{Name: "orders-portal", Level: "OFF"}},
+	{story: "OPTIONAL with SMS only", spec: testbed.PoolSpec{Name: "customer-app", Level: "OPTIONAL", Factors: []string{"sms"}}},
+	{story: "SMS forbidden but enabled", spec: testbed.PoolSpec{Name: "partner-api", Level: "ON", Factors: []string{"totp", "sms"}}},
+	{story: "exempt (tag mfa-policy-exempt)", spec: testbed.PoolSpec{Name: "legacy-kiosk", Level: "OFF", Tags: map[string]string{"mfa-policy-exempt": "until-2027"}}},
+	{story: "compliant", spec: testbed.PoolSpec{Name: "staff-sso", Level: "ON", Factors: []string{"totp"}}},
+}
+
+const user = "jane.doe"
+
+// Run performs the demo from the repository root, writing to w.
+func Run(ctx context.Context, root string, w io.Writer) error {
+	say := func(format string, a ...any) { fmt.Fprintf(w, format+"\n", a...) }
+	say("== cognito-mfa-enforcer demo: moto stands in for AWS; the functions run as built bootstraps")
+	say("   policy: %s\n", Policy)
+
+	m, err := testbed.StartMoto()
+	if err != nil {
+		return err
+	}
+	defer m.Stop()
+	bus, err := m.FindingsBus(ctx, "demo-findings")
+	if err != nil {
+		return err
+	}
+	specs := make([]testbed.PoolSpec, len(pools))
+	for i, p := range pools {
+		specs[i] = p.spec
+	}
+	ids, err := m.Seed(ctx, specs)
+	if err != nil {
+		return err
+	}
+	for i, p := range pools {
+		p.id = ids[i]
+	}
+	token, err := m.TOTPUser(ctx, pools[1].id, user)
+	if err != nil {
+		return err
+	}
+	// The user prefers SMS, set with their own access token.
+	if err := m.CLI(ctx, nil, "cognito-idp", "set-user-mfa-preference", "--access-token", token,
+		"--software-token-mfa-settings", "Enabled=true,PreferredMfa=false", "--sms-mfa-settings", "Enabled=true,PreferredMfa=true"); err != nil {
+		return err
+	}
+	say("Created %d pools on moto and user %q (TOTP and SMS, prefers SMS) in %s.\n", len(pools), user, pools[1].spec.Name)
+
+	dir, err := os.MkdirTemp("", "demo-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	bins := map[string]string{}
+	for _, fn := range []string{"SweepFunction", "DriftFunction", "TriggerFunction"} {
+		if bins[fn], err = localinvoke.Build(root, fn, filepath.Join(dir, fn)); err != nil {
+			return err
+		}
+	}
+	start := func(fn string, mode string) (*localinvoke.Runtime, error) {
+		doc := strings.Replace(Policy, `{`, `{"mode":"`+mode+`",`, 1)
+		return localinvoke.StartFunction(root, bins[fn], fn, map[string]string{"PolicyDocument": doc, "ExistingFindingsBusName": bus.Name}, m.Env(), nil)
+	}
+	before, err := snapshot(ctx, m)
+	if err != nil {
+		return err
+	}
+
+	for _, mode := range []string{"report", "enforce"} {
+		rt, err := start("SweepFunction", mode)
+		if err != nil {
+			return err
+		}
+		var rep sweep.Report
+		err = invoke(ctx, rt, []byte(`{"source":"aws.events","detail-type":"Scheduled Event","detail":{}}`), &rep)
+		rt.Close()
+		if err != nil {
+			return err
+		}
+		say("-- SweepFunction, %s mode: checked %d, compliant %d, drift %d, remediated %d, exempt %d, unremediable %d, failed %d", mode,
+			rep.Checked, rep.Compliant, rep.Drift, rep.Remediated, rep.Exempt, rep.Unremediable, rep.Failed)
+		status := map[string]sweep.PoolReport{}
+		for _, p := range rep.Pools {
+			status[p.PoolID] = p
+		}
+		after, err := snapshot(ctx, m)
+		if err != nil {
+			return err
+		}
+		table(w, before, after, status)
+		before = after
+	}
+
+	// Someone changes a pool: the CloudTrail event reaches the drift function.
+	if err := m.SetMFA(ctx, pools[0].id, "OFF"); err != nil {
+		return err
+	}
+	raw, err := os.ReadFile(filepath.Join(root, "events", "drift-update-user-pool.json"))
+	if err != nil {
+		return err
+	}
+	rt, err := start("DriftFunction", "enforce")
+	if err != nil {
+		return err
+	}
+	var f findings.Finding
+	err = invoke(ctx, rt, []byte(strings.ReplaceAll(string(raw), "us-east-1_EXAMPLE11", pools[0].id)), &f)
+	rt.Close()
+	if err != nil {
+		return err
+	}
+	say("-- DriftFunction: UpdateUserPool by %s set %s to OFF again; result: %s, %s", f.Trigger.CallerARN, pools[0].spec.Name, f.Status, changes(f))
+
+	// A sign-in: the trigger makes TOTP the user's preferred factor and
+	// disables the forbidden SMS factor (the user keeps TOTP).
+	u0, err := m.GetUserMFA(ctx, pools[1].id, user)
+	if err != nil {
+		return err
+	}
+	raw, err = os.ReadFile(filepath.Join(root, "events", "trigger-post-authentication.json"))
+	if err != nil {
+		return err
+	}
+	ev := strings.ReplaceAll(strings.ReplaceAll(string(raw), "us-east-1_EXAMPLE11", pools[1].id), `"jane.doe"`, `"`+user+`"`)
+	if rt, err = start("TriggerFunction", "enforce"); err != nil {
+		return err
+	}
+	err = invoke(ctx, rt, []byte(ev), nil)
+	rt.Close()
+	if err != nil {
+		return err
+	}
+	u1, err := m.GetUserMFA(ctx, pools[1].id, user)
+	if err != nil {
+		return err
+	}
+	say("-- TriggerFunction: %s signed in to %s (sign-in allowed)\n   before: factors %v, preferred %s\n   after:  factors %v, preferred %s\n",
+		user, pools[1].spec.Name, u0.UserMFASettingList, u0.PreferredMfaSetting, u1.UserMFASettingList, u1.PreferredMfaSetting)
+
+	events, err := bus.Drain(ctx)
+	if err != nil {
+		return err
+	}
+	say("-- Findings received on the bus %q (%d events)", bus.Name, len(events))
+	tw := tabwriter.NewWriter(w, 0, 2, 2, ' ', 0)
+	fmt.Fprintln(tw, "  DETAIL-TYPE\tTRIGGER\tPOOL\tSTATUS\tVIOLATIONS")
+	for _, e := range events {
+		var d struct {
+			findings.Finding
+			Checked, Remediated int
+		}
+		_ = json.Unmarshal(e.Detail, &d)
+		if e.DetailType == findings.DetailTypeSummary {
+			fmt.Fprintf(tw, "  %s\tschedule\t-\tchecked %d, remediated %d\t\n", e.DetailType, d.Checked, d.Remediated)
+			continue
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", e.DetailType, d.Trigger.Kind, name(d.PoolID), d.Status, codes(d.Violations))
+	}
+	tw.Flush()
+	say("\nDone: moto stopped. Run `make test` for the full suite.")
+	return nil
+}
+
+func invoke(ctx context.Context, rt *localinvoke.Runtime, event []byte, out any) error {
+	res, err := rt.Invoke(ctx, event)
+	if err != nil {
+		return err
+	}
+	if res.Err != nil {
+		return fmt.Errorf("%s\n%s", res.Err, rt.Logs())
+	}
+	if out == nil {
+		return nil
+	}
+	return json.Unmarshal(res.Payload, out)
+}
+
+func name(id string) string {
+	for _, p := range pools {
+		if p.id == id {
+			return p.spec.Name
+		}
+	}
+	return id
+}
+
+func snapshot(ctx context.Context, m *testbed.Moto) (map[string]testbed.PoolMFA, error) {
+	out := map[string]testbed.PoolMFA{}
+	for _, p := range pools {
+		got, err := m.GetMFA(ctx, p.id)
+		if err != nil {
+			return nil, err
+		}
+		out[p.id] = got
+	}
+	return out, nil
+}
+
+func describe(c testbed.PoolMFA) string {
+	var f []string
+	if c.TOTP() {
+		f = append(f, "TOTP")
+	}
+	if c.SmsMfaConfiguration != nil {
+		f = append(f, "SMS")
+	}
+	if len(f) == 0 {
+		f = append(f, "-")
+	}
+	return fmt.Sprintf("%-8s %s", c.MfaConfiguration, strings.Join(f, "+"))
+}
+
+func table(w io.Writer, before, after map[string]testbed.PoolMFA, status map[string]sweep.PoolReport) {
+	tw := tabwriter.NewWriter(w, 0, 2, 2, ' ', 0)
+	fmt.Fprintln(tw, "  POOL\tSTORY\tBEFORE\tAFTER\tSTATUS\tVIOLATIONS")
+	for _, p := range pools {
+		st, v := "compliant", ""
+		if r, ok := status[p.id]; ok {
+			st, v = string(r.Status), codes(r.Violations)
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\n", p.spec.Name, p.story, describe(before[p.id]), describe(after[p.id]), st, v)
+	}
+	tw.Flush()
+	fmt.Fprintln(w)
+}
+
+func codes(vs []policy.Violation) string {
+	var out []string
+	for _, v := range vs {
+		c := v.Code
+		if v.Factor != "" {
+			c += "(" + string(v.Factor) + ")"
+		}
+		out = append(out, c)
+	}
+	return strings.Join(out, " ")
+}
+
+func changes(f findings.Finding) string {
+	var out []string
+	for _, c := range f.Changes {
+		out = append(out, c.Field+" "+c.Before+" -> "+c.After)
+	}
+	sort.Strings(out)
+	return strings.Join(out, ", ")
+}
