@@ -61,6 +61,9 @@ type Sweeper struct {
 
 type poolRef struct{ id, name string }
 
+// findingsBatch is one full PutEvents call.
+const findingsBatch = 10
+
 // Run lists every pool and reconciles each. It returns a partial report
 // with Incomplete set, rather than being killed, when the deadline nears or
 // listing fails; one pool's failure never stops the sweep.
@@ -115,6 +118,12 @@ func (s *Sweeper) Run(ctx context.Context, account, region string) Report {
 		}
 		rep.Pools = append(rep.Pools, PoolReport{PoolID: res.PoolID, PoolName: res.PoolName, Status: res.Status, Violations: res.Violations, Message: res.Message})
 		entries = append(entries, findings.ForFinding(findings.New(account, region, res, findings.Trigger{Kind: "schedule"}, now)))
+		if len(entries) == findingsBatch {
+			// Publish as the sweep goes, so the end of a large sweep is not
+			// left with thousands of findings to send before the deadline.
+			_ = s.Publisher.Publish(ctx, entries)
+			entries = nil
+		}
 	}
 	switch {
 	case listErr != nil:
