@@ -91,15 +91,16 @@ func BenchmarkSweepUnderThrottling(b *testing.B) {
 			for range n {
 				f.AddPool("p", nil, cognitofake.MFA{MfaConfiguration: "OFF"})
 			}
-			f.ThrottleRate, f.ThrottleProb = tc.serverRate, tc.throttleProb
 			var calls, failed, throttled int64
 			var elapsed time.Duration
 			for b.Loop() {
 				b.StopTimer()
-				for _, id := range allIDs(f, client) { // reset drift between runs
+				f.ThrottleRate, f.ThrottleProb = 0, 0
+				for _, id := range allIDs(b, client) { // reset drift between runs
 					_, _ = client.SetUserPoolMfaConfig(context.Background(), &cip.SetUserPoolMfaConfigInput{UserPoolId: aws.String(id), MfaConfiguration: "OFF"})
 				}
 				f.ResetCounters()
+				f.ThrottleRate, f.ThrottleProb = tc.serverRate, tc.throttleProb
 				rg := newRig(b, client, ``, capRate, benchConcurrency)
 				rg.sweeper.Reconciler.Backoff = Backoff
 				b.StartTimer()
@@ -122,14 +123,13 @@ func BenchmarkSweepUnderThrottling(b *testing.B) {
 	}
 }
 
-func allIDs(f *cognitofake.Server, client *cip.Client) []string {
+func allIDs(b *testing.B, client *cip.Client) []string {
 	var ids []string
 	var token *string
 	for {
 		out, err := client.ListUserPools(context.Background(), &cip.ListUserPoolsInput{MaxResults: aws.Int32(60), NextToken: token})
 		if err != nil {
-			f.ThrottleProb, f.ThrottleRate = 0, 0 // setup only: never throttle the reset
-			continue
+			b.Fatal(err)
 		}
 		for _, p := range out.UserPools {
 			ids = append(ids, *p.Id)
