@@ -143,16 +143,14 @@ func TestSweepFunctionEndToEnd(t *testing.T) {
 func TestSweepFunctionUnderThrottling(t *testing.T) {
 	f := cognitofake.New()
 	f.ThrottleRate, f.ThrottleProb = 5, 0.05
-	url, err := f.Start()
-	if err != nil {
+	if _, err := f.Start(); err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
 	for i := range 30 {
 		f.AddPool(fmt.Sprintf("p%d", i), nil, cognitofake.MFA{MfaConfiguration: "OFF"})
 	}
-	env := []string{"AWS_ENDPOINT_URL=" + url, "AWS_ACCESS_KEY_ID=x", "AWS_SECRET_ACCESS_KEY=x", "AWS_REGION=us-east-1"}
-	rep := run(t, localinvoke.StartForTest(t, root, name, map[string]string{"MaxRequestsPerSecond": "10"}, env))
+	rep := run(t, localinvoke.StartForTest(t, root, name, map[string]string{"MaxRequestsPerSecond": "10"}, f.Env()))
 	if rep.Failed != 0 || rep.Remediated != 30 || rep.Incomplete {
 		t.Errorf("%+v", rep.Summary)
 	}

@@ -121,15 +121,13 @@ func TestTriggerFunctionEndToEnd(t *testing.T) {
 func TestTriggerFunctionUnderThrottling(t *testing.T) {
 	f := cognitofake.New()
 	f.ThrottleProb = 1
-	url, err := f.Start()
-	if err != nil {
+	if _, err := f.Start(); err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
 	pool := f.AddPool("p", nil, cognitofake.MFA{MfaConfiguration: "OFF"})
 	f.AddUser(pool, "jane", cognitofake.User{MFASettings: []string{"SMS_MFA", "SOFTWARE_TOKEN_MFA"}, Preferred: "SMS_MFA"})
-	env := []string{"AWS_ENDPOINT_URL=" + url, "AWS_ACCESS_KEY_ID=x", "AWS_SECRET_ACCESS_KEY=x", "AWS_REGION=us-east-1"}
-	rt := localinvoke.StartForTest(t, root, name, nil, env)
+	rt := localinvoke.StartForTest(t, root, name, nil, f.Env())
 	signIn(t, rt, sample(t, "trigger-post-authentication.json", pool, "jane"))
 	if f.Throttled() == 0 {
 		t.Error("the fake never throttled")

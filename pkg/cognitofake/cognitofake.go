@@ -374,3 +374,9 @@ func (s *Server) adminSetPreference(p *pool, id, username string, in map[string]
 	}
 	return map[string]any{}, nil
 }
+
+// Env points an SDK or a built function at the fake, with dummy credentials.
+func (s *Server) Env() []string {
+	return []string{"AWS_ENDPOINT_URL=http://" + s.ln.Addr().String(), "AWS_ACCESS_KEY_ID=x", "AWS_SECRET_ACCESS_KEY=x",
+		"AWS_REGION=us-east-1", "AWS_EC2_METADATA_DISABLED=true", "AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null"}
+}

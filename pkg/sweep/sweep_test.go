@@ -18,7 +18,6 @@ import (
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/findings/findingstest"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/policy"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/reconcile"
-	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/setup"
 )
 
 var (
@@ -27,25 +26,9 @@ var (
 	optSMS   = cognitofake.MFA{MfaConfiguration: "OPTIONAL", SmsMfaConfiguration: smsBlock}
 )
 
-// fakeCognito starts the fake and returns an SDK client built the way the
-// functions build theirs, pointed at it with AWS_ENDPOINT_URL.
 func fakeCognito(t testing.TB) (*cognitofake.Server, *cip.Client) {
 	t.Helper()
-	f := cognitofake.New()
-	url, err := f.Start()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(f.Close)
-	for k, v := range map[string]string{"AWS_ENDPOINT_URL": url, "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x",
-		"AWS_REGION": "us-east-1", "AWS_EC2_METADATA_DISABLED": "true", "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null"} {
-		t.Setenv(k, v)
-	}
-	cfg, err := setup.AWS(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return f, cip.NewFromConfig(cfg)
+	return cognitofake.StartForTest(t)
 }
 
 type rig struct {

@@ -11,13 +11,10 @@ import (
 	"testing"
 	"time"
 
-	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
-
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/cognitofake"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/findings"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/findings/findingstest"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/reconcile"
-	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/setup"
 )
 
 type rig struct {
@@ -29,21 +26,7 @@ type rig struct {
 
 func newRig(t testing.TB, doc string) *rig {
 	t.Helper()
-	f := cognitofake.New()
-	url, err := f.Start()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(f.Close)
-	for k, v := range map[string]string{"AWS_ENDPOINT_URL": url, "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x",
-		"AWS_REGION": "us-east-1", "AWS_EC2_METADATA_DISABLED": "true", "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null"} {
-		t.Setenv(k, v)
-	}
-	cfg, err := setup.AWS(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	client := cip.NewFromConfig(cfg)
+	f, client := cognitofake.StartForTest(t)
 	p := load(t, doc)
 	logs := &bytes.Buffer{}
 	log := slog.New(slog.NewJSONHandler(&lockedWriter{w: logs}, nil))
