@@ -101,6 +101,23 @@ func TestDriftFunctionEndToEnd(t *testing.T) {
 		})
 	}
 
+	t.Run("the enforcer's own change is not checked again", func(t *testing.T) {
+		id, err := m.CreatePool(ctx, "own-change", nil, "OFF")
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The harness resolves !GetAtt DriftFunctionRole.Arn to this placeholder.
+		own := strings.Replace(string(sample(t, "drift-update-user-pool.json", id)),
+			`"arn:aws:iam::123456789012:role/PlatformAdmin"`, `"arn:aws:local:us-east-1:123456789012:SweepFunctionRole/Arn"`, 1)
+		res, err := rt.Invoke(ctx, []byte(own))
+		if err != nil || res.Err != nil || !strings.Contains(string(res.Payload), `"status":"ignored"`) {
+			t.Fatalf("want ignored, got %v %v %s", err, res.Err, res.Payload)
+		}
+		if got, _ := m.GetMFA(ctx, id); got.MfaConfiguration != "OFF" {
+			t.Errorf("pool checked and written after the enforcer's own change: %s", got)
+		}
+	})
+
 	t.Run("malformed event changes nothing", func(t *testing.T) {
 		id, err := m.CreatePool(ctx, "untouched", nil, "OFF")
 		if err != nil {

@@ -287,12 +287,6 @@ func (p Policy) Exempt(poolID string, tags map[string]string) (bool, string) {
 	return false, ""
 }
 
-// ExemptByID reports whether the pool ID alone makes the pool exempt.
-func (p Policy) ExemptByID(poolID string) bool {
-	ok, _ := p.Exempt(poolID, nil)
-	return ok
-}
-
 // String renders the policy as compact JSON, for logs.
 func (p Policy) String() string {
 	var b bytes.Buffer

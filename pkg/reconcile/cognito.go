@@ -109,8 +109,8 @@ func isRefusal(err error) bool {
 	return errors.As(err, &ip) || errors.As(err, &tier)
 }
 
-// IsTransient reports errors worth retrying with backoff.
-func IsTransient(err error) bool {
+// isTransient reports errors worth retrying with backoff.
+func isTransient(err error) bool {
 	var tmr *types.TooManyRequestsException
 	var cm *types.ConcurrentModificationException
 	var ie *types.InternalErrorException

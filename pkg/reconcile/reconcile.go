@@ -27,9 +27,6 @@ const (
 	Deleted      Status = "deleted"      // the pool no longer exists
 )
 
-// Statuses lists every status in report order.
-var Statuses = []Status{Compliant, Remediated, Drift, Exempt, Unremediable, Failed, Deleted}
-
 // Counts tallies results by status.
 type Counts struct {
 	Checked      int `json:"checked"`

@@ -22,7 +22,7 @@ func (b Backoff) Do(ctx context.Context, op func() error) error {
 	attempts := max(b.Attempts, 1)
 	var err error
 	for i := range attempts {
-		if err = op(); err == nil || !IsTransient(err) || i == attempts-1 {
+		if err = op(); err == nil || !isTransient(err) || i == attempts-1 {
 			return err
 		}
 		ceiling := min(b.Base<<i, b.Max)

@@ -85,7 +85,7 @@ func StartMoto() (*Moto, error) {
 func (m *Moto) Env() []string {
 	return []string{
 		"AWS_ENDPOINT_URL=" + m.Endpoint,
-		"AWS_ACCESS_KEY_ID=testing",
+		"AWS_ACCESS_KEY_ID=testing", // what Client uses too
 		"AWS_SECRET_ACCESS_KEY=testing",
 		"AWS_REGION=" + Region,
 		"AWS_DEFAULT_REGION=" + Region,
