@@ -3,7 +3,6 @@
 package main
 
 import (
-	"context"
 	"os"
 	"time"
 
@@ -20,19 +19,11 @@ import (
 const name = "DriftFunction"
 
 func main() {
-	s, err := setup.Load()
-	if err != nil {
-		setup.Fatal(name, err)
-	}
+	s, cfg, log := setup.Init(name)
 	ownRoles, err := setup.ARNs(setup.EnvRoleARNs)
 	if err != nil {
 		setup.Fatal(name, err)
 	}
-	cfg, err := setup.AWS(context.Background())
-	if err != nil {
-		setup.Fatal(name, err)
-	}
-	log := s.Logger(name)
 	h := &drift.Handler{
 		Reconciler: reconcile.New(cip.NewFromConfig(cfg), s.Policy, log),
 		Publisher:  findings.NewPublisher(eventbridge.NewFromConfig(cfg), s.EventBusName, log),

@@ -3,7 +3,6 @@
 package main
 
 import (
-	"context"
 	"os"
 	"time"
 
@@ -20,10 +19,7 @@ import (
 const name = "SweepFunction"
 
 func main() {
-	s, err := setup.Load()
-	if err != nil {
-		setup.Fatal(name, err)
-	}
+	s, cfg, log := setup.Init(name)
 	rate, err := setup.Number(sweep.EnvMaxRPS, 10, 0.1, 100)
 	if err != nil {
 		setup.Fatal(name, err)
@@ -32,11 +28,6 @@ func main() {
 	if err != nil {
 		setup.Fatal(name, err)
 	}
-	cfg, err := setup.AWS(context.Background())
-	if err != nil {
-		setup.Fatal(name, err)
-	}
-	log := s.Logger(name)
 	api := sweep.Paced(cip.NewFromConfig(cfg), sweep.NewPacer(rate))
 	r := reconcile.New(api, s.Policy, log)
 	r.Backoff = sweep.Backoff

@@ -3,7 +3,6 @@
 package main
 
 import (
-	"context"
 	"os"
 	"time"
 
@@ -20,10 +19,7 @@ import (
 const name = "TriggerFunction"
 
 func main() {
-	s, err := setup.Load()
-	if err != nil {
-		setup.Fatal(name, err)
-	}
+	s, cfg, log := setup.Init(name)
 	ttl, err := setup.Duration(trigger.EnvTTL, 5*time.Minute, time.Second, 24*time.Hour)
 	if err != nil {
 		setup.Fatal(name, err)
@@ -32,11 +28,6 @@ func main() {
 	if err != nil {
 		setup.Fatal(name, err)
 	}
-	cfg, err := setup.AWS(context.Background())
-	if err != nil {
-		setup.Fatal(name, err)
-	}
-	log := s.Logger(name)
 	client := cip.NewFromConfig(cfg)
 	r := reconcile.New(client, s.Policy, log)
 	r.Backoff = reconcile.Backoff{Attempts: 1} // on the sign-in path, skip rather than wait

@@ -10,6 +10,7 @@ import (
 
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/findings"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/metrics"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/policy"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/reconcile"
 )
 
@@ -40,9 +41,9 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (findings.Fin
 	trig := findings.Trigger{Kind: "cloudtrail", EventName: call.EventName, EventID: call.EventID, CallerARN: call.CallerARN}
 	ignore := func(why string) (findings.Finding, error) {
 		h.Log.Info("event ignored", "poolId", call.PoolID, "outcome", string(Ignored), "reason", why, "eventName", call.EventName, "eventId", call.EventID)
-		return findings.Finding{SchemaVersion: findings.SchemaVersion, Account: call.Account, Region: call.Region,
-			PoolID: call.PoolID, PoolName: call.PoolName, Status: Ignored, Mode: h.Reconciler.Policy.Mode,
-			Message: why, Trigger: trig, ObservedAt: h.Now().UTC()}, nil
+		res := reconcile.Result{PoolID: call.PoolID, PoolName: call.PoolName, Status: Ignored,
+			Mode: h.Reconciler.Policy.Mode, Violations: []policy.Violation{}, Message: why}
+		return findings.New(call.Account, call.Region, res, trig, h.Now()), nil
 	}
 	if call.ErrorCode != "" {
 		return ignore("the call failed with " + call.ErrorCode + ", so it changed nothing")

@@ -17,7 +17,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 
-	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/policy"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/reconcile"
 )
 
@@ -43,30 +42,20 @@ type Trigger struct {
 	CallerARN string `json:"callerArn,omitempty"`
 }
 
-// Finding is the detail of a "Cognito MFA Policy Finding" event.
+// Finding is the detail of a "Cognito MFA Policy Finding" event: a
+// reconcile result with where and when it was observed and what started it.
 type Finding struct {
-	SchemaVersion int                `json:"schemaVersion"`
-	Account       string             `json:"account"`
-	Region        string             `json:"region"`
-	PoolID        string             `json:"poolId"`
-	PoolName      string             `json:"poolName,omitempty"`
-	Status        reconcile.Status   `json:"status"`
-	Mode          policy.Mode        `json:"mode"`
-	Violations    []policy.Violation `json:"violations"`
-	Before        *policy.Config     `json:"before,omitempty"`
-	After         *policy.Config     `json:"after,omitempty"`
-	Changes       []policy.Change    `json:"changes,omitempty"`
-	Message       string             `json:"message,omitempty"`
-	Trigger       Trigger            `json:"trigger"`
-	ObservedAt    time.Time          `json:"observedAt"`
+	SchemaVersion int    `json:"schemaVersion"`
+	Account       string `json:"account"`
+	Region        string `json:"region"`
+	reconcile.Result
+	Trigger    Trigger   `json:"trigger"`
+	ObservedAt time.Time `json:"observedAt"`
 }
 
 // New builds the finding for one reconcile result.
 func New(account, region string, res reconcile.Result, trig Trigger, at time.Time) Finding {
-	return Finding{SchemaVersion: SchemaVersion, Account: account, Region: region,
-		PoolID: res.PoolID, PoolName: res.PoolName, Status: res.Status, Mode: res.Mode,
-		Violations: res.Violations, Before: res.Before, After: res.After, Changes: res.Changes,
-		Message: res.Message, Trigger: trig, ObservedAt: at.UTC()}
+	return Finding{SchemaVersion: SchemaVersion, Account: account, Region: region, Result: res, Trigger: trig, ObservedAt: at.UTC()}
 }
 
 // Entry is one event to publish.

@@ -88,6 +88,21 @@ func AWS(ctx context.Context) (aws.Config, error) {
 	return cfg, nil
 }
 
+// Init loads the shared settings and the AWS configuration for one
+// function, and exits with the error when either is invalid: a function
+// never starts on a guessed configuration.
+func Init(function string) (Settings, aws.Config, *slog.Logger) {
+	s, err := Load()
+	if err != nil {
+		Fatal(function, err)
+	}
+	cfg, err := AWS(context.Background())
+	if err != nil {
+		Fatal(function, err)
+	}
+	return s, cfg, s.Logger(function)
+}
+
 // Fatal logs an init error as JSON and exits, so Lambda reports an init failure.
 func Fatal(function string, err error) {
 	slog.New(slog.NewJSONHandler(os.Stderr, nil)).Error("init failed", "function", function, "error", err.Error())

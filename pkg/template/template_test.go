@@ -191,7 +191,7 @@ var envConstants = map[string]string{
 	"setup.EnvRoleARNs": setup.EnvRoleARNs,
 }
 
-// readsEnv lists the variables a function's main reads: setup.Load's, the
+// readsEnv lists the variables a function's main reads: setup.Init's, the
 // ones passed to setup.Number/Duration/ARNs, and os.Getenv literals (Lambda's
 // own AWS_ variables excepted).
 func readsEnv(t *testing.T, dir string) []string {
@@ -212,7 +212,7 @@ func readsEnv(t *testing.T, dir string) []string {
 		}
 		fn := sel.X.(*ast.Ident).Name + "." + sel.Sel.Name
 		switch fn {
-		case "setup.Load":
+		case "setup.Init", "setup.Load":
 			vars = append(vars, setup.EnvPolicy, setup.EnvEventBus, setup.EnvLogLevel)
 		case "setup.Number", "setup.Duration", "setup.ARNs":
 			arg := call.Args[0].(*ast.SelectorExpr)
@@ -240,7 +240,7 @@ func TestEveryEnvironmentVariableIsDeclared(t *testing.T) {
 		declared := props(t, tpl, id)["Environment"].(map[string]any)["Variables"].(map[string]any)
 		reads := readsEnv(t, dir)
 		if !slices.Contains(reads, setup.EnvPolicy) {
-			t.Fatalf("%s: found no setup.Load; the scan is broken", id)
+			t.Fatalf("%s: found no setup.Init; the scan is broken", id)
 		}
 		for _, v := range reads {
 			if _, ok := declared[v]; !ok {
