@@ -37,6 +37,7 @@ demo: moto
 test: moto
 	cfn-lint template.yaml
 	go test -count=1 -timeout 8m ./...
+	go test -count=1 -race ./pkg/sweep/ ./pkg/trigger/ ./pkg/localinvoke/
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
