@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -31,14 +30,14 @@ func start(t *testing.T, m *testbed.Moto, params map[string]string) *localinvoke
 	return localinvoke.StartForTest(t, root, name, params, m.Env())
 }
 
-// sample returns an events/ file with the pool ID replaced by poolID.
+// sample returns an events/ file with the pool ID filled in.
 func sample(t *testing.T, file, poolID string) []byte {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join(root, "events", file))
+	raw, err := testbed.Sample(root, file, poolID, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	return []byte(strings.ReplaceAll(string(raw), "us-east-1_EXAMPLE11", poolID))
+	return raw
 }
 
 func TestDriftFunctionEndToEnd(t *testing.T) {

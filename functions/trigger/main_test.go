@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -28,12 +27,11 @@ const root = "../.."
 
 func sample(t *testing.T, file, poolID, user string) []byte {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join(root, "events", file))
+	raw, err := testbed.Sample(root, file, poolID, user)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := strings.ReplaceAll(string(raw), "us-east-1_EXAMPLE11", poolID)
-	return []byte(strings.ReplaceAll(s, `"jane.doe"`, `"`+user+`"`))
+	return raw
 }
 
 // signIn invokes the trigger and checks that the sign-in goes on: the

@@ -126,7 +126,7 @@ func Run(ctx context.Context, root string, w io.Writer) error {
 	if err := m.SetMFA(ctx, pools[0].id, "OFF"); err != nil {
 		return err
 	}
-	raw, err := os.ReadFile(filepath.Join(root, "events", "drift-update-user-pool.json"))
+	ev, err := testbed.Sample(root, "drift-update-user-pool.json", pools[0].id, "")
 	if err != nil {
 		return err
 	}
@@ -135,7 +135,7 @@ func Run(ctx context.Context, root string, w io.Writer) error {
 		return err
 	}
 	var f findings.Finding
-	err = invoke(ctx, rt, []byte(strings.ReplaceAll(string(raw), "us-east-1_EXAMPLE11", pools[0].id)), &f)
+	err = invoke(ctx, rt, ev, &f)
 	rt.Close()
 	if err != nil {
 		return err
@@ -148,15 +148,13 @@ func Run(ctx context.Context, root string, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	raw, err = os.ReadFile(filepath.Join(root, "events", "trigger-post-authentication.json"))
-	if err != nil {
+	if ev, err = testbed.Sample(root, "trigger-post-authentication.json", pools[1].id, user); err != nil {
 		return err
 	}
-	ev := strings.ReplaceAll(strings.ReplaceAll(string(raw), "us-east-1_EXAMPLE11", pools[1].id), `"jane.doe"`, `"`+user+`"`)
 	if rt, err = start("TriggerFunction", "enforce"); err != nil {
 		return err
 	}
-	err = invoke(ctx, rt, []byte(ev), nil)
+	err = invoke(ctx, rt, ev, nil)
 	rt.Close()
 	if err != nil {
 		return err
