@@ -4,11 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"strings"
 	"time"
 
-	"github.com/aws/aws-lambda-go/lambdacontext"
-
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/findings"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/metrics"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/reconcile"
 )
@@ -24,13 +22,7 @@ type Handler struct {
 // Handle runs one sweep and returns its report. The report is the answer
 // even when it is incomplete: the next scheduled sweep starts again.
 func (h *Handler) Handle(ctx context.Context, _ json.RawMessage) (Report, error) {
-	account, region := "", h.Region
-	if lc, ok := lambdacontext.FromContext(ctx); ok {
-		// arn:aws:lambda:REGION:ACCOUNT:function:NAME
-		if parts := strings.Split(lc.InvokedFunctionArn, ":"); len(parts) > 4 {
-			region, account = parts[3], parts[4]
-		}
-	}
+	account, region := findings.Origin(ctx, h.Region)
 	rep := h.Sweeper.Run(ctx, account, region)
 	_, _ = h.Metrics.Write(EMF(rep.Summary, h.Function, h.Sweeper.Now()))
 	return rep, nil

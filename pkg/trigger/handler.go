@@ -8,11 +8,9 @@ import (
 	"encoding/json"
 	"log/slog"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
-	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
@@ -76,22 +74,13 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (json.RawMess
 	}
 	ctx, cancel := context.WithTimeout(ctx, h.Budget)
 	defer cancel()
-	account, region := accountRegion(ctx, ev.Region)
+	account, region := findings.Origin(ctx, ev.Region)
 	trig := findings.Trigger{Kind: "sign-in", EventName: ev.TriggerSource}
 	h.Pools.Check(ctx, ev.UserPoolID, trig, account, region)
 	if ev.TriggerSource == PostAuthentication && ev.UserName != "" && UserRulesEnabled(h.Policy) {
 		h.checkUser(ctx, ev.UserPoolID, ev.UserName)
 	}
 	return raw, nil
-}
-
-func accountRegion(ctx context.Context, region string) (string, string) {
-	if lc, ok := lambdacontext.FromContext(ctx); ok {
-		if parts := strings.Split(lc.InvokedFunctionArn, ":"); len(parts) > 4 {
-			return parts[4], parts[3]
-		}
-	}
-	return "", region
 }
 
 // checkUser brings one user's MFA preference in line with the policy: at
