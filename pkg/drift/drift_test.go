@@ -83,6 +83,7 @@ func TestParseRejects(t *testing.T) {
 		{"scheduled event", []byte(`{"source":"aws.events","detail-type":"Scheduled Event","detail":{}}`), "event source"},
 		{"wrong detail-type", edit(t, base, func(m map[string]any) { m["detail-type"] = "AWS Console Sign In via CloudTrail" }), "detail-type"},
 		{"no detail", edit(t, base, func(m map[string]any) { delete(m, "detail") }), "event detail: missing"},
+		{"null detail", edit(t, base, func(m map[string]any) { m["detail"] = nil }), "event detail: missing"},
 		{"other service", edit(t, base, func(m map[string]any) { detailOf(m)["eventSource"] = "iam.amazonaws.com" }), "detail.eventSource"},
 		{"read-only call", edit(t, base, func(m map[string]any) { detailOf(m)["eventName"] = "DescribeUserPool" }), "detail.eventName"},
 		{"no pool ID", edit(t, base, func(m map[string]any) { delete(detailOf(m)["requestParameters"].(map[string]any), "userPoolId") }), "detail.requestParameters.userPoolId"},

@@ -3,7 +3,6 @@
 package drift
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -80,7 +79,7 @@ func ParseEvent(raw []byte) (Call, error) {
 	if env.DetailType != DetailType {
 		return Call{}, fmt.Errorf("event detail-type: got %q, want %q", env.DetailType, DetailType)
 	}
-	if env.Detail == nil || bytes.Equal(bytes.TrimSpace(*env.Detail), []byte("null")) {
+	if env.Detail == nil { // absent or null
 		return Call{}, fmt.Errorf("event detail: missing")
 	}
 	var d detail
