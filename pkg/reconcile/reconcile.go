@@ -153,14 +153,16 @@ func (r *Reconciler) apply(ctx context.Context, res Result, observed, desired po
 		res.After = &after
 		res.Changes = policy.Diff(observed, after)
 		remaining := policy.Evaluate(r.Policy, after)
-		res.Status = Remediated
+		var why []string
 		if len(remaining) > 0 {
-			res.Status = Unremediable
-			res.Message = reasons(remaining)
+			why = append(why, reasons(remaining))
 		}
 		if len(refusals) > 0 {
+			why = append(why, "Cognito refused the full correction: "+strings.Join(refusals, "; "))
+		}
+		res.Status, res.Message = Remediated, strings.Join(why, "; ")
+		if len(why) > 0 {
 			res.Status = Unremediable
-			res.Message = strings.TrimPrefix(res.Message+"; Cognito refused the full correction: "+strings.Join(refusals, "; "), "; ")
 		}
 		return res
 	}

@@ -85,7 +85,7 @@ func (s *Sweeper) Run(ctx context.Context, account, region string) Report {
 	var stopped bool
 	go func() {
 		defer close(pools)
-		listErr, stopped = s.list(workCtx, stopAt, pools)
+		stopped, listErr = s.list(workCtx, stopAt, pools)
 	}()
 
 	var wg sync.WaitGroup
@@ -140,8 +140,8 @@ func (s *Sweeper) Run(ctx context.Context, account, region string) Report {
 }
 
 // list feeds pool references until the listing ends, fails or the stop
-// time passes. It reports a listing error, and whether it stopped early.
-func (s *Sweeper) list(ctx context.Context, stopAt time.Time, out chan<- poolRef) (error, bool) {
+// time passes. It reports whether it stopped early, and a listing error.
+func (s *Sweeper) list(ctx context.Context, stopAt time.Time, out chan<- poolRef) (bool, error) {
 	var token *string
 	for {
 		var page *cip.ListUserPoolsOutput
@@ -151,22 +151,22 @@ func (s *Sweeper) list(ctx context.Context, stopAt time.Time, out chan<- poolRef
 		})
 		if err != nil {
 			if errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil {
-				return nil, true
+				return true, nil
 			}
-			return fmt.Errorf("list user pools: %w", err), false
+			return false, fmt.Errorf("list user pools: %w", err)
 		}
 		for _, p := range page.UserPools {
 			if !stopAt.IsZero() && s.Now().After(stopAt) {
-				return nil, true
+				return true, nil
 			}
 			select {
 			case out <- poolRef{aws.ToString(p.Id), aws.ToString(p.Name)}:
 			case <-ctx.Done():
-				return nil, true
+				return true, nil
 			}
 		}
 		if token = page.NextToken; token == nil || *token == "" {
-			return nil, false
+			return false, nil
 		}
 	}
 }
