@@ -57,9 +57,7 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (findings.Fin
 		res.PoolName = call.PoolName
 	}
 	f := findings.New(call.Account, call.Region, res, trig, h.Now())
-	var counts reconcile.Counts
-	counts.Add(res.Status)
-	metrics.Write(h.Metrics, h.Function, h.Now(), metrics.CountValues(counts)...)
+	metrics.WriteResult(h.Metrics, h.Function, h.Now(), res.Status)
 	if res.Status != reconcile.Compliant {
 		// A publishing failure is logged by the publisher; it never undoes
 		// or hides the correction, which the response still reports.

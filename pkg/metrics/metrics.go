@@ -38,6 +38,13 @@ func CountValues(c reconcile.Counts) []Value {
 	}
 }
 
+// WriteResult writes the counts of one pool check.
+func WriteResult(w io.Writer, function string, at time.Time, s reconcile.Status) {
+	var c reconcile.Counts
+	c.Add(s)
+	Write(w, function, at, CountValues(c)...)
+}
+
 // Line renders one EMF document, newline-terminated.
 func Line(function string, at time.Time, values ...Value) []byte {
 	defs := make([]map[string]string, len(values))

@@ -36,10 +36,9 @@ type poolEntry struct {
 	inflight chan struct{} // closed when the check in flight ends
 }
 
-// Check runs or joins the pool's check unless it is fresh. It returns
-// whether a check ran (false on a cache hit) and never blocks longer than
-// ctx allows; the check itself carries on in the background if ctx ends.
-func (c *PoolChecker) Check(ctx context.Context, poolID string, trig findings.Trigger, account, region string) bool {
+// Check runs or joins the pool's check unless it is fresh. It never blocks
+// longer than ctx allows; the check carries on in the background if ctx ends.
+func (c *PoolChecker) Check(ctx context.Context, poolID string, trig findings.Trigger, account, region string) {
 	c.mu.Lock()
 	if c.entries == nil {
 		c.entries = map[string]*poolEntry{}
@@ -48,7 +47,7 @@ func (c *PoolChecker) Check(ctx context.Context, poolID string, trig findings.Tr
 	now := c.Now()
 	if e != nil && e.inflight == nil && now.Before(e.next) {
 		c.mu.Unlock()
-		return false
+		return
 	}
 	if e == nil {
 		e = &poolEntry{}
@@ -71,16 +70,13 @@ func (c *PoolChecker) Check(ctx context.Context, poolID string, trig findings.Tr
 	case <-done:
 	case <-ctx.Done():
 	}
-	return true
 }
 
 func (c *PoolChecker) run(poolID string, trig findings.Trigger, account, region string, budget time.Duration, e *poolEntry, done chan struct{}) {
 	ctx, cancel := context.WithTimeout(context.Background(), budget)
 	defer cancel()
 	res := c.Reconciler.Pool(ctx, poolID)
-	var counts reconcile.Counts
-	counts.Add(res.Status)
-	metrics.Write(c.Metrics, c.Function, c.Now(), metrics.CountValues(counts)...)
+	metrics.WriteResult(c.Metrics, c.Function, c.Now(), res.Status)
 	next := c.Now().Add(c.TTL)
 	if res.Status == reconcile.Failed {
 		next = c.Now().Add(c.RetryAfter)
