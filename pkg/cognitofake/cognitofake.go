@@ -103,13 +103,6 @@ func (s *Server) AddPool(name string, tags map[string]string, mfa MFA) string {
 	return id
 }
 
-// DeletePool removes a pool.
-func (s *Server) DeletePool(id string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.pools, id)
-}
-
 // Pool returns a pool's MFA configuration.
 func (s *Server) Pool(id string) (MFA, bool) {
 	s.mu.Lock()

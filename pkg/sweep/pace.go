@@ -62,13 +62,6 @@ func (p *Pacer) Observe(err error) {
 	}
 }
 
-// Rate is the current rate in calls per second.
-func (p *Pacer) Rate() float64 {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.rate
-}
-
 // CognitoAPI is every Cognito call the sweep makes.
 type CognitoAPI interface {
 	reconcile.PoolAPI
