@@ -10,7 +10,6 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -292,13 +291,7 @@ func (s *Server) list(in map[string]json.RawMessage) (any, *apiError) {
 		}
 		start = n
 	}
-	ids := make([]string, 0, len(s.order))
-	for _, id := range s.order {
-		if s.pools[id] != nil {
-			ids = append(ids, id)
-		}
-	}
-	sort.Strings(ids)
+	ids := s.order // zero-padded sequence numbers: already in order
 	out := map[string]any{}
 	var page []map[string]any
 	end := min(start+max, len(ids))
