@@ -7,9 +7,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"regexp"
 	"strings"
+	"unicode/utf8"
 )
 
 // Level is a pool's MFA level, ordered OFF < OPTIONAL < ON.
@@ -144,20 +144,21 @@ func IsPoolID(s string) bool {
 }
 
 // Load parses and validates a policy document. An empty document yields the
-// defaults. Errors name the offending field.
+// defaults. The JSON must be strict (see checkStrict). Errors name the
+// offending field.
 func Load(doc string) (Policy, error) {
 	p := Default()
 	if strings.TrimSpace(doc) == "" {
 		return p, nil
+	}
+	if err := checkStrict(doc); err != nil {
+		return Policy{}, fmt.Errorf("policy: %w", err)
 	}
 	dec := json.NewDecoder(strings.NewReader(doc))
 	dec.DisallowUnknownFields()
 	var d document
 	if err := dec.Decode(&d); err != nil {
 		return Policy{}, fmt.Errorf("policy: %w", describeJSONError(err))
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return Policy{}, errors.New("policy: unexpected data after the JSON document")
 	}
 	if d.Version != nil {
 		if *d.Version != 1 {
@@ -204,8 +205,9 @@ func Load(doc string) (Policy, error) {
 		}
 		if d.Exemptions.TagKey != nil {
 			k := *d.Exemptions.TagKey
-			if k == "" || len(k) > 128 {
-				return Policy{}, fmt.Errorf("policy: exemptions.tagKey: must be 1 to 128 characters, got %d", len(k))
+			// Cognito counts tag keys in Unicode characters, not bytes.
+			if n := utf8.RuneCountInString(k); n == 0 || n > 128 {
+				return Policy{}, fmt.Errorf("policy: exemptions.tagKey: must be 1 to 128 characters, got %d", n)
 			}
 			p.Exemptions.TagKey = k
 		}
@@ -255,18 +257,12 @@ func parseEnum[T ~string](field, v string, allowed ...T) (T, error) {
 	return "", fmt.Errorf("policy: %s: %q is not one of %s", field, v, strings.Join(names, ", "))
 }
 
+// describeJSONError says where the JSON itself is broken. Type and field
+// errors do not reach it: checkStrict reports them with their paths.
 func describeJSONError(err error) error {
-	var typeErr *json.UnmarshalTypeError
-	if errors.As(err, &typeErr) {
-		return fmt.Errorf("%s: expected %s, got JSON %s", typeErr.Field, typeErr.Type, typeErr.Value)
-	}
 	var syntaxErr *json.SyntaxError
 	if errors.As(err, &syntaxErr) {
 		return fmt.Errorf("malformed JSON at byte %d: %w", syntaxErr.Offset, err)
-	}
-	// DisallowUnknownFields reports `json: unknown field "x"`.
-	if msg := err.Error(); strings.HasPrefix(msg, "json: unknown field ") {
-		return fmt.Errorf("unknown field %s", strings.TrimPrefix(msg, "json: unknown field "))
 	}
 	return fmt.Errorf("malformed JSON: %w", err)
 }
