@@ -141,3 +141,55 @@ func TestDriftFunctionRefusesInvalidPolicy(t *testing.T) {
 		t.Fatalf("want an init failure naming the field, got %v %+v", err, res.Err)
 	}
 }
+
+// The harness invokes the function as account 123456789012 in us-east-1;
+// an event about another account or region must not touch the same-ID pool.
+func TestForeignEventIgnored(t *testing.T) {
+	m := moto.Get(t)
+	ctx := context.Background()
+	bus, err := m.FindingsBus(ctx, "foreign-findings")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt := start(t, m, map[string]string{"ExistingFindingsBusName": bus.Name})
+	id, err := m.CreatePool(ctx, "foreign", nil, "OFF")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, suffix, _ := strings.Cut(id, "_")
+	cases := []struct {
+		name, from, to, reason string
+	}{
+		{"other account", `"account": "123456789012"`, `"account": "999999999999"`,
+			"event account 999999999999 is not this function's account 123456789012"},
+		{"other region", `"region": "us-east-1"`, `"region": "eu-west-1"`,
+			"event region eu-west-1 is not this function's region us-east-1"},
+		{"pool ID of another region", `"userPoolId": "` + id + `"`, `"userPoolId": "eu-west-1_` + suffix + `"`,
+			"pool ID eu-west-1_" + suffix + " is from region eu-west-1, not this function's region us-east-1"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			ev := string(sample(t, "drift-update-user-pool.json", id))
+			if !strings.Contains(ev, tc.from) {
+				t.Fatalf("sample has no %s", tc.from)
+			}
+			res, err := rt.Invoke(ctx, []byte(strings.Replace(ev, tc.from, tc.to, 1)))
+			if err != nil || res.Err != nil {
+				t.Fatalf("invoke: %v %v\n%s", err, res.Err, rt.Logs())
+			}
+			var f findings.Finding
+			if err := json.Unmarshal(res.Payload, &f); err != nil {
+				t.Fatal(err)
+			}
+			if f.Status != "ignored" || f.Message != tc.reason {
+				t.Errorf("response %s, want ignored: %s", res.Payload, tc.reason)
+			}
+			if got, err := m.GetMFA(ctx, id); err != nil || got.MfaConfiguration != "OFF" {
+				t.Errorf("pool after a foreign event: %s, %v; want OFF", got, err)
+			}
+			if events, err := bus.Drain(ctx); err != nil || len(events) != 0 {
+				t.Errorf("foreign event published %d findings (%v)", len(events), err)
+			}
+		})
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
@@ -238,5 +239,159 @@ func TestMetricsLine(t *testing.T) {
 	}
 	if doc["PoolsRemediated"] != 1.0 || doc["DriftDetected"] != 1.0 || doc["FunctionName"] != "DriftFunction" || doc["_aws"] == nil {
 		t.Errorf("EMF line %s", out.String())
+	}
+}
+
+func TestParseNamesJSONTypes(t *testing.T) {
+	base := golden(t, "drift-update-user-pool.json")
+	identity := func(m map[string]any) map[string]any { return detailOf(m)["userIdentity"].(map[string]any) }
+	cases := []struct {
+		name  string
+		event []byte
+		want  string
+	}{
+		{"userIdentity a string", edit(t, base, func(m map[string]any) { detailOf(m)["userIdentity"] = "jane.doe" }),
+			"detail.userIdentity: expected an object, got string"},
+		{"userIdentity a number", edit(t, base, func(m map[string]any) { detailOf(m)["userIdentity"] = 42 }),
+			"detail.userIdentity: expected an object, got number"},
+		{"userIdentity an array", edit(t, base, func(m map[string]any) { detailOf(m)["userIdentity"] = []any{} }),
+			"detail.userIdentity: expected an object, got array"},
+		{"userIdentity.arn a number", edit(t, base, func(m map[string]any) { identity(m)["arn"] = 42 }),
+			"detail.userIdentity.arn: expected a string, got number"},
+		{"sessionIssuer.arn a boolean", edit(t, base, func(m map[string]any) {
+			identity(m)["sessionContext"].(map[string]any)["sessionIssuer"].(map[string]any)["arn"] = true
+		}), "detail.userIdentity.sessionContext.sessionIssuer.arn: expected a string, got boolean"},
+		{"userPoolId an object", edit(t, base, func(m map[string]any) {
+			detailOf(m)["requestParameters"].(map[string]any)["userPoolId"] = map[string]any{}
+		}), "detail.requestParameters.userPoolId: expected a string, got object"},
+		{"huge number", []byte(strings.Replace(string(base), `"eventName": "UpdateUserPool"`, `"eventName": 1e999`, 1)),
+			"detail.eventName: expected a string, got number"},
+		{"detail a string", edit(t, base, func(m map[string]any) { m["detail"] = "UpdateUserPool" }),
+			"detail: expected an object, got string"},
+		{"account a number", edit(t, base, func(m map[string]any) { m["account"] = 123456789012 }),
+			"event is not an EventBridge event object: account: expected a string, got number"},
+		{"event an array", []byte(`[]`), "event is not an EventBridge event object: expected an object, got array"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := ParseEvent(tc.event)
+			if err == nil || err.Error() != tc.want {
+				t.Errorf("error %v, want %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// EventBridge always sets account and region; an event without them is
+// refused as malformed rather than guessed to be this function's.
+func TestParseRequiresAccountAndRegion(t *testing.T) {
+	base := golden(t, "drift-update-user-pool.json")
+	cases := []struct {
+		name  string
+		event []byte
+		want  string
+	}{
+		{"empty account", edit(t, base, func(m map[string]any) { m["account"] = "" }), "event account: missing"},
+		{"no account", edit(t, base, func(m map[string]any) { delete(m, "account") }), "event account: missing"},
+		{"empty region", edit(t, base, func(m map[string]any) { m["region"] = "" }), "event region: missing"},
+		{"null region", edit(t, base, func(m map[string]any) { m["region"] = nil }), "event region: missing"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := ParseEvent(tc.event)
+			if err == nil || err.Error() != tc.want {
+				t.Errorf("error %v, want %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// invoked is the context of an invocation of a function in account and region.
+func invoked(account, region string) context.Context {
+	return lambdacontext.NewContext(context.Background(), &lambdacontext.LambdaContext{
+		InvokedFunctionArn: "arn:aws:lambda:" + region + ":" + account + ":function:DriftFunction"})
+}
+
+func TestForeignEventIgnored(t *testing.T) {
+	update := golden(t, "drift-update-user-pool.json")
+	create := golden(t, "drift-create-user-pool.json")
+	here := invoked("123456789012", "us-east-1")
+	const otherPool = "eu-west-1_EXAMPLE11"
+	cases := []struct {
+		name   string
+		ctx    context.Context
+		region string // the function's configured region
+		event  []byte
+		reason string
+	}{
+		{"other account", here, "us-east-1", edit(t, update, func(m map[string]any) { m["account"] = "999999999999" }),
+			"event account 999999999999 is not this function's account 123456789012"},
+		{"other region", here, "us-east-1", edit(t, update, func(m map[string]any) { m["region"] = "eu-west-1" }),
+			"event region eu-west-1 is not this function's region us-east-1"},
+		{"UpdateUserPool: pool ID of another region", here, "us-east-1", edit(t, update, func(m map[string]any) {
+			detailOf(m)["requestParameters"].(map[string]any)["userPoolId"] = otherPool
+		}), "pool ID eu-west-1_EXAMPLE11 is from region eu-west-1, not this function's region us-east-1"},
+		{"CreateUserPool: pool ID of another region", here, "us-east-1", edit(t, create, func(m map[string]any) {
+			detailOf(m)["responseElements"].(map[string]any)["userPool"].(map[string]any)["id"] = otherPool
+		}), "pool ID eu-west-1_EXAMPLE11 is from region eu-west-1, not this function's region us-east-1"},
+		{"failed call in another account", here, "us-east-1", edit(t, update, func(m map[string]any) {
+			m["account"] = "999999999999"
+			detailOf(m)["errorCode"] = "InvalidParameterException"
+		}), "event account 999999999999 is not this function's account 123456789012"},
+		{"invocation region wins over the configured one", invoked("123456789012", "eu-west-1"), "us-east-1", update,
+			"event region us-east-1 is not this function's region eu-west-1"},
+		{"own account unknown: regions still checked", context.Background(), "us-east-1",
+			edit(t, update, func(m map[string]any) { m["region"] = "eu-west-1" }),
+			"event region eu-west-1 is not this function's region us-east-1"},
+		{"own account unknown: pool ID region still checked", context.Background(), "us-east-1", edit(t, update, func(m map[string]any) {
+			detailOf(m)["requestParameters"].(map[string]any)["userPoolId"] = otherPool
+		}), "pool ID eu-west-1_EXAMPLE11 is from region eu-west-1, not this function's region us-east-1"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, "")
+			for _, id := range []string{samplePool, otherPool} {
+				f.pools.MFA[id] = &cip.GetUserPoolMfaConfigOutput{MfaConfiguration: "OFF"}
+			}
+			var emf bytes.Buffer
+			f.h.Region, f.h.Metrics = tc.region, &emf
+			got, err := f.h.Handle(tc.ctx, tc.event)
+			if err != nil || got.Status != Ignored || got.Message != tc.reason {
+				t.Fatalf("got %q %q, %v; want ignored: %s", got.Status, got.Message, err, tc.reason)
+			}
+			if len(f.pools.Calls) != 0 || len(f.bus.Received) != 0 || emf.Len() != 0 {
+				t.Errorf("Cognito calls %v, %d published, metrics %q; want none", f.pools.Calls, len(f.bus.Received), emf.String())
+			}
+			if logs := f.logs.String(); strings.Count(logs, "\n") != 1 || !strings.Contains(logs, `"msg":"event ignored"`) || !strings.Contains(logs, tc.reason) {
+				t.Errorf("want one log line with the reason, got %s", logs)
+			}
+		})
+	}
+}
+
+func TestOwnEventChecked(t *testing.T) {
+	update := golden(t, "drift-update-user-pool.json")
+	cases := []struct {
+		name   string
+		ctx    context.Context
+		region string
+		event  []byte
+	}{
+		{"same account and region", invoked("123456789012", "us-east-1"), "", update},
+		{"configured region when not invoked by Lambda", context.Background(), "us-east-1", update},
+		{"own account unknown: account not checked", context.Background(), "us-east-1",
+			edit(t, update, func(m map[string]any) { m["account"] = "999999999999" })},
+		{"nothing known: nothing checked", context.Background(), "", update},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, "")
+			f.pools.MFA[samplePool] = &cip.GetUserPoolMfaConfigOutput{MfaConfiguration: "OFF"}
+			f.h.Region = tc.region
+			got, err := f.h.Handle(tc.ctx, tc.event)
+			if err != nil || got.Status != reconcile.Remediated {
+				t.Fatalf("got %q %q, %v; want remediated", got.Status, got.Message, err)
+			}
+		})
 	}
 }

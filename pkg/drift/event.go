@@ -4,8 +4,11 @@ package drift
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"reflect"
 	"slices"
+	"strings"
 
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/policy"
 )
@@ -44,7 +47,6 @@ type detail struct {
 	EventSource  string `json:"eventSource"`
 	EventName    string `json:"eventName"`
 	EventID      string `json:"eventID"`
-	AWSRegion    string `json:"awsRegion"`
 	ErrorCode    string `json:"errorCode"`
 	UserIdentity struct {
 		ARN            string `json:"arn"`
@@ -70,7 +72,7 @@ type detail struct {
 // say which field is missing or unexpected.
 func ParseEvent(raw []byte) (Call, error) {
 	var env envelope
-	if err := json.Unmarshal(raw, &env); err != nil {
+	if err := decode(raw, &env, ""); err != nil {
 		return Call{}, fmt.Errorf("event is not an EventBridge event object: %w", err)
 	}
 	if env.Source != EventSource {
@@ -79,12 +81,20 @@ func ParseEvent(raw []byte) (Call, error) {
 	if env.DetailType != DetailType {
 		return Call{}, fmt.Errorf("event detail-type: got %q, want %q", env.DetailType, DetailType)
 	}
+	// EventBridge always sets both; without them nobody can tell whose
+	// pool the event is about, so it is not acted on.
+	if env.Account == "" {
+		return Call{}, fmt.Errorf("event account: missing")
+	}
+	if env.Region == "" {
+		return Call{}, fmt.Errorf("event region: missing")
+	}
 	if env.Detail == nil { // absent or null
 		return Call{}, fmt.Errorf("event detail: missing")
 	}
 	var d detail
-	if err := json.Unmarshal(*env.Detail, &d); err != nil {
-		return Call{}, fmt.Errorf("event detail: %w", err)
+	if err := decode(*env.Detail, &d, "detail"); err != nil {
+		return Call{}, err
 	}
 	if d.EventSource != CloudTrailSource {
 		return Call{}, fmt.Errorf("detail.eventSource: got %q, want %q", d.EventSource, CloudTrailSource)
@@ -94,9 +104,6 @@ func ParseEvent(raw []byte) (Call, error) {
 	}
 	c := Call{Account: env.Account, Region: env.Region, EventName: d.EventName, EventID: d.EventID,
 		ErrorCode: d.ErrorCode, CallerARN: d.UserIdentity.ARN, IssuerARN: d.UserIdentity.SessionContext.SessionIssuer.ARN}
-	if c.Region == "" {
-		c.Region = d.AWSRegion
-	}
 	if c.ErrorCode != "" {
 		return c, nil // a failed call changed nothing; no pool ID needed
 	}
@@ -113,4 +120,41 @@ func ParseEvent(raw []byte) (Call, error) {
 		return Call{}, fmt.Errorf("%s: %q is not a user pool ID", field, c.PoolID)
 	}
 	return c, nil
+}
+
+// decode is json.Unmarshal with a mistyped value reported by its JSON path
+// (path names raw; "" for the whole event) and JSON types. The decoder's own
+// error names Go types, which mean nothing to whoever sent the event, so it
+// is replaced rather than wrapped.
+func decode(raw []byte, v any, path string) error {
+	err := json.Unmarshal(raw, v)
+	var te *json.UnmarshalTypeError
+	if !errors.As(err, &te) {
+		return err
+	}
+	got, _, _ := strings.Cut(te.Value, " ") // Value may carry the literal: "number 1e999"
+	if got == "bool" {
+		got = "boolean"
+	}
+	msg := fmt.Sprintf("expected %s, got %s", jsonType(te.Type), got)
+	if where := strings.Trim(path+"."+te.Field, "."); where != "" {
+		msg = where + ": " + msg
+	}
+	return errors.New(msg)
+}
+
+// jsonType names the JSON type a Go value decodes from.
+func jsonType(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Struct:
+		return "an object"
+	case reflect.Slice:
+		return "an array"
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "a boolean"
+	default:
+		return "a number"
+	}
 }

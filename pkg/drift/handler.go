@@ -3,9 +3,11 @@ package drift
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/findings"
@@ -26,12 +28,15 @@ type Handler struct {
 	Now        func() time.Time
 	Metrics    io.Writer // EMF lines; nil writes none
 	Function   string
+	Region     string // the function's region when the invocation does not say
 }
 
 // Handle is the Lambda handler. It returns the finding for the pool (also
 // for compliant pools, which are not published). A malformed event is an
 // error and nothing is read or written; a failed check is an error so that
-// Lambda's asynchronous retries and dead-letter queue apply.
+// Lambda's asynchronous retries and dead-letter queue apply. An event about
+// another account or region is ignored: the same pool ID here is not the
+// pool it names.
 func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (findings.Finding, error) {
 	call, err := ParseEvent(raw)
 	if err != nil {
@@ -44,6 +49,10 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (findings.Fin
 		res := reconcile.Result{PoolID: call.PoolID, PoolName: call.PoolName, Status: Ignored,
 			Mode: h.Reconciler.Policy.Mode, Violations: []policy.Violation{}, Message: why}
 		return findings.New(call.Account, call.Region, res, trig, h.Now()), nil
+	}
+	account, region := findings.Origin(ctx, h.Region)
+	if why := foreign(call, account, region); why != "" {
+		return ignore(why)
 	}
 	if call.ErrorCode != "" {
 		return ignore("the call failed with " + call.ErrorCode + ", so it changed nothing")
@@ -67,4 +76,23 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (findings.Fin
 		return f, res.Err
 	}
 	return f, nil
+}
+
+// foreign says why a call is not about this function's account and region,
+// or returns "". An own account or region that is not known is not checked.
+func foreign(c Call, account, region string) string {
+	if account != "" && c.Account != account {
+		return fmt.Sprintf("event account %s is not this function's account %s", c.Account, account)
+	}
+	if region == "" {
+		return ""
+	}
+	if c.Region != region {
+		return fmt.Sprintf("event region %s is not this function's region %s", c.Region, region)
+	}
+	// A pool ID starts with its region: us-east-1_AbC123.
+	if prefix, _, _ := strings.Cut(c.PoolID, "_"); c.PoolID != "" && prefix != region {
+		return fmt.Sprintf("pool ID %s is from region %s, not this function's region %s", c.PoolID, prefix, region)
+	}
+	return ""
 }
