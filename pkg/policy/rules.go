@@ -148,13 +148,14 @@ func Evaluate(p Policy, observed Config) []Violation {
 	if len(vs) == 0 {
 		return nil
 	}
+	planned := Plan(p, observed)
 	remaining := map[string]bool{}
-	for _, v := range check(p, Plan(p, observed)) {
+	for _, v := range check(p, planned) {
 		remaining[v.key()] = true
 	}
 	for i := range vs {
 		if remaining[vs[i].key()] {
-			vs[i].Reason = uncorrectableReason(p, vs[i])
+			vs[i].Reason = uncorrectableReason(p, planned, vs[i])
 		} else {
 			vs[i].Correctable = true
 		}
@@ -162,8 +163,15 @@ func Evaluate(p Policy, observed Config) []Violation {
 	return vs
 }
 
-func uncorrectableReason(p Policy, v Violation) string {
+func uncorrectableReason(p Policy, planned Config, v Violation) string {
 	switch {
+	case v.Code == CodeForbiddenEnabled && planned.Level == LevelOptional:
+		name := factorNames[v.Factor]
+		why := fmt.Sprintf("at OPTIONAL, removing it would leave users whose only MFA factor is %s signing in with a password alone", name)
+		if p.Factors.SoftwareToken != Forbidden {
+			why += fmt.Sprintf("; the sign-in trigger, where attached, turns %s off for each user who also has TOTP", name)
+		}
+		return why + "; raise mfaConfiguration to ON to have it removed from the pool"
 	case v.Code == CodeRequiredNotEnabled && v.Factor == SMS:
 		return "SMS MFA needs an SNS caller role and SMS settings that only the pool owner can provide"
 	case v.Code == CodeRequiredNotEnabled && v.Factor == Email:
@@ -177,7 +185,8 @@ func uncorrectableReason(p Policy, v Violation) string {
 }
 
 // Plan returns the configuration that brings observed in line with p while
-// only strengthening it and carrying every setting p does not govern.
+// only strengthening it and carrying every setting p does not govern. At
+// OPTIONAL it never removes a factor users may rely on (keptAtOptional).
 func Plan(p Policy, observed Config) Config {
 	d := observed.Clone()
 	if d.Level.Rank() < p.MFAConfiguration.Rank() {
@@ -192,7 +201,7 @@ func Plan(p Policy, observed Config) Config {
 		d.SoftwareToken = true
 	}
 	for _, f := range AllFactors {
-		if p.Factors.Of(f) == Forbidden {
+		if p.Factors.Of(f) == Forbidden && !keptAtOptional(observed, d, f) {
 			d.disable(f)
 		}
 	}
@@ -212,6 +221,14 @@ func Plan(p Policy, observed Config) Config {
 	keep := observed.Clone()
 	keep.Level = d.Level
 	return keep
+}
+
+// keptAtOptional reports whether c, at OPTIONAL, must keep factor f because
+// observed has it active: users whose only factor it is would otherwise
+// sign in with a password alone. At ON every user must use a remaining
+// factor, and at OFF nobody uses f, so removing it loses no one's MFA.
+func keptAtOptional(observed, c Config, f Factor) bool {
+	return c.Level == LevelOptional && observed.Active(f)
 }
 
 // Change is one field that differs between two configurations.
@@ -268,23 +285,29 @@ func str(p *string) string {
 }
 
 // Fallbacks lists weaker corrections to try, strongest first, when Cognito
-// refuses the full plan: ON lowered to OPTIONAL, and forbidden factors kept.
+// refuses the full plan: forbidden factors kept, then ON lowered to
+// OPTIONAL. At OPTIONAL every factor active in observed stays, as in Plan.
 // Each is strictly stronger than observed and never weaker than it anywhere.
 func Fallbacks(observed, desired Config) []Config {
-	var variants []Config
-	atOptional := desired.Clone()
-	if desired.Level == LevelOn && observed.Level != LevelOn {
-		atOptional.Level = LevelOptional
-		variants = append(variants, atOptional)
-	}
-	for _, base := range []Config{desired, atOptional} {
-		keep := base.Clone()
+	keepAll := func(c Config) Config {
+		keep := c.Clone()
 		for _, f := range AllFactors {
 			if observed.Enabled(f) && !keep.Enabled(f) {
 				restore(&keep, observed, f)
 			}
 		}
-		variants = append(variants, keep)
+		return keep
+	}
+	variants := []Config{keepAll(desired)}
+	if desired.Level == LevelOn && observed.Level != LevelOn {
+		atOptional := desired.Clone()
+		atOptional.Level = LevelOptional
+		for _, f := range AllFactors {
+			if keptAtOptional(observed, atOptional, f) && !atOptional.Enabled(f) {
+				restore(&atOptional, observed, f)
+			}
+		}
+		variants = append(variants, atOptional, keepAll(atOptional))
 	}
 	var out []Config
 	seen := []Config{observed, desired}

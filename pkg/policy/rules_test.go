@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -153,6 +154,15 @@ func assertRules(t *testing.T, p Policy, o Config) {
 			fail("MFA %s with no factor", d.Level)
 		}
 	}
+	// 5. No plan or fallback at OPTIONAL removes a factor users may rely on.
+	if f, ok := removesActiveAtOptional(o, d); ok {
+		fail("removed active %s at OPTIONAL", f)
+	}
+	for _, fb := range Fallbacks(o, d) {
+		if f, ok := removesActiveAtOptional(o, fb); ok {
+			fail("fallback %+v removes active %s at OPTIONAL", fb, f)
+		}
+	}
 	// Idempotent: the plan is a fixed point with nothing correctable left.
 	if again := Plan(p, d); !reflect.DeepEqual(again, d) {
 		fail("Plan not idempotent: second plan %+v", again)
@@ -174,6 +184,21 @@ func assertRules(t *testing.T, p Policy, o Config) {
 	if anyCorrectable && reflect.DeepEqual(d, o) {
 		fail("correctable violations %v but no change planned", codes(vs))
 	}
+}
+
+// removesActiveAtOptional reports a factor active in o (enabled while MFA
+// is OPTIONAL or ON) that c, at OPTIONAL, no longer has: its users would
+// sign in with a password alone.
+func removesActiveAtOptional(o, c Config) (Factor, bool) {
+	if c.Level != LevelOptional {
+		return "", false
+	}
+	for _, f := range AllFactors {
+		if o.Active(f) && !c.Enabled(f) {
+			return f, true
+		}
+	}
+	return "", false
 }
 
 func hasUncorrectable(vs []Violation, code string) bool {
@@ -290,11 +315,17 @@ func TestFallbacks(t *testing.T) {
 	}{
 		{"raise to ON: try OPTIONAL", Config{Level: LevelOff}, Config{Level: LevelOn, SoftwareToken: true},
 			[]Config{{Level: LevelOptional, SoftwareToken: true}}},
-		{"remove SMS and raise: every weaker step",
+		{"remove SMS and raise: keep SMS, then OPTIONAL still keeping it",
 			Config{Level: LevelOptional, SMS: smsBlock}, Config{Level: LevelOn, SoftwareToken: true},
 			[]Config{
-				{Level: LevelOptional, SoftwareToken: true},
 				{Level: LevelOn, SoftwareToken: true, SMS: smsBlock},
+				{Level: LevelOptional, SoftwareToken: true, SMS: smsBlock},
+			}},
+		{"inactive SMS at OFF may go at OPTIONAL: every weaker step",
+			Config{Level: LevelOff, SMS: smsBlock}, Config{Level: LevelOn, SoftwareToken: true},
+			[]Config{
+				{Level: LevelOn, SoftwareToken: true, SMS: smsBlock},
+				{Level: LevelOptional, SoftwareToken: true},
 				{Level: LevelOptional, SoftwareToken: true, SMS: smsBlock},
 			}},
 		{"already ON: only keep the forbidden factor",
@@ -326,6 +357,70 @@ func TestFallbacksOnlyStrengthen(t *testing.T) {
 					t.Fatalf("fallback %+v disables allowed %s", f, fac)
 				}
 			}
+			if fac, ok := removesActiveAtOptional(o, f); ok {
+				t.Fatalf("fallback %+v for observed %+v removes active %s at OPTIONAL", f, o, fac)
+			}
 		}
+	}
+}
+
+// TestOptionalKeepsForbiddenFactor: at OPTIONAL a user whose only factor is
+// the forbidden one would sign in with a password alone if the pool dropped
+// it, so the factor stays and is reported; at ON it goes.
+func TestOptionalKeepsForbiddenFactor(t *testing.T) {
+	const optionalNoSMS = `{"mfaConfiguration":"OPTIONAL","factors":{"sms":"forbidden","softwareToken":"allowed"}}`
+	cases := []struct {
+		name     string
+		policy   string
+		observed Config
+		want     Config
+		codes    []string // "!" marks not correctable
+		reason   string   // in the forbidden factor's reason, when kept
+	}{
+		{"SMS and TOTP at OPTIONAL: SMS stays", optionalNoSMS,
+			Config{Level: LevelOptional, SoftwareToken: true, SMS: smsBlock}, Config{Level: LevelOptional, SoftwareToken: true, SMS: smsBlock},
+			[]string{"FORBIDDEN_FACTOR_ENABLED:sms!"}, "users whose only MFA factor is SMS signing in with a password alone"},
+		{"SMS alone at OPTIONAL: SMS stays, nothing added", optionalNoSMS,
+			Config{Level: LevelOptional, SMS: smsBlock}, Config{Level: LevelOptional, SMS: smsBlock},
+			[]string{"FORBIDDEN_FACTOR_ENABLED:sms!"}, "raise mfaConfiguration to ON"},
+		{"required TOTP still added beside the kept SMS", `{"mfaConfiguration":"OPTIONAL","factors":{"sms":"forbidden"}}`,
+			Config{Level: LevelOptional, SMS: smsBlock}, Config{Level: LevelOptional, SoftwareToken: true, SMS: smsBlock},
+			[]string{"REQUIRED_FACTOR_NOT_ENABLED:softwareToken", "FORBIDDEN_FACTOR_ENABLED:sms!"}, "sign-in trigger"},
+		{"forbidden email at OPTIONAL stays", `{"mfaConfiguration":"OPTIONAL","factors":{"email":"forbidden","softwareToken":"allowed"}}`,
+			Config{Level: LevelOptional, SoftwareToken: true, Email: emailBlock}, Config{Level: LevelOptional, SoftwareToken: true, Email: emailBlock},
+			[]string{"FORBIDDEN_FACTOR_ENABLED:email!"}, "only MFA factor is email"},
+		{"TOTP forbidden too: no trigger advice", `{"mfaConfiguration":"OPTIONAL","factors":{"sms":"forbidden","softwareToken":"forbidden"},"users":{"preferSoftwareToken":false}}`,
+			Config{Level: LevelOptional, SMS: smsBlock, Email: emailBlock}, Config{Level: LevelOptional, SMS: smsBlock, Email: emailBlock},
+			[]string{"FORBIDDEN_FACTOR_ENABLED:sms!"}, "password alone; raise mfaConfiguration to ON"},
+		{"SMS at OFF is unused: raised to OPTIONAL without it", optionalNoSMS,
+			Config{Level: LevelOff, SMS: smsBlock}, Config{Level: LevelOptional, SoftwareToken: true},
+			[]string{"MFA_LEVEL_BELOW_POLICY"}, ""},
+		{"at ON the removal stays", `{"factors":{"sms":"forbidden"}}`,
+			Config{Level: LevelOptional, SMS: smsBlock}, Config{Level: LevelOn, SoftwareToken: true},
+			[]string{"MFA_LEVEL_BELOW_POLICY", "REQUIRED_FACTOR_NOT_ENABLED:softwareToken", "FORBIDDEN_FACTOR_ENABLED:sms"}, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			p := mustLoad(t, tc.policy)
+			got := Plan(p, tc.observed)
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("Plan = %+v\nwant   %+v", got, tc.want)
+			}
+			vs := Evaluate(p, tc.observed)
+			if c := codes(vs); !reflect.DeepEqual(c, tc.codes) {
+				t.Errorf("Evaluate = %v, want %v", c, tc.codes)
+			}
+			for _, v := range vs {
+				if v.Code == CodeForbiddenEnabled && !v.Correctable && !strings.Contains(v.Reason, tc.reason) {
+					t.Errorf("reason %q lacks %q", v.Reason, tc.reason)
+				}
+			}
+			// The fallbacks tried when Cognito refuses the ON plan keep SMS at OPTIONAL too.
+			for _, fb := range Fallbacks(tc.observed, got) {
+				if f, ok := removesActiveAtOptional(tc.observed, fb); ok {
+					t.Errorf("fallback %+v removes %s at OPTIONAL", fb, f)
+				}
+			}
+		})
 	}
 }

@@ -2,8 +2,11 @@ package reconcile
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"os"
+	"strings"
+	"sync"
 	"testing"
 
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
@@ -108,5 +111,94 @@ func TestAgainstMoto(t *testing.T) {
 		if res := r.Pool(ctx, pools[key]); res.Status != Compliant {
 			t.Errorf("second pass %s: %s (%s)", key, res.Status, res.Message)
 		}
+	}
+}
+
+// adminAfterFirstRead is the real SDK client with an administrator changing
+// the pool (with the AWS CLI) right after the enforcer's first read of it.
+type adminAfterFirstRead struct {
+	*cip.Client
+	once   sync.Once
+	change func(context.Context) error
+	err    error
+}
+
+func (a *adminAfterFirstRead) GetUserPoolMfaConfig(ctx context.Context, in *cip.GetUserPoolMfaConfigInput, o ...func(*cip.Options)) (*cip.GetUserPoolMfaConfigOutput, error) {
+	out, err := a.Client.GetUserPoolMfaConfig(ctx, in, o...)
+	a.once.Do(func() { a.err = a.change(ctx) })
+	return out, err
+}
+
+// TestConcurrentAdminChangePreserved: an admin's new SMS message, SNS role
+// and external ID, made while the paced enforcer waits to write, survive
+// the correction to ON+TOTP.
+func TestConcurrentAdminChangePreserved(t *testing.T) {
+	m := moto.Get(t)
+	ctx := context.Background()
+	id, err := m.CreatePool(ctx, "admin-edits", nil, "OPTIONAL", "sms")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const message, role, externalID = "Rotated: your code is {####}", "arn:aws:iam::123456789012:role/cognito-sms-rotated", "rotated-external-id"
+	cfg, err := setup.AWS(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	api := &adminAfterFirstRead{Client: cip.NewFromConfig(cfg), change: func(ctx context.Context) error {
+		return m.CLI(ctx, nil, "cognito-idp", "set-user-pool-mfa-config", "--user-pool-id", id, "--mfa-configuration", "OPTIONAL",
+			"--sms-mfa-configuration", fmt.Sprintf(`{"SmsAuthenticationMessage":%q,"SmsConfiguration":{"SnsCallerArn":%q,"ExternalId":%q}}`, message, role, externalID))
+	}}
+	r := New(api, policy.Default(), slog.New(slog.NewJSONHandler(os.Stderr, nil)))
+	var waits []string
+	r.Pacer = &pacerLog{calls: &waits} // as in the sweep: a wait stands between the first read and the write
+
+	res := r.Pool(ctx, id)
+	if api.err != nil {
+		t.Fatalf("admin change: %v", api.err)
+	}
+	if res.Status != Remediated || !hasField(res.ConcurrentChanges, "sms.settings") {
+		t.Fatalf("status %s (%s), concurrent changes %+v; want remediated reporting the admin's change", res.Status, res.Message, res.ConcurrentChanges)
+	}
+	got, err := m.GetMFA(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := got.SmsMfaConfiguration
+	if got.MfaConfiguration != "ON" || !got.TOTP() || s == nil || s.SmsAuthenticationMessage != message ||
+		s.SmsConfiguration.SnsCallerArn != role || s.SmsConfiguration.ExternalId != externalID {
+		t.Errorf("AWS CLI reads %s; want ON+TOTP with the admin's SMS message, role and external ID", got)
+	}
+}
+
+// TestOptionalKeepsForbiddenFactor: at OPTIONAL a forbidden SMS
+// factor stays (users relying on it would lose MFA) and is reported.
+func TestOptionalKeepsForbiddenFactor(t *testing.T) {
+	m := moto.Get(t)
+	ctx := context.Background()
+	id, err := m.CreatePool(ctx, "optional-sms-totp", nil, "OPTIONAL", "sms", "totp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := policy.Load(`{"mfaConfiguration":"OPTIONAL","factors":{"sms":"forbidden","softwareToken":"allowed"}}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := setup.AWS(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := New(cip.NewFromConfig(cfg), p, slog.New(slog.NewJSONHandler(os.Stderr, nil))).Pool(ctx, id)
+	if res.Status != Unremediable || !strings.Contains(res.Message, "password alone") {
+		t.Errorf("status %s (%s), want unremediable with the reason", res.Status, res.Message)
+	}
+	if len(res.Violations) != 1 || res.Violations[0].Code != policy.CodeForbiddenEnabled || res.Violations[0].Correctable || res.Violations[0].Reason == "" {
+		t.Errorf("violations %+v, want one uncorrectable FORBIDDEN_FACTOR_ENABLED with a reason", res.Violations)
+	}
+	got, err := m.GetMFA(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.MfaConfiguration != "OPTIONAL" || !got.TOTP() || got.SmsMfaConfiguration == nil || got.SmsMfaConfiguration.SmsConfiguration.SnsCallerArn != testbed.SNSCallerARN {
+		t.Errorf("AWS CLI reads %s; want OPTIONAL with SMS and TOTP untouched", got)
 	}
 }

@@ -67,11 +67,27 @@ type Result struct {
 	Status     Status             `json:"status"`
 	Mode       policy.Mode        `json:"mode"`
 	Violations []policy.Violation `json:"violations"`
-	Before     *policy.Config     `json:"before,omitempty"`
-	After      *policy.Config     `json:"after,omitempty"`
-	Changes    []policy.Change    `json:"changes,omitempty"`
-	Message    string             `json:"message,omitempty"`
-	Err        error              `json:"-"`
+	// Before is the state the decision was made on: the last read, which
+	// is the re-read just before the write when the pool was re-read.
+	Before  *policy.Config  `json:"before,omitempty"`
+	After   *policy.Config  `json:"after,omitempty"`
+	Changes []policy.Change `json:"changes,omitempty"` // Before -> After: what the enforcer changed
+	// ConcurrentChanges is what someone else changed between the first read
+	// and Before; the write kept it.
+	ConcurrentChanges []policy.Change `json:"concurrentChanges,omitempty"`
+	// StoredDifferently is sent -> stored, where Cognito's answer to the
+	// write differs from the configuration sent.
+	StoredDifferently []policy.Change `json:"storedDifferently,omitempty"`
+	Message           string          `json:"message,omitempty"`
+	Err               error           `json:"-"`
+}
+
+// Pacer spaces Cognito calls. Wait takes tokens for the calls about to be
+// made, by quota category (UserPoolRead, UserPoolUpdate); Observe reports
+// each call's outcome so throttling can slow it down.
+type Pacer interface {
+	Wait(ctx context.Context, reads, writes int) error
+	Observe(err error)
 }
 
 // Reconciler checks pools against one policy.
@@ -80,6 +96,7 @@ type Reconciler struct {
 	Policy  policy.Policy
 	Log     *slog.Logger
 	Backoff Backoff
+	Pacer   Pacer // nil: no pacing
 }
 
 // New returns a reconciler with the default backoff.
@@ -99,11 +116,12 @@ func (r *Reconciler) pool(ctx context.Context, poolID string) Result {
 	res := Result{PoolID: poolID, Mode: r.Policy.Mode, Violations: []policy.Violation{}}
 
 	exempt, why := r.Policy.Exempt(poolID, nil)
-	observed, err := r.observe(ctx, poolID)
+	observed, err := r.read(ctx, poolID)
 	if err != nil {
 		return res.fail("get MFA config", err)
 	}
 	res.Before = &observed
+	described := false
 	if !exempt && r.Policy.Exemptions.TagKey != "" {
 		var name string
 		var tags map[string]string
@@ -112,6 +130,7 @@ func (r *Reconciler) pool(ctx context.Context, poolID string) Result {
 		}
 		res.PoolName = name
 		exempt, why = r.Policy.Exempt(poolID, tags)
+		described = true
 	}
 
 	res.Violations = append(res.Violations, policy.Evaluate(r.Policy, observed)...)
@@ -127,53 +146,152 @@ func (r *Reconciler) pool(ctx context.Context, poolID string) Result {
 		return res
 	}
 
-	desired := policy.Plan(r.Policy, observed)
-	if policy.Equal(desired, observed) {
+	if policy.Equal(policy.Plan(r.Policy, observed), observed) {
 		res.Status, res.Message = Unremediable, "no correction is possible: "+reasons(res.Violations)
 		return res
 	}
-	return r.apply(ctx, res, observed, desired)
+	// The first read is fresh enough only if the write is the very next call.
+	return r.apply(ctx, res, observed, r.Pacer != nil || described)
 }
 
-// apply writes desired, or the strongest fallback Cognito accepts.
-func (r *Reconciler) apply(ctx context.Context, res Result, observed, desired policy.Config) Result {
+// Steps of a write attempt, named in errors.
+const (
+	stepWait  = "wait for the pacer"
+	stepRead  = "re-read MFA config"
+	stepWrite = "set MFA config"
+)
+
+// apply writes the plan, or the strongest fallback Cognito accepts. Every
+// write is planned from a read made just before it: unless the write is the
+// very next call after the first read, the pool is read again, with the
+// read and write tokens taken before that read, so a change someone else
+// makes is lost only if it lands within one round trip. A transient failure
+// repeats the whole pair.
+func (r *Reconciler) apply(ctx context.Context, res Result, first policy.Config, stale bool) Result {
+	fresh := first
 	var refusals []string
-	for i, c := range append([]policy.Config{desired}, policy.Fallbacks(observed, desired)...) {
-		changes := policy.Diff(observed, c)
-		r.Log.Info("applying", "poolId", res.PoolID, "changes", changes, "fallback", i > 0)
-		after, err := r.write(ctx, res.PoolID, c)
-		if isRefusal(err) {
+	for i := 0; ; i++ {
+		var plans []policy.Config
+		var sent, stored policy.Config
+		var step string
+		err := r.Backoff.Do(ctx, func() error {
+			if stale {
+				step = stepWait
+				if err := r.wait(ctx, 1, 1); err != nil {
+					return err
+				}
+				step = stepRead
+				c, err := r.readNow(ctx, res.PoolID)
+				if err != nil {
+					return err
+				}
+				fresh = c
+			}
+			stale = true // anything after this try is more than one round trip from the read
+			if plans = r.corrections(fresh); i >= len(plans) {
+				return nil
+			}
+			sent, step = plans[i], stepWrite
+			r.Log.Info("applying", "poolId", res.PoolID, "changes", policy.Diff(fresh, sent), "fallback", i > 0)
+			var err error
+			stored, err = r.writeNow(ctx, res.PoolID, sent)
+			return err
+		})
+		before := fresh
+		res.Before = &before
+		res.ConcurrentChanges = policy.Diff(first, fresh)
+		res.Violations = append([]policy.Violation{}, policy.Evaluate(r.Policy, fresh)...)
+		var notes []string
+		concurrent := "the pool changed after it was first read (" + changeList(res.ConcurrentChanges) + ")"
+		if len(res.ConcurrentChanges) > 0 {
+			notes = append(notes, concurrent+" and the enforcer acted on the new state")
+		}
+		switch {
+		case step == stepWrite && isRefusal(err):
 			refusals = append(refusals, err.Error())
 			r.Log.Warn("write refused", "poolId", res.PoolID, "error", err.Error(), "fallback", i > 0)
-			continue
+			if i+1 < len(plans) {
+				continue
+			}
+			res.Status, res.Message = Unremediable, joinNotes("Cognito refused every correction: "+strings.Join(refusals, "; "), notes)
+			return res
+		case err != nil:
+			return res.fail(step, err)
+		case i >= len(plans) && len(res.Violations) == 0:
+			res.Status, res.Message = Compliant, concurrent+" and now complies: nothing written"
+			return res
+		case i >= len(plans) && len(refusals) > 0:
+			res.Status, res.Message = Unremediable, joinNotes("Cognito refused every correction: "+strings.Join(refusals, "; "), notes)
+			return res
+		case i >= len(plans):
+			res.Status, res.Message = Unremediable, joinNotes("no correction is possible: "+reasons(res.Violations), notes)
+			return res
 		}
-		if err != nil {
-			return res.fail("set MFA config", err)
+
+		res.After = &stored
+		res.Changes = policy.Diff(fresh, stored)
+		if res.StoredDifferently = policy.Diff(sent, stored); len(res.StoredDifferently) > 0 {
+			notes = append(notes, "Cognito stored a different configuration than sent: "+changeList(res.StoredDifferently))
+			r.Log.Warn("stored configuration differs from the one sent", "poolId", res.PoolID, "differences", res.StoredDifferently)
 		}
-		res.After = &after
-		res.Changes = policy.Diff(observed, after)
-		remaining := policy.Evaluate(r.Policy, after)
 		var why []string
-		if len(remaining) > 0 {
+		if remaining := policy.Evaluate(r.Policy, stored); len(remaining) > 0 {
 			why = append(why, reasons(remaining))
 		}
 		if len(refusals) > 0 {
 			why = append(why, "Cognito refused the full correction: "+strings.Join(refusals, "; "))
 		}
-		res.Status, res.Message = Remediated, strings.Join(why, "; ")
+		res.Status = Remediated
 		if len(why) > 0 {
 			res.Status = Unremediable
 		}
+		res.Message = strings.Join(append(why, notes...), "; ")
 		return res
 	}
-	res.Status = Unremediable
-	res.Message = "Cognito refused every correction: " + strings.Join(refusals, "; ")
-	return res
 }
 
-func (r *Reconciler) observe(ctx context.Context, poolID string) (policy.Config, error) {
+// corrections lists what to write for c: the plan and its fallbacks,
+// strongest first; none when c complies or nothing can be corrected.
+func (r *Reconciler) corrections(c policy.Config) []policy.Config {
+	if len(policy.Evaluate(r.Policy, c)) == 0 {
+		return nil
+	}
+	desired := policy.Plan(r.Policy, c)
+	if policy.Equal(desired, c) {
+		return nil
+	}
+	return append([]policy.Config{desired}, policy.Fallbacks(c, desired)...)
+}
+
+// Call runs one Cognito call with the backoff, taking pacer tokens before
+// each try and reporting each outcome to the pacer.
+func (r *Reconciler) Call(ctx context.Context, reads, writes int, op func() error) error {
+	return r.Backoff.Do(ctx, func() error {
+		if err := r.wait(ctx, reads, writes); err != nil {
+			return err
+		}
+		return r.observe(op())
+	})
+}
+
+func (r *Reconciler) wait(ctx context.Context, reads, writes int) error {
+	if r.Pacer == nil {
+		return nil
+	}
+	return r.Pacer.Wait(ctx, reads, writes)
+}
+
+// observe reports a call's outcome to the pacer and returns it.
+func (r *Reconciler) observe(err error) error {
+	if r.Pacer != nil {
+		r.Pacer.Observe(err)
+	}
+	return err
+}
+
+func (r *Reconciler) read(ctx context.Context, poolID string) (policy.Config, error) {
 	var out *cip.GetUserPoolMfaConfigOutput
-	err := r.Backoff.Do(ctx, func() (err error) {
+	err := r.Call(ctx, 1, 0, func() (err error) {
 		out, err = r.API.GetUserPoolMfaConfig(ctx, &cip.GetUserPoolMfaConfigInput{UserPoolId: &poolID})
 		return err
 	})
@@ -185,7 +303,7 @@ func (r *Reconciler) observe(ctx context.Context, poolID string) (policy.Config,
 
 func (r *Reconciler) describe(ctx context.Context, poolID string) (string, map[string]string, error) {
 	var out *cip.DescribeUserPoolOutput
-	err := r.Backoff.Do(ctx, func() (err error) {
+	err := r.Call(ctx, 1, 0, func() (err error) {
 		out, err = r.API.DescribeUserPool(ctx, &cip.DescribeUserPoolInput{UserPoolId: &poolID})
 		return err
 	})
@@ -202,13 +320,19 @@ func (r *Reconciler) describe(ctx context.Context, poolID string) (string, map[s
 	return name, out.UserPool.UserPoolTags, nil
 }
 
-func (r *Reconciler) write(ctx context.Context, poolID string, c policy.Config) (policy.Config, error) {
-	var out *cip.SetUserPoolMfaConfigOutput
-	err := r.Backoff.Do(ctx, func() (err error) {
-		out, err = r.API.SetUserPoolMfaConfig(ctx, setInput(poolID, c))
-		return err
-	})
-	if err != nil {
+// readNow and writeNow make one call each, without waiting or retrying:
+// apply takes the tokens and retries the pair.
+func (r *Reconciler) readNow(ctx context.Context, poolID string) (policy.Config, error) {
+	out, err := r.API.GetUserPoolMfaConfig(ctx, &cip.GetUserPoolMfaConfigInput{UserPoolId: &poolID})
+	if r.observe(err) != nil {
+		return policy.Config{}, err
+	}
+	return fromGet(out)
+}
+
+func (r *Reconciler) writeNow(ctx context.Context, poolID string, c policy.Config) (policy.Config, error) {
+	out, err := r.API.SetUserPoolMfaConfig(ctx, setInput(poolID, c))
+	if r.observe(err) != nil {
 		return policy.Config{}, err
 	}
 	return fromSet(out)
@@ -223,6 +347,20 @@ func (res Result) fail(what string, err error) Result {
 	res.Err = fmt.Errorf("%s for %s: %w", what, res.PoolID, err)
 	res.Message = res.Err.Error()
 	return res
+}
+
+// joinNotes appends informational notes to a message.
+func joinNotes(msg string, notes []string) string {
+	return strings.Join(append([]string{msg}, notes...), "; ")
+}
+
+// changeList renders changes as "field: before -> after, ...".
+func changeList(cs []policy.Change) string {
+	out := make([]string, len(cs))
+	for i, c := range cs {
+		out[i] = c.Field + ": " + c.Before + " -> " + c.After
+	}
+	return strings.Join(out, ", ")
 }
 
 func reasons(vs []policy.Violation) string {
@@ -251,5 +389,5 @@ func (r *Reconciler) logResult(res Result) {
 	}
 	r.Log.Log(context.Background(), level, "pool reconciled",
 		"poolId", res.PoolID, "outcome", string(res.Status), "mode", string(res.Mode),
-		"violations", codes, "changes", res.Changes, "message", res.Message)
+		"violations", codes, "changes", res.Changes, "concurrentChanges", res.ConcurrentChanges, "message", res.Message)
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"reflect"
@@ -75,12 +76,12 @@ func TestPool(t *testing.T) {
 		{name: "pool gone", start: nil, status: Deleted, calls: "Get"},
 		{name: "throttled then fine", errs: map[string][]error{"Get": {throttle}, "Set": {throttle}},
 			start:  &cip.GetUserPoolMfaConfigOutput{MfaConfiguration: "OFF"},
-			status: Remediated, calls: "Get Get Set Set", wantLevel: "ON", wantTOTP: true},
+			status: Remediated, calls: "Get Get Set Get Set", wantLevel: "ON", wantTOTP: true},
 		{name: "throttled past the bound fails", errs: map[string][]error{"Get": {throttle, throttle, throttle, throttle}},
 			start: &cip.GetUserPoolMfaConfigOutput{MfaConfiguration: "OFF"}, status: Failed, calls: "Get Get Get", wantLevel: "OFF", msgContain: "Rate exceeded"},
 		{name: "concurrent modification and internal error retried",
 			errs:  map[string][]error{"Set": {&types.ConcurrentModificationException{}, &types.InternalErrorException{}}},
-			start: &cip.GetUserPoolMfaConfigOutput{MfaConfiguration: "OFF"}, status: Remediated, calls: "Get Set Set Set", wantLevel: "ON", wantTOTP: true},
+			start: &cip.GetUserPoolMfaConfigOutput{MfaConfiguration: "OFF"}, status: Remediated, calls: "Get Set Get Set Get Set", wantLevel: "ON", wantTOTP: true},
 		{name: "not authorized is not retried", errs: map[string][]error{"Get": {&types.NotAuthorizedException{Message: aws.String("no")}}},
 			start: &cip.GetUserPoolMfaConfigOutput{MfaConfiguration: "OFF"}, status: Failed, calls: "Get", wantLevel: "OFF"},
 		{name: "unknown level is failed, not guessed", start: &cip.GetUserPoolMfaConfigOutput{MfaConfiguration: "SOMETIMES"},
@@ -92,7 +93,7 @@ func TestPool(t *testing.T) {
 				}
 				return nil
 			},
-			status: Unremediable, calls: "Get Set Set", wantLevel: "OPTIONAL", wantTOTP: true, msgContain: "EMAIL_OTP"},
+			status: Unremediable, calls: "Get Set Get Set", wantLevel: "OPTIONAL", wantTOTP: true, msgContain: "EMAIL_OTP"},
 		{name: "SMS removal refused: SMS kept, rest applied", policy: `{"factors":{"sms":"forbidden"}}`,
 			start: &cip.GetUserPoolMfaConfigOutput{MfaConfiguration: "OPTIONAL", SmsMfaConfiguration: sms},
 			refuse: func(in *cip.SetUserPoolMfaConfigInput) error {
@@ -101,18 +102,21 @@ func TestPool(t *testing.T) {
 				}
 				return nil
 			},
-			status: Unremediable, calls: "Get Set Set Set", wantLevel: "ON", wantTOTP: true, wantSMS: true, msgContain: "SMS_MFA"},
+			status: Unremediable, calls: "Get Set Get Set", wantLevel: "ON", wantTOTP: true, wantSMS: true, msgContain: "SMS_MFA"},
 		{name: "tier refusal of everything", start: &cip.GetUserPoolMfaConfigOutput{MfaConfiguration: "OFF"},
 			refuse: func(*cip.SetUserPoolMfaConfigInput) error {
 				return &types.FeatureUnavailableInTierException{Message: aws.String("not in this tier")}
 			},
-			status: Unremediable, calls: "Get Set Set", wantLevel: "OFF", msgContain: "not in this tier"},
+			status: Unremediable, calls: "Get Set Get Set", wantLevel: "OFF", msgContain: "not in this tier"},
 		{name: "required SMS cannot be created: no write", policy: `{"factors":{"sms":"required"}}`,
 			start:  &cip.GetUserPoolMfaConfigOutput{MfaConfiguration: "ON", SoftwareTokenMfaConfiguration: totpOn},
 			status: Unremediable, calls: "Get", wantLevel: "ON", wantTOTP: true, msgContain: "SNS"},
 		{name: "required SMS: other drift still fixed", policy: `{"factors":{"sms":"required"}}`,
 			start:  &cip.GetUserPoolMfaConfigOutput{MfaConfiguration: "OFF"},
 			status: Unremediable, calls: "Get Set", wantLevel: "ON", wantTOTP: true, msgContain: "SNS"},
+		{name: "OPTIONAL keeps a forbidden SMS users rely on", policy: `{"mfaConfiguration":"OPTIONAL","factors":{"sms":"forbidden","softwareToken":"allowed"}}`,
+			start:  &cip.GetUserPoolMfaConfigOutput{MfaConfiguration: "OPTIONAL", SmsMfaConfiguration: sms, SoftwareTokenMfaConfiguration: totpOn},
+			status: Unremediable, calls: "Get", wantLevel: "OPTIONAL", wantTOTP: true, wantSMS: true, msgContain: "password alone"},
 		{name: "pool deleted before the write", errs: map[string][]error{"Set": {&types.ResourceNotFoundException{}}},
 			start: &cip.GetUserPoolMfaConfigOutput{MfaConfiguration: "OFF"}, status: Deleted, calls: "Get Set", wantLevel: "OFF"},
 	}
@@ -226,5 +230,239 @@ func TestSetInputIsComplete(t *testing.T) {
 	off := setInput(pool, policy.Config{Level: policy.LevelOff, SMS: c.SMS, WebAuthn: c.WebAuthn})
 	if off.SmsMfaConfiguration != nil || off.SoftwareTokenMfaConfiguration != nil || off.WebAuthnConfiguration == nil {
 		t.Errorf("OFF request must carry no factor block but keep WebAuthn: %+v", off)
+	}
+}
+
+// pacerLog records each wait in calls, in order with the API calls the fake
+// records there, and counts the outcomes reported to it.
+type pacerLog struct {
+	calls    *[]string
+	observed int
+}
+
+func (p *pacerLog) Wait(_ context.Context, reads, writes int) error {
+	*p.calls = append(*p.calls, fmt.Sprintf("Wait(%d,%d)", reads, writes))
+	return nil
+}
+
+func (p *pacerLog) Observe(error) { p.observed++ }
+
+// changedAfterFirstRead is the fake with someone changing the pool right
+// after the enforcer's first read of it.
+type changedAfterFirstRead struct {
+	*reconciletest.Pools
+	change func(*reconciletest.Pools)
+	reads  int
+}
+
+func (c *changedAfterFirstRead) GetUserPoolMfaConfig(ctx context.Context, in *cip.GetUserPoolMfaConfigInput, o ...func(*cip.Options)) (*cip.GetUserPoolMfaConfigOutput, error) {
+	out, err := c.Pools.GetUserPoolMfaConfig(ctx, in, o...)
+	if c.reads++; c.reads == 1 {
+		c.change(c.Pools)
+	}
+	return out, err
+}
+
+// An admin's new SMS message, SNS role and external ID, made while the
+// enforcer waits to write.
+var adminSMS = &types.SmsMfaConfigType{
+	SmsAuthenticationMessage: aws.String("Your new code is {####}"),
+	SmsConfiguration:         &types.SmsConfigurationType{SnsCallerArn: aws.String("arn:aws:iam::123456789012:role/sns-rotated"), ExternalId: aws.String("ext-rotated"), SnsRegion: aws.String("us-east-1")},
+}
+
+func TestConcurrentChangeKept(t *testing.T) {
+	adminEdit := func(f *reconciletest.Pools) {
+		f.MFA[pool] = &cip.GetUserPoolMfaConfigOutput{MfaConfiguration: "OPTIONAL", SmsMfaConfiguration: adminSMS}
+	}
+	cases := []struct {
+		name    string
+		policy  string
+		paced   bool
+		errs    map[string][]error
+		change  func(*reconciletest.Pools)
+		status  Status
+		calls   string
+		wantSMS *types.SmsMfaConfigType // stored at the end; nil: not checked
+		msg     string
+	}{
+		{name: "paced: re-read after the wait", paced: true, change: adminEdit, status: Remediated,
+			calls: "Wait(1,0) Get Wait(1,1) Get Set", wantSMS: adminSMS, msg: "changed after it was first read"},
+		{name: "tag lookup in between: re-read", policy: `{"exemptions":{"tagKey":"mfa-exempt"}}`, change: adminEdit, status: Remediated,
+			calls: "Get Describe Get Set", wantSMS: adminSMS, msg: "sms.settings"},
+		{name: "throttled write: the pair is retried", errs: map[string][]error{"Set": {&types.TooManyRequestsException{}}},
+			change: adminEdit, status: Remediated, calls: "Get Set Get Set", wantSMS: adminSMS, msg: "changed after it was first read"},
+		{name: "someone fixed it: nothing written", paced: true,
+			change: func(f *reconciletest.Pools) {
+				f.MFA[pool] = &cip.GetUserPoolMfaConfigOutput{MfaConfiguration: "ON", SmsMfaConfiguration: adminSMS, SoftwareTokenMfaConfiguration: totpOn}
+			},
+			status: Compliant, calls: "Wait(1,0) Get Wait(1,1) Get", wantSMS: adminSMS, msg: "now complies: nothing written"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			f := reconciletest.New()
+			f.MFA[pool] = &cip.GetUserPoolMfaConfigOutput{MfaConfiguration: "OPTIONAL", SmsMfaConfiguration: sms}
+			for k, v := range tc.errs {
+				f.Errs[k] = v
+			}
+			r, _ := reconciler(t, f, tc.policy)
+			r.API = &changedAfterFirstRead{Pools: f, change: tc.change}
+			if tc.paced {
+				r.Pacer = &pacerLog{calls: &f.Calls}
+			}
+			res := r.Pool(context.Background(), pool)
+			if res.Status != tc.status {
+				t.Fatalf("status %s (%s), want %s", res.Status, res.Message, tc.status)
+			}
+			if got := strings.Join(f.Calls, " "); got != tc.calls {
+				t.Errorf("calls %q, want %q", got, tc.calls)
+			}
+			if got := f.MFA[pool].SmsMfaConfiguration; !reflect.DeepEqual(got, tc.wantSMS) {
+				t.Errorf("stored SMS %+v, want the admin's %+v", got, tc.wantSMS)
+			}
+			if !strings.Contains(res.Message, tc.msg) {
+				t.Errorf("message %q lacks %q", res.Message, tc.msg)
+			}
+			if !hasField(res.ConcurrentChanges, "sms.settings") {
+				t.Errorf("concurrent changes %+v lack the admin's SMS settings", res.ConcurrentChanges)
+			}
+			// Before is the state the write was planned from; the diff is the enforcer's own.
+			if res.Before == nil || res.Before.SMS == nil || *res.Before.SMS.ExternalID != "ext-rotated" {
+				t.Errorf("Before %+v is not the re-read state", res.Before)
+			}
+			if hasField(res.Changes, "sms.settings") {
+				t.Errorf("the admin's change is shown as the enforcer's: %+v", res.Changes)
+			}
+		})
+	}
+}
+
+func hasField(cs []policy.Change, field string) bool {
+	for _, c := range cs {
+		if c.Field == field {
+			return true
+		}
+	}
+	return false
+}
+
+// TestPacerWaitsBeforeTheReread: both tokens are taken before the re-read,
+// none between the re-read and the write; compliant pools cost one read.
+func TestPacerWaitsBeforeTheReread(t *testing.T) {
+	off := &cip.GetUserPoolMfaConfigOutput{MfaConfiguration: "OFF"}
+	cases := []struct {
+		name   string
+		policy string
+		start  *cip.GetUserPoolMfaConfigOutput
+		errs   map[string][]error
+		refuse func(*cip.SetUserPoolMfaConfigInput) error
+		calls  string
+	}{
+		{name: "compliant", start: &cip.GetUserPoolMfaConfigOutput{MfaConfiguration: "ON", SoftwareTokenMfaConfiguration: totpOn}, calls: "Wait(1,0) Get"},
+		{name: "report mode", policy: `{"mode":"report"}`, start: off, calls: "Wait(1,0) Get"},
+		{name: "exempt", policy: `{"exemptions":{"poolIds":["us-east-1_Pool1"]}}`, start: off, calls: "Wait(1,0) Get"},
+		{name: "drift corrected", start: off, calls: "Wait(1,0) Get Wait(1,1) Get Set"},
+		{name: "tag lookup", policy: `{"exemptions":{"tagKey":"mfa-exempt"}}`, start: off, calls: "Wait(1,0) Get Wait(1,0) Describe Wait(1,1) Get Set"},
+		{name: "throttled write retries the pair with fresh tokens", start: off,
+			errs: map[string][]error{"Set": {&types.TooManyRequestsException{}}}, calls: "Wait(1,0) Get Wait(1,1) Get Set Wait(1,1) Get Set"},
+		{name: "throttled re-read retries the pair", start: off,
+			errs: map[string][]error{"Get": {nil, &types.TooManyRequestsException{}}}, calls: "Wait(1,0) Get Wait(1,1) Get Wait(1,1) Get Set"},
+		{name: "refused write: the fallback is a new pair", start: off,
+			refuse: func(in *cip.SetUserPoolMfaConfigInput) error {
+				if in.MfaConfiguration == "ON" {
+					return &types.InvalidParameterException{Message: aws.String("refused")}
+				}
+				return nil
+			},
+			calls: "Wait(1,0) Get Wait(1,1) Get Set Wait(1,1) Get Set"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			f := reconciletest.New()
+			f.MFA[pool] = tc.start
+			for k, v := range tc.errs {
+				f.Errs[k] = v
+			}
+			f.Refuse = tc.refuse
+			r, _ := reconciler(t, f, tc.policy)
+			pacer := &pacerLog{calls: &f.Calls}
+			r.Pacer = pacer
+			if res := r.Pool(context.Background(), pool); res.Status == Failed {
+				t.Fatalf("failed: %s", res.Message)
+			}
+			if got := strings.Join(f.Calls, " "); got != tc.calls {
+				t.Errorf("calls %q, want %q", got, tc.calls)
+			}
+			apiCalls := 0
+			for i, c := range f.Calls {
+				if !strings.HasPrefix(c, "Wait") {
+					apiCalls++
+				}
+				if c == "Set" && (i == 0 || f.Calls[i-1] != "Get") {
+					t.Errorf("write not right after a read: %v", f.Calls)
+				}
+			}
+			if pacer.observed != apiCalls {
+				t.Errorf("%d outcomes observed for %d calls", pacer.observed, apiCalls)
+			}
+		})
+	}
+}
+
+// storesDifferently is the fake answering a write with a configuration
+// other than the one sent.
+type storesDifferently struct {
+	*reconciletest.Pools
+	alter  func(*cip.SetUserPoolMfaConfigOutput)
+	answer *cip.SetUserPoolMfaConfigOutput
+}
+
+func (s *storesDifferently) SetUserPoolMfaConfig(ctx context.Context, in *cip.SetUserPoolMfaConfigInput, o ...func(*cip.Options)) (*cip.SetUserPoolMfaConfigOutput, error) {
+	out, err := s.Pools.SetUserPoolMfaConfig(ctx, in, o...)
+	if err == nil {
+		s.alter(out)
+		s.answer = out
+	}
+	return out, err
+}
+
+func TestStoredConfigurationDiffers(t *testing.T) {
+	cases := []struct {
+		name   string
+		start  *cip.GetUserPoolMfaConfigOutput
+		alter  func(*cip.SetUserPoolMfaConfigOutput)
+		status Status
+		field  string
+	}{
+		{name: "SMS external ID dropped", start: &cip.GetUserPoolMfaConfigOutput{MfaConfiguration: "OPTIONAL", SmsMfaConfiguration: sms},
+			alter: func(o *cip.SetUserPoolMfaConfigOutput) {
+				o.SmsMfaConfiguration = &types.SmsMfaConfigType{SmsAuthenticationMessage: sms.SmsAuthenticationMessage,
+					SmsConfiguration: &types.SmsConfigurationType{SnsCallerArn: sms.SmsConfiguration.SnsCallerArn, SnsRegion: sms.SmsConfiguration.SnsRegion}}
+			},
+			status: Remediated, field: "sms.settings"},
+		{name: "level stored lower than sent", start: &cip.GetUserPoolMfaConfigOutput{MfaConfiguration: "OFF"},
+			alter:  func(o *cip.SetUserPoolMfaConfigOutput) { o.MfaConfiguration = "OPTIONAL" },
+			status: Unremediable, field: "mfaConfiguration"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			f := reconciletest.New()
+			f.MFA[pool] = tc.start
+			r, _ := reconciler(t, f, "")
+			api := &storesDifferently{Pools: f, alter: tc.alter}
+			r.API = api
+			res := r.Pool(context.Background(), pool)
+			if res.Status != tc.status {
+				t.Fatalf("status %s (%s), want %s", res.Status, res.Message, tc.status)
+			}
+			if len(res.StoredDifferently) != 1 || res.StoredDifferently[0].Field != tc.field {
+				t.Errorf("stored differently %+v, want one difference in %s", res.StoredDifferently, tc.field)
+			}
+			if !strings.Contains(res.Message, "Cognito stored a different configuration than sent: "+tc.field) {
+				t.Errorf("message %q does not report the difference", res.Message)
+			}
+			if want, _ := fromSet(api.answer); res.After == nil || !policy.Equal(*res.After, want) {
+				t.Errorf("After %+v is not what Cognito stored %+v", res.After, want)
+			}
+		})
 	}
 }

@@ -42,10 +42,8 @@ func boolInt(b bool) int64 {
 	return 0
 }
 
-// Settings the SweepFunction reads, and its timing defaults.
+// The sweep's timing: its settings are in pkg/setup.
 const (
-	EnvMaxRPS      = "MAX_REQUESTS_PER_SECOND"
-	EnvConcurrency = "SWEEP_CONCURRENCY"
 	// StopMargin leaves room for in-flight pools, publishing and the answer.
 	StopMargin   = 20 * time.Second
 	FinishMargin = 8 * time.Second

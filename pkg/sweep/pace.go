@@ -10,9 +10,11 @@ import (
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/reconcile"
 )
 
-// Pacer spaces calls evenly at no more than Max per second. When Cognito
+// Pacer spaces calls evenly at no more than max per second. When Cognito
 // throttles, the rate drops (multiplicative decrease) and then climbs back
-// to Max (additive increase), so sustained throttling slows the sweep.
+// to max (additive increase), so sustained throttling slows the sweep.
+// Reads and writes share one budget for now, although Cognito gives each
+// its own quota.
 type Pacer struct {
 	mu   sync.Mutex
 	max  float64
@@ -25,15 +27,22 @@ func NewPacer(max float64) *Pacer {
 	return &Pacer{max: max, rate: max}
 }
 
-// Wait blocks until the caller may make one call, or ctx ends.
-func (p *Pacer) Wait(ctx context.Context) error {
+var _ reconcile.Pacer = (*Pacer)(nil)
+
+// Wait blocks until the caller may make reads+writes calls, or ctx ends.
+// The calls then go back to back; the next caller waits for all of them.
+func (p *Pacer) Wait(ctx context.Context, reads, writes int) error {
+	n := reads + writes
+	if n <= 0 {
+		return ctx.Err()
+	}
 	p.mu.Lock()
 	now := time.Now()
 	at := p.next
 	if at.Before(now) {
 		at = now
 	}
-	p.next = at.Add(time.Duration(float64(time.Second) / p.rate))
+	p.next = at.Add(time.Duration(float64(n) * float64(time.Second) / p.rate))
 	p.mu.Unlock()
 	d := time.Until(at)
 	if d <= 0 {
@@ -69,37 +78,3 @@ type CognitoAPI interface {
 }
 
 var _ CognitoAPI = (*cip.Client)(nil)
-
-// Paced wraps api so every call waits for the pacer and reports back to it.
-func Paced(api CognitoAPI, p *Pacer) CognitoAPI { return &paced{api, p} }
-
-type paced struct {
-	api CognitoAPI
-	p   *Pacer
-}
-
-func call[In, Out any](ctx context.Context, p *Pacer, fn func(context.Context, In, ...func(*cip.Options)) (Out, error), in In, opts []func(*cip.Options)) (Out, error) {
-	if err := p.Wait(ctx); err != nil {
-		var zero Out
-		return zero, err
-	}
-	out, err := fn(ctx, in, opts...)
-	p.Observe(err)
-	return out, err
-}
-
-func (c *paced) GetUserPoolMfaConfig(ctx context.Context, in *cip.GetUserPoolMfaConfigInput, o ...func(*cip.Options)) (*cip.GetUserPoolMfaConfigOutput, error) {
-	return call(ctx, c.p, c.api.GetUserPoolMfaConfig, in, o)
-}
-
-func (c *paced) SetUserPoolMfaConfig(ctx context.Context, in *cip.SetUserPoolMfaConfigInput, o ...func(*cip.Options)) (*cip.SetUserPoolMfaConfigOutput, error) {
-	return call(ctx, c.p, c.api.SetUserPoolMfaConfig, in, o)
-}
-
-func (c *paced) DescribeUserPool(ctx context.Context, in *cip.DescribeUserPoolInput, o ...func(*cip.Options)) (*cip.DescribeUserPoolOutput, error) {
-	return call(ctx, c.p, c.api.DescribeUserPool, in, o)
-}
-
-func (c *paced) ListUserPools(ctx context.Context, in *cip.ListUserPoolsInput, o ...func(*cip.Options)) (*cip.ListUserPoolsOutput, error) {
-	return call(ctx, c.p, c.api.ListUserPools, in, o)
-}

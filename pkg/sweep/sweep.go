@@ -45,10 +45,11 @@ type Report struct {
 	Pools []PoolReport `json:"pools"`
 }
 
-// Sweeper runs one sweep. API should be Paced so every call respects the cap.
+// Sweeper runs one sweep. The reconciler's pacer paces every call, the
+// listing included, so the sweep respects one cap.
 type Sweeper struct {
 	API         CognitoAPI
-	Reconciler  *reconcile.Reconciler // uses the same paced API
+	Reconciler  *reconcile.Reconciler // with the same API and a Pacer
 	Publisher   *findings.Publisher
 	Log         *slog.Logger
 	Concurrency int
@@ -145,7 +146,7 @@ func (s *Sweeper) list(ctx context.Context, stopAt time.Time, out chan<- poolRef
 	var token *string
 	for {
 		var page *cip.ListUserPoolsOutput
-		err := s.Reconciler.Backoff.Do(ctx, func() (err error) {
+		err := s.Reconciler.Call(ctx, 1, 0, func() (err error) {
 			page, err = s.API.ListUserPools(ctx, &cip.ListUserPoolsInput{MaxResults: aws.Int32(60), NextToken: token})
 			return err
 		})

@@ -45,12 +45,12 @@ func newRig(t testing.TB, client CognitoAPI, doc string, rate float64, concurren
 	}
 	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
 	pacer := NewPacer(rate)
-	api := Paced(client, pacer)
-	r := reconcile.New(api, p, log)
+	r := reconcile.New(client, p, log)
 	r.Backoff = reconcile.Backoff{Attempts: 10, Base: 5 * time.Millisecond, Max: 200 * time.Millisecond}
+	r.Pacer = pacer
 	bus := &findingstest.Bus{}
 	pub := findings.NewPublisher(bus, "findings", log)
-	return &rig{bus: bus, pacer: pacer, sweeper: &Sweeper{API: api, Reconciler: r, Publisher: pub, Log: log,
+	return &rig{bus: bus, pacer: pacer, sweeper: &Sweeper{API: client, Reconciler: r, Publisher: pub, Log: log,
 		Concurrency: concurrency, StopMargin: 300 * time.Millisecond, FinishMargin: 100 * time.Millisecond, Now: time.Now}}
 }
 
@@ -149,12 +149,13 @@ func TestSweepCallsPerPoolWithoutTagExemption(t *testing.T) {
 	f, client := fakeCognito(t)
 	drifted := populate(f, 61)
 	rep := newRig(t, client, ``, 1000, 3).sweeper.Run(context.Background(), "", "")
-	if f.Calls("DescribeUserPool") != 0 || f.Calls("GetUserPoolMfaConfig") != 61 || f.Calls("ListUserPools") != 2 {
-		t.Errorf("describe %d get %d list %d", f.Calls("DescribeUserPool"), f.Calls("GetUserPoolMfaConfig"), f.Calls("ListUserPools"))
-	}
 	// Without the tag exemption the tagged OFF pools drift too.
 	if rep.Remediated != drifted+61/4 || f.Calls("SetUserPoolMfaConfig") != int64(rep.Remediated) {
 		t.Errorf("%+v with %d writes", rep.Summary, f.Calls("SetUserPoolMfaConfig"))
+	}
+	// One read per pool, and one re-read right before each write.
+	if f.Calls("DescribeUserPool") != 0 || f.Calls("GetUserPoolMfaConfig") != int64(61+rep.Remediated) || f.Calls("ListUserPools") != 2 {
+		t.Errorf("describe %d get %d list %d", f.Calls("DescribeUserPool"), f.Calls("GetUserPoolMfaConfig"), f.Calls("ListUserPools"))
 	}
 }
 
