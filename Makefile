@@ -8,7 +8,7 @@ FUNCTIONS := DriftFunction SweepFunction TriggerFunction
 GO_BUILD = GOOS=linux GOARCH=$(GOARCH) CGO_ENABLED=0 go build -tags lambda.norpc -trimpath -ldflags "-s -w"
 PYTHON ?= python3
 
-.PHONY: build test lint invoke bench moto demo $(addprefix build-,$(FUNCTIONS))
+.PHONY: build test lint invoke invoke-moto bench moto demo $(addprefix build-,$(FUNCTIONS))
 
 build-DriftFunction:
 	$(GO_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/drift
@@ -54,6 +54,13 @@ invoke:
 	  $(MAKE) -s build-$(FUNCTION) ARTIFACTS_DIR=build/$(FUNCTION) GOARCH=$(HOST_ARCH) && \
 	  go run ./pkg/localinvoke/cmd/localinvoke -function $(FUNCTION) -binary build/$(FUNCTION)/bootstrap -event $(EVENT) $(ARGS); \
 	fi
+
+# make invoke-moto FUNCTION=DriftFunction EVENT=events/drift-update-user-pool.json:
+# the harness against a fresh moto with the event's pool (and user) seeded at MFA OFF.
+invoke-moto: moto
+	@test -n "$(FUNCTION)" -a -n "$(EVENT)" || { echo "usage: make invoke-moto FUNCTION=<LogicalId> EVENT=events/<file>.json" >&2; exit 2; }
+	@$(MAKE) -s build-$(FUNCTION) ARTIFACTS_DIR=build/$(FUNCTION) GOARCH=$(HOST_ARCH)
+	go run ./pkg/localinvoke/cmd/localinvoke -moto -function $(FUNCTION) -binary build/$(FUNCTION)/bootstrap -event $(EVENT) $(ARGS)
 
 # Benchmarks report ratios against a floor measured in the same run.
 bench:

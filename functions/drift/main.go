@@ -19,19 +19,20 @@ import (
 const name = "DriftFunction"
 
 func main() {
-	s, cfg, log := setup.Init(name)
-	ownRoles, err := setup.ARNs(setup.EnvRoleARNs)
+	s, err := setup.LoadDrift()
 	if err != nil {
 		setup.Fatal(name, err)
 	}
+	cfg, log := setup.Init(name, s.Settings)
 	h := &drift.Handler{
 		Reconciler: reconcile.New(cip.NewFromConfig(cfg), s.Policy, log),
 		Publisher:  findings.NewPublisher(eventbridge.NewFromConfig(cfg), s.EventBusName, log),
-		OwnRoles:   ownRoles,
+		OwnRoles:   s.OwnRoles,
 		Log:        log,
 		Now:        time.Now,
 		Metrics:    os.Stdout,
 		Function:   os.Getenv("AWS_LAMBDA_FUNCTION_NAME"),
+		Region:     cfg.Region,
 	}
 	lambda.Start(h.Handle)
 }

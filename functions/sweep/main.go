@@ -19,21 +19,17 @@ import (
 const name = "SweepFunction"
 
 func main() {
-	s, cfg, log := setup.Init(name)
-	rate, err := setup.Number(sweep.EnvMaxRPS, 10, 0.1, 100)
+	s, err := setup.LoadSweep()
 	if err != nil {
 		setup.Fatal(name, err)
 	}
-	workers, err := setup.Number(sweep.EnvConcurrency, 4, 1, 64)
-	if err != nil {
-		setup.Fatal(name, err)
-	}
-	api := sweep.Paced(cip.NewFromConfig(cfg), sweep.NewPacer(rate))
-	r := reconcile.New(api, s.Policy, log)
-	r.Backoff = sweep.Backoff
+	cfg, log := setup.Init(name, s.Settings)
+	client := cip.NewFromConfig(cfg)
+	r := reconcile.New(client, s.Policy, log)
+	r.Backoff, r.Pacer = sweep.Backoff, sweep.NewPacer(s.MaxRPS)
 	h := &sweep.Handler{
 		Sweeper: &sweep.Sweeper{
-			API: api, Reconciler: r, Log: log, Concurrency: int(workers),
+			API: client, Reconciler: r, Log: log, Concurrency: s.Concurrency,
 			Publisher:  findings.NewPublisher(eventbridge.NewFromConfig(cfg), s.EventBusName, log),
 			StopMargin: sweep.StopMargin, FinishMargin: sweep.FinishMargin, Now: time.Now,
 		},

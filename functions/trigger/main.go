@@ -3,10 +3,13 @@
 package main
 
 import (
+	"context"
+	"log/slog"
 	"os"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/aws"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 
@@ -19,23 +22,28 @@ import (
 const name = "TriggerFunction"
 
 func main() {
-	s, cfg, log := setup.Init(name)
-	ttl, err := setup.Duration(trigger.EnvTTL, 5*time.Minute, time.Second, 24*time.Hour)
-	if err != nil {
-		setup.Fatal(name, err)
+	function := os.Getenv("AWS_LAMBDA_FUNCTION_NAME")
+	s, err := setup.LoadTrigger()
+	var cfg aws.Config
+	if err == nil {
+		cfg, err = setup.AWS(context.Background())
 	}
-	budget, err := setup.Duration(trigger.EnvBudget, trigger.DefaultBudget, 100*time.Millisecond, 4*time.Second)
 	if err != nil {
-		setup.Fatal(name, err)
+		// Cognito fails every sign-in whose trigger fails to start: pass
+		// sign-ins through instead, loudly (this line, a metric, an alarm).
+		slog.New(slog.NewJSONHandler(os.Stdout, nil)).Error("configuration invalid: every sign-in passes through unchecked until it is fixed",
+			"function", name, "outcome", "pass-through", "error", err.Error())
+		lambda.Start(trigger.PassThrough{Metrics: os.Stdout, Function: function, Now: time.Now}.Handle)
+		return
 	}
+	log := s.Logger(name)
 	client := cip.NewFromConfig(cfg)
 	r := reconcile.New(client, s.Policy, log)
 	r.Backoff = reconcile.Backoff{Attempts: 1} // on the sign-in path, skip rather than wait
 	h := &trigger.Handler{
-		Pools: &trigger.PoolChecker{Reconciler: r, TTL: ttl, RetryAfter: trigger.RetryAfter, Now: time.Now,
-			Metrics: os.Stdout, Function: os.Getenv("AWS_LAMBDA_FUNCTION_NAME"),
-			Publisher: findings.NewPublisher(eventbridge.NewFromConfig(cfg), s.EventBusName, log)},
-		Users: client, Policy: s.Policy, Budget: budget, TTL: ttl, Log: log, Now: time.Now,
+		Reconciler: r, Users: client, Budget: s.Budget, TTL: s.TTL, Log: log, Now: time.Now,
+		Publisher: findings.NewPublisher(eventbridge.NewFromConfig(cfg), s.EventBusName, log),
+		Metrics:   os.Stdout, Function: function,
 	}
 	lambda.Start(h.Handle)
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/cognitofake"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/findings"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/localinvoke"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/testbed"
 )
@@ -61,22 +62,7 @@ func TestTriggerFunctionEndToEnd(t *testing.T) {
 		{"SMS forbidden", `{"factors":{"sms":"forbidden"}}`, []string{"SOFTWARE_TOKEN_MFA"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			pool, err := m.CreatePool(ctx, "signin", nil, "OFF")
-			if err != nil {
-				t.Fatal(err)
-			}
-			token, err := m.TOTPUser(ctx, pool, "jane")
-			if err != nil {
-				t.Fatal(err)
-			}
-			// The user prefers SMS, with their own access token (AWS CLI example).
-			if err := m.CLI(ctx, nil, "cognito-idp", "set-user-mfa-preference", "--access-token", token,
-				"--software-token-mfa-settings", "Enabled=true,PreferredMfa=false", "--sms-mfa-settings", "Enabled=true,PreferredMfa=true"); err != nil {
-				t.Fatal(err)
-			}
-			if u, _ := m.GetUserMFA(ctx, pool, "jane"); u.PreferredMfaSetting != "SMS_MFA" {
-				t.Fatalf("set-up failed: %+v", u)
-			}
+			pool := smsPreferringUser(t, m, nil)
 			rt := localinvoke.StartForTest(t, root, name, map[string]string{"PolicyDocument": tc.policy}, m.Env())
 
 			signIn(t, rt, sample(t, "trigger-pre-authentication.json", pool, "jane"))
@@ -114,6 +100,178 @@ func TestTriggerFunctionEndToEnd(t *testing.T) {
 		ev := strings.Replace(string(sample(t, "trigger-pre-authentication.json", "us-east-1_x", "jane")), "PreAuthentication_Authentication", "PreTokenGeneration_Authentication", 1)
 		signIn(t, rt, []byte(ev))
 	})
+}
+
+// smsPreferringUser creates a pool at OFF (with tags) and a user "jane"
+// with TOTP and SMS who prefers SMS, and returns the pool ID.
+func smsPreferringUser(t *testing.T, m *testbed.Moto, tags map[string]string) string {
+	t.Helper()
+	ctx := context.Background()
+	pool, err := m.CreatePool(ctx, "signin", tags, "OFF")
+	if err != nil {
+		t.Fatal(err)
+	}
+	token, err := m.TOTPUser(ctx, pool, "jane")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The user prefers SMS, with their own access token (AWS CLI example).
+	if err := m.CLI(ctx, nil, "cognito-idp", "set-user-mfa-preference", "--access-token", token,
+		"--software-token-mfa-settings", "Enabled=true,PreferredMfa=false", "--sms-mfa-settings", "Enabled=true,PreferredMfa=true"); err != nil {
+		t.Fatal(err)
+	}
+	if u, _ := m.GetUserMFA(ctx, pool, "jane"); u.PreferredMfaSetting != "SMS_MFA" {
+		t.Fatalf("set-up failed: %+v", u)
+	}
+	return pool
+}
+
+// userUnchanged fails unless jane still has SMS and TOTP and prefers SMS.
+func userUnchanged(t *testing.T, m *testbed.Moto, pool string) {
+	t.Helper()
+	u, err := m.GetUserMFA(context.Background(), pool, "jane")
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(u.UserMFASettingList)
+	if u.PreferredMfaSetting != "SMS_MFA" || !slices.Equal(u.UserMFASettingList, []string{"SMS_MFA", "SOFTWARE_TOKEN_MFA"}) {
+		t.Errorf("user written: %+v", u)
+	}
+}
+
+// userFindings drains the bus and returns the user findings on it.
+func userFindings(t *testing.T, bus *testbed.Bus) []findings.Finding {
+	t.Helper()
+	events, err := bus.Drain(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []findings.Finding
+	for _, e := range events {
+		if e.DetailType != findings.DetailTypeUser {
+			continue
+		}
+		var f findings.Finding
+		if err := json.Unmarshal(e.Detail, &f); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+const janeSub = "94a8e4c8-0071-70e2-7d3c-5b1e0c2f6a9d" // events/trigger-post-authentication.json
+
+func TestReportModeWritesNoUser(t *testing.T) {
+	m := moto.Get(t)
+	ctx := context.Background()
+	bus, err := m.FindingsBus(ctx, "trigger-report")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := smsPreferringUser(t, m, nil)
+	rt := localinvoke.StartForTest(t, root, name, map[string]string{
+		"PolicyDocument": `{"mode":"report","factors":{"sms":"forbidden"}}`, "ExistingFindingsBusName": bus.Name}, m.Env())
+	signIn(t, rt, sample(t, "trigger-pre-authentication.json", pool, "jane"))
+	signIn(t, rt, sample(t, "trigger-post-authentication.json", pool, "jane"))
+	if got, _ := m.GetMFA(ctx, pool); got.MfaConfiguration != "OFF" {
+		t.Errorf("report mode wrote the pool: %s", got)
+	}
+	userUnchanged(t, m, pool)
+	fs := userFindings(t, bus)
+	if len(fs) != 1 || fs[0].Status != "drift" || fs[0].User == nil || fs[0].User.Username != "jane" || fs[0].User.Sub != janeSub || fs[0].User.Desired == nil {
+		t.Errorf("user findings on the bus: %+v\n%s", fs, rt.Logs())
+	}
+}
+
+func TestExemptPoolUserUntouched(t *testing.T) {
+	m := moto.Get(t)
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name, policy string
+		tags         map[string]string
+	}{
+		{"by tag", `{"factors":{"sms":"forbidden"},"exemptions":{"tagKey":"mfa-exempt"}}`, map[string]string{"mfa-exempt": "kiosk"}},
+		{"by pool ID", `{"factors":{"sms":"forbidden"},"exemptions":{"poolIds":["%s"]}}`, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			pool := smsPreferringUser(t, m, tc.tags)
+			rt := localinvoke.StartForTest(t, root, name, map[string]string{"PolicyDocument": strings.ReplaceAll(tc.policy, "%s", pool)}, m.Env())
+			signIn(t, rt, sample(t, "trigger-post-authentication.json", pool, "jane"))
+			if got, _ := m.GetMFA(ctx, pool); got.MfaConfiguration != "OFF" {
+				t.Errorf("exempt pool written: %s", got)
+			}
+			userUnchanged(t, m, pool)
+			if !strings.Contains(rt.Logs(), `"outcome":"exempt"`) {
+				t.Errorf("no exempt decision logged:\n%s", rt.Logs())
+			}
+		})
+	}
+}
+
+func TestUserFindingOnTheBus(t *testing.T) {
+	m := moto.Get(t)
+	bus, err := m.FindingsBus(context.Background(), "trigger-users")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := smsPreferringUser(t, m, nil)
+	rt := localinvoke.StartForTest(t, root, name, map[string]string{"PolicyDocument": `{"factors":{"sms":"forbidden"}}`, "ExistingFindingsBusName": bus.Name}, m.Env())
+	signIn(t, rt, sample(t, "trigger-post-authentication.json", pool, "jane"))
+	fs := userFindings(t, bus)
+	if len(fs) != 1 {
+		t.Fatalf("%d user findings, want 1\n%s", len(fs), rt.Logs())
+	}
+	f := fs[0]
+	if f.Status != "remediated" || f.PoolID != pool || f.Account != testbed.Account || f.User.Sub != janeSub ||
+		f.User.Before == nil || len(f.User.Before.Enabled) != 2 || f.User.Before.Preferred != "sms" ||
+		f.User.After == nil || len(f.User.After.Enabled) != 1 || f.User.After.Preferred != "softwareToken" {
+		t.Errorf("user finding %+v %+v", f, f.User)
+	}
+	if !strings.Contains(rt.Logs(), `"UsersRemediated":1`) {
+		t.Errorf("no user metric in the EMF lines:\n%s", rt.Logs())
+	}
+}
+
+// TestInvalidConfigPassesSignInsThrough: a setting the function refuses
+// starts it in pass-through mode: init does not fail, every sign-in goes
+// on, nothing is read or written, one ERROR names the field, and every
+// sign-in counts in the TriggerConfigInvalid metric.
+func TestInvalidConfigPassesSignInsThrough(t *testing.T) {
+	m := moto.Get(t)
+	ctx := context.Background()
+	pool := smsPreferringUser(t, m, nil)
+	for _, tc := range []struct {
+		name   string
+		params map[string]string
+		field  string
+	}{
+		{"policy enum in the wrong case", map[string]string{"PolicyDocument": `{"mode":"Report"}`}, "MFA_POLICY: policy: mode"},
+		{"ambiguous policy", map[string]string{"PolicyDocument": `{"mode":"report","mode":"enforce"}`}, "MFA_POLICY: policy: mode: duplicate key"},
+		{"log level", map[string]string{"LogLevel": "LOUD"}, "LOG_LEVEL"},
+		{"TTL of 0 s", map[string]string{"PoolCheckTTLSeconds": "0"}, "POOL_CHECK_TTL"},
+		{"TTL of 48 h", map[string]string{"PoolCheckTTLSeconds": "172800"}, "POOL_CHECK_TTL"},
+		{"TTL of 500 ms", map[string]string{"PoolCheckTTLSeconds": "0.5"}, "POOL_CHECK_TTL"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rt := localinvoke.StartForTest(t, root, name, tc.params, m.Env())
+			for range 2 {
+				signIn(t, rt, sample(t, "trigger-pre-authentication.json", pool, "jane"))
+				signIn(t, rt, sample(t, "trigger-post-authentication.json", pool, "jane"))
+			}
+			if got, _ := m.GetMFA(ctx, pool); got.MfaConfiguration != "OFF" {
+				t.Errorf("pool written in pass-through mode: %s", got)
+			}
+			userUnchanged(t, m, pool)
+			logs := rt.Logs()
+			if n := strings.Count(logs, `"level":"ERROR"`); n != 1 || !strings.Contains(logs, tc.field) {
+				t.Errorf("want one ERROR naming %s, got %d:\n%s", tc.field, n, logs)
+			}
+			if n := strings.Count(logs, `"TriggerConfigInvalid":1`); n != 4 {
+				t.Errorf("%d TriggerConfigInvalid metrics for 4 sign-ins:\n%s", n, logs)
+			}
+		})
+	}
 }
 
 func TestTriggerFunctionUnderThrottling(t *testing.T) {

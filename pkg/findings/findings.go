@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/policy"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/reconcile"
 )
 
@@ -25,6 +26,7 @@ import (
 const (
 	Source            = "cognito-mfa-enforcer"
 	DetailTypeFinding = "Cognito MFA Policy Finding"
+	DetailTypeUser    = "Cognito MFA User Finding"
 	DetailTypeSummary = "Cognito MFA Sweep Summary"
 	SchemaVersion     = 1
 )
@@ -45,13 +47,26 @@ type Trigger struct {
 
 // Finding is the detail of a "Cognito MFA Policy Finding" event: a
 // reconcile result with where and when it was observed and what started it.
+// A finding about one user (a "Cognito MFA User Finding") also has User.
 type Finding struct {
 	SchemaVersion int    `json:"schemaVersion"`
 	Account       string `json:"account"`
 	Region        string `json:"region"`
 	reconcile.Result
+	User       *User     `json:"user,omitempty"`
 	Trigger    Trigger   `json:"trigger"`
 	ObservedAt time.Time `json:"observedAt"`
+}
+
+// User is what a user finding says of the user: before is what Cognito
+// reported, desired what the policy asks for, after what was written
+// (absent when nothing was).
+type User struct {
+	Username string          `json:"username"`
+	Sub      string          `json:"sub,omitempty"`
+	Before   *policy.UserMFA `json:"before,omitempty"`
+	Desired  *policy.UserMFA `json:"desired,omitempty"`
+	After    *policy.UserMFA `json:"after,omitempty"`
 }
 
 // New builds the finding for one reconcile result.
@@ -81,7 +96,11 @@ type Entry struct {
 // ForFinding wraps a finding with the pool's ARN as its resource.
 func ForFinding(f Finding) Entry {
 	arn := fmt.Sprintf("arn:aws:cognito-idp:%s:%s:userpool/%s", f.Region, f.Account, f.PoolID)
-	return Entry{DetailType: DetailTypeFinding, Detail: f, Resources: []string{arn}}
+	kind := DetailTypeFinding
+	if f.User != nil {
+		kind = DetailTypeUser
+	}
+	return Entry{DetailType: kind, Detail: f, Resources: []string{arn}}
 }
 
 // EventsAPI is the part of the EventBridge client the publisher uses.

@@ -38,11 +38,32 @@ func CountValues(c reconcile.Counts) []Value {
 	}
 }
 
+// UserCountValues turns the counts of user checks into metric values.
+func UserCountValues(c reconcile.Counts) []Value {
+	return []Value{
+		{"UsersChecked", int64(c.Checked), "Count"},
+		{"UserDriftDetected", int64(c.Remediated + c.Drift), "Count"},
+		{"UsersRemediated", int64(c.Remediated), "Count"},
+		{"UsersFailed", int64(c.Failed), "Count"},
+	}
+}
+
+// ConfigInvalid counts sign-ins the TriggerFunction let through unchecked
+// because its own configuration is invalid.
+const ConfigInvalid = "TriggerConfigInvalid"
+
 // WriteResult writes the counts of one pool check.
 func WriteResult(w io.Writer, function string, at time.Time, s reconcile.Status) {
 	var c reconcile.Counts
 	c.Add(s)
 	Write(w, function, at, CountValues(c)...)
+}
+
+// WriteUserResult writes the counts of one user check.
+func WriteUserResult(w io.Writer, function string, at time.Time, s reconcile.Status) {
+	var c reconcile.Counts
+	c.Add(s)
+	Write(w, function, at, UserCountValues(c)...)
 }
 
 // Line renders one EMF document, newline-terminated.

@@ -1,67 +1,81 @@
-package trigger
+package policy
 
 import (
+	"fmt"
 	"slices"
-
-	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/policy"
 )
 
-// Cognito's names for a user's MFA factors.
-const (
-	FactorSMS   = "SMS_MFA"
-	FactorTOTP  = "SOFTWARE_TOKEN_MFA"
-	FactorEmail = "EMAIL_OTP"
-)
+// userFactorNames maps each governed factor to Cognito's name for it in a
+// user's settings (AdminGetUser UserMFASettingList, PreferredMfaSetting).
+var userFactorNames = map[Factor]string{SoftwareToken: "SOFTWARE_TOKEN_MFA", SMS: "SMS_MFA", Email: "EMAIL_OTP"}
 
-var policyFactor = map[string]policy.Factor{FactorSMS: policy.SMS, FactorTOTP: policy.SoftwareToken, FactorEmail: policy.Email}
+// CognitoUserName returns Cognito's name for f in a user's MFA settings.
+func (f Factor) CognitoUserName() string { return userFactorNames[f] }
 
-// UserMFA is a user's MFA state as AdminGetUser reports it.
+// UserFactor returns the factor Cognito calls name in a user's settings;
+// false for a factor the policy does not govern.
+func UserFactor(name string) (Factor, bool) {
+	for f, n := range userFactorNames {
+		if n == name {
+			return f, true
+		}
+	}
+	return "", false
+}
+
+// UserMFA is a user's MFA state: the governed factors the user has enabled
+// and the preferred one ("" for none).
 type UserMFA struct {
-	Enabled   []string // UserMFASettingList
-	Preferred string   // PreferredMfaSetting
+	Enabled   []Factor `json:"enabled"`
+	Preferred Factor   `json:"preferred,omitempty"`
 }
 
-// UserChange is the preference to set: the factors to leave enabled and
-// the one to prefer. Factors missing from Enabled are disabled.
-type UserChange struct {
-	Enabled   []string
-	Preferred string
-	Reasons   []string
-}
+// Violation codes for users.
+const (
+	CodeUserPreferenceNotTOTP = "USER_PREFERRED_FACTOR_NOT_TOTP"
+	CodeUserForbiddenEnabled  = "USER_FORBIDDEN_FACTOR_ENABLED"
+)
 
 // UserRulesEnabled reports whether any user-level rule applies: only then
-// does the trigger read users at all.
-func UserRulesEnabled(p policy.Policy) bool {
-	return p.Users.PreferSoftwareToken || p.Factors.SMS == policy.Forbidden || p.Factors.Email == policy.Forbidden
+// does the sign-in trigger read users at all.
+func (p Policy) UserRulesEnabled() bool {
+	return p.Users.PreferSoftwareToken || p.Factors.SMS == Forbidden || p.Factors.Email == Forbidden
 }
 
-// PlanUser decides a user's MFA preference. It changes a user only when the
+// PlanUser decides a user's MFA settings. It changes a user only when the
 // user has TOTP: TOTP becomes preferred (when the policy prefers it) and
 // forbidden factors are disabled. It never removes a user's last factor and
-// never enables a factor the user has not set up. nil means no change.
-func PlanUser(p policy.Policy, u UserMFA) *UserChange {
-	if !slices.Contains(u.Enabled, FactorTOTP) {
-		return nil
+// never enables a factor the user has not set up. It returns the desired
+// state and the violations that state corrects; none means no change.
+func PlanUser(p Policy, u UserMFA) (UserMFA, []Violation) {
+	if !slices.Contains(u.Enabled, SoftwareToken) {
+		return u, nil
 	}
-	c := &UserChange{Preferred: u.Preferred}
+	var vs []Violation
+	want := UserMFA{Preferred: u.Preferred}
 	for _, f := range u.Enabled {
-		if f != FactorTOTP && p.Factors.Of(policyFactor[f]) == policy.Forbidden {
-			c.Reasons = append(c.Reasons, f+" is forbidden by the policy")
+		if f != SoftwareToken && p.Factors.Of(f) == Forbidden {
+			vs = append(vs, Violation{Code: CodeUserForbiddenEnabled, Factor: f, Correctable: true,
+				Text: fmt.Sprintf("the user has %s MFA enabled, which the policy forbids", factorNames[f])})
 			continue
 		}
-		c.Enabled = append(c.Enabled, f)
+		want.Enabled = append(want.Enabled, f)
 	}
-	if !slices.Contains(c.Enabled, c.Preferred) {
-		c.Preferred = "" // a disabled factor cannot stay preferred
+	if !slices.Contains(want.Enabled, want.Preferred) {
+		want.Preferred = "" // a disabled factor cannot stay preferred
 	}
-	if p.Users.PreferSoftwareToken && c.Preferred != FactorTOTP {
-		c.Preferred = FactorTOTP
-		c.Reasons = append(c.Reasons, "the policy prefers TOTP")
-	} else if c.Preferred == "" && len(c.Enabled) < len(u.Enabled) {
-		c.Preferred = FactorTOTP // the removed factor was preferred: keep one preferred
+	if p.Users.PreferSoftwareToken && want.Preferred != SoftwareToken {
+		text := "the user prefers no MFA factor; the policy prefers TOTP"
+		if u.Preferred != "" {
+			text = fmt.Sprintf("the user prefers %s MFA; the policy prefers TOTP", factorNames[u.Preferred])
+		}
+		vs = append(vs, Violation{Code: CodeUserPreferenceNotTOTP, Text: text, Correctable: true})
+		want.Preferred = SoftwareToken
+	} else if want.Preferred == "" && len(want.Enabled) < len(u.Enabled) {
+		want.Preferred = SoftwareToken // the removed factor was preferred: keep one preferred
 	}
-	if len(c.Reasons) == 0 {
-		return nil
+	if len(vs) == 0 {
+		return u, nil
 	}
-	return c
+	return want, vs
 }

@@ -1,52 +1,46 @@
-package trigger
+package policy
 
 import (
 	"math/rand/v2"
 	"reflect"
 	"slices"
 	"testing"
-
-	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/policy"
 )
-
-func load(t testing.TB, doc string) policy.Policy {
-	t.Helper()
-	p, err := policy.Load(doc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
 
 func TestPlanUser(t *testing.T) {
 	cases := []struct {
 		name   string
 		policy string
 		user   UserMFA
-		want   *UserChange // Reasons not compared
+		want   UserMFA
+		codes  []string
 	}{
-		{"SMS preferred, TOTP active: prefer TOTP", ``, UserMFA{[]string{FactorSMS, FactorTOTP}, FactorSMS},
-			&UserChange{Enabled: []string{FactorSMS, FactorTOTP}, Preferred: FactorTOTP}},
-		{"already TOTP preferred", ``, UserMFA{[]string{FactorSMS, FactorTOTP}, FactorTOTP}, nil},
-		{"no preference yet: prefer TOTP", ``, UserMFA{[]string{FactorTOTP}, ""}, &UserChange{Enabled: []string{FactorTOTP}, Preferred: FactorTOTP}},
-		{"no TOTP: never touched", `{"factors":{"sms":"forbidden"}}`, UserMFA{[]string{FactorSMS}, FactorSMS}, nil},
-		{"no factors: never touched", ``, UserMFA{nil, ""}, nil},
-		{"forbidden SMS removed, TOTP kept and preferred", `{"factors":{"sms":"forbidden"}}`, UserMFA{[]string{FactorSMS, FactorTOTP}, FactorSMS},
-			&UserChange{Enabled: []string{FactorTOTP}, Preferred: FactorTOTP}},
+		{"SMS preferred, TOTP active: prefer TOTP", ``, UserMFA{[]Factor{SMS, SoftwareToken}, SMS},
+			UserMFA{[]Factor{SMS, SoftwareToken}, SoftwareToken}, []string{CodeUserPreferenceNotTOTP}},
+		{"already TOTP preferred", ``, UserMFA{[]Factor{SMS, SoftwareToken}, SoftwareToken}, UserMFA{[]Factor{SMS, SoftwareToken}, SoftwareToken}, nil},
+		{"no preference yet: prefer TOTP", ``, UserMFA{[]Factor{SoftwareToken}, ""}, UserMFA{[]Factor{SoftwareToken}, SoftwareToken}, []string{CodeUserPreferenceNotTOTP}},
+		{"no TOTP: never touched", `{"factors":{"sms":"forbidden"}}`, UserMFA{[]Factor{SMS}, SMS}, UserMFA{[]Factor{SMS}, SMS}, nil},
+		{"no factors: never touched", ``, UserMFA{nil, ""}, UserMFA{nil, ""}, nil},
+		{"forbidden SMS removed, TOTP kept and preferred", `{"factors":{"sms":"forbidden"}}`, UserMFA{[]Factor{SMS, SoftwareToken}, SMS},
+			UserMFA{[]Factor{SoftwareToken}, SoftwareToken}, []string{CodeUserForbiddenEnabled, CodeUserPreferenceNotTOTP}},
 		{"forbidden email removed without the TOTP preference rule", `{"factors":{"email":"forbidden"},"users":{"preferSoftwareToken":false}}`,
-			UserMFA{[]string{FactorEmail, FactorTOTP}, FactorEmail}, &UserChange{Enabled: []string{FactorTOTP}, Preferred: FactorTOTP}},
-		{"preference rule off, SMS allowed: nothing", `{"users":{"preferSoftwareToken":false}}`, UserMFA{[]string{FactorSMS, FactorTOTP}, FactorSMS}, nil},
+			UserMFA{[]Factor{Email, SoftwareToken}, Email}, UserMFA{[]Factor{SoftwareToken}, SoftwareToken}, []string{CodeUserForbiddenEnabled}},
+		{"preference rule off, SMS allowed: nothing", `{"users":{"preferSoftwareToken":false}}`, UserMFA{[]Factor{SMS, SoftwareToken}, SMS}, UserMFA{[]Factor{SMS, SoftwareToken}, SMS}, nil},
 		{"forbidden SMS not preferred: preference kept", `{"factors":{"sms":"forbidden"},"users":{"preferSoftwareToken":false}}`,
-			UserMFA{[]string{FactorSMS, FactorTOTP, FactorEmail}, FactorEmail}, &UserChange{Enabled: []string{FactorTOTP, FactorEmail}, Preferred: FactorEmail}},
+			UserMFA{[]Factor{SMS, SoftwareToken, Email}, Email}, UserMFA{[]Factor{SoftwareToken, Email}, Email}, []string{CodeUserForbiddenEnabled}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			got := PlanUser(load(t, tc.policy), tc.user)
-			if got != nil {
-				got.Reasons = nil
+			got, vs := PlanUser(mustLoad(t, tc.policy), tc.user)
+			var codes []string
+			for _, v := range vs {
+				codes = append(codes, v.Code)
+				if !v.Correctable || v.Text == "" {
+					t.Errorf("violation %+v: want correctable with a text", v)
+				}
 			}
-			if !reflect.DeepEqual(got, tc.want) {
-				t.Errorf("PlanUser = %+v, want %+v", got, tc.want)
+			if !reflect.DeepEqual(got, tc.want) || !slices.Equal(codes, tc.codes) {
+				t.Errorf("PlanUser = %+v %v, want %+v %v", got, codes, tc.want, tc.codes)
 			}
 		})
 	}
@@ -58,12 +52,11 @@ func TestPlanUser(t *testing.T) {
 func TestPlanUserProperties(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
 	reqs := []string{"required", "allowed", "forbidden"}
-	all := []string{FactorSMS, FactorTOTP, FactorEmail}
 	for range 5000 {
 		doc := `{"mfaConfiguration":"ON","factors":{"sms":"` + reqs[r.IntN(3)] + `","email":"` + reqs[r.IntN(3)] + `"},"users":{"preferSoftwareToken":` + []string{"true", "false"}[r.IntN(2)] + `}}`
-		p := load(t, doc)
+		p := mustLoad(t, doc)
 		var u UserMFA
-		for _, f := range all {
+		for _, f := range AllFactors {
 			if r.IntN(2) == 0 {
 				u.Enabled = append(u.Enabled, f)
 			}
@@ -71,11 +64,14 @@ func TestPlanUserProperties(t *testing.T) {
 		if len(u.Enabled) > 0 && r.IntN(3) > 0 {
 			u.Preferred = u.Enabled[r.IntN(len(u.Enabled))]
 		}
-		c := PlanUser(p, u)
-		if c == nil {
+		c, vs := PlanUser(p, u)
+		if len(vs) == 0 {
+			if !reflect.DeepEqual(c, u) {
+				t.Fatalf("%s %+v: changed without a violation: %+v", doc, u, c)
+			}
 			continue
 		}
-		if len(c.Enabled) == 0 || !slices.Contains(c.Enabled, FactorTOTP) {
+		if len(c.Enabled) == 0 || !slices.Contains(c.Enabled, SoftwareToken) {
 			t.Fatalf("%s %+v: removed the last factor or TOTP: %+v", doc, u, c)
 		}
 		for _, f := range c.Enabled {
@@ -86,8 +82,19 @@ func TestPlanUserProperties(t *testing.T) {
 		if !slices.Contains(c.Enabled, c.Preferred) {
 			t.Fatalf("%+v: preferred %q is not enabled in %+v", u, c.Preferred, c)
 		}
-		if again := PlanUser(p, UserMFA{c.Enabled, c.Preferred}); again != nil {
+		if _, again := PlanUser(p, c); again != nil {
 			t.Fatalf("%s: not idempotent: %+v then %+v", doc, c, again)
 		}
+	}
+}
+
+func TestUserFactorNames(t *testing.T) {
+	for _, f := range AllFactors {
+		if got, ok := UserFactor(f.CognitoUserName()); !ok || got != f {
+			t.Errorf("%s: round trip through %q gave %q", f, f.CognitoUserName(), got)
+		}
+	}
+	if _, ok := UserFactor("WEB_AUTHN"); ok {
+		t.Error("a factor the policy does not govern was mapped")
 	}
 }

@@ -7,65 +7,74 @@ import (
 	"time"
 )
 
-func TestLoad(t *testing.T) {
+func TestLoadTrigger(t *testing.T) {
 	cases := []struct {
 		name    string
 		env     map[string]string
 		wantErr string
 	}{
 		{"all defaults", map[string]string{}, ""},
-		{"bad policy names the variable and field", map[string]string{EnvPolicy: `{"mode":"x"}`}, "MFA_POLICY: policy: mode"},
-		{"bad log level", map[string]string{EnvLogLevel: "LOUD"}, "LOG_LEVEL"},
+		{"bad policy names the variable and field", map[string]string{"MFA_POLICY": `{"mode":"x"}`}, "MFA_POLICY: policy: mode"},
+		{"policy enum values are case-sensitive", map[string]string{"MFA_POLICY": `{"mode":"Report"}`}, "MFA_POLICY: policy: mode"},
+		{"bad log level", map[string]string{"LOG_LEVEL": "LOUD"}, `LOG_LEVEL: "LOUD" is not one of DEBUG, INFO, WARN, ERROR`},
+		{"log level as the template spells it", map[string]string{"LOG_LEVEL": "debug"}, "LOG_LEVEL"},
+		{"TTL of zero", map[string]string{"POOL_CHECK_TTL": "0s"}, "POOL_CHECK_TTL"},
+		{"TTL under a second", map[string]string{"POOL_CHECK_TTL": "500ms"}, "POOL_CHECK_TTL"},
+		{"TTL over a day", map[string]string{"POOL_CHECK_TTL": "48h"}, "POOL_CHECK_TTL"},
+		{"budget past Cognito's timeout", map[string]string{"CHECK_BUDGET": "5s"}, "CHECK_BUDGET"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			for _, k := range []string{EnvPolicy, EnvLogLevel, EnvEventBus} {
-				t.Setenv(k, tc.env[k])
+			for _, v := range Vars["TriggerFunction"] {
+				t.Setenv(v.Env, tc.env[v.Env])
 			}
-			_, err := Load()
+			_, err := LoadTrigger()
 			if (err == nil) != (tc.wantErr == "") || (err != nil && !strings.Contains(err.Error(), tc.wantErr)) {
-				t.Errorf("Load() error %v, want %q", err, tc.wantErr)
+				t.Errorf("LoadTrigger() error %v, want %q", err, tc.wantErr)
 			}
 		})
 	}
-	t.Setenv(EnvLogLevel, "debug")
-	if s, err := Load(); err != nil || s.LogLevel != slog.LevelDebug {
-		t.Errorf("Load() = %+v, %v", s, err)
+	t.Setenv("LOG_LEVEL", "DEBUG")
+	t.Setenv("POOL_CHECK_TTL", "90s")
+	s, err := LoadTrigger()
+	if err != nil || s.LogLevel != slog.LevelDebug || s.TTL != 90*time.Second || s.Budget != 1500*time.Millisecond {
+		t.Errorf("LoadTrigger() = %+v, %v", s, err)
 	}
 }
 
-func TestARNs(t *testing.T) {
-	t.Setenv(EnvRoleARNs, " arn:aws:iam::1:role/a ,,arn:aws:iam::1:role/b")
-	if arns, err := ARNs(EnvRoleARNs); err != nil || len(arns) != 2 || arns[0] != "arn:aws:iam::1:role/a" {
-		t.Errorf("ARNs = %v, %v", arns, err)
+func TestLoadDriftRoleARNs(t *testing.T) {
+	t.Setenv("ENFORCER_ROLE_ARNS", " arn:aws:iam::1:role/a ,,arn:aws:iam::1:role/b")
+	if s, err := LoadDrift(); err != nil || len(s.OwnRoles) != 2 || s.OwnRoles[0] != "arn:aws:iam::1:role/a" {
+		t.Errorf("LoadDrift() = %v, %v", s.OwnRoles, err)
 	}
-	t.Setenv(EnvRoleARNs, "arn:aws:iam::1:role/a, role-b")
-	if _, err := ARNs(EnvRoleARNs); err == nil || !strings.Contains(err.Error(), `ENFORCER_ROLE_ARNS: "role-b"`) {
+	t.Setenv("ENFORCER_ROLE_ARNS", "arn:aws:iam::1:role/a, role-b")
+	if _, err := LoadDrift(); err == nil || !strings.Contains(err.Error(), `ENFORCER_ROLE_ARNS: "role-b"`) {
 		t.Errorf("a bad ARN was accepted: %v", err)
 	}
 }
 
-func TestNumberAndDuration(t *testing.T) {
-	t.Setenv("N", "")
-	if v, err := Number("N", 10, 1, 15); v != 10 || err != nil {
-		t.Errorf("default: %v %v", v, err)
+func TestLoadSweepBounds(t *testing.T) {
+	t.Setenv("MAX_REQUESTS_PER_SECOND", "")
+	if s, err := LoadSweep(); err != nil || s.MaxRPS != 10 || s.Concurrency != 4 {
+		t.Errorf("defaults: %+v %v", s, err)
 	}
-	for _, bad := range []string{"0", "16", "ten", "1e9"} {
-		t.Setenv("N", bad)
-		if _, err := Number("N", 10, 1, 15); err == nil || !strings.Contains(err.Error(), "N:") {
-			t.Errorf("Number accepted %q (%v)", bad, err)
+	for _, bad := range []string{"0", "0.5", "16", "ten", "1e9"} {
+		t.Setenv("MAX_REQUESTS_PER_SECOND", bad)
+		if _, err := LoadSweep(); err == nil || !strings.Contains(err.Error(), "MAX_REQUESTS_PER_SECOND:") {
+			t.Errorf("accepted %q (%v)", bad, err)
 		}
 	}
-	t.Setenv("N", " 2.5 ")
-	if v, err := Number("N", 10, 1, 15); v != 2.5 || err != nil {
-		t.Errorf("2.5: %v %v", v, err)
+	t.Setenv("MAX_REQUESTS_PER_SECOND", " 2.5 ")
+	if s, err := LoadSweep(); s.MaxRPS != 2.5 || err != nil {
+		t.Errorf("2.5: %v %v", s.MaxRPS, err)
 	}
-	t.Setenv("D", "90s")
-	if d, err := Duration("D", time.Minute, time.Second, time.Hour); d != 90*time.Second || err != nil {
-		t.Errorf("90s: %v %v", d, err)
-	}
-	t.Setenv("D", "5")
-	if _, err := Duration("D", time.Minute, time.Second, time.Hour); err == nil {
+}
+
+func TestDurationNeedsAUnit(t *testing.T) {
+	if err := PoolCheckTTLVar.Check("5"); err == nil {
 		t.Error("a bare number was accepted as a duration")
+	}
+	if err := PoolCheckTTLVar.Check("86400s"); err != nil {
+		t.Errorf("the template's maximum was refused: %v", err)
 	}
 }

@@ -2,6 +2,7 @@ package template
 
 import (
 	"encoding/json"
+	"fmt"
 	"go/ast"
 	"go/parser"
 	"go/token"
@@ -14,9 +15,8 @@ import (
 	"testing"
 
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/drift"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/metrics"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/setup"
-	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/sweep"
-	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/trigger"
 )
 
 const root = "../.."
@@ -165,13 +165,15 @@ func TestAlarmsAndDashboard(t *testing.T) {
 		`ApproximateNumberOfMessagesVisible [{"Name":"QueueName","Value":{"Fn::GetAtt":["SweepDeadLetterQueue","QueueName"]}}]`,
 		`PoolsUnremediable [{"Name":"Service","Value":"cognito-mfa-enforcer"}]`,
 		`PoolsFailed [{"Name":"Service","Value":"cognito-mfa-enforcer"}]`,
+		`TriggerConfigInvalid [{"Name":"Service","Value":"cognito-mfa-enforcer"}]`,
 	} {
 		if !alarms[want] {
 			t.Errorf("no alarm on %s", want)
 		}
 	}
 	body := asJSON(props(t, tpl, "Dashboard")["DashboardBody"])
-	for _, m := range []string{"DriftDetected", "PoolsRemediated", "PoolsUnremediable", "PoolsFailed", "SweepDurationMs", "Errors"} {
+	for _, m := range []string{"DriftDetected", "PoolsRemediated", "PoolsUnremediable", "PoolsFailed", "SweepDurationMs", "Errors",
+		"UsersChecked", "UserDriftDetected", "UsersRemediated", "UsersFailed", metrics.ConfigInvalid} {
 		if !strings.Contains(body, m) {
 			t.Errorf("dashboard lacks %s", m)
 		}
@@ -183,69 +185,97 @@ func TestAlarmsAndDashboard(t *testing.T) {
 	}
 }
 
-// envConstants maps the constants functions pass to setup readers to
-// their values; a function reading a constant missing here fails the test.
-var envConstants = map[string]string{
-	"sweep.EnvMaxRPS": sweep.EnvMaxRPS, "sweep.EnvConcurrency": sweep.EnvConcurrency,
-	"trigger.EnvTTL": trigger.EnvTTL, "trigger.EnvBudget": trigger.EnvBudget,
-	"setup.EnvRoleARNs": setup.EnvRoleARNs,
-}
-
-// readsEnv lists the variables a function's main reads: setup.Init's, the
-// ones passed to setup.Number/Duration/ARNs, and os.Getenv literals (Lambda's
-// own AWS_ variables excepted).
-func readsEnv(t *testing.T, dir string) []string {
-	t.Helper()
-	f, err := parser.ParseFile(token.NewFileSet(), filepath.Join(root, "functions", dir, "main.go"), nil, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var vars []string
-	ast.Inspect(f, func(n ast.Node) bool {
-		call, ok := n.(*ast.CallExpr)
-		if !ok {
-			return true
+// TestMainsReadOnlySettings: a main reads the environment only through
+// pkg/setup (Lambda's own AWS_ variables excepted), so setup.Vars is the
+// complete list the tests below check against the template.
+func TestMainsReadOnlySettings(t *testing.T) {
+	for _, dir := range functions {
+		f, err := parser.ParseFile(token.NewFileSet(), filepath.Join(root, "functions", dir, "main.go"), nil, 0)
+		if err != nil {
+			t.Fatal(err)
 		}
-		sel, ok := call.Fun.(*ast.SelectorExpr)
-		if !ok {
-			return true
-		}
-		fn := sel.X.(*ast.Ident).Name + "." + sel.Sel.Name
-		switch fn {
-		case "setup.Init", "setup.Load":
-			vars = append(vars, setup.EnvPolicy, setup.EnvEventBus, setup.EnvLogLevel)
-		case "setup.Number", "setup.Duration", "setup.ARNs":
-			arg := call.Args[0].(*ast.SelectorExpr)
-			name := arg.X.(*ast.Ident).Name + "." + arg.Sel.Name
-			v, ok := envConstants[name]
+		ast.Inspect(f, func(n ast.Node) bool {
+			call, ok := n.(*ast.CallExpr)
 			if !ok {
-				t.Fatalf("%s reads %s: add it to envConstants", dir, name)
+				return true
 			}
-			vars = append(vars, v)
-		case "os.Getenv":
-			if lit, ok := call.Args[0].(*ast.BasicLit); ok {
-				if v, _ := strconv.Unquote(lit.Value); !strings.HasPrefix(v, "AWS_") {
-					vars = append(vars, v)
-				}
+			sel, ok := call.Fun.(*ast.SelectorExpr)
+			if !ok || sel.Sel.Name != "Getenv" && sel.Sel.Name != "LookupEnv" {
+				return true
 			}
-		}
-		return true
-	})
-	return vars
+			lit, ok := call.Args[0].(*ast.BasicLit)
+			v, _ := strconv.Unquote(lit.Value)
+			if !ok || !strings.HasPrefix(v, "AWS_") {
+				t.Errorf("functions/%s reads %s directly; declare it in setup.Vars", dir, asJSON(call.Args[0]))
+			}
+			return true
+		})
+	}
 }
 
-func TestEveryEnvironmentVariableIsDeclared(t *testing.T) {
+// TestSettingsMatchTemplate: every variable a function reads is declared
+// for it, nothing else is, and the template can only deploy values the
+// function accepts: parameter bounds and allowed values equal the
+// function's, constants pass its check.
+func TestSettingsMatchTemplate(t *testing.T) {
 	tpl := transformed(t)
-	for id, dir := range functions {
+	for id := range functions {
+		vars := setup.Vars[id]
 		declared := props(t, tpl, id)["Environment"].(map[string]any)["Variables"].(map[string]any)
-		reads := readsEnv(t, dir)
-		if !slices.Contains(reads, setup.EnvPolicy) {
-			t.Fatalf("%s: found no setup.Init; the scan is broken", id)
-		}
-		for _, v := range reads {
-			if _, ok := declared[v]; !ok {
-				t.Errorf("%s reads %s, which template.yaml does not declare for it", id, v)
+		for name := range declared {
+			if !slices.ContainsFunc(vars, func(v setup.Var) bool { return v.Env == name }) {
+				t.Errorf("%s: template declares %s, which the function does not read", id, name)
 			}
 		}
+		for _, v := range vars {
+			val, ok := declared[v.Env]
+			if !ok {
+				t.Errorf("%s reads %s, which template.yaml does not declare for it", id, v.Env)
+				continue
+			}
+			if v.Param == "" {
+				if s, ok := val.(string); ok {
+					if err := v.Check(s); err != nil {
+						t.Errorf("%s: the template sets a value the function refuses: %v", id, err)
+					}
+				}
+				continue
+			}
+			if !strings.Contains(asJSON(val), `"`+v.Param+`"`) && !strings.Contains(asJSON(val), "${"+v.Param+"}") {
+				t.Errorf("%s: %s is %s, not set from parameter %s", id, v.Env, asJSON(val), v.Param)
+			}
+			param, ok := tpl.Parameters[v.Param].(map[string]any)
+			if !ok {
+				t.Errorf("no parameter %s", v.Param)
+				continue
+			}
+			checkParam(t, v, param)
+		}
+	}
+}
+
+func checkParam(t *testing.T, v setup.Var, param map[string]any) {
+	t.Helper()
+	def := fmt.Sprint(param["Default"])
+	switch v.Kind {
+	case setup.Number, setup.Duration:
+		if param["Type"] != "Number" || param["MinValue"] != v.Min || param["MaxValue"] != v.Max {
+			t.Errorf("parameter %s: %s from %v to %v; the function accepts %g to %g", v.Param, param["Type"], param["MinValue"], param["MaxValue"], v.Min, v.Max)
+		}
+		if v.Kind == setup.Duration {
+			def += "s"
+		}
+	case setup.Choice:
+		if asJSON(param["AllowedValues"]) != asJSON(v.Values) {
+			t.Errorf("parameter %s allows %s; the function accepts %s", v.Param, asJSON(param["AllowedValues"]), asJSON(v.Values))
+		}
+	case setup.Policy:
+		def = ""
+		if param["Default"] != nil {
+			def = param["Default"].(string)
+		}
+	}
+	if err := v.Check(def); err != nil {
+		t.Errorf("parameter %s: the default is refused: %v", v.Param, err)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/cognitofake"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/policy"
 )
 
 var compliantPool = cognitofake.MFA{MfaConfiguration: "ON", SoftwareTokenMfaConfiguration: &cognitofake.TOTP{Enabled: true}}
@@ -17,7 +18,7 @@ var compliantPool = cognitofake.MFA{MfaConfiguration: "ON", SoftwareTokenMfaConf
 func BenchmarkHandleCacheHit(b *testing.B) {
 	r := newRig(b, "")
 	pool := r.fake.AddPool("p", nil, compliantPool)
-	r.fake.AddUser(pool, "u", cognitofake.User{MFASettings: []string{FactorTOTP}, Preferred: FactorTOTP})
+	r.fake.AddUser(pool, "u", cognitofake.User{MFASettings: []string{policy.SoftwareToken.CognitoUserName()}, Preferred: policy.SoftwareToken.CognitoUserName()})
 	ev := signIn(PostAuthentication, pool, "u")
 	ctx := context.Background()
 	if _, err := r.h.Handle(ctx, ev); err != nil { // warm the caches
@@ -53,9 +54,9 @@ func BenchmarkCognitoCallsPer1000SignIns(b *testing.B) {
 			pools = append(pools, r.fake.AddPool("p", nil, cognitofake.MFA{MfaConfiguration: "OFF"}))
 		}
 		for i := range 100 {
-			u := cognitofake.User{MFASettings: []string{FactorSMS, FactorTOTP}, Preferred: FactorTOTP}
+			u := cognitofake.User{MFASettings: []string{policy.SMS.CognitoUserName(), policy.SoftwareToken.CognitoUserName()}, Preferred: policy.SoftwareToken.CognitoUserName()}
 			if i%2 == 0 {
-				u.Preferred = FactorSMS
+				u.Preferred = policy.SMS.CognitoUserName()
 			}
 			r.fake.AddUser(pools[i%10], fmt.Sprintf("u%d", i), u)
 		}

@@ -6,6 +6,8 @@ package trigger
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"io"
 	"log/slog"
 	"slices"
 	"sync"
@@ -16,13 +18,27 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/findings"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/metrics"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/policy"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/reconcile"
 )
 
 // Trigger sources the function acts on.
 const (
 	PreAuthentication  = "PreAuthentication_Authentication"
 	PostAuthentication = "PostAuthentication_Authentication"
+)
+
+// RetryAfter spaces retries of a failed pool or user check, so throttling
+// is not made worse by every sign-in.
+const RetryAfter = 15 * time.Second
+
+// Default cache sizes: a pool entry per pool (an account holds at most
+// 10,000), a user entry per user seen within the TTL, a few hundred bytes
+// each.
+const (
+	DefaultMaxPools = 10_000
+	DefaultMaxUsers = 50_000
 )
 
 // UserAPI is the part of the Cognito client used for user-level rules.
@@ -33,32 +49,69 @@ type UserAPI interface {
 
 var _ UserAPI = (*cip.Client)(nil)
 
-// event holds the fields common to every user pool trigger.
+// event holds the fields of a user pool trigger the handler reads.
 type event struct {
 	TriggerSource string `json:"triggerSource"`
 	Region        string `json:"region"`
 	UserPoolID    string `json:"userPoolId"`
 	UserName      string `json:"userName"`
+	Request       struct {
+		UserAttributes map[string]any `json:"userAttributes"`
+	} `json:"request"`
 }
 
 // Handler is the TriggerFunction's Lambda handler.
 type Handler struct {
-	Pools  *PoolChecker
-	Users  UserAPI
-	Policy policy.Policy
-	Budget time.Duration // for all enforcer work in one invocation
-	TTL    time.Duration // how long a compliant user is not read again
-	Log    *slog.Logger
-	Now    func() time.Time
+	Reconciler *reconcile.Reconciler // pool checks; its policy is the one enforced
+	Users      UserAPI
+	Publisher  *findings.Publisher
+	Budget     time.Duration // for all enforcer work in one invocation
+	TTL        time.Duration // how long a pool or user check is trusted
+	Log        *slog.Logger
+	Now        func() time.Time
+	Metrics    io.Writer // EMF lines; nil writes none
+	Function   string
+	// Entries remembered; 0 means DefaultMaxPools and DefaultMaxUsers.
+	MaxPools, MaxUsers int
 
-	mu        sync.Mutex
-	compliant map[string]time.Time // pool/user -> found compliant at
+	once     sync.Once
+	mu       sync.Mutex
+	inflight map[string]*poolCheck
+	pools    *cache[poolOutcome]
+	users    *cache[struct{}]
+}
+
+// poolOutcome is what the last pool check found.
+type poolOutcome struct {
+	status reconcile.Status
+	why    string
+}
+
+type poolCheck struct {
+	done    chan struct{} // closed when the check ends
+	outcome poolOutcome
+}
+
+func (h *Handler) init() {
+	h.once.Do(func() {
+		h.inflight = map[string]*poolCheck{}
+		h.pools = newCache[poolOutcome](cmpOr(h.MaxPools, DefaultMaxPools))
+		h.users = newCache[struct{}](cmpOr(h.MaxUsers, DefaultMaxUsers))
+	})
+}
+
+func cmpOr(v, def int) int {
+	if v > 0 {
+		return v
+	}
+	return def
 }
 
 // Handle always returns the event unchanged and never an error: the
 // enforcer's own failures (throttling, timeouts, any AWS error) are
 // logged and retried on a later sign-in, and the user signs in.
 func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (json.RawMessage, error) {
+	h.init()
 	var ev event
 	if err := json.Unmarshal(raw, &ev); err != nil {
 		h.Log.Error("trigger event not understood; sign-in continues", "outcome", "skipped", "error", err.Error())
@@ -76,63 +129,178 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (json.RawMess
 	defer cancel()
 	account, region := findings.Origin(ctx, ev.Region)
 	trig := findings.Trigger{Kind: "sign-in", EventName: ev.TriggerSource}
-	h.Pools.Check(ctx, ev.UserPoolID, trig, account, region)
-	if ev.TriggerSource == PostAuthentication && ev.UserName != "" && UserRulesEnabled(h.Policy) {
-		h.checkUser(ctx, ev.UserPoolID, ev.UserName)
+	pool, known := h.checkPool(ctx, ev.UserPoolID, trig, account, region)
+	if ev.TriggerSource != PostAuthentication || ev.UserName == "" || !h.Reconciler.Policy.UserRulesEnabled() {
+		return raw, nil
 	}
+	if !known || pool.status == reconcile.Failed || pool.status == reconcile.Deleted {
+		// Whether the pool is exempt is not known: leave its users alone.
+		h.Log.Info("user check skipped: the pool's check did not finish", "poolId", ev.UserPoolID, "user", ev.UserName, "outcome", "skipped")
+		return raw, nil
+	}
+	sub, _ := ev.Request.UserAttributes["sub"].(string)
+	h.checkUser(ctx, ev.UserPoolID, ev.UserName, sub, pool, trig, account, region)
 	return raw, nil
 }
 
-// checkUser brings one user's MFA preference in line with the policy: at
-// most one AdminGetUser and one AdminSetUserMFAPreference, none for a
-// user found compliant within the TTL, no retries (skip rather than wait).
-func (h *Handler) checkUser(ctx context.Context, poolID, username string) {
-	key := poolID + "/" + username
+// checkPool runs or joins the pool's check unless a recent outcome is
+// known. It never blocks longer than ctx allows; the check carries on in
+// the background if ctx ends. ok is false when no outcome is known yet.
+func (h *Handler) checkPool(ctx context.Context, poolID string, trig findings.Trigger, account, region string) (poolOutcome, bool) {
 	h.mu.Lock()
-	if h.compliant == nil {
-		h.compliant = map[string]time.Time{}
+	if o, ok := h.pools.get(poolID, h.Now()); ok {
+		h.mu.Unlock()
+		return o, true
 	}
-	at, ok := h.compliant[key]
+	c := h.inflight[poolID]
+	if c == nil {
+		c = &poolCheck{done: make(chan struct{})}
+		h.inflight[poolID] = c
+		// Detached from the invocation's context so a slow check is not
+		// wasted, but bounded by the same budget.
+		budget := h.Budget
+		if dl, ok := ctx.Deadline(); ok {
+			budget = time.Until(dl)
+		}
+		go h.runPoolCheck(poolID, trig, account, region, budget, c)
+	}
 	h.mu.Unlock()
-	if ok && h.Now().Sub(at) < h.TTL {
+	select {
+	case <-c.done:
+		return c.outcome, true
+	case <-ctx.Done():
+		return poolOutcome{}, false
+	}
+}
+
+func (h *Handler) runPoolCheck(poolID string, trig findings.Trigger, account, region string, budget time.Duration, c *poolCheck) {
+	ctx, cancel := context.WithTimeout(context.Background(), budget)
+	defer cancel()
+	res := h.Reconciler.Pool(ctx, poolID)
+	metrics.WriteResult(h.Metrics, h.Function, h.Now(), res.Status)
+	if res.Status != reconcile.Compliant && res.Status != reconcile.Failed {
+		_ = h.Publisher.Publish(ctx, []findings.Entry{findings.ForFinding(findings.New(account, region, res, trig, h.Now()))})
+	}
+	now := h.Now()
+	until := now.Add(h.TTL)
+	if res.Status == reconcile.Failed {
+		until = now.Add(RetryAfter)
+	}
+	h.mu.Lock()
+	c.outcome = poolOutcome{status: res.Status, why: res.Message}
+	h.pools.set(poolID, c.outcome, until, now)
+	delete(h.inflight, poolID)
+	h.mu.Unlock()
+	close(c.done)
+}
+
+// checkUser brings one user's MFA settings in line with the policy: at
+// most one AdminGetUser and one AdminSetUserMFAPreference, none for a user
+// checked within the TTL, no retries (skip rather than wait). In report
+// mode, or when the pool is exempt, it reports what it would change and
+// writes nothing. Every result but compliant is published as a finding.
+func (h *Handler) checkUser(ctx context.Context, poolID, username, sub string, pool poolOutcome, trig findings.Trigger, account, region string) {
+	key := poolID + "/" + username
+	if _, ok := h.users.get(key, h.Now()); ok {
 		return
 	}
-	log := h.Log.With("poolId", poolID, "user", username)
+	res, user := h.user(ctx, poolID, username, pool)
+	user.Sub = sub
+	level := slog.LevelInfo
+	if res.Status == reconcile.Failed {
+		level = slog.LevelWarn
+	}
+	h.Log.Log(ctx, level, "user checked", "poolId", poolID, "user", username, "outcome", string(res.Status),
+		"mode", string(res.Mode), "violations", codes(res.Violations), "before", user.Before, "desired", user.Desired, "message", res.Message)
+	metrics.WriteUserResult(h.Metrics, h.Function, h.Now(), res.Status)
+	if res.Status != reconcile.Compliant {
+		f := findings.New(account, region, res, trig, h.Now())
+		f.User = user
+		_ = h.Publisher.Publish(ctx, []findings.Entry{findings.ForFinding(f)})
+	}
+	now := h.Now()
+	until := now.Add(h.TTL)
+	if res.Status == reconcile.Failed {
+		until = now.Add(RetryAfter)
+	}
+	h.users.set(key, struct{}{}, until, now)
+}
+
+// user observes, plans and (in enforce mode, for a pool that is not
+// exempt) applies one user's MFA settings.
+func (h *Handler) user(ctx context.Context, poolID, username string, pool poolOutcome) (reconcile.Result, *findings.User) {
+	p := h.Reconciler.Policy
+	res := reconcile.Result{PoolID: poolID, Mode: p.Mode, Violations: []policy.Violation{}}
+	user := &findings.User{Username: username}
 	out, err := h.Users.AdminGetUser(ctx, &cip.AdminGetUserInput{UserPoolId: &poolID, Username: &username})
 	if err != nil {
-		log.Warn("user check skipped; sign-in continues", "outcome", "skipped", "error", err.Error())
-		return
+		res.Status, res.Err = reconcile.Failed, fmt.Errorf("get user %s of %s: %w", username, poolID, err)
+		res.Message = res.Err.Error()
+		return res, user
 	}
-	u := UserMFA{Enabled: out.UserMFASettingList, Preferred: aws.ToString(out.PreferredMfaSetting)}
-	change := PlanUser(h.Policy, u)
-	if change != nil {
-		if _, err := h.Users.AdminSetUserMFAPreference(ctx, preferenceInput(poolID, username, u, change)); err != nil {
-			log.Warn("user MFA preference not changed; sign-in continues", "outcome", "failed", "error", err.Error(), "reasons", change.Reasons)
-			return
+	before := userMFA(out)
+	user.Before = &before
+	want, vs := policy.PlanUser(p, before)
+	res.Violations = append(res.Violations, vs...)
+	if len(vs) == 0 {
+		res.Status = reconcile.Compliant
+		return res, user
+	}
+	user.Desired = &want
+	switch {
+	case pool.status == reconcile.Exempt:
+		res.Status, res.Message = reconcile.Exempt, "the user's pool is exempt: "+pool.why
+		return res, user
+	case p.Mode == policy.Report:
+		res.Status = reconcile.Drift
+		return res, user
+	}
+	if _, err := h.Users.AdminSetUserMFAPreference(ctx, preferenceInput(poolID, username, before, want)); err != nil {
+		res.Status, res.Err = reconcile.Failed, fmt.Errorf("set MFA preference of user %s of %s: %w", username, poolID, err)
+		res.Message = res.Err.Error()
+		return res, user
+	}
+	res.Status, user.After = reconcile.Remediated, &want
+	return res, user
+}
+
+// userMFA reads the governed factors from AdminGetUser's answer.
+func userMFA(out *cip.AdminGetUserOutput) policy.UserMFA {
+	u := policy.UserMFA{Enabled: []policy.Factor{}}
+	for _, name := range out.UserMFASettingList {
+		if f, ok := policy.UserFactor(name); ok {
+			u.Enabled = append(u.Enabled, f)
 		}
-		log.Info("user MFA preference corrected", "outcome", "remediated", "before", u, "after", change.Enabled, "preferred", change.Preferred, "reasons", change.Reasons)
-	} else {
-		log.Debug("user compliant", "outcome", "compliant")
 	}
-	h.mu.Lock()
-	h.compliant[key] = h.Now()
-	h.mu.Unlock()
+	u.Preferred, _ = policy.UserFactor(aws.ToString(out.PreferredMfaSetting))
+	return u
 }
 
 // preferenceInput sets every factor the user had: kept ones stay enabled,
 // forbidden ones are disabled, and exactly one is preferred.
-func preferenceInput(poolID, username string, before UserMFA, c *UserChange) *cip.AdminSetUserMFAPreferenceInput {
+func preferenceInput(poolID, username string, before, want policy.UserMFA) *cip.AdminSetUserMFAPreferenceInput {
 	in := &cip.AdminSetUserMFAPreferenceInput{UserPoolId: &poolID, Username: &username}
 	for _, f := range before.Enabled {
-		enabled, preferred := slices.Contains(c.Enabled, f), c.Preferred == f
+		enabled, preferred := slices.Contains(want.Enabled, f), want.Preferred == f
 		switch f {
-		case FactorTOTP:
+		case policy.SoftwareToken:
 			in.SoftwareTokenMfaSettings = &types.SoftwareTokenMfaSettingsType{Enabled: enabled, PreferredMfa: preferred}
-		case FactorSMS:
+		case policy.SMS:
 			in.SMSMfaSettings = &types.SMSMfaSettingsType{Enabled: enabled, PreferredMfa: preferred}
-		case FactorEmail:
+		case policy.Email:
 			in.EmailMfaSettings = &types.EmailMfaSettingsType{Enabled: enabled, PreferredMfa: preferred}
 		}
 	}
 	return in
+}
+
+func codes(vs []policy.Violation) []string {
+	out := make([]string, len(vs))
+	for i, v := range vs {
+		out[i] = v.Code
+		if v.Factor != "" {
+			out[i] += ":" + string(v.Factor)
+		}
+	}
+	return out
 }

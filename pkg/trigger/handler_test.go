@@ -14,6 +14,7 @@ import (
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/cognitofake"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/findings"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/findings/findingstest"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/policy"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/reconcile"
 )
 
@@ -22,6 +23,15 @@ type rig struct {
 	bus  *findingstest.Bus
 	h    *Handler
 	logs *bytes.Buffer
+}
+
+func load(t testing.TB, doc string) policy.Policy {
+	t.Helper()
+	p, err := policy.Load(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
 
 func newRig(t testing.TB, doc string) *rig {
@@ -33,8 +43,8 @@ func newRig(t testing.TB, doc string) *rig {
 	r := reconcile.New(client, p, log)
 	r.Backoff = reconcile.Backoff{Attempts: 1}
 	bus := &findingstest.Bus{}
-	pc := &PoolChecker{Reconciler: r, Publisher: findings.NewPublisher(bus, "findings", log), TTL: 5 * time.Minute, RetryAfter: 15 * time.Second, Now: time.Now}
-	return &rig{fake: f, bus: bus, logs: logs, h: &Handler{Pools: pc, Users: client, Policy: p, Budget: 2 * time.Second, TTL: 5 * time.Minute, Log: log, Now: time.Now}}
+	return &rig{fake: f, bus: bus, logs: logs, h: &Handler{Reconciler: r, Users: client, Publisher: findings.NewPublisher(bus, "findings", log),
+		Budget: 2 * time.Second, TTL: 5 * time.Minute, Log: log, Now: time.Now}}
 }
 
 type lockedWriter struct {
@@ -52,7 +62,7 @@ func signIn(source, pool, user string) []byte {
 	ev, _ := json.Marshal(map[string]any{
 		"version": "1", "triggerSource": source, "region": "us-east-1", "userPoolId": pool, "userName": user,
 		"callerContext": map[string]any{"awsSdkVersion": "aws-sdk-unknown-unknown", "clientId": "abc"},
-		"request":       map[string]any{"userAttributes": map[string]any{"email": "a@example.com"}, "newDeviceUsed": false},
+		"request":       map[string]any{"userAttributes": map[string]any{"email": "a@example.com", "sub": "sub-" + user}, "newDeviceUsed": false},
 		"response":      map[string]any{},
 	})
 	return ev
@@ -107,19 +117,19 @@ func TestEnforcerFailuresNeverBlockSignIn(t *testing.T) {
 	t.Run("throttled: skipped, retried later", func(t *testing.T) {
 		r := newRig(t, "")
 		pool := r.fake.AddPool("p", nil, cognitofake.MFA{MfaConfiguration: "OFF"})
-		r.fake.AddUser(pool, "u", cognitofake.User{MFASettings: []string{FactorSMS, FactorTOTP}, Preferred: FactorSMS})
+		r.fake.AddUser(pool, "u", cognitofake.User{MFASettings: []string{policy.SMS.CognitoUserName(), policy.SoftwareToken.CognitoUserName()}, Preferred: policy.SMS.CognitoUserName()})
 		r.fake.ThrottleProb = 1
 		r.handle(t, signIn(PostAuthentication, pool, "u"))
 		r.handle(t, signIn(PostAuthentication, pool, "u"))
 		if got := r.fake.Calls("GetUserPoolMfaConfig"); got != 1 {
 			t.Errorf("%d pool reads under throttling, want 1 (then wait RetryAfter)", got)
 		}
-		if got := r.fake.Calls("AdminGetUser"); got != 2 {
-			t.Errorf("%d user reads, want one per sign-in without retries", got)
+		if got := r.fake.Calls("AdminGetUser"); got != 0 {
+			t.Errorf("%d user reads while the pool's exemption is unknown, want 0", got)
 		}
 		r.fake.ThrottleProb = 0
-		later := time.Now().Add(r.h.Pools.RetryAfter + time.Second)
-		r.h.Pools.Now = func() time.Time { return later }
+		later := time.Now().Add(RetryAfter + time.Second)
+		r.h.Now = func() time.Time { return later }
 		r.handle(t, signIn(PostAuthentication, pool, "u"))
 		if mfa, _ := r.fake.Pool(pool); mfa.MfaConfiguration != "ON" {
 			t.Errorf("pool not corrected once throttling stopped: %+v", mfa)
@@ -162,17 +172,17 @@ func TestUserPreference(t *testing.T) {
 		wantWrite int64
 	}{
 		{"SMS preferred becomes TOTP preferred", ``,
-			cognitofake.User{MFASettings: []string{FactorSMS, FactorTOTP}, Preferred: FactorSMS},
-			cognitofake.User{MFASettings: []string{FactorSMS, FactorTOTP}, Preferred: FactorTOTP}, 1},
+			cognitofake.User{MFASettings: []string{policy.SMS.CognitoUserName(), policy.SoftwareToken.CognitoUserName()}, Preferred: policy.SMS.CognitoUserName()},
+			cognitofake.User{MFASettings: []string{policy.SMS.CognitoUserName(), policy.SoftwareToken.CognitoUserName()}, Preferred: policy.SoftwareToken.CognitoUserName()}, 1},
 		{"forbidden SMS disabled", `{"factors":{"sms":"forbidden"}}`,
-			cognitofake.User{MFASettings: []string{FactorSMS, FactorTOTP}, Preferred: FactorSMS},
-			cognitofake.User{MFASettings: []string{FactorTOTP}, Preferred: FactorTOTP}, 1},
+			cognitofake.User{MFASettings: []string{policy.SMS.CognitoUserName(), policy.SoftwareToken.CognitoUserName()}, Preferred: policy.SMS.CognitoUserName()},
+			cognitofake.User{MFASettings: []string{policy.SoftwareToken.CognitoUserName()}, Preferred: policy.SoftwareToken.CognitoUserName()}, 1},
 		{"SMS-only user keeps SMS", `{"factors":{"sms":"forbidden"}}`,
-			cognitofake.User{MFASettings: []string{FactorSMS}, Preferred: FactorSMS},
-			cognitofake.User{MFASettings: []string{FactorSMS}, Preferred: FactorSMS}, 0},
+			cognitofake.User{MFASettings: []string{policy.SMS.CognitoUserName()}, Preferred: policy.SMS.CognitoUserName()},
+			cognitofake.User{MFASettings: []string{policy.SMS.CognitoUserName()}, Preferred: policy.SMS.CognitoUserName()}, 0},
 		{"compliant user: read once, no write", ``,
-			cognitofake.User{MFASettings: []string{FactorTOTP}, Preferred: FactorTOTP},
-			cognitofake.User{MFASettings: []string{FactorTOTP}, Preferred: FactorTOTP}, 0},
+			cognitofake.User{MFASettings: []string{policy.SoftwareToken.CognitoUserName()}, Preferred: policy.SoftwareToken.CognitoUserName()},
+			cognitofake.User{MFASettings: []string{policy.SoftwareToken.CognitoUserName()}, Preferred: policy.SoftwareToken.CognitoUserName()}, 0},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -212,7 +222,7 @@ func sameSet(a, b []string) bool {
 func TestNoUserReadsWithoutUserRules(t *testing.T) {
 	r := newRig(t, `{"users":{"preferSoftwareToken":false}}`)
 	pool := r.fake.AddPool("p", nil, cognitofake.MFA{MfaConfiguration: "ON", SoftwareTokenMfaConfiguration: &cognitofake.TOTP{Enabled: true}})
-	r.fake.AddUser(pool, "u", cognitofake.User{MFASettings: []string{FactorSMS}, Preferred: FactorSMS})
+	r.fake.AddUser(pool, "u", cognitofake.User{MFASettings: []string{policy.SMS.CognitoUserName()}, Preferred: policy.SMS.CognitoUserName()})
 	r.handle(t, signIn(PostAuthentication, pool, "u"))
 	if r.fake.Calls("AdminGetUser") != 0 {
 		t.Error("user read although no user-level rule is enabled")

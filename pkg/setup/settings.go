@@ -1,0 +1,191 @@
+package setup
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/policy"
+)
+
+// Kind says how a variable's text is read.
+type Kind int
+
+const (
+	Text     Kind = iota // any text
+	Number               // a decimal number within [Min, Max]
+	Duration             // a Go duration ("90s") within [Min, Max] seconds
+	Choice               // one of Values, exactly
+	ARNs                 // comma-separated ARNs
+	Policy               // a policy document (policy.Load)
+)
+
+// Var is one environment variable a function reads: where it comes from,
+// its default and what is accepted. The template test checks each Var
+// against template.yaml, so the template cannot deploy a value the
+// function refuses.
+type Var struct {
+	Env     string
+	Param   string // template parameter that sets it; "" when the template sets a constant
+	Kind    Kind
+	Default string
+	Min     float64 // Number; Duration in seconds
+	Max     float64
+	Values  []string // Choice
+}
+
+// The variables, one place for each name, default and bound.
+var (
+	PolicyVar   = Var{Env: "MFA_POLICY", Param: "PolicyDocument", Kind: Policy}
+	EventBusVar = Var{Env: "EVENT_BUS_NAME", Kind: Text}
+	LogLevelVar = Var{Env: "LOG_LEVEL", Param: "LogLevel", Kind: Choice, Default: "INFO", Values: []string{"DEBUG", "INFO", "WARN", "ERROR"}}
+	RoleARNsVar = Var{Env: "ENFORCER_ROLE_ARNS", Kind: ARNs}
+	// Cognito allows 15 pool reads and 15 pool writes per second per account.
+	MaxRPSVar       = Var{Env: "MAX_REQUESTS_PER_SECOND", Param: "MaxRequestsPerSecond", Kind: Number, Default: "10", Min: 1, Max: 15}
+	ConcurrencyVar  = Var{Env: "SWEEP_CONCURRENCY", Kind: Number, Default: "4", Min: 1, Max: 64}
+	PoolCheckTTLVar = Var{Env: "POOL_CHECK_TTL", Param: "PoolCheckTTLSeconds", Kind: Duration, Default: "5m", Min: 1, Max: 86400}
+	// Far inside Cognito's fixed 5 s trigger timeout.
+	CheckBudgetVar = Var{Env: "CHECK_BUDGET", Kind: Duration, Default: "1500ms", Min: 0.1, Max: 4}
+)
+
+// Vars lists what each function reads, by logical ID in template.yaml.
+var Vars = map[string][]Var{
+	"DriftFunction":   {PolicyVar, EventBusVar, LogLevelVar, RoleARNsVar},
+	"SweepFunction":   {PolicyVar, EventBusVar, LogLevelVar, MaxRPSVar, ConcurrencyVar},
+	"TriggerFunction": {PolicyVar, EventBusVar, LogLevelVar, PoolCheckTTLVar, CheckBudgetVar},
+}
+
+// Check reports whether s is a value the functions accept, with an error
+// naming the variable.
+func (v Var) Check(s string) error {
+	_, err := v.parse(s)
+	return err
+}
+
+func (v Var) value() (any, error) {
+	s, ok := os.LookupEnv(v.Env)
+	if !ok || s == "" {
+		s = v.Default
+	}
+	return v.parse(s)
+}
+
+func (v Var) parse(s string) (any, error) {
+	switch v.Kind {
+	case Number:
+		f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+		if err != nil || f < v.Min || f > v.Max {
+			return nil, fmt.Errorf("%s: %q is not a number from %g to %g", v.Env, s, v.Min, v.Max)
+		}
+		return f, nil
+	case Duration:
+		d, err := time.ParseDuration(strings.TrimSpace(s))
+		lo, hi := seconds(v.Min), seconds(v.Max)
+		if err != nil || d < lo || d > hi {
+			return nil, fmt.Errorf("%s: %q is not a duration from %s to %s (like 90s or 5m)", v.Env, s, lo, hi)
+		}
+		return d, nil
+	case Choice:
+		if !slices.Contains(v.Values, s) {
+			return nil, fmt.Errorf("%s: %q is not one of %s", v.Env, s, strings.Join(v.Values, ", "))
+		}
+		return s, nil
+	case ARNs:
+		var arns []string
+		for _, arn := range strings.Split(s, ",") {
+			if arn = strings.TrimSpace(arn); arn != "" {
+				if !strings.HasPrefix(arn, "arn:") {
+					return nil, fmt.Errorf("%s: %q is not an ARN", v.Env, arn)
+				}
+				arns = append(arns, arn)
+			}
+		}
+		return arns, nil
+	case Policy:
+		p, err := policy.Load(s)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", v.Env, err)
+		}
+		return p, nil
+	}
+	return s, nil
+}
+
+func seconds(f float64) time.Duration { return time.Duration(f * float64(time.Second)) }
+
+// reader collects the first error while reading several variables.
+type reader struct{ err error }
+
+func get[T any](r *reader, v Var) T {
+	var zero T
+	if r.err != nil {
+		return zero
+	}
+	x, err := v.value()
+	if err != nil {
+		r.err = err
+		return zero
+	}
+	return x.(T)
+}
+
+// Settings are the validated settings every function shares.
+type Settings struct {
+	Policy       policy.Policy
+	EventBusName string // empty: findings are not published
+	LogLevel     slog.Level
+}
+
+func (r *reader) common() Settings {
+	s := Settings{Policy: get[policy.Policy](r, PolicyVar), EventBusName: get[string](r, EventBusVar)}
+	if lvl := get[string](r, LogLevelVar); lvl != "" {
+		_ = s.LogLevel.UnmarshalText([]byte(lvl)) // one of Values, all slog names
+	}
+	return s
+}
+
+// DriftSettings are the DriftFunction's settings.
+type DriftSettings struct {
+	Settings
+	OwnRoles []string // the enforcer's roles: their changes are not checked again
+}
+
+// SweepSettings are the SweepFunction's settings.
+type SweepSettings struct {
+	Settings
+	MaxRPS      float64
+	Concurrency int
+}
+
+// TriggerSettings are the TriggerFunction's settings.
+type TriggerSettings struct {
+	Settings
+	TTL    time.Duration // how long a pool or user check is trusted
+	Budget time.Duration // for all enforcer work in one sign-in
+}
+
+// LoadDrift reads and validates the DriftFunction's variables; an error
+// names the first variable that is wrong.
+func LoadDrift() (DriftSettings, error) {
+	var r reader
+	s := DriftSettings{Settings: r.common(), OwnRoles: get[[]string](&r, RoleARNsVar)}
+	return s, r.err
+}
+
+// LoadSweep reads and validates the SweepFunction's variables.
+func LoadSweep() (SweepSettings, error) {
+	var r reader
+	s := SweepSettings{Settings: r.common(), MaxRPS: get[float64](&r, MaxRPSVar), Concurrency: int(get[float64](&r, ConcurrencyVar))}
+	return s, r.err
+}
+
+// LoadTrigger reads and validates the TriggerFunction's variables.
+func LoadTrigger() (TriggerSettings, error) {
+	var r reader
+	s := TriggerSettings{Settings: r.common(), TTL: get[time.Duration](&r, PoolCheckTTLVar), Budget: get[time.Duration](&r, CheckBudgetVar)}
+	return s, r.err
+}
