@@ -32,12 +32,12 @@ moto:
 
 # The main job, locally: moto, drifted pools, the built functions.
 demo: moto
-	go run ./pkg/demo/cmd/demo
+	go run ./pkg/dev/demo/cmd/demo
 
 test: moto
 	cfn-lint template.yaml
 	go test -count=1 -timeout 8m ./...
-	go test -count=1 -race ./pkg/sweep/ ./pkg/trigger/ ./pkg/localinvoke/
+	go test -count=1 -race ./pkg/sweep/ ./pkg/trigger/ ./pkg/dev/localinvoke/
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
@@ -52,7 +52,7 @@ invoke:
 	  sam build $(FUNCTION) && sam local invoke $(FUNCTION) --event $(EVENT); \
 	else \
 	  $(MAKE) -s build-$(FUNCTION) ARTIFACTS_DIR=build/$(FUNCTION) GOARCH=$(HOST_ARCH) && \
-	  go run ./pkg/localinvoke/cmd/localinvoke -function $(FUNCTION) -binary build/$(FUNCTION)/bootstrap -event $(EVENT) $(ARGS); \
+	  go run ./pkg/dev/localinvoke/cmd/localinvoke -function $(FUNCTION) -binary build/$(FUNCTION)/bootstrap -event $(EVENT) $(ARGS); \
 	fi
 
 # make invoke-moto FUNCTION=DriftFunction EVENT=events/drift-update-user-pool.json:
@@ -60,7 +60,7 @@ invoke:
 invoke-moto: moto
 	@test -n "$(FUNCTION)" -a -n "$(EVENT)" || { echo "usage: make invoke-moto FUNCTION=<LogicalId> EVENT=events/<file>.json" >&2; exit 2; }
 	@$(MAKE) -s build-$(FUNCTION) ARTIFACTS_DIR=build/$(FUNCTION) GOARCH=$(HOST_ARCH)
-	go run ./pkg/localinvoke/cmd/localinvoke -moto -function $(FUNCTION) -binary build/$(FUNCTION)/bootstrap -event $(EVENT) $(ARGS)
+	go run ./pkg/dev/localinvoke/cmd/localinvoke -moto -function $(FUNCTION) -binary build/$(FUNCTION)/bootstrap -event $(EVENT) $(ARGS)
 
 # Benchmarks report ratios against a floor measured in the same run.
 bench:

@@ -7,9 +7,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/dev/localinvoke"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/dev/testbed"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/findings"
-	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/localinvoke"
-	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/testbed"
 )
 
 var moto testbed.Lazy

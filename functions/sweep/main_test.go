@@ -9,11 +9,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/cognitofake"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/dev/cognitofake"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/dev/localinvoke"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/dev/testbed"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/findings"
-	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/localinvoke"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/sweep"
-	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/testbed"
 )
 
 var moto testbed.Lazy

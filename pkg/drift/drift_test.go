@@ -17,11 +17,10 @@ import (
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/dev/fakes"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/findings"
-	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/findings/findingstest"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/policy"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/reconcile"
-	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/reconcile/reconciletest"
 )
 
 const samplePool = "us-east-1_EXAMPLE11"
@@ -104,8 +103,8 @@ func TestParseRejects(t *testing.T) {
 }
 
 type fixture struct {
-	pools *reconciletest.Pools
-	bus   *findingstest.Bus
+	pools *fakes.Pools
+	bus   *fakes.Bus
 	h     *Handler
 	logs  *bytes.Buffer
 }
@@ -116,7 +115,7 @@ func newFixture(t *testing.T, doc string) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{pools: reconciletest.New(), bus: &findingstest.Bus{}, logs: &bytes.Buffer{}}
+	f := &fixture{pools: fakes.New(), bus: &fakes.Bus{}, logs: &bytes.Buffer{}}
 	log := slog.New(slog.NewJSONHandler(f.logs, nil))
 	r := reconcile.New(f.pools, p, log)
 	r.Backoff = reconcile.Backoff{Attempts: 2, Base: time.Millisecond, Max: time.Millisecond}

@@ -14,12 +14,12 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
 
-	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/findings/findingstest"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/dev/fakes"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/policy"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/reconcile"
 )
 
-func publisher(bus *findingstest.Bus) *Publisher {
+func publisher(bus *fakes.Bus) *Publisher {
 	p := NewPublisher(bus, "findings", slog.New(slog.NewJSONHandler(io.Discard, nil)))
 	p.Backoff = time.Millisecond
 	return p
@@ -46,7 +46,7 @@ func TestBatching(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			bus := &findingstest.Bus{}
+			bus := &fakes.Bus{}
 			if err := publisher(bus).Publish(context.Background(), entries(tc.n, tc.size)); err != nil {
 				t.Fatal(err)
 			}
@@ -72,7 +72,7 @@ func TestBatching(t *testing.T) {
 }
 
 func TestRetriesRejectedEntries(t *testing.T) {
-	bus := &findingstest.Bus{RejectN: 3}
+	bus := &fakes.Bus{RejectN: 3}
 	p := publisher(bus)
 	if err := p.Publish(context.Background(), entries(5, 1)); err != nil {
 		t.Fatal(err)
@@ -83,7 +83,7 @@ func TestRetriesRejectedEntries(t *testing.T) {
 }
 
 func TestGivesUpAndCounts(t *testing.T) {
-	bus := &findingstest.Bus{Err: errors.New("AccessDenied")}
+	bus := &fakes.Bus{Err: errors.New("AccessDenied")}
 	p := publisher(bus)
 	err := p.Publish(context.Background(), entries(12, 1))
 	if err == nil || !strings.Contains(err.Error(), "AccessDenied") {
@@ -95,7 +95,7 @@ func TestGivesUpAndCounts(t *testing.T) {
 }
 
 func TestNoBusPublishesNothing(t *testing.T) {
-	bus := &findingstest.Bus{}
+	bus := &fakes.Bus{}
 	p := publisher(bus)
 	p.Bus = ""
 	if err := p.Publish(context.Background(), entries(3, 1)); err != nil || len(bus.Calls) != 0 {

@@ -11,9 +11,9 @@ import (
 
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/dev/testbed"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/policy"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/setup"
-	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/testbed"
 )
 
 var moto testbed.Lazy

@@ -17,8 +17,8 @@ import (
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/dev/fakes"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/policy"
-	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/reconcile/reconciletest"
 )
 
 const pool = "us-east-1_Pool1"
@@ -30,7 +30,7 @@ var sms = &types.SmsMfaConfigType{
 
 var totpOn = &types.SoftwareTokenMfaConfigType{Enabled: true}
 
-func reconciler(t *testing.T, f *reconciletest.Pools, doc string) (*Reconciler, *bytes.Buffer) {
+func reconciler(t *testing.T, f *fakes.Pools, doc string) (*Reconciler, *bytes.Buffer) {
 	t.Helper()
 	p, err := policy.Load(doc)
 	if err != nil {
@@ -122,7 +122,7 @@ func TestPool(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			f := reconciletest.New()
+			f := fakes.New()
 			if tc.start != nil {
 				f.MFA[pool] = tc.start
 			}
@@ -187,7 +187,7 @@ func assertOneDecisionLine(t *testing.T, logs *bytes.Buffer, outcome string) {
 }
 
 func TestSecondPassWritesNothing(t *testing.T) {
-	f := reconciletest.New()
+	f := fakes.New()
 	f.MFA[pool] = &cip.GetUserPoolMfaConfigOutput{MfaConfiguration: "OPTIONAL", SmsMfaConfiguration: sms,
 		WebAuthnConfiguration: &types.WebAuthnConfigurationType{RelyingPartyId: aws.String("example.com"), UserVerification: "preferred"}}
 	r, _ := reconciler(t, f, `{"factors":{"email":"forbidden"}}`)
@@ -203,7 +203,7 @@ func TestSecondPassWritesNothing(t *testing.T) {
 }
 
 func TestRetryStopsWhenContextEnds(t *testing.T) {
-	f := reconciletest.New()
+	f := fakes.New()
 	f.MFA[pool] = &cip.GetUserPoolMfaConfigOutput{MfaConfiguration: "OFF"}
 	for range 10 {
 		f.Errs["Get"] = append(f.Errs["Get"], &types.TooManyRequestsException{})
@@ -250,8 +250,8 @@ func (p *pacerLog) Observe(error) { p.observed++ }
 // changedAfterFirstRead is the fake with someone changing the pool right
 // after the enforcer's first read of it.
 type changedAfterFirstRead struct {
-	*reconciletest.Pools
-	change func(*reconciletest.Pools)
+	*fakes.Pools
+	change func(*fakes.Pools)
 	reads  int
 }
 
@@ -271,7 +271,7 @@ var adminSMS = &types.SmsMfaConfigType{
 }
 
 func TestConcurrentChangeKept(t *testing.T) {
-	adminEdit := func(f *reconciletest.Pools) {
+	adminEdit := func(f *fakes.Pools) {
 		f.MFA[pool] = &cip.GetUserPoolMfaConfigOutput{MfaConfiguration: "OPTIONAL", SmsMfaConfiguration: adminSMS}
 	}
 	cases := []struct {
@@ -279,7 +279,7 @@ func TestConcurrentChangeKept(t *testing.T) {
 		policy  string
 		paced   bool
 		errs    map[string][]error
-		change  func(*reconciletest.Pools)
+		change  func(*fakes.Pools)
 		status  Status
 		calls   string
 		wantSMS *types.SmsMfaConfigType // stored at the end; nil: not checked
@@ -292,14 +292,14 @@ func TestConcurrentChangeKept(t *testing.T) {
 		{name: "throttled write: the pair is retried", errs: map[string][]error{"Set": {&types.TooManyRequestsException{}}},
 			change: adminEdit, status: Remediated, calls: "Get Set Get Set", wantSMS: adminSMS, msg: "changed after it was first read"},
 		{name: "someone fixed it: nothing written", paced: true,
-			change: func(f *reconciletest.Pools) {
+			change: func(f *fakes.Pools) {
 				f.MFA[pool] = &cip.GetUserPoolMfaConfigOutput{MfaConfiguration: "ON", SmsMfaConfiguration: adminSMS, SoftwareTokenMfaConfiguration: totpOn}
 			},
 			status: Compliant, calls: "Wait(1,0) Get Wait(1,1) Get", wantSMS: adminSMS, msg: "now complies: nothing written"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			f := reconciletest.New()
+			f := fakes.New()
 			f.MFA[pool] = &cip.GetUserPoolMfaConfigOutput{MfaConfiguration: "OPTIONAL", SmsMfaConfiguration: sms}
 			for k, v := range tc.errs {
 				f.Errs[k] = v
@@ -377,7 +377,7 @@ func TestPacerWaitsBeforeTheReread(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			f := reconciletest.New()
+			f := fakes.New()
 			f.MFA[pool] = tc.start
 			for k, v := range tc.errs {
 				f.Errs[k] = v
@@ -411,7 +411,7 @@ func TestPacerWaitsBeforeTheReread(t *testing.T) {
 // storesDifferently is the fake answering a write with a configuration
 // other than the one sent.
 type storesDifferently struct {
-	*reconciletest.Pools
+	*fakes.Pools
 	alter  func(*cip.SetUserPoolMfaConfigOutput)
 	answer *cip.SetUserPoolMfaConfigOutput
 }
@@ -445,7 +445,7 @@ func TestStoredConfigurationDiffers(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			f := reconciletest.New()
+			f := fakes.New()
 			f.MFA[pool] = tc.start
 			r, _ := reconciler(t, f, "")
 			api := &storesDifferently{Pools: f, alter: tc.alter}

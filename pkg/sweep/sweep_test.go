@@ -13,9 +13,9 @@ import (
 
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 
-	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/cognitofake"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/dev/cognitofake"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/dev/fakes"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/findings"
-	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/findings/findingstest"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/policy"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/reconcile"
 )
@@ -33,7 +33,7 @@ func fakeCognito(t testing.TB) (*cognitofake.Server, *cip.Client) {
 
 type rig struct {
 	sweeper *Sweeper
-	bus     *findingstest.Bus
+	bus     *fakes.Bus
 	pacer   *Pacer
 }
 
@@ -48,7 +48,7 @@ func newRig(t testing.TB, client CognitoAPI, doc string, rate float64, concurren
 	r := reconcile.New(client, p, log)
 	r.Backoff = reconcile.Backoff{Attempts: 10, Base: 5 * time.Millisecond, Max: 200 * time.Millisecond}
 	r.Pacer = pacer
-	bus := &findingstest.Bus{}
+	bus := &fakes.Bus{}
 	pub := findings.NewPublisher(bus, "findings", log)
 	return &rig{bus: bus, pacer: pacer, sweeper: &Sweeper{API: client, Reconciler: r, Publisher: pub, Log: log,
 		Concurrency: concurrency, StopMargin: 300 * time.Millisecond, FinishMargin: 100 * time.Millisecond, Now: time.Now}}

@@ -11,16 +11,16 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/cognitofake"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/dev/cognitofake"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/dev/fakes"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/findings"
-	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/findings/findingstest"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/policy"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/reconcile"
 )
 
 type rig struct {
 	fake *cognitofake.Server
-	bus  *findingstest.Bus
+	bus  *fakes.Bus
 	h    *Handler
 	logs *bytes.Buffer
 }
@@ -42,7 +42,7 @@ func newRig(t testing.TB, doc string) *rig {
 	log := slog.New(slog.NewJSONHandler(&lockedWriter{w: logs}, nil))
 	r := reconcile.New(client, p, log)
 	r.Backoff = reconcile.Backoff{Attempts: 1}
-	bus := &findingstest.Bus{}
+	bus := &fakes.Bus{}
 	return &rig{fake: f, bus: bus, logs: logs, h: &Handler{Reconciler: r, Users: client, Publisher: findings.NewPublisher(bus, "findings", log),
 		Budget: 2 * time.Second, TTL: 5 * time.Minute, Log: log, Now: time.Now}}
 }

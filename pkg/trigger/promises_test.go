@@ -15,11 +15,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 
-	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/cognitofake"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/dev/cognitofake"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/dev/fakes"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/findings"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/policy"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/reconcile"
-	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/reconcile/reconciletest"
 )
 
 var (
@@ -179,7 +179,7 @@ func (fastUsers) AdminSetUserMFAPreference(context.Context, *cip.AdminSetUserMFA
 // 1,000,000: with bounded caches the two are about equal.
 func BenchmarkHeapDistinctUsers(b *testing.B) {
 	for b.Loop() {
-		pools := reconciletest.New()
+		pools := fakes.New()
 		h := &Handler{Reconciler: reconcile.New(pools, policy.Default(), discard), Users: fastUsers{},
 			Budget: time.Second, TTL: 5 * time.Minute, Log: discard, Now: time.Now}
 		pools.MFA["us-east-1_p"] = &cip.GetUserPoolMfaConfigOutput{MfaConfiguration: "OFF"}

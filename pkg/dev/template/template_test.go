@@ -19,7 +19,7 @@ import (
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/setup"
 )
 
-const root = "../.."
+const root = "../../.."
 
 var functions = map[string]string{"DriftFunction": "drift", "SweepFunction": "sweep", "TriggerFunction": "trigger"}
 

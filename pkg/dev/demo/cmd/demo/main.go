@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/demo"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/dev/demo"
 )
 
 func main() {

@@ -13,11 +13,11 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/dev/localinvoke"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/dev/testbed"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/findings"
-	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/localinvoke"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/policy"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/sweep"
-	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/testbed"
 )
 
 // Policy is the demo's embedded policy: MFA ON, TOTP required, SMS

@@ -16,8 +16,8 @@ import (
 	"os"
 	"strings"
 
-	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/localinvoke"
-	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/testbed"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/dev/localinvoke"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/dev/testbed"
 )
 
 type pairs map[string]string

@@ -1,6 +1,6 @@
 // Package reconciletest is an in-memory Cognito behind reconcile.PoolAPI,
 // with the validations that matter, for unit tests.
-package reconciletest
+package fakes
 
 import (
 	"context"

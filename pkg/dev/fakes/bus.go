@@ -1,5 +1,5 @@
 // Package findingstest is an in-memory EventBridge bus for unit tests.
-package findingstest
+package fakes
 
 import (
 	"context"
