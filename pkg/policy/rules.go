@@ -89,14 +89,6 @@ func (c Config) anyEnabled() bool {
 	return false
 }
 
-// Violation codes are stable: findings consumers match on them.
-const (
-	CodeLevelBelowPolicy   = "MFA_LEVEL_BELOW_POLICY"
-	CodeRequiredNotEnabled = "REQUIRED_FACTOR_NOT_ENABLED"
-	CodeForbiddenEnabled   = "FORBIDDEN_FACTOR_ENABLED"
-	CodeNoActiveFactor     = "NO_ACTIVE_FACTOR"
-)
-
 // Violation is one way a configuration falls short of the policy.
 type Violation struct {
 	Code        string `json:"code"`
@@ -108,33 +100,28 @@ type Violation struct {
 
 func (v Violation) key() string { return v.Code + "/" + string(v.Factor) }
 
-var factorNames = map[Factor]string{SoftwareToken: "TOTP (software token)", SMS: "SMS", Email: "email"}
-
 // check lists the violations of c against p, without correctability.
 func check(p Policy, c Config) []Violation {
 	var vs []Violation
+	add := func(code string, f Factor) {
+		vs = append(vs, ruleOf(code).violation(subject{policy: p, level: c.Level, factor: f}))
+	}
 	if c.Level.Rank() < p.MFAConfiguration.Rank() {
-		vs = append(vs, Violation{
-			Code: CodeLevelBelowPolicy,
-			Text: fmt.Sprintf("MFA is %s; the policy requires at least %s", c.Level, p.MFAConfiguration),
-		})
+		add(CodeLevelBelowPolicy, "")
 	}
 	if c.Level != LevelOff && !c.anyEnabled() {
 		// Cognito refuses this combination, so it is only seen if that changes.
-		vs = append(vs, Violation{Code: CodeNoActiveFactor,
-			Text: fmt.Sprintf("MFA is %s but no factor is enabled", c.Level)})
+		add(CodeNoActiveFactor, "")
 	}
 	for _, f := range AllFactors {
 		switch p.Factors.Of(f) {
 		case Required:
 			if !c.Active(f) {
-				vs = append(vs, Violation{Code: CodeRequiredNotEnabled, Factor: f,
-					Text: fmt.Sprintf("%s MFA is required by the policy but not active", factorNames[f])})
+				add(CodeRequiredNotEnabled, f)
 			}
 		case Forbidden:
 			if c.Active(f) {
-				vs = append(vs, Violation{Code: CodeForbiddenEnabled, Factor: f,
-					Text: fmt.Sprintf("%s MFA is forbidden by the policy but enabled", factorNames[f])})
+				add(CodeForbiddenEnabled, f)
 			}
 		}
 	}
@@ -155,33 +142,12 @@ func Evaluate(p Policy, observed Config) []Violation {
 	}
 	for i := range vs {
 		if remaining[vs[i].key()] {
-			vs[i].Reason = uncorrectableReason(p, planned, vs[i])
+			vs[i].Reason = ruleOf(vs[i].Code).reason(subject{policy: p, factor: vs[i].Factor, planned: planned})
 		} else {
 			vs[i].Correctable = true
 		}
 	}
 	return vs
-}
-
-func uncorrectableReason(p Policy, planned Config, v Violation) string {
-	switch {
-	case v.Code == CodeForbiddenEnabled && planned.Level == LevelOptional:
-		name := factorNames[v.Factor]
-		why := fmt.Sprintf("at OPTIONAL, removing it would leave users whose only MFA factor is %s signing in with a password alone", name)
-		if p.Factors.SoftwareToken != Forbidden {
-			why += fmt.Sprintf("; the sign-in trigger, where attached, turns %s off for each user who also has TOTP", name)
-		}
-		return why + "; raise mfaConfiguration to ON to have it removed from the pool"
-	case v.Code == CodeRequiredNotEnabled && v.Factor == SMS:
-		return "SMS MFA needs an SNS caller role and SMS settings that only the pool owner can provide"
-	case v.Code == CodeRequiredNotEnabled && v.Factor == Email:
-		return "email MFA needs the Essentials tier or higher and an SES sending configuration that only the pool owner can provide"
-	case v.Code == CodeForbiddenEnabled:
-		return "removing it would leave MFA with no factor, and the policy forbids TOTP, the only factor the enforcer can enable"
-	case v.Code == CodeLevelBelowPolicy, v.Code == CodeNoActiveFactor:
-		return "raising MFA needs a factor, and no factor the policy allows can be enabled by the enforcer"
-	}
-	return "the enforcer cannot make this change"
 }
 
 // Plan returns the configuration that brings observed in line with p while

@@ -1,9 +1,6 @@
 package policy
 
-import (
-	"fmt"
-	"slices"
-)
+import "slices"
 
 // userFactorNames maps each governed factor to Cognito's name for it in a
 // user's settings (AdminGetUser UserMFASettingList, PreferredMfaSetting).
@@ -30,12 +27,6 @@ type UserMFA struct {
 	Preferred Factor   `json:"preferred,omitempty"`
 }
 
-// Violation codes for users.
-const (
-	CodeUserPreferenceNotTOTP = "USER_PREFERRED_FACTOR_NOT_TOTP"
-	CodeUserForbiddenEnabled  = "USER_FORBIDDEN_FACTOR_ENABLED"
-)
-
 // UserRulesEnabled reports whether any user-level rule applies: only then
 // does the sign-in trigger read users at all.
 func (p Policy) UserRulesEnabled() bool {
@@ -55,8 +46,7 @@ func PlanUser(p Policy, u UserMFA) (UserMFA, []Violation) {
 	want := UserMFA{Preferred: u.Preferred}
 	for _, f := range u.Enabled {
 		if f != SoftwareToken && p.Factors.Of(f) == Forbidden {
-			vs = append(vs, Violation{Code: CodeUserForbiddenEnabled, Factor: f, Correctable: true,
-				Text: fmt.Sprintf("the user has %s MFA enabled, which the policy forbids", factorNames[f])})
+			vs = append(vs, ruleOf(CodeUserForbiddenEnabled).violation(subject{policy: p, factor: f}))
 			continue
 		}
 		want.Enabled = append(want.Enabled, f)
@@ -65,11 +55,7 @@ func PlanUser(p Policy, u UserMFA) (UserMFA, []Violation) {
 		want.Preferred = "" // a disabled factor cannot stay preferred
 	}
 	if p.Users.PreferSoftwareToken && want.Preferred != SoftwareToken {
-		text := "the user prefers no MFA factor; the policy prefers TOTP"
-		if u.Preferred != "" {
-			text = fmt.Sprintf("the user prefers %s MFA; the policy prefers TOTP", factorNames[u.Preferred])
-		}
-		vs = append(vs, Violation{Code: CodeUserPreferenceNotTOTP, Text: text, Correctable: true})
+		vs = append(vs, ruleOf(CodeUserPreferenceNotTOTP).violation(subject{policy: p, factor: u.Preferred}))
 		want.Preferred = SoftwareToken
 	} else if want.Preferred == "" && len(want.Enabled) < len(u.Enabled) {
 		want.Preferred = SoftwareToken // the removed factor was preferred: keep one preferred

@@ -1,0 +1,130 @@
+package policy
+
+import (
+	"os"
+	"strings"
+	"testing"
+)
+
+// readmeRow renders r as its row in the README's table of codes.
+func readmeRow(r Rule) []string {
+	var notes []string
+	if r.Scope == "user" {
+		notes = append(notes, "user")
+	}
+	if r.PerFactor {
+		notes = append(notes, "`factor`")
+	}
+	code := "`" + r.Code + "`"
+	if len(notes) > 0 {
+		code += " (" + strings.Join(notes, ", ") + ")"
+	}
+	return []string{code, r.Meaning, r.Corrected}
+}
+
+// readmeTable returns the cells of the table under heading, header first.
+func readmeTable(t *testing.T, heading string) [][]string {
+	t.Helper()
+	doc, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, after, ok := strings.Cut(string(doc), "\n"+heading+"\n")
+	if !ok {
+		t.Fatalf("README.md has no heading %q", heading)
+	}
+	var rows [][]string
+	for _, line := range strings.Split(after, "\n") {
+		if !strings.HasPrefix(line, "|") {
+			if len(rows) > 0 {
+				break // the table has ended
+			}
+			continue // text before the table
+		}
+		cells := strings.Split(strings.Trim(line, "|"), "|")
+		for i := range cells {
+			cells[i] = strings.TrimSpace(cells[i])
+		}
+		if strings.HasPrefix(cells[0], "---") {
+			continue
+		}
+		rows = append(rows, cells)
+	}
+	return rows
+}
+
+// TestReadmeRulesTable: the README's table of codes says what Rules says,
+// row for row, so neither can change without the other.
+func TestReadmeRulesTable(t *testing.T) {
+	rows := readmeTable(t, "### What is checked and corrected")
+	columns := []string{"code", "meaning", "corrected how"}
+	if len(rows) == 0 {
+		t.Fatal("README.md has no table of codes")
+	}
+	if strings.Join(rows[0], "|") != strings.Join(columns, "|") {
+		t.Fatalf("README table header is %q, want %q", rows[0], columns)
+	}
+	rows = rows[1:]
+	seen := map[string]bool{}
+	for i := 0; i < max(len(rows), len(Rules)); i++ {
+		if i >= len(rows) {
+			t.Errorf("README table lacks row %d:\n| %s |", i+1, strings.Join(readmeRow(Rules[i]), " | "))
+			continue
+		}
+		if i >= len(Rules) {
+			t.Errorf("README table row %d has no rule in Rules: %q", i+1, rows[i])
+			continue
+		}
+		r := Rules[i]
+		if seen[r.Code] {
+			t.Errorf("Rules lists %s twice", r.Code)
+		}
+		seen[r.Code] = true
+		want := readmeRow(r)
+		if len(rows[i]) != len(want) {
+			t.Errorf("README table row %d has %d cells, want %d: %q", i+1, len(rows[i]), len(want), rows[i])
+			continue
+		}
+		for c := range want {
+			if rows[i][c] != want[c] {
+				t.Errorf("README table row %d (%s), column %q:\nREADME: %s\nRules:  %s", i+1, r.Code, columns[c], rows[i][c], want[c])
+			}
+		}
+	}
+}
+
+// TestRuleScopes: Evaluate finds exactly the pool rules and PlanUser exactly
+// the user rules, so each rule's scope is true and none is unused.
+func TestRuleScopes(t *testing.T) {
+	found := map[string]string{}
+	for _, p := range allPolicies() {
+		for _, c := range allConfigs() {
+			for _, v := range Evaluate(p, c) {
+				found[v.Code] = "pool"
+			}
+		}
+		for bits := range 8 {
+			var u UserMFA
+			for i, f := range AllFactors {
+				if bits&(1<<i) != 0 {
+					u.Enabled = append(u.Enabled, f)
+				}
+			}
+			for _, pref := range append([]Factor{""}, u.Enabled...) {
+				u.Preferred = pref
+				_, vs := PlanUser(p, u)
+				for _, v := range vs {
+					found[v.Code] = "user"
+				}
+			}
+		}
+	}
+	for _, r := range Rules {
+		if found[r.Code] != r.Scope {
+			t.Errorf("%s has scope %q but was found by the %q check", r.Code, r.Scope, found[r.Code])
+		}
+	}
+	if len(found) != len(Rules) {
+		t.Errorf("checks found %d codes, Rules lists %d: %v", len(found), len(Rules), found)
+	}
+}
