@@ -10,6 +10,7 @@ import (
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/cognito"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/drift"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/findings"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/reconcile"
@@ -25,7 +26,7 @@ func main() {
 	}
 	cfg, log := setup.Init(name, s.Settings)
 	h := &drift.Handler{
-		Reconciler: reconcile.New(cip.NewFromConfig(cfg), s.Policy, log),
+		Reconciler: reconcile.New(cognito.New(cip.NewFromConfig(cfg)), s.Policy, log),
 		Publisher:  findings.NewPublisher(eventbridge.NewFromConfig(cfg), s.EventBusName, log),
 		OwnRoles:   s.OwnRoles,
 		Log:        log,

@@ -10,6 +10,7 @@ import (
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/cognito"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/findings"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/reconcile"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/setup"
@@ -24,12 +25,12 @@ func main() {
 		setup.Fatal(name, err)
 	}
 	cfg, log := setup.Init(name, s.Settings)
-	client := cip.NewFromConfig(cfg)
+	client := cognito.New(cip.NewFromConfig(cfg))
 	r := reconcile.New(client, s.Policy, log)
 	r.Backoff, r.Pacer = sweep.Backoff, sweep.NewPacer(s.MaxRPS)
 	h := &sweep.Handler{
 		Sweeper: &sweep.Sweeper{
-			API: client, Reconciler: r, Log: log, Concurrency: s.Concurrency,
+			Lister: client, Reconciler: r, Log: log, Concurrency: s.Concurrency,
 			Publisher:  findings.NewPublisher(eventbridge.NewFromConfig(cfg), s.EventBusName, log),
 			StopMargin: sweep.StopMargin, FinishMargin: sweep.FinishMargin, Now: time.Now,
 		},

@@ -13,6 +13,7 @@ import (
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/cognito"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/findings"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/reconcile"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/setup"
@@ -37,7 +38,7 @@ func main() {
 		return
 	}
 	log := s.Logger(name)
-	client := cip.NewFromConfig(cfg)
+	client := cognito.New(cip.NewFromConfig(cfg))
 	r := reconcile.New(client, s.Policy, log)
 	r.Backoff = reconcile.Backoff{Attempts: 1} // on the sign-in path, skip rather than wait
 	h := &trigger.Handler{

@@ -17,6 +17,7 @@ import (
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/cognito"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/dev/fakes"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/findings"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/policy"
@@ -117,7 +118,7 @@ func newFixture(t *testing.T, doc string) *fixture {
 	}
 	f := &fixture{pools: fakes.New(), bus: &fakes.Bus{}, logs: &bytes.Buffer{}}
 	log := slog.New(slog.NewJSONHandler(f.logs, nil))
-	r := reconcile.New(f.pools, p, log)
+	r := reconcile.New(cognito.New(f.pools), p, log)
 	r.Backoff = reconcile.Backoff{Attempts: 2, Base: time.Millisecond, Max: time.Millisecond}
 	pub := findings.NewPublisher(f.bus, "findings", log)
 	pub.Backoff = time.Millisecond

@@ -11,6 +11,7 @@ import (
 
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/cognito"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/dev/testbed"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/policy"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/setup"
@@ -51,7 +52,7 @@ func TestAgainstMoto(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	client := cip.NewFromConfig(cfg)
+	client := cognito.New(cip.NewFromConfig(cfg))
 	doc := `{"exemptions":{"poolIds":["` + pools["exemptID"] + `"],"tagKey":"mfa-policy-exempt"}}`
 
 	for _, mode := range []struct {
@@ -148,7 +149,7 @@ func TestConcurrentAdminChangePreserved(t *testing.T) {
 		return m.CLI(ctx, nil, "cognito-idp", "set-user-pool-mfa-config", "--user-pool-id", id, "--mfa-configuration", "OPTIONAL",
 			"--sms-mfa-configuration", fmt.Sprintf(`{"SmsAuthenticationMessage":%q,"SmsConfiguration":{"SnsCallerArn":%q,"ExternalId":%q}}`, message, role, externalID))
 	}}
-	r := New(api, policy.Default(), slog.New(slog.NewJSONHandler(os.Stderr, nil)))
+	r := New(cognito.New(api), policy.Default(), slog.New(slog.NewJSONHandler(os.Stderr, nil)))
 	var waits []string
 	r.Pacer = &pacerLog{calls: &waits} // as in the sweep: a wait stands between the first read and the write
 
@@ -187,7 +188,7 @@ func TestOptionalKeepsForbiddenFactor(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res := New(cip.NewFromConfig(cfg), p, slog.New(slog.NewJSONHandler(os.Stderr, nil))).Pool(ctx, id)
+	res := New(cognito.New(cip.NewFromConfig(cfg)), p, slog.New(slog.NewJSONHandler(os.Stderr, nil))).Pool(ctx, id)
 	if res.Status != Unremediable || !strings.Contains(res.Message, "password alone") {
 		t.Errorf("status %s (%s), want unremediable with the reason", res.Status, res.Message)
 	}

@@ -4,13 +4,11 @@ package reconcile
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
 
-	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
-
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/cognito"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/policy"
 )
 
@@ -92,7 +90,7 @@ type Pacer interface {
 
 // Reconciler checks pools against one policy.
 type Reconciler struct {
-	API     PoolAPI
+	API     cognito.Pools // one Cognito call per method: the pacing and retries are here
 	Policy  policy.Policy
 	Log     *slog.Logger
 	Backoff Backoff
@@ -100,7 +98,7 @@ type Reconciler struct {
 }
 
 // New returns a reconciler with the default backoff.
-func New(api PoolAPI, p policy.Policy, log *slog.Logger) *Reconciler {
+func New(api cognito.Pools, p policy.Policy, log *slog.Logger) *Reconciler {
 	return &Reconciler{API: api, Policy: p, Log: log, Backoff: DefaultBackoff}
 }
 
@@ -123,13 +121,12 @@ func (r *Reconciler) pool(ctx context.Context, poolID string) Result {
 	res.Before = &observed
 	described := false
 	if !exempt && r.Policy.Exemptions.TagKey != "" {
-		var name string
-		var tags map[string]string
-		if name, tags, err = r.describe(ctx, poolID); err != nil {
+		var p cognito.Pool
+		if p, err = r.describe(ctx, poolID); err != nil {
 			return res.fail("describe pool for tags", err)
 		}
-		res.PoolName = name
-		exempt, why = r.Policy.Exempt(poolID, tags)
+		res.PoolName = p.Name
+		exempt, why = r.Policy.Exempt(poolID, p.Tags)
 		described = true
 	}
 
@@ -207,7 +204,7 @@ func (r *Reconciler) apply(ctx context.Context, res Result, first policy.Config,
 			notes = append(notes, concurrent+" and the enforcer acted on the new state")
 		}
 		switch {
-		case step == stepWrite && isRefusal(err):
+		case step == stepWrite && cognito.IsRefusal(err):
 			refusals = append(refusals, err.Error())
 			r.Log.Warn("write refused", "poolId", res.PoolID, "error", err.Error(), "fallback", i > 0)
 			if i+1 < len(plans) {
@@ -289,57 +286,36 @@ func (r *Reconciler) observe(err error) error {
 	return err
 }
 
-func (r *Reconciler) read(ctx context.Context, poolID string) (policy.Config, error) {
-	var out *cip.GetUserPoolMfaConfigOutput
-	err := r.Call(ctx, 1, 0, func() (err error) {
-		out, err = r.API.GetUserPoolMfaConfig(ctx, &cip.GetUserPoolMfaConfigInput{UserPoolId: &poolID})
+func (r *Reconciler) read(ctx context.Context, poolID string) (c policy.Config, err error) {
+	err = r.Call(ctx, 1, 0, func() (err error) {
+		c, err = r.API.GetMFA(ctx, poolID)
 		return err
 	})
-	if err != nil {
-		return policy.Config{}, err
-	}
-	return fromGet(out)
+	return c, err
 }
 
-func (r *Reconciler) describe(ctx context.Context, poolID string) (string, map[string]string, error) {
-	var out *cip.DescribeUserPoolOutput
-	err := r.Call(ctx, 1, 0, func() (err error) {
-		out, err = r.API.DescribeUserPool(ctx, &cip.DescribeUserPoolInput{UserPoolId: &poolID})
+func (r *Reconciler) describe(ctx context.Context, poolID string) (p cognito.Pool, err error) {
+	err = r.Call(ctx, 1, 0, func() (err error) {
+		p, err = r.API.Describe(ctx, poolID)
 		return err
 	})
-	if err != nil {
-		return "", nil, err
-	}
-	if out.UserPool == nil {
-		return "", nil, errors.New("DescribeUserPool returned no pool")
-	}
-	name := ""
-	if out.UserPool.Name != nil {
-		name = *out.UserPool.Name
-	}
-	return name, out.UserPool.UserPoolTags, nil
+	return p, err
 }
 
 // readNow and writeNow make one call each, without waiting or retrying:
 // apply takes the tokens and retries the pair.
 func (r *Reconciler) readNow(ctx context.Context, poolID string) (policy.Config, error) {
-	out, err := r.API.GetUserPoolMfaConfig(ctx, &cip.GetUserPoolMfaConfigInput{UserPoolId: &poolID})
-	if r.observe(err) != nil {
-		return policy.Config{}, err
-	}
-	return fromGet(out)
+	c, err := r.API.GetMFA(ctx, poolID)
+	return c, r.observe(err)
 }
 
 func (r *Reconciler) writeNow(ctx context.Context, poolID string, c policy.Config) (policy.Config, error) {
-	out, err := r.API.SetUserPoolMfaConfig(ctx, setInput(poolID, c))
-	if r.observe(err) != nil {
-		return policy.Config{}, err
-	}
-	return fromSet(out)
+	stored, err := r.API.SetMFA(ctx, poolID, c)
+	return stored, r.observe(err)
 }
 
 func (res Result) fail(what string, err error) Result {
-	if isNotFound(err) {
+	if cognito.IsNotFound(err) {
 		res.Status, res.Message = Deleted, "the user pool no longer exists"
 		return res
 	}

@@ -17,6 +17,7 @@ import (
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/cognito"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/dev/fakes"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/policy"
 )
@@ -37,7 +38,7 @@ func reconciler(t *testing.T, f *fakes.Pools, doc string) (*Reconciler, *bytes.B
 		t.Fatal(err)
 	}
 	var logs bytes.Buffer
-	r := New(f, p, slog.New(slog.NewJSONHandler(&logs, nil)))
+	r := New(cognito.New(f), p, slog.New(slog.NewJSONHandler(&logs, nil)))
 	r.Backoff = Backoff{Attempts: 3, Base: time.Millisecond, Max: 2 * time.Millisecond}
 	return r, &logs
 }
@@ -217,22 +218,6 @@ func TestRetryStopsWhenContextEnds(t *testing.T) {
 	}
 }
 
-func TestSetInputIsComplete(t *testing.T) {
-	c := policy.Config{Level: policy.LevelOn, SoftwareToken: true,
-		SMS:      &policy.SMSConfig{Message: aws.String("m"), SNSCallerARN: aws.String("arn"), ExternalID: aws.String("e"), SNSRegion: aws.String("r")},
-		Email:    &policy.EmailConfig{Message: aws.String("em"), Subject: aws.String("es")},
-		WebAuthn: &policy.WebAuthnConfig{RelyingPartyID: aws.String("rp"), UserVerification: "required", FactorConfiguration: "MULTI_FACTOR_WITH_USER_VERIFICATION"}}
-	in := setInput(pool, c)
-	back, err := toConfig(mfaBlocks{in.MfaConfiguration, in.SoftwareTokenMfaConfiguration, in.SmsMfaConfiguration, in.EmailMfaConfiguration, in.WebAuthnConfiguration})
-	if err != nil || !reflect.DeepEqual(back, c) {
-		t.Errorf("round trip lost data: %+v, %v", back, err)
-	}
-	off := setInput(pool, policy.Config{Level: policy.LevelOff, SMS: c.SMS, WebAuthn: c.WebAuthn})
-	if off.SmsMfaConfiguration != nil || off.SoftwareTokenMfaConfiguration != nil || off.WebAuthnConfiguration == nil {
-		t.Errorf("OFF request must carry no factor block but keep WebAuthn: %+v", off)
-	}
-}
-
 // pacerLog records each wait in calls, in order with the API calls the fake
 // records there, and counts the outcomes reported to it.
 type pacerLog struct {
@@ -305,7 +290,7 @@ func TestConcurrentChangeKept(t *testing.T) {
 				f.Errs[k] = v
 			}
 			r, _ := reconciler(t, f, tc.policy)
-			r.API = &changedAfterFirstRead{Pools: f, change: tc.change}
+			r.API = cognito.New(&changedAfterFirstRead{Pools: f, change: tc.change})
 			if tc.paced {
 				r.Pacer = &pacerLog{calls: &f.Calls}
 			}
@@ -408,39 +393,38 @@ func TestPacerWaitsBeforeTheReread(t *testing.T) {
 	}
 }
 
-// storesDifferently is the fake answering a write with a configuration
+// storesDifferently is Cognito answering a write with a configuration
 // other than the one sent.
 type storesDifferently struct {
-	*fakes.Pools
-	alter  func(*cip.SetUserPoolMfaConfigOutput)
-	answer *cip.SetUserPoolMfaConfigOutput
+	cognito.Pools
+	alter  func(*policy.Config)
+	answer policy.Config
 }
 
-func (s *storesDifferently) SetUserPoolMfaConfig(ctx context.Context, in *cip.SetUserPoolMfaConfigInput, o ...func(*cip.Options)) (*cip.SetUserPoolMfaConfigOutput, error) {
-	out, err := s.Pools.SetUserPoolMfaConfig(ctx, in, o...)
+func (s *storesDifferently) SetMFA(ctx context.Context, poolID string, c policy.Config) (policy.Config, error) {
+	stored, err := s.Pools.SetMFA(ctx, poolID, c)
 	if err == nil {
-		s.alter(out)
-		s.answer = out
+		s.alter(&stored)
+		s.answer = stored
 	}
-	return out, err
+	return stored, err
 }
 
 func TestStoredConfigurationDiffers(t *testing.T) {
 	cases := []struct {
 		name   string
 		start  *cip.GetUserPoolMfaConfigOutput
-		alter  func(*cip.SetUserPoolMfaConfigOutput)
+		alter  func(*policy.Config)
 		status Status
 		field  string
 	}{
 		{name: "SMS external ID dropped", start: &cip.GetUserPoolMfaConfigOutput{MfaConfiguration: "OPTIONAL", SmsMfaConfiguration: sms},
-			alter: func(o *cip.SetUserPoolMfaConfigOutput) {
-				o.SmsMfaConfiguration = &types.SmsMfaConfigType{SmsAuthenticationMessage: sms.SmsAuthenticationMessage,
-					SmsConfiguration: &types.SmsConfigurationType{SnsCallerArn: sms.SmsConfiguration.SnsCallerArn, SnsRegion: sms.SmsConfiguration.SnsRegion}}
+			alter: func(c *policy.Config) {
+				c.SMS = &policy.SMSConfig{Message: c.SMS.Message, SNSCallerARN: c.SMS.SNSCallerARN, SNSRegion: c.SMS.SNSRegion}
 			},
 			status: Remediated, field: "sms.settings"},
 		{name: "level stored lower than sent", start: &cip.GetUserPoolMfaConfigOutput{MfaConfiguration: "OFF"},
-			alter:  func(o *cip.SetUserPoolMfaConfigOutput) { o.MfaConfiguration = "OPTIONAL" },
+			alter:  func(c *policy.Config) { c.Level = policy.LevelOptional },
 			status: Unremediable, field: "mfaConfiguration"},
 	}
 	for _, tc := range cases {
@@ -448,7 +432,7 @@ func TestStoredConfigurationDiffers(t *testing.T) {
 			f := fakes.New()
 			f.MFA[pool] = tc.start
 			r, _ := reconciler(t, f, "")
-			api := &storesDifferently{Pools: f, alter: tc.alter}
+			api := &storesDifferently{Pools: r.API, alter: tc.alter}
 			r.API = api
 			res := r.Pool(context.Background(), pool)
 			if res.Status != tc.status {
@@ -460,8 +444,8 @@ func TestStoredConfigurationDiffers(t *testing.T) {
 			if !strings.Contains(res.Message, "Cognito stored a different configuration than sent: "+tc.field) {
 				t.Errorf("message %q does not report the difference", res.Message)
 			}
-			if want, _ := fromSet(api.answer); res.After == nil || !policy.Equal(*res.After, want) {
-				t.Errorf("After %+v is not what Cognito stored %+v", res.After, want)
+			if res.After == nil || !policy.Equal(*res.After, api.answer) {
+				t.Errorf("After %+v is not what Cognito stored %+v", res.After, api.answer)
 			}
 		})
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"math/rand/v2"
 	"time"
+
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/cognito"
 )
 
 // Backoff bounds retries of transient Cognito errors.
@@ -22,7 +24,7 @@ func (b Backoff) Do(ctx context.Context, op func() error) error {
 	attempts := max(b.Attempts, 1)
 	var err error
 	for i := range attempts {
-		if err = op(); err == nil || !isTransient(err) || i == attempts-1 {
+		if err = op(); err == nil || !cognito.IsTransient(err) || i == attempts-1 {
 			return err
 		}
 		ceiling := min(b.Base<<i, b.Max)

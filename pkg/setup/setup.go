@@ -8,12 +8,15 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/smithy-go"
+
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/cognito"
 )
 
 // Logger returns the JSON logger for one function.
@@ -21,13 +24,10 @@ func (s Settings) Logger(function string) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: s.LogLevel})).With("function", function)
 }
 
-// cognitoRetried are retried by pkg/reconcile with backoff (and, in the
-// sweep, through its pacer), so the SDK leaves them alone: one place decides.
-var cognitoRetried = map[string]bool{
-	"TooManyRequestsException":        true,
-	"ConcurrentModificationException": true,
-	"InternalErrorException":          true,
-}
+// cognitoRetried are Cognito's transient errors, which pkg/reconcile
+// retries with backoff (and, in the sweep, through its pacer), so the SDK
+// leaves them alone: one place decides.
+var cognitoRetried = cognito.TransientCodes()
 
 // AWS loads the SDK configuration from the environment (AWS_ENDPOINT_URL
 // included). The standard retryer keeps its retries of connection and
@@ -39,7 +39,7 @@ func AWS(ctx context.Context) (aws.Config, error) {
 			o.RateLimiter = ratelimit.None
 			o.Retryables = append([]retry.IsErrorRetryable{retry.IsErrorRetryableFunc(func(err error) aws.Ternary {
 				var ae smithy.APIError
-				if errors.As(err, &ae) && cognitoRetried[ae.ErrorCode()] {
+				if errors.As(err, &ae) && slices.Contains(cognitoRetried, ae.ErrorCode()) {
 					return aws.FalseTernary
 				}
 				return aws.UnknownTernary

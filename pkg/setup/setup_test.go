@@ -1,10 +1,14 @@
 package setup
 
 import (
+	"context"
 	"log/slog"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
+	"github.com/aws/smithy-go"
 )
 
 func TestLoadTrigger(t *testing.T) {
@@ -76,5 +80,36 @@ func TestDurationNeedsAUnit(t *testing.T) {
 	}
 	if err := PoolCheckTTLVar.Check("86400s"); err != nil {
 		t.Errorf("the template's maximum was refused: %v", err)
+	}
+}
+
+// TestRetryerLeavesCognitoTransientErrors: the SDK does not retry what
+// pkg/reconcile retries (pkg/cognito's transient class), and still retries
+// the rest as usual.
+func TestRetryerLeavesCognitoTransientErrors(t *testing.T) {
+	t.Setenv("AWS_CONFIG_FILE", "/dev/null")
+	t.Setenv("AWS_REGION", "us-east-1")
+	cfg, err := AWS(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := cfg.Retryer()
+	cases := []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"Cognito throttling", &types.TooManyRequestsException{}, false},
+		{"concurrent modification", &types.ConcurrentModificationException{}, false},
+		{"Cognito internal error", &types.InternalErrorException{}, false},
+		{"other throttling", &smithy.GenericAPIError{Code: "ThrottlingException"}, true},
+		{"request timeout", &smithy.GenericAPIError{Code: "RequestTimeout"}, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := r.IsErrorRetryable(tc.err); got != tc.want {
+				t.Errorf("%v: retryable %v, want %v", tc.err, got, tc.want)
+			}
+		})
 	}
 }

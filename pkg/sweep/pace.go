@@ -5,8 +5,7 @@ import (
 	"sync"
 	"time"
 
-	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
-
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/cognito"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/reconcile"
 )
 
@@ -62,7 +61,7 @@ func (p *Pacer) Wait(ctx context.Context, reads, writes int) error {
 func (p *Pacer) Observe(err error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if reconcile.IsThrottle(err) {
+	if cognito.IsThrottle(err) {
 		p.rate = max(p.rate*0.75, min(1, p.max))
 		return
 	}
@@ -70,11 +69,3 @@ func (p *Pacer) Observe(err error) {
 		p.rate = min(p.max, p.rate+p.max/50)
 	}
 }
-
-// CognitoAPI is every Cognito call the sweep makes.
-type CognitoAPI interface {
-	reconcile.PoolAPI
-	ListUserPools(ctx context.Context, in *cip.ListUserPoolsInput, optFns ...func(*cip.Options)) (*cip.ListUserPoolsOutput, error)
-}
-
-var _ CognitoAPI = (*cip.Client)(nil)

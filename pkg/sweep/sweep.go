@@ -10,9 +10,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
-
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/cognito"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/findings"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/policy"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/reconcile"
@@ -48,8 +46,8 @@ type Report struct {
 // Sweeper runs one sweep. The reconciler's pacer paces every call, the
 // listing included, so the sweep respects one cap.
 type Sweeper struct {
-	API         CognitoAPI
-	Reconciler  *reconcile.Reconciler // with the same API and a Pacer
+	Lister      cognito.Lister
+	Reconciler  *reconcile.Reconciler // with a Pacer, which paces the listing too
 	Publisher   *findings.Publisher
 	Log         *slog.Logger
 	Concurrency int
@@ -59,8 +57,6 @@ type Sweeper struct {
 	StopMargin, FinishMargin time.Duration
 	Now                      func() time.Time
 }
-
-type poolRef struct{ id, name string }
 
 // findingsBatch is one full PutEvents call.
 const findingsBatch = 10
@@ -80,7 +76,7 @@ func (s *Sweeper) Run(ctx context.Context, account, region string) Report {
 		defer cancel()
 	}
 
-	pools := make(chan poolRef)
+	pools := make(chan cognito.PoolRef)
 	results := make(chan reconcile.Result)
 	var listErr error
 	var stopped bool
@@ -95,9 +91,9 @@ func (s *Sweeper) Run(ctx context.Context, account, region string) Report {
 		go func() {
 			defer wg.Done()
 			for p := range pools {
-				res := s.Reconciler.Pool(workCtx, p.id)
+				res := s.Reconciler.Pool(workCtx, p.ID)
 				if res.PoolName == "" {
-					res.PoolName = p.name
+					res.PoolName = p.Name
 				}
 				results <- res
 			}
@@ -142,12 +138,13 @@ func (s *Sweeper) Run(ctx context.Context, account, region string) Report {
 
 // list feeds pool references until the listing ends, fails or the stop
 // time passes. It reports whether it stopped early, and a listing error.
-func (s *Sweeper) list(ctx context.Context, stopAt time.Time, out chan<- poolRef) (bool, error) {
-	var token *string
+func (s *Sweeper) list(ctx context.Context, stopAt time.Time, out chan<- cognito.PoolRef) (bool, error) {
+	next := ""
 	for {
-		var page *cip.ListUserPoolsOutput
+		var page []cognito.PoolRef
+		var following string
 		err := s.Reconciler.Call(ctx, 1, 0, func() (err error) {
-			page, err = s.API.ListUserPools(ctx, &cip.ListUserPoolsInput{MaxResults: aws.Int32(60), NextToken: token})
+			page, following, err = s.Lister.ListPools(ctx, next)
 			return err
 		})
 		if err != nil {
@@ -156,17 +153,17 @@ func (s *Sweeper) list(ctx context.Context, stopAt time.Time, out chan<- poolRef
 			}
 			return false, fmt.Errorf("list user pools: %w", err)
 		}
-		for _, p := range page.UserPools {
+		for _, p := range page {
 			if !stopAt.IsZero() && s.Now().After(stopAt) {
 				return true, nil
 			}
 			select {
-			case out <- poolRef{aws.ToString(p.Id), aws.ToString(p.Name)}:
+			case out <- p:
 			case <-ctx.Done():
 				return true, nil
 			}
 		}
-		if token = page.NextToken; token == nil || *token == "" {
+		if next = following; next == "" {
 			return false, nil
 		}
 	}

@@ -13,6 +13,7 @@ import (
 
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/cognito"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/dev/cognitofake"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/dev/fakes"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/findings"
@@ -37,7 +38,7 @@ type rig struct {
 	pacer   *Pacer
 }
 
-func newRig(t testing.TB, client CognitoAPI, doc string, rate float64, concurrency int) *rig {
+func newRig(t testing.TB, api cognito.API, doc string, rate float64, concurrency int) *rig {
 	t.Helper()
 	p, err := policy.Load(doc)
 	if err != nil {
@@ -45,12 +46,13 @@ func newRig(t testing.TB, client CognitoAPI, doc string, rate float64, concurren
 	}
 	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
 	pacer := NewPacer(rate)
+	client := cognito.New(api)
 	r := reconcile.New(client, p, log)
 	r.Backoff = reconcile.Backoff{Attempts: 10, Base: 5 * time.Millisecond, Max: 200 * time.Millisecond}
 	r.Pacer = pacer
 	bus := &fakes.Bus{}
 	pub := findings.NewPublisher(bus, "findings", log)
-	return &rig{bus: bus, pacer: pacer, sweeper: &Sweeper{API: client, Reconciler: r, Publisher: pub, Log: log,
+	return &rig{bus: bus, pacer: pacer, sweeper: &Sweeper{Lister: client, Reconciler: r, Publisher: pub, Log: log,
 		Concurrency: concurrency, StopMargin: 300 * time.Millisecond, FinishMargin: 100 * time.Millisecond, Now: time.Now}}
 }
 

@@ -9,14 +9,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"slices"
 	"sync"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
-	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
-
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/cognito"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/findings"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/metrics"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/policy"
@@ -41,14 +37,6 @@ const (
 	DefaultMaxUsers = 50_000
 )
 
-// UserAPI is the part of the Cognito client used for user-level rules.
-type UserAPI interface {
-	AdminGetUser(ctx context.Context, in *cip.AdminGetUserInput, optFns ...func(*cip.Options)) (*cip.AdminGetUserOutput, error)
-	AdminSetUserMFAPreference(ctx context.Context, in *cip.AdminSetUserMFAPreferenceInput, optFns ...func(*cip.Options)) (*cip.AdminSetUserMFAPreferenceOutput, error)
-}
-
-var _ UserAPI = (*cip.Client)(nil)
-
 // event holds the fields of a user pool trigger the handler reads.
 type event struct {
 	TriggerSource string `json:"triggerSource"`
@@ -63,7 +51,7 @@ type event struct {
 // Handler is the TriggerFunction's Lambda handler.
 type Handler struct {
 	Reconciler *reconcile.Reconciler // pool checks; its policy is the one enforced
-	Users      UserAPI
+	Users      cognito.Users
 	Publisher  *findings.Publisher
 	Budget     time.Duration // for all enforcer work in one invocation
 	TTL        time.Duration // how long a pool or user check is trusted
@@ -232,13 +220,12 @@ func (h *Handler) user(ctx context.Context, poolID, username string, pool poolOu
 	p := h.Reconciler.Policy
 	res := reconcile.Result{PoolID: poolID, Mode: p.Mode, Violations: []policy.Violation{}}
 	user := &findings.User{Username: username}
-	out, err := h.Users.AdminGetUser(ctx, &cip.AdminGetUserInput{UserPoolId: &poolID, Username: &username})
+	before, err := h.Users.GetUserMFA(ctx, poolID, username)
 	if err != nil {
 		res.Status, res.Err = reconcile.Failed, fmt.Errorf("get user %s of %s: %w", username, poolID, err)
 		res.Message = res.Err.Error()
 		return res, user
 	}
-	before := userMFA(out)
 	user.Before = &before
 	want, vs := policy.PlanUser(p, before)
 	res.Violations = append(res.Violations, vs...)
@@ -255,43 +242,13 @@ func (h *Handler) user(ctx context.Context, poolID, username string, pool poolOu
 		res.Status = reconcile.Drift
 		return res, user
 	}
-	if _, err := h.Users.AdminSetUserMFAPreference(ctx, preferenceInput(poolID, username, before, want)); err != nil {
+	if err := h.Users.SetUserMFA(ctx, poolID, username, before, want); err != nil {
 		res.Status, res.Err = reconcile.Failed, fmt.Errorf("set MFA preference of user %s of %s: %w", username, poolID, err)
 		res.Message = res.Err.Error()
 		return res, user
 	}
 	res.Status, user.After = reconcile.Remediated, &want
 	return res, user
-}
-
-// userMFA reads the governed factors from AdminGetUser's answer.
-func userMFA(out *cip.AdminGetUserOutput) policy.UserMFA {
-	u := policy.UserMFA{Enabled: []policy.Factor{}}
-	for _, name := range out.UserMFASettingList {
-		if f, ok := policy.UserFactor(name); ok {
-			u.Enabled = append(u.Enabled, f)
-		}
-	}
-	u.Preferred, _ = policy.UserFactor(aws.ToString(out.PreferredMfaSetting))
-	return u
-}
-
-// preferenceInput sets every factor the user had: kept ones stay enabled,
-// forbidden ones are disabled, and exactly one is preferred.
-func preferenceInput(poolID, username string, before, want policy.UserMFA) *cip.AdminSetUserMFAPreferenceInput {
-	in := &cip.AdminSetUserMFAPreferenceInput{UserPoolId: &poolID, Username: &username}
-	for _, f := range before.Enabled {
-		enabled, preferred := slices.Contains(want.Enabled, f), want.Preferred == f
-		switch f {
-		case policy.SoftwareToken:
-			in.SoftwareTokenMfaSettings = &types.SoftwareTokenMfaSettingsType{Enabled: enabled, PreferredMfa: preferred}
-		case policy.SMS:
-			in.SMSMfaSettings = &types.SMSMfaSettingsType{Enabled: enabled, PreferredMfa: preferred}
-		case policy.Email:
-			in.EmailMfaSettings = &types.EmailMfaSettingsType{Enabled: enabled, PreferredMfa: preferred}
-		}
-	}
-	return in
 }
 
 func codes(vs []policy.Violation) []string {

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/cognito"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/dev/cognitofake"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/dev/fakes"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/findings"
@@ -36,7 +37,8 @@ func load(t testing.TB, doc string) policy.Policy {
 
 func newRig(t testing.TB, doc string) *rig {
 	t.Helper()
-	f, client := cognitofake.StartForTest(t)
+	f, sdk := cognitofake.StartForTest(t)
+	client := cognito.New(sdk)
 	p := load(t, doc)
 	logs := &bytes.Buffer{}
 	log := slog.New(slog.NewJSONHandler(&lockedWriter{w: logs}, nil))

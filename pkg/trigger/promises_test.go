@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/cognito"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/dev/cognitofake"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/dev/fakes"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/findings"
@@ -163,8 +164,9 @@ func TestTriggerCachesBounded(t *testing.T) {
 	}
 }
 
-// fastUsers answers AdminGetUser in memory: every user has TOTP, preferred.
-type fastUsers struct{}
+// fastUsers is the in-memory pools fake whose AdminGetUser answers for any
+// user: every user has TOTP, preferred.
+type fastUsers struct{ *fakes.Pools }
 
 func (fastUsers) AdminGetUser(_ context.Context, in *cip.AdminGetUserInput, _ ...func(*cip.Options)) (*cip.AdminGetUserOutput, error) {
 	return &cip.AdminGetUserOutput{Username: in.Username, UserMFASettingList: []string{totp}, PreferredMfaSetting: aws.String(totp)}, nil
@@ -180,7 +182,8 @@ func (fastUsers) AdminSetUserMFAPreference(context.Context, *cip.AdminSetUserMFA
 func BenchmarkHeapDistinctUsers(b *testing.B) {
 	for b.Loop() {
 		pools := fakes.New()
-		h := &Handler{Reconciler: reconcile.New(pools, policy.Default(), discard), Users: fastUsers{},
+		api := cognito.New(fastUsers{pools})
+		h := &Handler{Reconciler: reconcile.New(api, policy.Default(), discard), Users: api,
 			Budget: time.Second, TTL: 5 * time.Minute, Log: discard, Now: time.Now}
 		pools.MFA["us-east-1_p"] = &cip.GetUserPoolMfaConfigOutput{MfaConfiguration: "OFF"}
 		heap := func() float64 {

@@ -1,9 +1,12 @@
-// Package reconciletest is an in-memory Cognito behind reconcile.PoolAPI,
-// with the validations that matter, for unit tests.
+// Package fakes holds in-memory stand-ins for AWS clients, with the
+// validations that matter, for unit tests.
 package fakes
 
 import (
 	"context"
+	"maps"
+	"slices"
+	"strconv"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
@@ -14,7 +17,7 @@ import (
 type Pools struct {
 	MFA    map[string]*cip.GetUserPoolMfaConfigOutput
 	Tags   map[string]map[string]string
-	Errs   map[string][]error // per operation (Get, Set, Describe), returned first, in order
+	Errs   map[string][]error // per operation (Get, Set, Describe, List), returned first, in order
 	Refuse func(*cip.SetUserPoolMfaConfigInput) error
 	Calls  []string
 	Sets   []*cip.SetUserPoolMfaConfigInput
@@ -34,7 +37,7 @@ func (f *Pools) popErr(op string) error {
 	return nil
 }
 
-// GetUserPoolMfaConfig implements reconcile.PoolAPI.
+// GetUserPoolMfaConfig implements cognito.API.
 func (f *Pools) GetUserPoolMfaConfig(_ context.Context, in *cip.GetUserPoolMfaConfigInput, _ ...func(*cip.Options)) (*cip.GetUserPoolMfaConfigOutput, error) {
 	if err := f.popErr("Get"); err != nil {
 		return nil, err
@@ -47,7 +50,7 @@ func (f *Pools) GetUserPoolMfaConfig(_ context.Context, in *cip.GetUserPoolMfaCo
 	return &out, nil
 }
 
-// SetUserPoolMfaConfig implements reconcile.PoolAPI with the validations Cognito applies.
+// SetUserPoolMfaConfig implements cognito.API with the validations Cognito applies.
 func (f *Pools) SetUserPoolMfaConfig(_ context.Context, in *cip.SetUserPoolMfaConfigInput, _ ...func(*cip.Options)) (*cip.SetUserPoolMfaConfigOutput, error) {
 	if err := f.popErr("Set"); err != nil {
 		return nil, err
@@ -78,7 +81,7 @@ func (f *Pools) SetUserPoolMfaConfig(_ context.Context, in *cip.SetUserPoolMfaCo
 	}, nil
 }
 
-// DescribeUserPool implements reconcile.PoolAPI.
+// DescribeUserPool implements cognito.API.
 func (f *Pools) DescribeUserPool(_ context.Context, in *cip.DescribeUserPoolInput, _ ...func(*cip.Options)) (*cip.DescribeUserPoolOutput, error) {
 	if err := f.popErr("Describe"); err != nil {
 		return nil, err
@@ -87,4 +90,42 @@ func (f *Pools) DescribeUserPool(_ context.Context, in *cip.DescribeUserPoolInpu
 		return nil, &types.ResourceNotFoundException{Message: aws.String("pool gone")}
 	}
 	return &cip.DescribeUserPoolOutput{UserPool: &types.UserPoolType{Id: in.UserPoolId, Name: aws.String("name-" + *in.UserPoolId), UserPoolTags: f.Tags[*in.UserPoolId]}}, nil
+}
+
+// ListUserPools implements cognito.API: pools in ID order, NextToken the
+// index of the next page's first pool.
+func (f *Pools) ListUserPools(_ context.Context, in *cip.ListUserPoolsInput, _ ...func(*cip.Options)) (*cip.ListUserPoolsOutput, error) {
+	if err := f.popErr("List"); err != nil {
+		return nil, err
+	}
+	size := int(aws.ToInt32(in.MaxResults))
+	if size < 1 || size > 60 {
+		return nil, &types.InvalidParameterException{Message: aws.String("MaxResults must be between 1 and 60")}
+	}
+	start, _ := strconv.Atoi(aws.ToString(in.NextToken))
+	ids := slices.Sorted(maps.Keys(f.MFA))
+	end := min(start+size, len(ids))
+	out := &cip.ListUserPoolsOutput{UserPools: []types.UserPoolDescriptionType{}}
+	for _, id := range ids[min(start, end):end] {
+		out.UserPools = append(out.UserPools, types.UserPoolDescriptionType{Id: aws.String(id), Name: aws.String("name-" + id)})
+	}
+	if end < len(ids) {
+		out.NextToken = aws.String(strconv.Itoa(end))
+	}
+	return out, nil
+}
+
+// The fake holds pools only (pkg/dev/cognitofake holds users too): its user
+// calls answer as Cognito does for a user it does not know.
+
+// AdminGetUser implements cognito.API.
+func (f *Pools) AdminGetUser(context.Context, *cip.AdminGetUserInput, ...func(*cip.Options)) (*cip.AdminGetUserOutput, error) {
+	f.Calls = append(f.Calls, "GetUser")
+	return nil, &types.UserNotFoundException{Message: aws.String("User does not exist.")}
+}
+
+// AdminSetUserMFAPreference implements cognito.API.
+func (f *Pools) AdminSetUserMFAPreference(context.Context, *cip.AdminSetUserMFAPreferenceInput, ...func(*cip.Options)) (*cip.AdminSetUserMFAPreferenceOutput, error) {
+	f.Calls = append(f.Calls, "SetUser")
+	return nil, &types.UserNotFoundException{Message: aws.String("User does not exist.")}
 }

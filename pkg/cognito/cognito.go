@@ -1,0 +1,147 @@
+// Package cognito is the one place that knows the AWS SDK's Cognito shapes.
+// It gives the enforcer plain ports over policy.Config and policy.UserMFA
+// (Pools, Users, Lister), implements them over the SDK client, and sorts
+// Cognito's errors into the classes the enforcer acts on.
+package cognito
+
+import (
+	"context"
+	"errors"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/policy"
+)
+
+// API is the part of the SDK's Cognito client the enforcer calls, with the
+// SDK's own signatures, so a fake can stand in for it.
+type API interface {
+	GetUserPoolMfaConfig(ctx context.Context, in *cip.GetUserPoolMfaConfigInput, optFns ...func(*cip.Options)) (*cip.GetUserPoolMfaConfigOutput, error)
+	SetUserPoolMfaConfig(ctx context.Context, in *cip.SetUserPoolMfaConfigInput, optFns ...func(*cip.Options)) (*cip.SetUserPoolMfaConfigOutput, error)
+	DescribeUserPool(ctx context.Context, in *cip.DescribeUserPoolInput, optFns ...func(*cip.Options)) (*cip.DescribeUserPoolOutput, error)
+	ListUserPools(ctx context.Context, in *cip.ListUserPoolsInput, optFns ...func(*cip.Options)) (*cip.ListUserPoolsOutput, error)
+	AdminGetUser(ctx context.Context, in *cip.AdminGetUserInput, optFns ...func(*cip.Options)) (*cip.AdminGetUserOutput, error)
+	AdminSetUserMFAPreference(ctx context.Context, in *cip.AdminSetUserMFAPreferenceInput, optFns ...func(*cip.Options)) (*cip.AdminSetUserMFAPreferenceOutput, error)
+}
+
+var _ API = (*cip.Client)(nil)
+
+// Pools reads and writes a user pool's MFA configuration: what the
+// reconciler needs.
+type Pools interface {
+	GetMFA(ctx context.Context, poolID string) (policy.Config, error)
+	// SetMFA replaces the pool's whole MFA configuration with c and returns
+	// what Cognito stored, which can differ from c.
+	SetMFA(ctx context.Context, poolID string, c policy.Config) (policy.Config, error)
+	Describe(ctx context.Context, poolID string) (Pool, error)
+}
+
+// Users reads and writes one user's MFA settings: what the sign-in trigger
+// needs.
+type Users interface {
+	GetUserMFA(ctx context.Context, poolID, username string) (policy.UserMFA, error)
+	// SetUserMFA moves a user from before to want: every factor in before is
+	// sent, enabled or not, and exactly want.Preferred is preferred.
+	SetUserMFA(ctx context.Context, poolID, username string, before, want policy.UserMFA) error
+}
+
+// Lister pages through the account's user pools: what the sweep needs.
+type Lister interface {
+	// ListPools returns the page at next ("" for the first) and the token of
+	// the following page, "" after the last.
+	ListPools(ctx context.Context, next string) (pools []PoolRef, following string, err error)
+}
+
+// Pool is what DescribeUserPool tells about a pool besides its MFA level.
+type Pool struct {
+	Name string
+	Tags map[string]string
+	Tier string // UserPoolTier: LITE, ESSENTIALS or PLUS; "" when not reported
+}
+
+// PoolRef is one pool in a listing.
+type PoolRef struct{ ID, Name string }
+
+// Client implements the ports over the SDK with one Cognito call per
+// method: pacing and retries are the caller's, so they count every call.
+type Client struct{ api API }
+
+// New returns a client over api: the SDK's client or a fake.
+func New(api API) *Client { return &Client{api: api} }
+
+var (
+	_ Pools  = (*Client)(nil)
+	_ Users  = (*Client)(nil)
+	_ Lister = (*Client)(nil)
+)
+
+// pageSize is the largest page ListUserPools returns.
+const pageSize = 60
+
+// SDK errors are returned as they are: they name the operation, callers add
+// the pool or user, and the error classes below see through any wrapping.
+
+// GetMFA reads the pool's MFA configuration.
+func (c *Client) GetMFA(ctx context.Context, poolID string) (policy.Config, error) {
+	out, err := c.api.GetUserPoolMfaConfig(ctx, &cip.GetUserPoolMfaConfigInput{UserPoolId: &poolID})
+	if err != nil {
+		return policy.Config{}, err
+	}
+	return fromGet(out)
+}
+
+// SetMFA sends the complete configuration cfg: SetUserPoolMfaConfig
+// replaces the whole configuration, so every block is sent.
+func (c *Client) SetMFA(ctx context.Context, poolID string, cfg policy.Config) (policy.Config, error) {
+	out, err := c.api.SetUserPoolMfaConfig(ctx, setInput(poolID, cfg))
+	if err != nil {
+		return policy.Config{}, err
+	}
+	return fromSet(out)
+}
+
+// Describe reads the pool's name, tags and tier.
+func (c *Client) Describe(ctx context.Context, poolID string) (Pool, error) {
+	out, err := c.api.DescribeUserPool(ctx, &cip.DescribeUserPoolInput{UserPoolId: &poolID})
+	if err != nil {
+		return Pool{}, err
+	}
+	if out.UserPool == nil {
+		return Pool{}, errors.New("DescribeUserPool returned no pool")
+	}
+	p := out.UserPool
+	return Pool{Name: aws.ToString(p.Name), Tags: p.UserPoolTags, Tier: string(p.UserPoolTier)}, nil
+}
+
+// ListPools lists one page of up to 60 pools.
+func (c *Client) ListPools(ctx context.Context, next string) ([]PoolRef, string, error) {
+	in := &cip.ListUserPoolsInput{MaxResults: aws.Int32(pageSize)}
+	if next != "" {
+		in.NextToken = &next
+	}
+	out, err := c.api.ListUserPools(ctx, in)
+	if err != nil {
+		return nil, "", err
+	}
+	pools := make([]PoolRef, len(out.UserPools))
+	for i, p := range out.UserPools {
+		pools[i] = PoolRef{ID: aws.ToString(p.Id), Name: aws.ToString(p.Name)}
+	}
+	return pools, aws.ToString(out.NextToken), nil
+}
+
+// GetUserMFA reads the governed factors a user has enabled and prefers.
+func (c *Client) GetUserMFA(ctx context.Context, poolID, username string) (policy.UserMFA, error) {
+	out, err := c.api.AdminGetUser(ctx, &cip.AdminGetUserInput{UserPoolId: &poolID, Username: &username})
+	if err != nil {
+		return policy.UserMFA{}, err
+	}
+	return fromUser(out), nil
+}
+
+// SetUserMFA writes a user's MFA preference.
+func (c *Client) SetUserMFA(ctx context.Context, poolID, username string, before, want policy.UserMFA) error {
+	_, err := c.api.AdminSetUserMFAPreference(ctx, preferenceInput(poolID, username, before, want))
+	return err
+}

@@ -1,0 +1,76 @@
+package cognito
+
+import (
+	"errors"
+	"slices"
+
+	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
+	"github.com/aws/smithy-go"
+)
+
+// exception is one of the SDK's typed Cognito errors: its code, and a test
+// for it anywhere in an error chain.
+type exception struct {
+	code string
+	in   func(error) bool
+}
+
+func exceptionOf[T any, P interface {
+	*T
+	smithy.APIError
+}]() exception {
+	return exception{
+		code: P(new(T)).ErrorCode(),
+		in: func(err error) bool {
+			var e P
+			return errors.As(err, &e)
+		},
+	}
+}
+
+// class is a set of exceptions the enforcer treats alike.
+type class []exception
+
+func (c class) has(err error) bool {
+	return slices.ContainsFunc(c, func(e exception) bool { return e.in(err) })
+}
+
+var (
+	notFound = exceptionOf[types.ResourceNotFoundException]()
+	throttle = exceptionOf[types.TooManyRequestsException]()
+	// A write rejected for its content: retrying the same request cannot
+	// succeed, but a weaker one may.
+	refusals = class{
+		exceptionOf[types.InvalidParameterException](),
+		exceptionOf[types.FeatureUnavailableInTierException](),
+	}
+	// Worth retrying with backoff. pkg/reconcile retries these and the
+	// SDK's retryer (pkg/setup) leaves them alone, both from this list.
+	transient = class{
+		throttle,
+		exceptionOf[types.ConcurrentModificationException](),
+		exceptionOf[types.InternalErrorException](),
+	}
+)
+
+// IsNotFound reports Cognito's ResourceNotFoundException: the pool is gone.
+func IsNotFound(err error) bool { return notFound.in(err) }
+
+// IsRefusal reports a write Cognito rejected for its content.
+func IsRefusal(err error) bool { return refusals.has(err) }
+
+// IsTransient reports errors worth retrying with backoff.
+func IsTransient(err error) bool { return transient.has(err) }
+
+// IsThrottle reports Cognito's TooManyRequestsException.
+func IsThrottle(err error) bool { return throttle.in(err) }
+
+// TransientCodes are the error codes of the transient errors, for the SDK's
+// retryer, which sees errors by code.
+func TransientCodes() []string {
+	codes := make([]string, len(transient))
+	for i, e := range transient {
+		codes[i] = e.code
+	}
+	return codes
+}

@@ -1,0 +1,63 @@
+package cognito
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
+	"github.com/aws/smithy-go"
+)
+
+func TestErrorClasses(t *testing.T) {
+	type classes struct{ notFound, refusal, transient, throttle bool }
+	cases := []struct {
+		err  error
+		want classes
+	}{
+		{&types.ResourceNotFoundException{}, classes{notFound: true}},
+		{&types.InvalidParameterException{}, classes{refusal: true}},
+		{&types.FeatureUnavailableInTierException{}, classes{refusal: true}},
+		{&types.TooManyRequestsException{}, classes{transient: true, throttle: true}},
+		{&types.ConcurrentModificationException{}, classes{transient: true}},
+		{&types.InternalErrorException{}, classes{transient: true}},
+		{&types.NotAuthorizedException{}, classes{}},
+		{&types.UserNotFoundException{}, classes{}},
+		{&types.InvalidSmsRoleAccessPolicyException{}, classes{}},
+		// Classes go by the SDK's typed exceptions, not by a code in any error.
+		{&smithy.GenericAPIError{Code: "TooManyRequestsException"}, classes{}},
+		{errors.New("connection reset"), classes{}},
+	}
+	for _, tc := range cases {
+		t.Run(fmt.Sprintf("%T", tc.err), func(t *testing.T) {
+			// As the SDK returns them: inside an operation error, maybe wrapped again.
+			wrapped := fmt.Errorf("get MFA config for %s: %w", "us-east-1_Pool1",
+				&smithy.OperationError{ServiceID: "Cognito Identity Provider", OperationName: "GetUserPoolMfaConfig", Err: tc.err})
+			for _, err := range []error{tc.err, wrapped} {
+				got := classes{IsNotFound(err), IsRefusal(err), IsTransient(err), IsThrottle(err)}
+				if got != tc.want {
+					t.Errorf("%v: classes %+v, want %+v", err, got, tc.want)
+				}
+			}
+		})
+	}
+	if IsTransient(nil) || IsRefusal(nil) || IsNotFound(nil) || IsThrottle(nil) {
+		t.Error("nil classified")
+	}
+}
+
+// TestTransientCodes: the codes the SDK's retryer leaves alone are exactly
+// the transient class, spelled as Cognito sends them.
+func TestTransientCodes(t *testing.T) {
+	want := []string{"TooManyRequestsException", "ConcurrentModificationException", "InternalErrorException"}
+	got := TransientCodes()
+	if !slices.Equal(got, want) {
+		t.Fatalf("codes %v, want %v", got, want)
+	}
+	for _, err := range []smithy.APIError{&types.TooManyRequestsException{}, &types.ConcurrentModificationException{}, &types.InternalErrorException{}} {
+		if !IsTransient(err) || !slices.Contains(got, err.ErrorCode()) {
+			t.Errorf("%T: transient %v, code %q listed %v", err, IsTransient(err), err.ErrorCode(), slices.Contains(got, err.ErrorCode()))
+		}
+	}
+}
