@@ -7,8 +7,9 @@ HOST_ARCH := $(shell go env GOARCH)
 FUNCTIONS := DriftFunction SweepFunction TriggerFunction
 GO_BUILD = GOOS=linux GOARCH=$(GOARCH) CGO_ENABLED=0 go build -tags lambda.norpc -trimpath -ldflags "-s -w"
 PYTHON ?= python3
+STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: build test lint invoke invoke-moto bench moto demo $(addprefix build-,$(FUNCTIONS))
+.PHONY: build test unit lint invoke invoke-moto bench moto demo $(addprefix build-,$(FUNCTIONS))
 
 build-DriftFunction:
 	$(GO_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/drift
@@ -34,6 +35,10 @@ moto:
 demo: moto
 	go run ./pkg/dev/demo/cmd/demo
 
+# Unit tests only: no Python, no moto, a few seconds.
+unit:
+	go test -short -count=1 ./...
+
 test: moto
 	cfn-lint template.yaml
 	go test -count=1 -timeout 8m ./...
@@ -42,6 +47,8 @@ test: moto
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	go vet ./...
+	go mod tidy -diff
+	go run $(STATICCHECK) ./...
 	cfn-lint template.yaml
 
 # make invoke FUNCTION=DriftFunction EVENT=events/drift-update-user-pool.json

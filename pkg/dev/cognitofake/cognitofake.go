@@ -5,6 +5,8 @@
 package cognitofake
 
 import (
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/dev/fakes"
+
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -249,15 +251,9 @@ func (s *Server) dispatch(op string, in map[string]json.RawMessage) (any, *apiEr
 		var m MFA
 		raw, _ := json.Marshal(in)
 		_ = json.Unmarshal(raw, &m)
-		hasFactor := (m.SoftwareTokenMfaConfiguration != nil) || len(m.SmsMfaConfiguration) > 0 || len(m.EmailMfaConfiguration) > 0
-		enabled := (m.SoftwareTokenMfaConfiguration != nil && m.SoftwareTokenMfaConfiguration.Enabled) || len(m.SmsMfaConfiguration) > 0 || len(m.EmailMfaConfiguration) > 0
-		switch {
-		case m.MfaConfiguration != "OFF" && m.MfaConfiguration != "ON" && m.MfaConfiguration != "OPTIONAL":
-			return nil, invalid("MfaConfiguration must be OFF, ON or OPTIONAL")
-		case m.MfaConfiguration != "OFF" && !enabled:
-			return nil, invalid("Invalid MFA configuration given, can't disable all MFAs with a required or optional configuration.")
-		case m.MfaConfiguration == "OFF" && hasFactor:
-			return nil, invalid("Invalid MFA configuration given, can't turn off MFA and configure an MFA together.")
+		totp := m.SoftwareTokenMfaConfiguration
+		if msg := fakes.SetRefusal(m.MfaConfiguration, totp != nil, totp != nil && totp.Enabled, len(m.SmsMfaConfiguration) > 0, len(m.EmailMfaConfiguration) > 0); msg != "" {
+			return nil, invalid(msg)
 		}
 		if m.SoftwareTokenMfaConfiguration != nil && !m.SoftwareTokenMfaConfiguration.Enabled {
 			m.SoftwareTokenMfaConfiguration = nil

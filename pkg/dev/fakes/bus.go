@@ -1,4 +1,3 @@
-// Package findingstest is an in-memory EventBridge bus for unit tests.
 package fakes
 
 import (

@@ -58,12 +58,9 @@ func (f *Pools) SetUserPoolMfaConfig(_ context.Context, in *cip.SetUserPoolMfaCo
 	if _, ok := f.MFA[*in.UserPoolId]; !ok {
 		return nil, &types.ResourceNotFoundException{Message: aws.String("pool gone")}
 	}
-	hasFactor := in.SoftwareTokenMfaConfiguration != nil || in.SmsMfaConfiguration != nil || in.EmailMfaConfiguration != nil
-	if in.MfaConfiguration != types.UserPoolMfaTypeOff && (in.SoftwareTokenMfaConfiguration == nil || !in.SoftwareTokenMfaConfiguration.Enabled) && in.SmsMfaConfiguration == nil && in.EmailMfaConfiguration == nil {
-		return nil, &types.InvalidParameterException{Message: aws.String("Invalid MFA configuration given, can't disable all MFAs with a required or optional configuration.")}
-	}
-	if in.MfaConfiguration == types.UserPoolMfaTypeOff && hasFactor {
-		return nil, &types.InvalidParameterException{Message: aws.String("Invalid MFA configuration given, can't turn off MFA and configure an MFA together.")}
+	totp := in.SoftwareTokenMfaConfiguration
+	if msg := SetRefusal(string(in.MfaConfiguration), totp != nil, totp != nil && totp.Enabled, in.SmsMfaConfiguration != nil, in.EmailMfaConfiguration != nil); msg != "" {
+		return nil, &types.InvalidParameterException{Message: aws.String(msg)}
 	}
 	if f.Refuse != nil {
 		if err := f.Refuse(in); err != nil {

@@ -32,6 +32,9 @@ var (
 // transformed runs the SAM transform once per test binary.
 func transformed(t *testing.T) *Transformed {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("the SAM transform needs Python: skipped with -short")
+	}
 	once.Do(func() { cached, cacheErr = Transform(filepath.Join(root, "template.yaml")) })
 	if cacheErr != nil {
 		t.Fatal(cacheErr)

@@ -19,9 +19,13 @@ type Lazy struct {
 
 // Get returns the shared server, starting it (and pointing the SDK at it)
 // on first use. A server that cannot start fails the test: a skipped
-// integration test would hide a missing install.
+// integration test would hide a missing install. With -short (unit tests
+// only) the test is skipped.
 func (l *Lazy) Get(t testing.TB) *Moto {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("integration test against moto: skipped with -short")
+	}
 	l.once.Do(func() {
 		l.moto, l.err = StartMoto()
 		if l.err == nil {
