@@ -10,6 +10,7 @@ import (
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/dev/localinvoke"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/dev/testbed"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/findings"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/policy"
 )
 
 var moto testbed.Lazy
@@ -51,7 +52,7 @@ func TestDriftFunctionEndToEnd(t *testing.T) {
 
 	for _, file := range []string{"drift-update-user-pool.json", "drift-create-user-pool.json", "drift-set-user-pool-mfa-config.json"} {
 		t.Run(file, func(t *testing.T) {
-			id, err := m.CreatePool(ctx, "drifted", nil, "OPTIONAL", "sms")
+			id, err := m.CreatePool(ctx, "drifted", nil, "OPTIONAL", policy.SMS)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -13,6 +13,7 @@ import (
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/dev/localinvoke"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/dev/testbed"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/findings"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/policy"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/sweep"
 )
 
@@ -51,15 +52,15 @@ func TestSweepFunctionEndToEnd(t *testing.T) {
 	for i := range 66 {
 		switch i % 6 {
 		case 0, 1:
-			specs = append(specs, testbed.PoolSpec{Name: fmt.Sprintf("ok-%d", i), Level: "ON", Factors: []string{"totp"}})
+			specs = append(specs, testbed.PoolSpec{Name: fmt.Sprintf("ok-%d", i), Level: "ON", Factors: []policy.Factor{policy.SoftwareToken}})
 		case 2:
 			specs = append(specs, testbed.PoolSpec{Name: fmt.Sprintf("off-%d", i), Level: "OFF"})
 		case 3:
-			specs = append(specs, testbed.PoolSpec{Name: fmt.Sprintf("sms-%d", i), Level: "OPTIONAL", Factors: []string{"sms"}})
+			specs = append(specs, testbed.PoolSpec{Name: fmt.Sprintf("sms-%d", i), Level: "OPTIONAL", Factors: []policy.Factor{policy.SMS}})
 		case 4:
 			specs = append(specs, testbed.PoolSpec{Name: fmt.Sprintf("exempt-%d", i), Level: "OFF", Tags: map[string]string{"mfa-policy-exempt": "legacy"}})
 		case 5:
-			specs = append(specs, testbed.PoolSpec{Name: fmt.Sprintf("opt-totp-%d", i), Level: "OPTIONAL", Factors: []string{"totp"}})
+			specs = append(specs, testbed.PoolSpec{Name: fmt.Sprintf("opt-totp-%d", i), Level: "OPTIONAL", Factors: []policy.Factor{policy.SoftwareToken}})
 		}
 	}
 	t0 := time.Now()
@@ -141,6 +142,9 @@ func TestSweepFunctionEndToEnd(t *testing.T) {
 // TestSweepFunctionUnderThrottling runs the built bootstrap against the
 // fast fake, which throttles above 5 calls per second and at random.
 func TestSweepFunctionUnderThrottling(t *testing.T) {
+	if testing.Short() {
+		t.Skip("sustained throttling runs for seconds: skipped with -short")
+	}
 	f := cognitofake.New()
 	f.ThrottleRate, f.ThrottleProb = 5, 0.05
 	if _, err := f.Start(); err != nil {

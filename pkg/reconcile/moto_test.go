@@ -39,8 +39,8 @@ func TestAgainstMoto(t *testing.T) {
 	}
 	pools := map[string]string{
 		"off":       must(m.CreatePool(ctx, "off", nil, "OFF")),
-		"optSMS":    must(m.CreatePool(ctx, "opt-sms", nil, "OPTIONAL", "sms")),
-		"onTOTP":    must(m.CreatePool(ctx, "on-totp", nil, "ON", "totp")),
+		"optSMS":    must(m.CreatePool(ctx, "opt-sms", nil, "OPTIONAL", policy.SMS)),
+		"onTOTP":    must(m.CreatePool(ctx, "on-totp", nil, "ON", policy.SoftwareToken)),
 		"exemptTag": must(m.CreatePool(ctx, "exempt-tag", map[string]string{"mfa-policy-exempt": "legacy"}, "OFF")),
 		"exemptID":  must(m.CreatePool(ctx, "exempt-id", nil, "OFF")),
 		"deleted":   must(m.CreatePool(ctx, "deleted", nil, "OFF")),
@@ -136,7 +136,7 @@ func (a *adminAfterFirstRead) GetUserPoolMfaConfig(ctx context.Context, in *cip.
 func TestConcurrentAdminChangePreserved(t *testing.T) {
 	m := moto.Get(t)
 	ctx := context.Background()
-	id, err := m.CreatePool(ctx, "admin-edits", nil, "OPTIONAL", "sms")
+	id, err := m.CreatePool(ctx, "admin-edits", nil, "OPTIONAL", policy.SMS)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,7 +176,7 @@ func TestConcurrentAdminChangePreserved(t *testing.T) {
 func TestOptionalKeepsForbiddenFactor(t *testing.T) {
 	m := moto.Get(t)
 	ctx := context.Background()
-	id, err := m.CreatePool(ctx, "optional-sms-totp", nil, "OPTIONAL", "sms", "totp")
+	id, err := m.CreatePool(ctx, "optional-sms-totp", nil, "OPTIONAL", policy.SMS, policy.SoftwareToken)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -174,6 +174,9 @@ func TestOnePoolFailingNeverStopsTheSweep(t *testing.T) {
 }
 
 func TestThrottlingSlowsNeverFails(t *testing.T) {
+	if testing.Short() {
+		t.Skip("sustained throttling runs for seconds: skipped with -short")
+	}
 	cases := []struct {
 		name         string
 		throttleRate float64

@@ -32,10 +32,10 @@ type pool struct {
 
 var pools = []*pool{
 	{story: "MFA turned OFF by an UpdateUserPool", spec: testbed.PoolSpec{Name: "orders-portal", Level: "OFF"}},
-	{story: "OPTIONAL with SMS only", spec: testbed.PoolSpec{Name: "customer-app", Level: "OPTIONAL", Factors: []string{"sms"}}},
-	{story: "SMS forbidden but enabled", spec: testbed.PoolSpec{Name: "partner-api", Level: "ON", Factors: []string{"totp", "sms"}}},
+	{story: "OPTIONAL with SMS only", spec: testbed.PoolSpec{Name: "customer-app", Level: "OPTIONAL", Factors: []policy.Factor{policy.SMS}}},
+	{story: "SMS forbidden but enabled", spec: testbed.PoolSpec{Name: "partner-api", Level: "ON", Factors: []policy.Factor{policy.SoftwareToken, policy.SMS}}},
 	{story: "exempt (tag mfa-policy-exempt)", spec: testbed.PoolSpec{Name: "legacy-kiosk", Level: "OFF", Tags: map[string]string{"mfa-policy-exempt": "until-2027"}}},
-	{story: "compliant", spec: testbed.PoolSpec{Name: "staff-sso", Level: "ON", Factors: []string{"totp"}}},
+	{story: "compliant", spec: testbed.PoolSpec{Name: "staff-sso", Level: "ON", Factors: []policy.Factor{policy.SoftwareToken}}},
 }
 
 const user = "jane.doe"

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/policy"
 )
 
 // Lazy starts moto on first use and shares it across a test binary.
@@ -74,8 +76,8 @@ func (p PoolMFA) String() string {
 }
 
 // CreatePool creates a pool with the AWS CLI and sets its MFA to level with
-// the given factors ("totp", "sms"). It returns the pool ID.
-func (m *Moto) CreatePool(ctx context.Context, name string, tags map[string]string, level string, factors ...string) (string, error) {
+// the given factors (TOTP, SMS). It returns the pool ID.
+func (m *Moto) CreatePool(ctx context.Context, name string, tags map[string]string, level string, factors ...policy.Factor) (string, error) {
 	args := []string{"cognito-idp", "create-user-pool", "--pool-name", name}
 	if len(tags) > 0 {
 		keys := make([]string, 0, len(tags))
@@ -102,13 +104,13 @@ func (m *Moto) CreatePool(ctx context.Context, name string, tags map[string]stri
 
 // SetMFA sets a pool's MFA configuration with the AWS CLI, as a person
 // changing the pool would.
-func (m *Moto) SetMFA(ctx context.Context, poolID, level string, factors ...string) error {
+func (m *Moto) SetMFA(ctx context.Context, poolID, level string, factors ...policy.Factor) error {
 	args := []string{"cognito-idp", "set-user-pool-mfa-config", "--user-pool-id", poolID, "--mfa-configuration", level}
 	for _, f := range factors {
 		switch f {
-		case "totp":
+		case policy.SoftwareToken:
 			args = append(args, "--software-token-mfa-configuration", "Enabled=true")
-		case "sms":
+		case policy.SMS:
 			args = append(args, "--sms-mfa-configuration", fmt.Sprintf(
 				`{"SmsAuthenticationMessage":%q,"SmsConfiguration":{"SnsCallerArn":%q,"ExternalId":%q}}`, SMSMessage, SNSCallerARN, ExternalID))
 		default:

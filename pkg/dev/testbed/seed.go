@@ -10,14 +10,16 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
+
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/policy"
 )
 
-// PoolSpec describes a pool to create: its MFA level and factors ("totp",
-// "sms") and tags.
+// PoolSpec describes a pool to create: its MFA level and factors (TOTP,
+// SMS) and tags.
 type PoolSpec struct {
 	Name    string
 	Level   string
-	Factors []string
+	Factors []policy.Factor
 	Tags    map[string]string
 }
 
@@ -72,9 +74,9 @@ func createPool(ctx context.Context, c *cip.Client, s PoolSpec) (string, error) 
 	in := &cip.SetUserPoolMfaConfigInput{UserPoolId: &id, MfaConfiguration: types.UserPoolMfaType(s.Level)}
 	for _, f := range s.Factors {
 		switch f {
-		case "totp":
+		case policy.SoftwareToken:
 			in.SoftwareTokenMfaConfiguration = &types.SoftwareTokenMfaConfigType{Enabled: true}
-		case "sms":
+		case policy.SMS:
 			in.SmsMfaConfiguration = &types.SmsMfaConfigType{SmsAuthenticationMessage: aws.String(SMSMessage),
 				SmsConfiguration: &types.SmsConfigurationType{SnsCallerArn: aws.String(SNSCallerARN), ExternalId: aws.String(ExternalID)}}
 		default:
