@@ -20,20 +20,15 @@ import (
 const name = "DriftFunction"
 
 func main() {
-	s, err := setup.LoadDrift()
-	if err != nil {
-		setup.Fatal(name, err)
-	}
-	cfg, log := setup.Init(name, s.Settings)
+	s, cfg, log := setup.Start(name, setup.LoadDrift)
 	h := &drift.Handler{
 		Reconciler: reconcile.New(cognito.New(cip.NewFromConfig(cfg)), s.Policy, log),
-		Publisher:  findings.NewPublisher(eventbridge.NewFromConfig(cfg), s.EventBusName, log),
-		OwnRoles:   s.OwnRoles,
-		Log:        log,
-		Now:        time.Now,
-		Metrics:    os.Stdout,
-		Function:   os.Getenv("AWS_LAMBDA_FUNCTION_NAME"),
-		Region:     cfg.Region,
+		Recorder: findings.Recorder{Publisher: findings.NewPublisher(eventbridge.NewFromConfig(cfg), s.EventBusName, log),
+			Metrics: os.Stdout, Function: os.Getenv("AWS_LAMBDA_FUNCTION_NAME")},
+		OwnRoles: s.OwnRoles,
+		Log:      log,
+		Now:      time.Now,
+		Region:   cfg.Region,
 	}
 	lambda.Start(h.Handle)
 }

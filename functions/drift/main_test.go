@@ -86,7 +86,7 @@ func TestDriftFunctionEndToEnd(t *testing.T) {
 			if err := json.Unmarshal(events[0].Detail, &d); err != nil {
 				t.Fatal(err)
 			}
-			if d.PoolID != id || d.Status != "remediated" || d.Trigger.EventID == "" {
+			if d.PoolID != id || d.Status != "remediated" || d.Cause.EventID == "" {
 				t.Errorf("finding detail %s", events[0].Detail)
 			}
 

@@ -20,11 +20,7 @@ import (
 const name = "SweepFunction"
 
 func main() {
-	s, err := setup.LoadSweep()
-	if err != nil {
-		setup.Fatal(name, err)
-	}
-	cfg, log := setup.Init(name, s.Settings)
+	s, cfg, log := setup.Start(name, setup.LoadSweep)
 	client := cognito.New(cip.NewFromConfig(cfg))
 	r := reconcile.New(client, s.Policy, log)
 	r.Backoff, r.Pacer = sweep.Backoff, sweep.NewPacer(s.MaxRPS)

@@ -43,8 +43,8 @@ func main() {
 	r.Backoff = reconcile.Backoff{Attempts: 1} // on the sign-in path, skip rather than wait
 	h := &trigger.Handler{
 		Reconciler: r, Users: client, Budget: s.Budget, TTL: s.TTL, Log: log, Now: time.Now,
-		Publisher: findings.NewPublisher(eventbridge.NewFromConfig(cfg), s.EventBusName, log),
-		Metrics:   os.Stdout, Function: function,
+		Recorder: findings.Recorder{Publisher: findings.NewPublisher(eventbridge.NewFromConfig(cfg), s.EventBusName, log),
+			Metrics: os.Stdout, Function: function},
 	}
 	lambda.Start(h.Handle)
 }

@@ -42,7 +42,7 @@ func (a *answers) SetUserPoolMfaConfig(ctx context.Context, in *cip.SetUserPoolM
 
 func TestPools(t *testing.T) {
 	ctx := context.Background()
-	want := policy.Config{Level: policy.LevelOn, SoftwareToken: true, SMS: fullSMS}
+	want := policy.PoolMFA{Level: policy.LevelOn, SoftwareToken: true, SMS: fullSMS}
 	cases := []struct {
 		name string
 		run  func(*Client, *answers) (any, error)
@@ -55,13 +55,13 @@ func TestPools(t *testing.T) {
 			}
 			return c.GetMFA(ctx, pool)
 		}},
-		{name: "set returns what Cognito stored, not what was sent", want: policy.Config{Level: policy.LevelOptional, SoftwareToken: true},
+		{name: "set returns what Cognito stored, not what was sent", want: policy.PoolMFA{Level: policy.LevelOptional, SoftwareToken: true},
 			run: func(c *Client, a *answers) (any, error) {
 				a.set = &cip.SetUserPoolMfaConfigOutput{MfaConfiguration: "OPTIONAL", SoftwareTokenMfaConfiguration: &types.SoftwareTokenMfaConfigType{Enabled: true}}
 				return c.SetMFA(ctx, pool, want)
 			}},
 		{name: "refused write", err: "InvalidParameterException", run: func(c *Client, _ *answers) (any, error) {
-			return c.SetMFA(ctx, pool, policy.Config{Level: policy.LevelOn})
+			return c.SetMFA(ctx, pool, policy.PoolMFA{Level: policy.LevelOn})
 		}},
 		{name: "unknown level read", err: `unrecognised MfaConfiguration "SOMETIMES"`, run: func(c *Client, a *answers) (any, error) {
 			a.MFA[pool] = &cip.GetUserPoolMfaConfigOutput{MfaConfiguration: "SOMETIMES"}
@@ -112,7 +112,7 @@ func TestOneCallPerMethod(t *testing.T) {
 	}{
 		{"Get", func(c *Client) error { _, err := c.GetMFA(ctx, pool); return err }},
 		{"Set", func(c *Client) error {
-			_, err := c.SetMFA(ctx, pool, policy.Config{Level: policy.LevelOn, SoftwareToken: true})
+			_, err := c.SetMFA(ctx, pool, policy.PoolMFA{Level: policy.LevelOn, SoftwareToken: true})
 			return err
 		}},
 		{"Describe", func(c *Client) error { _, err := c.Describe(ctx, pool); return err }},

@@ -1,5 +1,5 @@
 // Package cognito is the one place that knows the AWS SDK's Cognito shapes.
-// It gives the enforcer plain ports over policy.Config and policy.UserMFA
+// It gives the enforcer plain ports over policy.PoolMFA and policy.UserMFA
 // (Pools, Users, Lister), implements them over the SDK client, and sorts
 // Cognito's errors into the classes the enforcer acts on.
 package cognito
@@ -30,10 +30,10 @@ var _ API = (*cip.Client)(nil)
 // Pools reads and writes a user pool's MFA configuration: what the
 // reconciler needs.
 type Pools interface {
-	GetMFA(ctx context.Context, poolID string) (policy.Config, error)
+	GetMFA(ctx context.Context, poolID string) (policy.PoolMFA, error)
 	// SetMFA replaces the pool's whole MFA configuration with c and returns
 	// what Cognito stored, which can differ from c.
-	SetMFA(ctx context.Context, poolID string, c policy.Config) (policy.Config, error)
+	SetMFA(ctx context.Context, poolID string, c policy.PoolMFA) (policy.PoolMFA, error)
 	Describe(ctx context.Context, poolID string) (Pool, error)
 }
 
@@ -83,20 +83,20 @@ const pageSize = 60
 // the pool or user, and the error classes below see through any wrapping.
 
 // GetMFA reads the pool's MFA configuration.
-func (c *Client) GetMFA(ctx context.Context, poolID string) (policy.Config, error) {
+func (c *Client) GetMFA(ctx context.Context, poolID string) (policy.PoolMFA, error) {
 	out, err := c.api.GetUserPoolMfaConfig(ctx, &cip.GetUserPoolMfaConfigInput{UserPoolId: &poolID})
 	if err != nil {
-		return policy.Config{}, err
+		return policy.PoolMFA{}, err
 	}
 	return fromGet(out)
 }
 
 // SetMFA sends the complete configuration cfg: SetUserPoolMfaConfig
 // replaces the whole configuration, so every block is sent.
-func (c *Client) SetMFA(ctx context.Context, poolID string, cfg policy.Config) (policy.Config, error) {
+func (c *Client) SetMFA(ctx context.Context, poolID string, cfg policy.PoolMFA) (policy.PoolMFA, error) {
 	out, err := c.api.SetUserPoolMfaConfig(ctx, setInput(poolID, cfg))
 	if err != nil {
-		return policy.Config{}, err
+		return policy.PoolMFA{}, err
 	}
 	return fromSet(out)
 }

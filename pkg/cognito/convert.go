@@ -21,10 +21,10 @@ type mfaBlocks struct {
 }
 
 // toConfig converts Cognito's MFA blocks into the plain observed state.
-func toConfig(b mfaBlocks) (policy.Config, error) {
-	c := policy.Config{Level: policy.Level(b.level)}
+func toConfig(b mfaBlocks) (policy.PoolMFA, error) {
+	c := policy.PoolMFA{Level: policy.Level(b.level)}
 	if c.Level.Rank() < 0 {
-		return policy.Config{}, errors.New("unrecognised MfaConfiguration " + `"` + string(b.level) + `"`)
+		return policy.PoolMFA{}, errors.New("unrecognised MfaConfiguration " + `"` + string(b.level) + `"`)
 	}
 	c.SoftwareToken = b.totp != nil && b.totp.Enabled
 	if b.sms != nil {
@@ -48,7 +48,7 @@ func toConfig(b mfaBlocks) (policy.Config, error) {
 
 // setInput is the complete SetUserPoolMfaConfig request for c: the call
 // replaces the whole configuration, so every block is sent.
-func setInput(poolID string, c policy.Config) *cip.SetUserPoolMfaConfigInput {
+func setInput(poolID string, c policy.PoolMFA) *cip.SetUserPoolMfaConfigInput {
 	in := &cip.SetUserPoolMfaConfigInput{UserPoolId: &poolID, MfaConfiguration: types.UserPoolMfaType(c.Level)}
 	if c.WebAuthn != nil {
 		in.WebAuthnConfiguration = &types.WebAuthnConfigurationType{
@@ -78,11 +78,11 @@ func setInput(poolID string, c policy.Config) *cip.SetUserPoolMfaConfigInput {
 	return in
 }
 
-func fromGet(o *cip.GetUserPoolMfaConfigOutput) (policy.Config, error) {
+func fromGet(o *cip.GetUserPoolMfaConfigOutput) (policy.PoolMFA, error) {
 	return toConfig(mfaBlocks{o.MfaConfiguration, o.SoftwareTokenMfaConfiguration, o.SmsMfaConfiguration, o.EmailMfaConfiguration, o.WebAuthnConfiguration})
 }
 
-func fromSet(o *cip.SetUserPoolMfaConfigOutput) (policy.Config, error) {
+func fromSet(o *cip.SetUserPoolMfaConfigOutput) (policy.PoolMFA, error) {
 	return toConfig(mfaBlocks{o.MfaConfiguration, o.SoftwareTokenMfaConfiguration, o.SmsMfaConfiguration, o.EmailMfaConfiguration, o.WebAuthnConfiguration})
 }
 

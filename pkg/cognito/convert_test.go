@@ -24,20 +24,20 @@ var (
 func TestSetInputRoundTrip(t *testing.T) {
 	cases := []struct {
 		name string
-		c    policy.Config
-		want policy.Config // read back from the request
+		c    policy.PoolMFA
+		want policy.PoolMFA // read back from the request
 	}{
-		{name: "every block", c: policy.Config{Level: policy.LevelOn, SoftwareToken: true, SMS: fullSMS, Email: email, WebAuthn: webAuthn},
-			want: policy.Config{Level: policy.LevelOn, SoftwareToken: true, SMS: fullSMS, Email: email, WebAuthn: webAuthn}},
-		{name: "TOTP only", c: policy.Config{Level: policy.LevelOn, SoftwareToken: true},
-			want: policy.Config{Level: policy.LevelOn, SoftwareToken: true}},
-		{name: "SMS message without an SNS configuration", c: policy.Config{Level: policy.LevelOptional, SMS: &policy.SMSConfig{Message: aws.String("m")}},
-			want: policy.Config{Level: policy.LevelOptional, SMS: &policy.SMSConfig{Message: aws.String("m")}}},
-		{name: "WebAuthn without a factor configuration", c: policy.Config{Level: policy.LevelOptional, SoftwareToken: true, WebAuthn: &policy.WebAuthnConfig{RelyingPartyID: aws.String("rp"), UserVerification: "preferred"}},
-			want: policy.Config{Level: policy.LevelOptional, SoftwareToken: true, WebAuthn: &policy.WebAuthnConfig{RelyingPartyID: aws.String("rp"), UserVerification: "preferred"}}},
-		{name: "OFF drops factor blocks, keeps WebAuthn", c: policy.Config{Level: policy.LevelOff, SoftwareToken: true, SMS: fullSMS, Email: email, WebAuthn: webAuthn},
-			want: policy.Config{Level: policy.LevelOff, WebAuthn: webAuthn}},
-		{name: "OFF alone", c: policy.Config{Level: policy.LevelOff}, want: policy.Config{Level: policy.LevelOff}},
+		{name: "every block", c: policy.PoolMFA{Level: policy.LevelOn, SoftwareToken: true, SMS: fullSMS, Email: email, WebAuthn: webAuthn},
+			want: policy.PoolMFA{Level: policy.LevelOn, SoftwareToken: true, SMS: fullSMS, Email: email, WebAuthn: webAuthn}},
+		{name: "TOTP only", c: policy.PoolMFA{Level: policy.LevelOn, SoftwareToken: true},
+			want: policy.PoolMFA{Level: policy.LevelOn, SoftwareToken: true}},
+		{name: "SMS message without an SNS configuration", c: policy.PoolMFA{Level: policy.LevelOptional, SMS: &policy.SMSConfig{Message: aws.String("m")}},
+			want: policy.PoolMFA{Level: policy.LevelOptional, SMS: &policy.SMSConfig{Message: aws.String("m")}}},
+		{name: "WebAuthn without a factor configuration", c: policy.PoolMFA{Level: policy.LevelOptional, SoftwareToken: true, WebAuthn: &policy.WebAuthnConfig{RelyingPartyID: aws.String("rp"), UserVerification: "preferred"}},
+			want: policy.PoolMFA{Level: policy.LevelOptional, SoftwareToken: true, WebAuthn: &policy.WebAuthnConfig{RelyingPartyID: aws.String("rp"), UserVerification: "preferred"}}},
+		{name: "OFF drops factor blocks, keeps WebAuthn", c: policy.PoolMFA{Level: policy.LevelOff, SoftwareToken: true, SMS: fullSMS, Email: email, WebAuthn: webAuthn},
+			want: policy.PoolMFA{Level: policy.LevelOff, WebAuthn: webAuthn}},
+		{name: "OFF alone", c: policy.PoolMFA{Level: policy.LevelOff}, want: policy.PoolMFA{Level: policy.LevelOff}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -63,12 +63,12 @@ func TestFromGetAndSet(t *testing.T) {
 	cases := []struct {
 		name    string
 		blocks  mfaBlocks
-		want    policy.Config
+		want    policy.PoolMFA
 		wantErr bool
 	}{
-		{name: "OFF", blocks: mfaBlocks{level: "OFF"}, want: policy.Config{Level: policy.LevelOff}},
+		{name: "OFF", blocks: mfaBlocks{level: "OFF"}, want: policy.PoolMFA{Level: policy.LevelOff}},
 		{name: "disabled TOTP block is no TOTP", blocks: mfaBlocks{level: "OPTIONAL", totp: &types.SoftwareTokenMfaConfigType{Enabled: false}, sms: &types.SmsMfaConfigType{}},
-			want: policy.Config{Level: policy.LevelOptional, SMS: &policy.SMSConfig{}}},
+			want: policy.PoolMFA{Level: policy.LevelOptional, SMS: &policy.SMSConfig{}}},
 		{name: "every block",
 			blocks: mfaBlocks{level: "ON", totp: &types.SoftwareTokenMfaConfigType{Enabled: true},
 				sms: &types.SmsMfaConfigType{SmsAuthenticationMessage: aws.String("m"),
@@ -76,7 +76,7 @@ func TestFromGetAndSet(t *testing.T) {
 				email: &types.EmailMfaConfigType{Message: aws.String("em"), Subject: aws.String("es")},
 				webAuthn: &types.WebAuthnConfigurationType{RelyingPartyId: aws.String("rp"), UserVerification: "required",
 					FactorConfiguration: "MULTI_FACTOR_WITH_USER_VERIFICATION"}},
-			want: policy.Config{Level: policy.LevelOn, SoftwareToken: true, SMS: fullSMS, Email: email, WebAuthn: webAuthn}},
+			want: policy.PoolMFA{Level: policy.LevelOn, SoftwareToken: true, SMS: fullSMS, Email: email, WebAuthn: webAuthn}},
 		{name: "unknown level is an error, not a guess", blocks: mfaBlocks{level: "SOMETIMES"}, wantErr: true},
 		{name: "missing level is an error", blocks: mfaBlocks{totp: &types.SoftwareTokenMfaConfigType{Enabled: true}}, wantErr: true},
 	}

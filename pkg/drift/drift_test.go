@@ -122,7 +122,7 @@ func newFixture(t *testing.T, doc string) *fixture {
 	r.Backoff = reconcile.Backoff{Attempts: 2, Base: time.Millisecond, Max: time.Millisecond}
 	pub := findings.NewPublisher(f.bus, "findings", log)
 	pub.Backoff = time.Millisecond
-	f.h = &Handler{Reconciler: r, Publisher: pub, Log: log, Now: time.Now,
+	f.h = &Handler{Reconciler: r, Recorder: findings.Recorder{Publisher: pub}, Log: log, Now: time.Now,
 		OwnRoles: []string{"arn:aws:iam::123456789012:role/enforcer-DriftFunctionRole-ABC"}}
 	return f
 }
@@ -186,8 +186,8 @@ func TestHandle(t *testing.T) {
 				if err := json.Unmarshal([]byte(aws.ToString(e.Detail)), &d); err != nil {
 					t.Fatal(err)
 				}
-				if d.PoolID != samplePool || d.Status != tc.status || d.Trigger.EventName != "UpdateUserPool" ||
-					d.Trigger.CallerARN == "" || d.Trigger.EventID == "" || d.Account != "123456789012" || d.Region != "us-east-1" {
+				if d.PoolID != samplePool || d.Status != tc.status || d.Cause.EventName != "UpdateUserPool" ||
+					d.Cause.CallerARN == "" || d.Cause.EventID == "" || d.Account != "123456789012" || d.Region != "us-east-1" {
 					t.Errorf("finding %+v", d)
 				}
 				if aws.ToString(e.DetailType) != findings.DetailTypeFinding {
@@ -206,8 +206,8 @@ func TestPublishFailureDoesNotHideCorrection(t *testing.T) {
 	if err != nil || got.Status != reconcile.Remediated || got.After == nil || got.After.Level != policy.LevelOn {
 		t.Fatalf("got %+v, %v; want remediated despite the bus", got, err)
 	}
-	if f.h.Publisher.Failed.Load() != 1 || !strings.Contains(f.logs.String(), "AccessDeniedException") {
-		t.Errorf("publish failure not counted (%d) or not logged", f.h.Publisher.Failed.Load())
+	if f.h.Recorder.Publisher.Failed.Load() != 1 || !strings.Contains(f.logs.String(), "AccessDeniedException") {
+		t.Errorf("publish failure not counted (%d) or not logged", f.h.Recorder.Publisher.Failed.Load())
 	}
 }
 
@@ -229,7 +229,7 @@ func TestMetricsLine(t *testing.T) {
 	f := newFixture(t, "")
 	f.pools.MFA[samplePool] = &cip.GetUserPoolMfaConfigOutput{MfaConfiguration: "OFF"}
 	var out bytes.Buffer
-	f.h.Metrics, f.h.Function = &out, "DriftFunction"
+	f.h.Recorder.Metrics, f.h.Recorder.Function = &out, "DriftFunction"
 	if _, err := f.h.Handle(context.Background(), golden(t, "drift-update-user-pool.json")); err != nil {
 		t.Fatal(err)
 	}
@@ -354,7 +354,7 @@ func TestForeignEventIgnored(t *testing.T) {
 				f.pools.MFA[id] = &cip.GetUserPoolMfaConfigOutput{MfaConfiguration: "OFF"}
 			}
 			var emf bytes.Buffer
-			f.h.Region, f.h.Metrics = tc.region, &emf
+			f.h.Region, f.h.Recorder.Metrics = tc.region, &emf
 			got, err := f.h.Handle(tc.ctx, tc.event)
 			if err != nil || got.Status != Ignored || got.Message != tc.reason {
 				t.Fatalf("got %q %q, %v; want ignored: %s", got.Status, got.Message, err, tc.reason)

@@ -4,14 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/findings"
-	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/metrics"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/policy"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/reconcile"
 )
@@ -22,12 +20,10 @@ const Ignored reconcile.Status = "ignored"
 // Handler reconciles the pool a CloudTrail event names.
 type Handler struct {
 	Reconciler *reconcile.Reconciler
-	Publisher  *findings.Publisher
+	Recorder   findings.Recorder
 	OwnRoles   []string
 	Log        *slog.Logger
 	Now        func() time.Time
-	Metrics    io.Writer // EMF lines; nil writes none
-	Function   string
 	Region     string // the function's region when the invocation does not say
 }
 
@@ -43,12 +39,12 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (findings.Fin
 		h.Log.Error("event rejected", "outcome", "rejected", "error", err.Error())
 		return findings.Finding{}, err
 	}
-	trig := findings.Trigger{Kind: "cloudtrail", EventName: call.EventName, EventID: call.EventID, CallerARN: call.CallerARN}
+	cause := findings.Cause{Kind: "cloudtrail", EventName: call.EventName, EventID: call.EventID, CallerARN: call.CallerARN}
 	ignore := func(why string) (findings.Finding, error) {
 		h.Log.Info("event ignored", "poolId", call.PoolID, "outcome", string(Ignored), "reason", why, "eventName", call.EventName, "eventId", call.EventID)
 		res := reconcile.Result{PoolID: call.PoolID, PoolName: call.PoolName, Status: Ignored,
 			Mode: h.Reconciler.Policy.Mode, Violations: []policy.Violation{}, Message: why}
-		return findings.New(call.Account, call.Region, res, trig, h.Now()), nil
+		return findings.New(call.Account, call.Region, res, cause, h.Now()), nil
 	}
 	account, region := findings.Origin(ctx, h.Region)
 	if why := foreign(call, account, region); why != "" {
@@ -61,18 +57,13 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (findings.Fin
 		return ignore("the change was made by the enforcer itself")
 	}
 
-	res := h.Reconciler.Pool(ctx, call.PoolID)
+	res := h.Reconciler.Reconcile(ctx, call.PoolID)
 	if res.PoolName == "" {
 		res.PoolName = call.PoolName
 	}
-	f := findings.New(call.Account, call.Region, res, trig, h.Now())
-	metrics.WriteResult(h.Metrics, h.Function, h.Now(), res.Status)
-	if res.Status != reconcile.Compliant {
-		// A publishing failure is logged by the publisher; it never undoes
-		// or hides the correction, which the response still reports.
-		_ = h.Publisher.Publish(ctx, []findings.Entry{findings.ForFinding(f)})
-	}
-	if res.Status == reconcile.Failed {
+	f := findings.New(call.Account, call.Region, res, cause, h.Now())
+	h.Recorder.Record(ctx, f)
+	if res.Status.Retried() {
 		return f, res.Err
 	}
 	return f, nil

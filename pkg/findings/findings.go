@@ -37,8 +37,8 @@ const (
 	maxBatchBytes = 256 * 1024
 )
 
-// Trigger says what started a check.
-type Trigger struct {
+// Cause says what started a check (the finding's "trigger" field).
+type Cause struct {
 	Kind      string `json:"kind"` // cloudtrail, schedule or sign-in
 	EventName string `json:"eventName,omitempty"`
 	EventID   string `json:"eventId,omitempty"`
@@ -54,7 +54,7 @@ type Finding struct {
 	Region        string `json:"region"`
 	reconcile.Result
 	User       *User     `json:"user,omitempty"`
-	Trigger    Trigger   `json:"trigger"`
+	Cause      Cause     `json:"trigger"`
 	ObservedAt time.Time `json:"observedAt"`
 }
 
@@ -70,8 +70,8 @@ type User struct {
 }
 
 // New builds the finding for one reconcile result.
-func New(account, region string, res reconcile.Result, trig Trigger, at time.Time) Finding {
-	return Finding{SchemaVersion: SchemaVersion, Account: account, Region: region, Result: res, Trigger: trig, ObservedAt: at.UTC()}
+func New(account, region string, res reconcile.Result, cause Cause, at time.Time) Finding {
+	return Finding{SchemaVersion: SchemaVersion, Account: account, Region: region, Result: res, Cause: cause, ObservedAt: at.UTC()}
 }
 
 // Origin returns the account and region a Lambda invocation runs in, from

@@ -106,8 +106,8 @@ func TestNoBusPublishesNothing(t *testing.T) {
 func TestFindingShape(t *testing.T) {
 	res := reconcile.Result{PoolID: "us-east-1_X", Status: reconcile.Remediated, Mode: policy.Enforce,
 		Violations: []policy.Violation{{Code: policy.CodeLevelBelowPolicy, Text: "t", Correctable: true}},
-		Before:     &policy.Config{Level: policy.LevelOff}, After: &policy.Config{Level: policy.LevelOn, SoftwareToken: true}}
-	e := ForFinding(New("123456789012", "us-east-1", res, Trigger{Kind: "cloudtrail", EventName: "UpdateUserPool"}, time.Unix(0, 0)))
+		Before:     &policy.PoolMFA{Level: policy.LevelOff}, After: &policy.PoolMFA{Level: policy.LevelOn, SoftwareToken: true}}
+	e := ForFinding(New("123456789012", "us-east-1", res, Cause{Kind: "cloudtrail", EventName: "UpdateUserPool"}, time.Unix(0, 0)))
 	if e.Resources[0] != "arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_X" {
 		t.Errorf("resource %v", e.Resources)
 	}

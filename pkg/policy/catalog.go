@@ -30,9 +30,9 @@ type Rule struct {
 // subject is what a violation's text and reason speak of.
 type subject struct {
 	policy  Policy
-	level   Level  // the pool's level as observed
-	factor  Factor // the factor at issue; for a user's preference, the preferred one
-	planned Config // what the plan writes; reasons only
+	level   Level   // the pool's level as observed
+	factor  Factor  // the factor at issue; for a user's preference, the preferred one
+	planned PoolMFA // what the plan writes; reasons only
 }
 
 // noFactorToEnable is why a level cannot be raised: Cognito needs a factor.

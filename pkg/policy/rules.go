@@ -2,9 +2,10 @@ package policy
 
 import "fmt"
 
-// Config is a pool's MFA configuration as GetUserPoolMfaConfig returns it,
-// as a plain struct. A nil factor block means the factor is not enabled.
-type Config struct {
+// PoolMFA is a pool's MFA configuration (observed, planned or stored) as
+// GetUserPoolMfaConfig returns it, as a plain struct. A nil factor block
+// means the factor is not enabled.
+type PoolMFA struct {
 	Level         Level           `json:"mfaConfiguration"`
 	SoftwareToken bool            `json:"softwareTokenEnabled"`
 	SMS           *SMSConfig      `json:"sms,omitempty"`
@@ -34,25 +35,17 @@ type WebAuthnConfig struct {
 }
 
 // Enabled reports whether the factor's block is present, whatever the level.
-func (c Config) Enabled(f Factor) bool {
-	switch f {
-	case SoftwareToken:
-		return c.SoftwareToken
-	case SMS:
-		return c.SMS != nil
-	case Email:
-		return c.Email != nil
-	}
-	return false
+func (c PoolMFA) Enabled(f Factor) bool {
+	return f == SoftwareToken && c.SoftwareToken || f == SMS && c.SMS != nil || f == Email && c.Email != nil
 }
 
 // Active reports whether the factor is enabled and MFA is not OFF.
-func (c Config) Active(f Factor) bool {
+func (c PoolMFA) Active(f Factor) bool {
 	return c.Level != LevelOff && c.Enabled(f)
 }
 
 // Clone returns a deep copy, so a plan never aliases the observed state.
-func (c Config) Clone() Config {
+func (c PoolMFA) Clone() PoolMFA {
 	out := c
 	if c.SMS != nil {
 		v := *c.SMS
@@ -69,7 +62,7 @@ func (c Config) Clone() Config {
 	return out
 }
 
-func (c *Config) disable(f Factor) {
+func (c *PoolMFA) disable(f Factor) {
 	switch f {
 	case SoftwareToken:
 		c.SoftwareToken = false
@@ -80,7 +73,7 @@ func (c *Config) disable(f Factor) {
 	}
 }
 
-func (c Config) anyEnabled() bool {
+func (c PoolMFA) anyEnabled() bool {
 	for _, f := range AllFactors {
 		if c.Enabled(f) {
 			return true
@@ -101,7 +94,7 @@ type Violation struct {
 func (v Violation) key() string { return v.Code + "/" + string(v.Factor) }
 
 // check lists the violations of c against p, without correctability.
-func check(p Policy, c Config) []Violation {
+func check(p Policy, c PoolMFA) []Violation {
 	var vs []Violation
 	add := func(code string, f Factor) {
 		vs = append(vs, ruleOf(code).violation(subject{policy: p, level: c.Level, factor: f}))
@@ -130,7 +123,7 @@ func check(p Policy, c Config) []Violation {
 
 // Evaluate lists the violations of observed against p. A violation is
 // correctable when the planned configuration no longer has it.
-func Evaluate(p Policy, observed Config) []Violation {
+func Evaluate(p Policy, observed PoolMFA) []Violation {
 	vs := check(p, observed)
 	if len(vs) == 0 {
 		return nil
@@ -153,7 +146,7 @@ func Evaluate(p Policy, observed Config) []Violation {
 // Plan returns the configuration that brings observed in line with p while
 // only strengthening it and carrying every setting p does not govern. At
 // OPTIONAL it never removes a factor users may rely on (keptAtOptional).
-func Plan(p Policy, observed Config) Config {
+func Plan(p Policy, observed PoolMFA) PoolMFA {
 	d := observed.Clone()
 	if d.Level.Rank() < p.MFAConfiguration.Rank() {
 		d.Level = p.MFAConfiguration
@@ -193,7 +186,7 @@ func Plan(p Policy, observed Config) Config {
 // observed has it active: users whose only factor it is would otherwise
 // sign in with a password alone. At ON every user must use a remaining
 // factor, and at OFF nobody uses f, so removing it loses no one's MFA.
-func keptAtOptional(observed, c Config, f Factor) bool {
+func keptAtOptional(observed, c PoolMFA, f Factor) bool {
 	return c.Level == LevelOptional && observed.Active(f)
 }
 
@@ -205,7 +198,7 @@ type Change struct {
 }
 
 // Diff lists the fields that differ from before to after.
-func Diff(before, after Config) []Change {
+func Diff(before, after PoolMFA) []Change {
 	var cs []Change
 	add := func(field, b, a string) {
 		if b != a {
@@ -254,8 +247,8 @@ func str(p *string) string {
 // refuses the full plan: forbidden factors kept, then ON lowered to
 // OPTIONAL. At OPTIONAL every factor active in observed stays, as in Plan.
 // Each is strictly stronger than observed and never weaker than it anywhere.
-func Fallbacks(observed, desired Config) []Config {
-	keepAll := func(c Config) Config {
+func Fallbacks(observed, desired PoolMFA) []PoolMFA {
+	keepAll := func(c PoolMFA) PoolMFA {
 		keep := c.Clone()
 		for _, f := range AllFactors {
 			if observed.Enabled(f) && !keep.Enabled(f) {
@@ -264,7 +257,7 @@ func Fallbacks(observed, desired Config) []Config {
 		}
 		return keep
 	}
-	variants := []Config{keepAll(desired)}
+	variants := []PoolMFA{keepAll(desired)}
 	if desired.Level == LevelOn && observed.Level != LevelOn {
 		atOptional := desired.Clone()
 		atOptional.Level = LevelOptional
@@ -275,8 +268,8 @@ func Fallbacks(observed, desired Config) []Config {
 		}
 		variants = append(variants, atOptional, keepAll(atOptional))
 	}
-	var out []Config
-	seen := []Config{observed, desired}
+	var out []PoolMFA
+	seen := []PoolMFA{observed, desired}
 	for _, v := range variants {
 		if v.Level != LevelOff && !v.anyEnabled() || containsConfig(seen, v) {
 			continue
@@ -287,7 +280,7 @@ func Fallbacks(observed, desired Config) []Config {
 	return out
 }
 
-func restore(c *Config, from Config, f Factor) {
+func restore(c *PoolMFA, from PoolMFA, f Factor) {
 	switch f {
 	case SoftwareToken:
 		c.SoftwareToken = from.SoftwareToken
@@ -298,7 +291,7 @@ func restore(c *Config, from Config, f Factor) {
 	}
 }
 
-func containsConfig(list []Config, c Config) bool {
+func containsConfig(list []PoolMFA, c PoolMFA) bool {
 	for _, x := range list {
 		if Equal(x, c) {
 			return true
@@ -308,6 +301,6 @@ func containsConfig(list []Config, c Config) bool {
 }
 
 // Equal reports whether two configurations are the same in every field.
-func Equal(a, b Config) bool {
+func Equal(a, b PoolMFA) bool {
 	return len(Diff(a, b)) == 0
 }

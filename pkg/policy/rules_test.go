@@ -44,50 +44,50 @@ func TestEvaluateAndPlan(t *testing.T) {
 	cases := []struct {
 		name     string
 		policy   string
-		observed Config
-		want     Config
+		observed PoolMFA
+		want     PoolMFA
 		codes    []string // "!" marks not correctable
 	}{
-		{"compliant ON+TOTP", ``, Config{Level: LevelOn, SoftwareToken: true}, Config{Level: LevelOn, SoftwareToken: true}, nil},
-		{"OFF raised to ON with TOTP", ``, Config{Level: LevelOff}, Config{Level: LevelOn, SoftwareToken: true},
+		{"compliant ON+TOTP", ``, PoolMFA{Level: LevelOn, SoftwareToken: true}, PoolMFA{Level: LevelOn, SoftwareToken: true}, nil},
+		{"OFF raised to ON with TOTP", ``, PoolMFA{Level: LevelOff}, PoolMFA{Level: LevelOn, SoftwareToken: true},
 			[]string{"MFA_LEVEL_BELOW_POLICY", "REQUIRED_FACTOR_NOT_ENABLED:softwareToken"}},
-		{"OPTIONAL+SMS keeps SMS settings", ``, Config{Level: LevelOptional, SMS: smsBlock},
-			Config{Level: LevelOn, SoftwareToken: true, SMS: smsBlock},
+		{"OPTIONAL+SMS keeps SMS settings", ``, PoolMFA{Level: LevelOptional, SMS: smsBlock},
+			PoolMFA{Level: LevelOn, SoftwareToken: true, SMS: smsBlock},
 			[]string{"MFA_LEVEL_BELOW_POLICY", "REQUIRED_FACTOR_NOT_ENABLED:softwareToken"}},
 		{"stricter pool is never lowered", `{"mfaConfiguration":"OPTIONAL","factors":{"softwareToken":"allowed"}}`,
-			Config{Level: LevelOn, SMS: smsBlock}, Config{Level: LevelOn, SMS: smsBlock}, nil},
+			PoolMFA{Level: LevelOn, SMS: smsBlock}, PoolMFA{Level: LevelOn, SMS: smsBlock}, nil},
 		{"forbidden SMS removed, TOTP kept", `{"factors":{"sms":"forbidden"}}`,
-			Config{Level: LevelOn, SoftwareToken: true, SMS: smsBlock}, Config{Level: LevelOn, SoftwareToken: true},
+			PoolMFA{Level: LevelOn, SoftwareToken: true, SMS: smsBlock}, PoolMFA{Level: LevelOn, SoftwareToken: true},
 			[]string{"FORBIDDEN_FACTOR_ENABLED:sms"}},
 		{"forbidden only factor replaced by TOTP in one write", `{"factors":{"softwareToken":"allowed","sms":"forbidden"}}`,
-			Config{Level: LevelOn, SMS: smsBlock}, Config{Level: LevelOn, SoftwareToken: true},
+			PoolMFA{Level: LevelOn, SMS: smsBlock}, PoolMFA{Level: LevelOn, SoftwareToken: true},
 			[]string{"FORBIDDEN_FACTOR_ENABLED:sms"}},
 		{"forbidden only factor kept when TOTP forbidden", `{"factors":{"softwareToken":"forbidden","sms":"forbidden"},"users":{"preferSoftwareToken":false}}`,
-			Config{Level: LevelOptional, SMS: smsBlock}, Config{Level: LevelOn, SMS: smsBlock},
+			PoolMFA{Level: LevelOptional, SMS: smsBlock}, PoolMFA{Level: LevelOn, SMS: smsBlock},
 			[]string{"MFA_LEVEL_BELOW_POLICY", "FORBIDDEN_FACTOR_ENABLED:sms!"}},
 		{"forbidden SMS at OFF is inactive", `{"mfaConfiguration":"OFF","factors":{"softwareToken":"allowed","sms":"forbidden"}}`,
-			Config{Level: LevelOff}, Config{Level: LevelOff}, nil},
+			PoolMFA{Level: LevelOff}, PoolMFA{Level: LevelOff}, nil},
 		{"required SMS cannot be created", `{"factors":{"sms":"required"}}`,
-			Config{Level: LevelOn, SoftwareToken: true}, Config{Level: LevelOn, SoftwareToken: true},
+			PoolMFA{Level: LevelOn, SoftwareToken: true}, PoolMFA{Level: LevelOn, SoftwareToken: true},
 			[]string{"REQUIRED_FACTOR_NOT_ENABLED:sms!"}},
 		{"required email cannot be created, TOTP still added", `{"factors":{"email":"required"}}`,
-			Config{Level: LevelOff}, Config{Level: LevelOn, SoftwareToken: true},
+			PoolMFA{Level: LevelOff}, PoolMFA{Level: LevelOn, SoftwareToken: true},
 			[]string{"MFA_LEVEL_BELOW_POLICY", "REQUIRED_FACTOR_NOT_ENABLED:softwareToken", "REQUIRED_FACTOR_NOT_ENABLED:email!"}},
 		{"required email present is kept", `{"factors":{"softwareToken":"allowed","email":"required"}}`,
-			Config{Level: LevelOptional, Email: emailBlock}, Config{Level: LevelOn, Email: emailBlock},
+			PoolMFA{Level: LevelOptional, Email: emailBlock}, PoolMFA{Level: LevelOn, Email: emailBlock},
 			[]string{"MFA_LEVEL_BELOW_POLICY"}},
 		{"OFF with TOTP forbidden and nothing to enable stays OFF", `{"factors":{"softwareToken":"forbidden"},"users":{"preferSoftwareToken":false}}`,
-			Config{Level: LevelOff}, Config{Level: LevelOff},
+			PoolMFA{Level: LevelOff}, PoolMFA{Level: LevelOff},
 			[]string{"MFA_LEVEL_BELOW_POLICY!"}},
-		{"WebAuthn carried unchanged", ``, Config{Level: LevelOff, WebAuthn: webAuthn},
-			Config{Level: LevelOn, SoftwareToken: true, WebAuthn: webAuthn},
+		{"WebAuthn carried unchanged", ``, PoolMFA{Level: LevelOff, WebAuthn: webAuthn},
+			PoolMFA{Level: LevelOn, SoftwareToken: true, WebAuthn: webAuthn},
 			[]string{"MFA_LEVEL_BELOW_POLICY", "REQUIRED_FACTOR_NOT_ENABLED:softwareToken"}},
 		{"no factor at OPTIONAL gets TOTP", `{"mfaConfiguration":"OPTIONAL","factors":{"softwareToken":"allowed"}}`,
-			Config{Level: LevelOptional}, Config{Level: LevelOptional, SoftwareToken: true},
+			PoolMFA{Level: LevelOptional}, PoolMFA{Level: LevelOptional, SoftwareToken: true},
 			[]string{"NO_ACTIVE_FACTOR"}},
 		{"email forbidden, SMS and TOTP kept", `{"factors":{"email":"forbidden"}}`,
-			Config{Level: LevelOn, SoftwareToken: true, SMS: smsBlock, Email: emailBlock},
-			Config{Level: LevelOn, SoftwareToken: true, SMS: smsBlock},
+			PoolMFA{Level: LevelOn, SoftwareToken: true, SMS: smsBlock, Email: emailBlock},
+			PoolMFA{Level: LevelOn, SoftwareToken: true, SMS: smsBlock},
 			[]string{"FORBIDDEN_FACTOR_ENABLED:email"}},
 	}
 	for _, tc := range cases {
@@ -105,7 +105,7 @@ func TestEvaluateAndPlan(t *testing.T) {
 }
 
 // assertRules checks the four planning rules for one policy and observation.
-func assertRules(t *testing.T, p Policy, o Config) {
+func assertRules(t *testing.T, p Policy, o PoolMFA) {
 	t.Helper()
 	before := o.Clone()
 	d := Plan(p, o)
@@ -189,7 +189,7 @@ func assertRules(t *testing.T, p Policy, o Config) {
 // removesActiveAtOptional reports a factor active in o (enabled while MFA
 // is OPTIONAL or ON) that c, at OPTIONAL, no longer has: its users would
 // sign in with a password alone.
-func removesActiveAtOptional(o, c Config) (Factor, bool) {
+func removesActiveAtOptional(o, c PoolMFA) (Factor, bool) {
 	if c.Level != LevelOptional {
 		return "", false
 	}
@@ -233,11 +233,11 @@ func allPolicies() []Policy {
 }
 
 // allConfigs enumerates every level x factor state, with and without WebAuthn.
-func allConfigs() []Config {
-	var out []Config
+func allConfigs() []PoolMFA {
+	var out []PoolMFA
 	for _, l := range []Level{LevelOff, LevelOptional, LevelOn} {
 		for bits := 0; bits < 16; bits++ {
-			c := Config{Level: l, SoftwareToken: bits&1 != 0}
+			c := PoolMFA{Level: l, SoftwareToken: bits&1 != 0}
 			if bits&2 != 0 {
 				c.SMS = smsBlock
 			}
@@ -272,8 +272,8 @@ func randomString(r *rand.Rand) *string {
 	return ptr(fmt.Sprintf("v%d", r.IntN(1000)))
 }
 
-func randomConfig(r *rand.Rand) Config {
-	c := Config{Level: []Level{LevelOff, LevelOptional, LevelOn}[r.IntN(3)], SoftwareToken: r.IntN(2) == 0}
+func randomConfig(r *rand.Rand) PoolMFA {
+	c := PoolMFA{Level: []Level{LevelOff, LevelOptional, LevelOn}[r.IntN(3)], SoftwareToken: r.IntN(2) == 0}
 	if r.IntN(2) == 0 {
 		c.SMS = &SMSConfig{Message: randomString(r), SNSCallerARN: randomString(r), ExternalID: randomString(r), SNSRegion: randomString(r)}
 	}
@@ -295,8 +295,8 @@ func TestRulesProperty(t *testing.T) {
 }
 
 func TestDiff(t *testing.T) {
-	before := Config{Level: LevelOptional, SMS: smsBlock}
-	after := Config{Level: LevelOn, SoftwareToken: true, SMS: smsBlock}
+	before := PoolMFA{Level: LevelOptional, SMS: smsBlock}
+	after := PoolMFA{Level: LevelOn, SoftwareToken: true, SMS: smsBlock}
 	got := Diff(before, after)
 	want := []Change{{"mfaConfiguration", "OPTIONAL", "ON"}, {"softwareToken", "disabled", "enabled"}}
 	if !reflect.DeepEqual(got, want) {
@@ -310,28 +310,28 @@ func TestDiff(t *testing.T) {
 func TestFallbacks(t *testing.T) {
 	cases := []struct {
 		name              string
-		observed, desired Config
-		want              []Config
+		observed, desired PoolMFA
+		want              []PoolMFA
 	}{
-		{"raise to ON: try OPTIONAL", Config{Level: LevelOff}, Config{Level: LevelOn, SoftwareToken: true},
-			[]Config{{Level: LevelOptional, SoftwareToken: true}}},
+		{"raise to ON: try OPTIONAL", PoolMFA{Level: LevelOff}, PoolMFA{Level: LevelOn, SoftwareToken: true},
+			[]PoolMFA{{Level: LevelOptional, SoftwareToken: true}}},
 		{"remove SMS and raise: keep SMS, then OPTIONAL still keeping it",
-			Config{Level: LevelOptional, SMS: smsBlock}, Config{Level: LevelOn, SoftwareToken: true},
-			[]Config{
+			PoolMFA{Level: LevelOptional, SMS: smsBlock}, PoolMFA{Level: LevelOn, SoftwareToken: true},
+			[]PoolMFA{
 				{Level: LevelOn, SoftwareToken: true, SMS: smsBlock},
 				{Level: LevelOptional, SoftwareToken: true, SMS: smsBlock},
 			}},
 		{"inactive SMS at OFF may go at OPTIONAL: every weaker step",
-			Config{Level: LevelOff, SMS: smsBlock}, Config{Level: LevelOn, SoftwareToken: true},
-			[]Config{
+			PoolMFA{Level: LevelOff, SMS: smsBlock}, PoolMFA{Level: LevelOn, SoftwareToken: true},
+			[]PoolMFA{
 				{Level: LevelOn, SoftwareToken: true, SMS: smsBlock},
 				{Level: LevelOptional, SoftwareToken: true},
 				{Level: LevelOptional, SoftwareToken: true, SMS: smsBlock},
 			}},
 		{"already ON: only keep the forbidden factor",
-			Config{Level: LevelOn, SoftwareToken: true, SMS: smsBlock}, Config{Level: LevelOn, SoftwareToken: true},
+			PoolMFA{Level: LevelOn, SoftwareToken: true, SMS: smsBlock}, PoolMFA{Level: LevelOn, SoftwareToken: true},
 			nil},
-		{"no change: nothing", Config{Level: LevelOn, SoftwareToken: true}, Config{Level: LevelOn, SoftwareToken: true}, nil},
+		{"no change: nothing", PoolMFA{Level: LevelOn, SoftwareToken: true}, PoolMFA{Level: LevelOn, SoftwareToken: true}, nil},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -372,31 +372,31 @@ func TestOptionalKeepsForbiddenFactor(t *testing.T) {
 	cases := []struct {
 		name     string
 		policy   string
-		observed Config
-		want     Config
+		observed PoolMFA
+		want     PoolMFA
 		codes    []string // "!" marks not correctable
 		reason   string   // in the forbidden factor's reason, when kept
 	}{
 		{"SMS and TOTP at OPTIONAL: SMS stays", optionalNoSMS,
-			Config{Level: LevelOptional, SoftwareToken: true, SMS: smsBlock}, Config{Level: LevelOptional, SoftwareToken: true, SMS: smsBlock},
+			PoolMFA{Level: LevelOptional, SoftwareToken: true, SMS: smsBlock}, PoolMFA{Level: LevelOptional, SoftwareToken: true, SMS: smsBlock},
 			[]string{"FORBIDDEN_FACTOR_ENABLED:sms!"}, "users whose only MFA factor is SMS signing in with a password alone"},
 		{"SMS alone at OPTIONAL: SMS stays, nothing added", optionalNoSMS,
-			Config{Level: LevelOptional, SMS: smsBlock}, Config{Level: LevelOptional, SMS: smsBlock},
+			PoolMFA{Level: LevelOptional, SMS: smsBlock}, PoolMFA{Level: LevelOptional, SMS: smsBlock},
 			[]string{"FORBIDDEN_FACTOR_ENABLED:sms!"}, "raise mfaConfiguration to ON"},
 		{"required TOTP still added beside the kept SMS", `{"mfaConfiguration":"OPTIONAL","factors":{"sms":"forbidden"}}`,
-			Config{Level: LevelOptional, SMS: smsBlock}, Config{Level: LevelOptional, SoftwareToken: true, SMS: smsBlock},
+			PoolMFA{Level: LevelOptional, SMS: smsBlock}, PoolMFA{Level: LevelOptional, SoftwareToken: true, SMS: smsBlock},
 			[]string{"REQUIRED_FACTOR_NOT_ENABLED:softwareToken", "FORBIDDEN_FACTOR_ENABLED:sms!"}, "sign-in trigger"},
 		{"forbidden email at OPTIONAL stays", `{"mfaConfiguration":"OPTIONAL","factors":{"email":"forbidden","softwareToken":"allowed"}}`,
-			Config{Level: LevelOptional, SoftwareToken: true, Email: emailBlock}, Config{Level: LevelOptional, SoftwareToken: true, Email: emailBlock},
+			PoolMFA{Level: LevelOptional, SoftwareToken: true, Email: emailBlock}, PoolMFA{Level: LevelOptional, SoftwareToken: true, Email: emailBlock},
 			[]string{"FORBIDDEN_FACTOR_ENABLED:email!"}, "only MFA factor is email"},
 		{"TOTP forbidden too: no trigger advice", `{"mfaConfiguration":"OPTIONAL","factors":{"sms":"forbidden","softwareToken":"forbidden"},"users":{"preferSoftwareToken":false}}`,
-			Config{Level: LevelOptional, SMS: smsBlock, Email: emailBlock}, Config{Level: LevelOptional, SMS: smsBlock, Email: emailBlock},
+			PoolMFA{Level: LevelOptional, SMS: smsBlock, Email: emailBlock}, PoolMFA{Level: LevelOptional, SMS: smsBlock, Email: emailBlock},
 			[]string{"FORBIDDEN_FACTOR_ENABLED:sms!"}, "password alone; raise mfaConfiguration to ON"},
 		{"SMS at OFF is unused: raised to OPTIONAL without it", optionalNoSMS,
-			Config{Level: LevelOff, SMS: smsBlock}, Config{Level: LevelOptional, SoftwareToken: true},
+			PoolMFA{Level: LevelOff, SMS: smsBlock}, PoolMFA{Level: LevelOptional, SoftwareToken: true},
 			[]string{"MFA_LEVEL_BELOW_POLICY"}, ""},
 		{"at ON the removal stays", `{"factors":{"sms":"forbidden"}}`,
-			Config{Level: LevelOptional, SMS: smsBlock}, Config{Level: LevelOn, SoftwareToken: true},
+			PoolMFA{Level: LevelOptional, SMS: smsBlock}, PoolMFA{Level: LevelOn, SoftwareToken: true},
 			[]string{"MFA_LEVEL_BELOW_POLICY", "REQUIRED_FACTOR_NOT_ENABLED:softwareToken", "FORBIDDEN_FACTOR_ENABLED:sms"}, ""},
 	}
 	for _, tc := range cases {

@@ -77,7 +77,7 @@ func TestAgainstMoto(t *testing.T) {
 			p.Mode = policy.Mode(mode.name)
 			r := New(client, p, slog.New(slog.NewJSONHandler(os.Stderr, nil)))
 			for key, id := range pools {
-				res := r.Pool(ctx, id)
+				res := r.Reconcile(ctx, id)
 				if res.Status != mode.want[key] {
 					t.Errorf("%s: status %s (%s), want %s", key, res.Status, res.Message, mode.want[key])
 				}
@@ -109,7 +109,7 @@ func TestAgainstMoto(t *testing.T) {
 	p, _ := policy.Load(doc)
 	r := New(client, p, slog.New(slog.NewJSONHandler(os.Stderr, nil)))
 	for _, key := range []string{"off", "optSMS", "onTOTP"} {
-		if res := r.Pool(ctx, pools[key]); res.Status != Compliant {
+		if res := r.Reconcile(ctx, pools[key]); res.Status != Compliant {
 			t.Errorf("second pass %s: %s (%s)", key, res.Status, res.Message)
 		}
 	}
@@ -153,7 +153,7 @@ func TestConcurrentAdminChangePreserved(t *testing.T) {
 	var waits []string
 	r.Pacer = &pacerLog{calls: &waits} // as in the sweep: a wait stands between the first read and the write
 
-	res := r.Pool(ctx, id)
+	res := r.Reconcile(ctx, id)
 	if api.err != nil {
 		t.Fatalf("admin change: %v", api.err)
 	}
@@ -188,7 +188,7 @@ func TestOptionalKeepsForbiddenFactor(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res := New(cognito.New(cip.NewFromConfig(cfg)), p, slog.New(slog.NewJSONHandler(os.Stderr, nil))).Pool(ctx, id)
+	res := New(cognito.New(cip.NewFromConfig(cfg)), p, slog.New(slog.NewJSONHandler(os.Stderr, nil))).Reconcile(ctx, id)
 	if res.Status != Unremediable || !strings.Contains(res.Message, "password alone") {
 		t.Errorf("status %s (%s), want unremediable with the reason", res.Status, res.Message)
 	}

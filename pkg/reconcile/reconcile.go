@@ -12,52 +12,6 @@ import (
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/policy"
 )
 
-// Status is the outcome of one pool check.
-type Status string
-
-const (
-	Compliant    Status = "compliant"    // nothing to do
-	Remediated   Status = "remediated"   // drift corrected
-	Drift        Status = "drift"        // drift found in report mode, nothing written
-	Exempt       Status = "exempt"       // exempt by ID or tag, never written
-	Unremediable Status = "unremediable" // some drift cannot be (or was refused to be) corrected
-	Failed       Status = "failed"       // an AWS call failed; state unknown or unchanged
-	Deleted      Status = "deleted"      // the pool no longer exists
-)
-
-// Counts tallies results by status.
-type Counts struct {
-	Checked      int `json:"checked"`
-	Compliant    int `json:"compliant"`
-	Remediated   int `json:"remediated"`
-	Drift        int `json:"drift"`
-	Exempt       int `json:"exempt"`
-	Unremediable int `json:"unremediable"`
-	Failed       int `json:"failed"`
-	Deleted      int `json:"deleted"`
-}
-
-// Add counts one result's status.
-func (c *Counts) Add(s Status) {
-	c.Checked++
-	switch s {
-	case Compliant:
-		c.Compliant++
-	case Remediated:
-		c.Remediated++
-	case Drift:
-		c.Drift++
-	case Exempt:
-		c.Exempt++
-	case Unremediable:
-		c.Unremediable++
-	case Failed:
-		c.Failed++
-	case Deleted:
-		c.Deleted++
-	}
-}
-
 // Result is what one pool check found and did.
 type Result struct {
 	PoolID     string             `json:"poolId"`
@@ -67,8 +21,8 @@ type Result struct {
 	Violations []policy.Violation `json:"violations"`
 	// Before is the state the decision was made on: the last read, which
 	// is the re-read just before the write when the pool was re-read.
-	Before  *policy.Config  `json:"before,omitempty"`
-	After   *policy.Config  `json:"after,omitempty"`
+	Before  *policy.PoolMFA `json:"before,omitempty"`
+	After   *policy.PoolMFA `json:"after,omitempty"`
 	Changes []policy.Change `json:"changes,omitempty"` // Before -> After: what the enforcer changed
 	// ConcurrentChanges is what someone else changed between the first read
 	// and Before; the write kept it.
@@ -102,9 +56,9 @@ func New(api cognito.Pools, p policy.Policy, log *slog.Logger) *Reconciler {
 	return &Reconciler{API: api, Policy: p, Log: log, Backoff: DefaultBackoff}
 }
 
-// Pool reconciles one pool and logs the decision. It never panics on AWS
-// errors: they become a failed or deleted result.
-func (r *Reconciler) Pool(ctx context.Context, poolID string) Result {
+// Reconcile brings one pool in line with the policy and logs the decision.
+// AWS errors become a failed or deleted result, never a panic.
+func (r *Reconciler) Reconcile(ctx context.Context, poolID string) Result {
 	res := r.pool(ctx, poolID)
 	r.logResult(res)
 	return res
@@ -164,12 +118,12 @@ const (
 // read and write tokens taken before that read, so a change someone else
 // makes is lost only if it lands within one round trip. A transient failure
 // repeats the whole pair.
-func (r *Reconciler) apply(ctx context.Context, res Result, first policy.Config, stale bool) Result {
+func (r *Reconciler) apply(ctx context.Context, res Result, first policy.PoolMFA, stale bool) Result {
 	fresh := first
 	var refusals []string
 	for i := 0; ; i++ {
-		var plans []policy.Config
-		var sent, stored policy.Config
+		var plans []policy.PoolMFA
+		var sent, stored policy.PoolMFA
 		var step string
 		err := r.Backoff.Do(ctx, func() error {
 			if stale {
@@ -249,7 +203,7 @@ func (r *Reconciler) apply(ctx context.Context, res Result, first policy.Config,
 
 // corrections lists what to write for c: the plan and its fallbacks,
 // strongest first; none when c complies or nothing can be corrected.
-func (r *Reconciler) corrections(c policy.Config) []policy.Config {
+func (r *Reconciler) corrections(c policy.PoolMFA) []policy.PoolMFA {
 	if len(policy.Evaluate(r.Policy, c)) == 0 {
 		return nil
 	}
@@ -257,7 +211,7 @@ func (r *Reconciler) corrections(c policy.Config) []policy.Config {
 	if policy.Equal(desired, c) {
 		return nil
 	}
-	return append([]policy.Config{desired}, policy.Fallbacks(c, desired)...)
+	return append([]policy.PoolMFA{desired}, policy.Fallbacks(c, desired)...)
 }
 
 // Call runs one Cognito call with the backoff, taking pacer tokens before
@@ -286,7 +240,7 @@ func (r *Reconciler) observe(err error) error {
 	return err
 }
 
-func (r *Reconciler) read(ctx context.Context, poolID string) (c policy.Config, err error) {
+func (r *Reconciler) read(ctx context.Context, poolID string) (c policy.PoolMFA, err error) {
 	err = r.Call(ctx, 1, 0, func() (err error) {
 		c, err = r.API.GetMFA(ctx, poolID)
 		return err
@@ -304,12 +258,12 @@ func (r *Reconciler) describe(ctx context.Context, poolID string) (p cognito.Poo
 
 // readNow and writeNow make one call each, without waiting or retrying:
 // apply takes the tokens and retries the pair.
-func (r *Reconciler) readNow(ctx context.Context, poolID string) (policy.Config, error) {
+func (r *Reconciler) readNow(ctx context.Context, poolID string) (policy.PoolMFA, error) {
 	c, err := r.API.GetMFA(ctx, poolID)
 	return c, r.observe(err)
 }
 
-func (r *Reconciler) writeNow(ctx context.Context, poolID string, c policy.Config) (policy.Config, error) {
+func (r *Reconciler) writeNow(ctx context.Context, poolID string, c policy.PoolMFA) (policy.PoolMFA, error) {
 	stored, err := r.API.SetMFA(ctx, poolID, c)
 	return stored, r.observe(err)
 }

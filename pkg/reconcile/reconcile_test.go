@@ -133,7 +133,7 @@ func TestPool(t *testing.T) {
 			}
 			f.Refuse = tc.refuse
 			r, logs := reconciler(t, f, tc.policy)
-			res := r.Pool(context.Background(), pool)
+			res := r.Reconcile(context.Background(), pool)
 			if res.Status != tc.status {
 				t.Fatalf("status = %s (%s), want %s", res.Status, res.Message, tc.status)
 			}
@@ -192,13 +192,13 @@ func TestSecondPassWritesNothing(t *testing.T) {
 	f.MFA[pool] = &cip.GetUserPoolMfaConfigOutput{MfaConfiguration: "OPTIONAL", SmsMfaConfiguration: sms,
 		WebAuthnConfiguration: &types.WebAuthnConfigurationType{RelyingPartyId: aws.String("example.com"), UserVerification: "preferred"}}
 	r, _ := reconciler(t, f, `{"factors":{"email":"forbidden"}}`)
-	if res := r.Pool(context.Background(), pool); res.Status != Remediated {
+	if res := r.Reconcile(context.Background(), pool); res.Status != Remediated {
 		t.Fatalf("first pass %s: %s", res.Status, res.Message)
 	}
 	if got := *f.MFA[pool].WebAuthnConfiguration.RelyingPartyId; got != "example.com" {
 		t.Errorf("WebAuthn relying party lost: %q", got)
 	}
-	if res := r.Pool(context.Background(), pool); res.Status != Compliant || len(f.Sets) != 1 {
+	if res := r.Reconcile(context.Background(), pool); res.Status != Compliant || len(f.Sets) != 1 {
 		t.Fatalf("second pass %s with %d writes, want compliant after 1", res.Status, len(f.Sets))
 	}
 }
@@ -213,7 +213,7 @@ func TestRetryStopsWhenContextEnds(t *testing.T) {
 	r.Backoff = Backoff{Attempts: 10, Base: time.Hour, Max: time.Hour}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if res := r.Pool(ctx, pool); res.Status != Failed || len(f.Calls) != 1 {
+	if res := r.Reconcile(ctx, pool); res.Status != Failed || len(f.Calls) != 1 {
 		t.Fatalf("status %s after %d calls, want failed after 1", res.Status, len(f.Calls))
 	}
 }
@@ -294,7 +294,7 @@ func TestConcurrentChangeKept(t *testing.T) {
 			if tc.paced {
 				r.Pacer = &pacerLog{calls: &f.Calls}
 			}
-			res := r.Pool(context.Background(), pool)
+			res := r.Reconcile(context.Background(), pool)
 			if res.Status != tc.status {
 				t.Fatalf("status %s (%s), want %s", res.Status, res.Message, tc.status)
 			}
@@ -371,7 +371,7 @@ func TestPacerWaitsBeforeTheReread(t *testing.T) {
 			r, _ := reconciler(t, f, tc.policy)
 			pacer := &pacerLog{calls: &f.Calls}
 			r.Pacer = pacer
-			if res := r.Pool(context.Background(), pool); res.Status == Failed {
+			if res := r.Reconcile(context.Background(), pool); res.Status == Failed {
 				t.Fatalf("failed: %s", res.Message)
 			}
 			if got := strings.Join(f.Calls, " "); got != tc.calls {
@@ -397,11 +397,11 @@ func TestPacerWaitsBeforeTheReread(t *testing.T) {
 // other than the one sent.
 type storesDifferently struct {
 	cognito.Pools
-	alter  func(*policy.Config)
-	answer policy.Config
+	alter  func(*policy.PoolMFA)
+	answer policy.PoolMFA
 }
 
-func (s *storesDifferently) SetMFA(ctx context.Context, poolID string, c policy.Config) (policy.Config, error) {
+func (s *storesDifferently) SetMFA(ctx context.Context, poolID string, c policy.PoolMFA) (policy.PoolMFA, error) {
 	stored, err := s.Pools.SetMFA(ctx, poolID, c)
 	if err == nil {
 		s.alter(&stored)
@@ -414,17 +414,17 @@ func TestStoredConfigurationDiffers(t *testing.T) {
 	cases := []struct {
 		name   string
 		start  *cip.GetUserPoolMfaConfigOutput
-		alter  func(*policy.Config)
+		alter  func(*policy.PoolMFA)
 		status Status
 		field  string
 	}{
 		{name: "SMS external ID dropped", start: &cip.GetUserPoolMfaConfigOutput{MfaConfiguration: "OPTIONAL", SmsMfaConfiguration: sms},
-			alter: func(c *policy.Config) {
+			alter: func(c *policy.PoolMFA) {
 				c.SMS = &policy.SMSConfig{Message: c.SMS.Message, SNSCallerARN: c.SMS.SNSCallerARN, SNSRegion: c.SMS.SNSRegion}
 			},
 			status: Remediated, field: "sms.settings"},
 		{name: "level stored lower than sent", start: &cip.GetUserPoolMfaConfigOutput{MfaConfiguration: "OFF"},
-			alter:  func(c *policy.Config) { c.Level = policy.LevelOptional },
+			alter:  func(c *policy.PoolMFA) { c.Level = policy.LevelOptional },
 			status: Unremediable, field: "mfaConfiguration"},
 	}
 	for _, tc := range cases {
@@ -434,7 +434,7 @@ func TestStoredConfigurationDiffers(t *testing.T) {
 			r, _ := reconciler(t, f, "")
 			api := &storesDifferently{Pools: r.API, alter: tc.alter}
 			r.API = api
-			res := r.Pool(context.Background(), pool)
+			res := r.Reconcile(context.Background(), pool)
 			if res.Status != tc.status {
 				t.Fatalf("status %s (%s), want %s", res.Status, res.Message, tc.status)
 			}

@@ -52,14 +52,19 @@ func AWS(ctx context.Context) (aws.Config, error) {
 	return cfg, nil
 }
 
-// Init loads the AWS configuration for one function and its logger, and
-// exits when the configuration cannot be loaded.
-func Init(function string, s Settings) (aws.Config, *slog.Logger) {
+// Start loads a function's settings with load and its AWS configuration,
+// and exits with the error when either fails: the drift and sweep
+// functions never start on a guessed configuration.
+func Start[S interface{ Logger(string) *slog.Logger }](function string, load func() (S, error)) (S, aws.Config, *slog.Logger) {
+	s, err := load()
+	if err != nil {
+		Fatal(function, err)
+	}
 	cfg, err := AWS(context.Background())
 	if err != nil {
 		Fatal(function, err)
 	}
-	return cfg, s.Logger(function)
+	return s, cfg, s.Logger(function)
 }
 
 // Fatal logs an init error as JSON and exits, so Lambda reports an init failure.

@@ -91,7 +91,7 @@ func (s *Sweeper) Run(ctx context.Context, account, region string) Report {
 		go func() {
 			defer wg.Done()
 			for p := range pools {
-				res := s.Reconciler.Pool(workCtx, p.ID)
+				res := s.Reconciler.Reconcile(workCtx, p.ID)
 				if res.PoolName == "" {
 					res.PoolName = p.Name
 				}
@@ -110,11 +110,11 @@ func (s *Sweeper) Run(ctx context.Context, account, region string) Report {
 			continue
 		}
 		rep.Add(res.Status)
-		if res.Status == reconcile.Compliant {
+		if !res.Status.Published() {
 			continue
 		}
 		rep.Pools = append(rep.Pools, PoolReport{PoolID: res.PoolID, PoolName: res.PoolName, Status: res.Status, Violations: res.Violations, Message: res.Message})
-		entries = append(entries, findings.ForFinding(findings.New(account, region, res, findings.Trigger{Kind: "schedule"}, now)))
+		entries = append(entries, findings.ForFinding(findings.New(account, region, res, findings.Cause{Kind: "schedule"}, now)))
 		if len(entries) == findingsBatch {
 			// Publish as the sweep goes, so the end of a large sweep is not
 			// left with thousands of findings to send before the deadline.

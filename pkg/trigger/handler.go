@@ -7,14 +7,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
 	"sync"
 	"time"
 
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/cognito"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/findings"
-	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/metrics"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/policy"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/reconcile"
 )
@@ -52,13 +50,11 @@ type event struct {
 type Handler struct {
 	Reconciler *reconcile.Reconciler // pool checks; its policy is the one enforced
 	Users      cognito.Users
-	Publisher  *findings.Publisher
+	Recorder   findings.Recorder
 	Budget     time.Duration // for all enforcer work in one invocation
 	TTL        time.Duration // how long a pool or user check is trusted
 	Log        *slog.Logger
 	Now        func() time.Time
-	Metrics    io.Writer // EMF lines; nil writes none
-	Function   string
 	// Entries remembered; 0 means DefaultMaxPools and DefaultMaxUsers.
 	MaxPools, MaxUsers int
 
@@ -116,8 +112,8 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (json.RawMess
 	ctx, cancel := context.WithTimeout(ctx, h.Budget)
 	defer cancel()
 	account, region := findings.Origin(ctx, ev.Region)
-	trig := findings.Trigger{Kind: "sign-in", EventName: ev.TriggerSource}
-	pool, known := h.checkPool(ctx, ev.UserPoolID, trig, account, region)
+	cause := findings.Cause{Kind: "sign-in", EventName: ev.TriggerSource}
+	pool, known := h.checkPool(ctx, ev.UserPoolID, cause, account, region)
 	if ev.TriggerSource != PostAuthentication || ev.UserName == "" || !h.Reconciler.Policy.UserRulesEnabled() {
 		return raw, nil
 	}
@@ -127,14 +123,14 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (json.RawMess
 		return raw, nil
 	}
 	sub, _ := ev.Request.UserAttributes["sub"].(string)
-	h.checkUser(ctx, ev.UserPoolID, ev.UserName, sub, pool, trig, account, region)
+	h.checkUser(ctx, ev.UserPoolID, ev.UserName, sub, pool, cause, account, region)
 	return raw, nil
 }
 
 // checkPool runs or joins the pool's check unless a recent outcome is
 // known. It never blocks longer than ctx allows; the check carries on in
 // the background if ctx ends. ok is false when no outcome is known yet.
-func (h *Handler) checkPool(ctx context.Context, poolID string, trig findings.Trigger, account, region string) (poolOutcome, bool) {
+func (h *Handler) checkPool(ctx context.Context, poolID string, cause findings.Cause, account, region string) (poolOutcome, bool) {
 	h.mu.Lock()
 	if o, ok := h.pools.get(poolID, h.Now()); ok {
 		h.mu.Unlock()
@@ -150,7 +146,7 @@ func (h *Handler) checkPool(ctx context.Context, poolID string, trig findings.Tr
 		if dl, ok := ctx.Deadline(); ok {
 			budget = time.Until(dl)
 		}
-		go h.runPoolCheck(poolID, trig, account, region, budget, c)
+		go h.runPoolCheck(poolID, cause, account, region, budget, c)
 	}
 	h.mu.Unlock()
 	select {
@@ -161,17 +157,14 @@ func (h *Handler) checkPool(ctx context.Context, poolID string, trig findings.Tr
 	}
 }
 
-func (h *Handler) runPoolCheck(poolID string, trig findings.Trigger, account, region string, budget time.Duration, c *poolCheck) {
+func (h *Handler) runPoolCheck(poolID string, cause findings.Cause, account, region string, budget time.Duration, c *poolCheck) {
 	ctx, cancel := context.WithTimeout(context.Background(), budget)
 	defer cancel()
-	res := h.Reconciler.Pool(ctx, poolID)
-	metrics.WriteResult(h.Metrics, h.Function, h.Now(), res.Status)
-	if res.Status != reconcile.Compliant && res.Status != reconcile.Failed {
-		_ = h.Publisher.Publish(ctx, []findings.Entry{findings.ForFinding(findings.New(account, region, res, trig, h.Now()))})
-	}
+	res := h.Reconciler.Reconcile(ctx, poolID)
+	h.Recorder.Record(ctx, findings.New(account, region, res, cause, h.Now()))
 	now := h.Now()
 	until := now.Add(h.TTL)
-	if res.Status == reconcile.Failed {
+	if res.Status.Retried() {
 		until = now.Add(RetryAfter)
 	}
 	h.mu.Lock()
@@ -187,7 +180,7 @@ func (h *Handler) runPoolCheck(poolID string, trig findings.Trigger, account, re
 // checked within the TTL, no retries (skip rather than wait). In report
 // mode, or when the pool is exempt, it reports what it would change and
 // writes nothing. Every result but compliant is published as a finding.
-func (h *Handler) checkUser(ctx context.Context, poolID, username, sub string, pool poolOutcome, trig findings.Trigger, account, region string) {
+func (h *Handler) checkUser(ctx context.Context, poolID, username, sub string, pool poolOutcome, cause findings.Cause, account, region string) {
 	key := poolID + "/" + username
 	if _, ok := h.users.get(key, h.Now()); ok {
 		return
@@ -200,15 +193,12 @@ func (h *Handler) checkUser(ctx context.Context, poolID, username, sub string, p
 	}
 	h.Log.Log(ctx, level, "user checked", "poolId", poolID, "user", username, "outcome", string(res.Status),
 		"mode", string(res.Mode), "violations", codes(res.Violations), "before", user.Before, "desired", user.Desired, "message", res.Message)
-	metrics.WriteUserResult(h.Metrics, h.Function, h.Now(), res.Status)
-	if res.Status != reconcile.Compliant {
-		f := findings.New(account, region, res, trig, h.Now())
-		f.User = user
-		_ = h.Publisher.Publish(ctx, []findings.Entry{findings.ForFinding(f)})
-	}
+	f := findings.New(account, region, res, cause, h.Now())
+	f.User = user
+	h.Recorder.Record(ctx, f)
 	now := h.Now()
 	until := now.Add(h.TTL)
-	if res.Status == reconcile.Failed {
+	if res.Status.Retried() {
 		until = now.Add(RetryAfter)
 	}
 	h.users.set(key, struct{}{}, until, now)

@@ -45,7 +45,7 @@ func newRig(t testing.TB, doc string) *rig {
 	r := reconcile.New(client, p, log)
 	r.Backoff = reconcile.Backoff{Attempts: 1}
 	bus := &fakes.Bus{}
-	return &rig{fake: f, bus: bus, logs: logs, h: &Handler{Reconciler: r, Users: client, Publisher: findings.NewPublisher(bus, "findings", log),
+	return &rig{fake: f, bus: bus, logs: logs, h: &Handler{Reconciler: r, Users: client, Recorder: findings.Recorder{Publisher: findings.NewPublisher(bus, "findings", log)},
 		Budget: 2 * time.Second, TTL: 5 * time.Minute, Log: log, Now: time.Now}}
 }
 

@@ -140,7 +140,7 @@ func Run(ctx context.Context, root string, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	say("-- DriftFunction: UpdateUserPool by %s set %s to OFF again; result: %s, %s", f.Trigger.CallerARN, pools[0].spec.Name, f.Status, changes(f))
+	say("-- DriftFunction: UpdateUserPool by %s set %s to OFF again; result: %s, %s", f.Cause.CallerARN, pools[0].spec.Name, f.Status, changes(f))
 
 	// A sign-in: the trigger makes TOTP the user's preferred factor and
 	// disables the forbidden SMS factor (the user keeps TOTP).
@@ -183,7 +183,7 @@ func Run(ctx context.Context, root string, w io.Writer) error {
 			fmt.Fprintf(tw, "  %s\tschedule\t-\tchecked %d, remediated %d\t\n", e.DetailType, d.Checked, d.Remediated)
 			continue
 		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", e.DetailType, d.Trigger.Kind, name(d.PoolID), d.Status, codes(d.Violations))
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", e.DetailType, d.Cause.Kind, name(d.PoolID), d.Status, codes(d.Violations))
 	}
 	tw.Flush()
 	say("\nDone: moto stopped. Run `make test` for the full suite.")

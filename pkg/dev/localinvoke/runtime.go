@@ -3,7 +3,8 @@
 package localinvoke
 
 import (
-	"bytes"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/dev/logbuf"
+
 	"context"
 	"encoding/json"
 	"fmt"
@@ -48,7 +49,7 @@ type Runtime struct {
 	ln      net.Listener
 	srv     *http.Server
 	cmd     *exec.Cmd
-	logs    *lockedBuffer
+	logs    *logbuf.Buffer
 	next    chan *invocation
 	mu      sync.Mutex
 	pending map[string]*invocation
@@ -66,7 +67,7 @@ func Start(binary string, spec FunctionSpec, extra []string, logSink io.Writer) 
 	if err != nil {
 		return nil, err
 	}
-	r := &Runtime{spec: spec, ln: ln, logs: &lockedBuffer{}, next: make(chan *invocation),
+	r := &Runtime{spec: spec, ln: ln, logs: &logbuf.Buffer{}, next: make(chan *invocation),
 		pending: map[string]*invocation{}, exited: make(chan struct{})}
 	r.srv = &http.Server{Handler: http.HandlerFunc(r.serve), ReadHeaderTimeout: 5 * time.Second}
 	go func() { _ = r.srv.Serve(ln) }()
@@ -232,21 +233,4 @@ func decodeError(body io.Reader) *FunctionError {
 		return &FunctionError{Type: "Runtime.Unknown", Message: string(raw)}
 	}
 	return &fe
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }

@@ -3,6 +3,8 @@
 package testbed
 
 import (
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/dev/logbuf"
+
 	"bufio"
 	"bytes"
 	"context"
@@ -15,7 +17,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -33,7 +34,7 @@ type Moto struct {
 	Endpoint string
 	cmd      *exec.Cmd
 	dir      string
-	stderr   *syncBuffer
+	stderr   *logbuf.Buffer
 	done     chan struct{}
 }
 
@@ -47,7 +48,7 @@ func StartMoto() (*Moto, error) {
 	if err := os.WriteFile(script, launcher, 0o600); err != nil {
 		return nil, err
 	}
-	m := &Moto{dir: dir, stderr: &syncBuffer{}, done: make(chan struct{})}
+	m := &Moto{dir: dir, stderr: &logbuf.Buffer{Max: 1 << 20}, done: make(chan struct{})}
 	m.cmd = exec.Command("python3", script)
 	m.cmd.Stderr = m.stderr
 	m.cmd.Env = append(os.Environ(), "PYTHONUNBUFFERED=1")
@@ -150,24 +151,4 @@ func (m *Moto) CLI(ctx context.Context, out any, args ...string) error {
 		return fmt.Errorf("aws %s: decode output: %w", strings.Join(args[6:], " "), err)
 	}
 	return nil
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.b.Len() > 1<<20 {
-		return len(p), nil
-	}
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

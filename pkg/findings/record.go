@@ -1,0 +1,32 @@
+package findings
+
+import (
+	"context"
+	"io"
+
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/metrics"
+)
+
+// Recorder reports one function's results, the same way for every
+// function: each is counted in the EMF metrics (user results in the user
+// metrics) and, when its status is published, sent as a finding. The
+// sweep counts in its summary and batches its findings by the same rule.
+type Recorder struct {
+	Publisher *Publisher
+	Metrics   io.Writer // EMF lines; nil writes none
+	Function  string
+}
+
+// Record counts f and publishes it when its status says so. A publishing
+// failure is logged by the publisher; it never undoes or hides a
+// correction, which the caller still reports.
+func (r Recorder) Record(ctx context.Context, f Finding) {
+	if f.User != nil {
+		metrics.WriteUserResult(r.Metrics, r.Function, f.ObservedAt, f.Status)
+	} else {
+		metrics.WriteResult(r.Metrics, r.Function, f.ObservedAt, f.Status)
+	}
+	if f.Status.Published() {
+		_ = r.Publisher.Publish(ctx, []Entry{ForFinding(f)})
+	}
+}
