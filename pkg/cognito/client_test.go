@@ -78,6 +78,20 @@ func TestPools(t *testing.T) {
 			a.describe = &cip.DescribeUserPoolOutput{UserPool: &types.UserPoolType{Name: aws.String("p"), UserPoolTier: types.UserPoolTierTypeEssentials}}
 			return c.Describe(ctx, pool)
 		}},
+		{name: "describe reports the first sign-in factors",
+			want: Pool{Name: "p", Tier: "PLUS", FirstFactors: []policy.FirstFactor{policy.FirstPassword, policy.FirstPasskey}},
+			run: func(c *Client, a *answers) (any, error) {
+				a.describe = &cip.DescribeUserPoolOutput{UserPool: &types.UserPoolType{Name: aws.String("p"), UserPoolTier: types.UserPoolTierTypePlus,
+					Policies: &types.UserPoolPolicyType{SignInPolicy: &types.SignInPolicyType{AllowedFirstAuthFactors: []types.AuthFactorType{types.AuthFactorTypePassword, types.AuthFactorTypeWebAuthn}}}}}
+				return c.Describe(ctx, pool)
+			}},
+		{name: "describe without a sign-in policy: password only",
+			want: Pool{Name: "p"},
+			run: func(c *Client, a *answers) (any, error) {
+				a.describe = &cip.DescribeUserPoolOutput{UserPool: &types.UserPoolType{Name: aws.String("p"),
+					Policies: &types.UserPoolPolicyType{PasswordPolicy: &types.PasswordPolicyType{MinimumLength: aws.Int32(8)}}}}
+				return c.Describe(ctx, pool)
+			}},
 		{name: "describe without a pool", err: "DescribeUserPool returned no pool", run: func(c *Client, a *answers) (any, error) {
 			a.describe = &cip.DescribeUserPoolOutput{}
 			return c.Describe(ctx, pool)

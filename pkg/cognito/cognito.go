@@ -57,11 +57,22 @@ type Lister interface {
 type Pool struct {
 	Name string
 	Tags map[string]string
-	Tier string // UserPoolTier: LITE, ESSENTIALS or PLUS; "" when not reported
+	Tier policy.Tier // UserPoolTier: LITE, ESSENTIALS or PLUS; "" when not reported
+	// FirstFactors is the sign-in policy's AllowedFirstAuthFactors; nil
+	// when the pool reports none (password sign-in).
+	FirstFactors []policy.FirstFactor
+}
+
+// Limits is what the pool's sign-in policy and plan let an MFA write do.
+func (p Pool) Limits() policy.Limits {
+	return policy.Limits{FirstFactors: p.FirstFactors, Tier: p.Tier}
 }
 
 // PoolRef is one pool in a listing.
-type PoolRef struct{ ID, Name string }
+type PoolRef struct {
+	ID   string `json:"id"`
+	Name string `json:"name,omitempty"`
+}
 
 // Client implements the ports over the SDK with one Cognito call per
 // method: pacing and retries are the caller's, so they count every call.
@@ -101,7 +112,7 @@ func (c *Client) SetMFA(ctx context.Context, poolID string, cfg policy.PoolMFA) 
 	return fromSet(out)
 }
 
-// Describe reads the pool's name, tags and tier.
+// Describe reads the pool's name, tags, tier and first sign-in factors.
 func (c *Client) Describe(ctx context.Context, poolID string) (Pool, error) {
 	out, err := c.api.DescribeUserPool(ctx, &cip.DescribeUserPoolInput{UserPoolId: &poolID})
 	if err != nil {
@@ -111,7 +122,13 @@ func (c *Client) Describe(ctx context.Context, poolID string) (Pool, error) {
 		return Pool{}, errors.New("DescribeUserPool returned no pool")
 	}
 	p := out.UserPool
-	return Pool{Name: aws.ToString(p.Name), Tags: p.UserPoolTags, Tier: string(p.UserPoolTier)}, nil
+	pool := Pool{Name: aws.ToString(p.Name), Tags: p.UserPoolTags, Tier: policy.Tier(p.UserPoolTier)}
+	if p.Policies != nil && p.Policies.SignInPolicy != nil {
+		for _, f := range p.Policies.SignInPolicy.AllowedFirstAuthFactors {
+			pool.FirstFactors = append(pool.FirstFactors, policy.FirstFactor(f))
+		}
+	}
+	return pool, nil
 }
 
 // ListPools lists one page of up to 60 pools.

@@ -86,9 +86,15 @@ func fromSet(o *cip.SetUserPoolMfaConfigOutput) (policy.PoolMFA, error) {
 	return toConfig(mfaBlocks{o.MfaConfiguration, o.SoftwareTokenMfaConfiguration, o.SmsMfaConfiguration, o.EmailMfaConfiguration, o.WebAuthnConfiguration})
 }
 
-// fromUser reads the governed factors from AdminGetUser's answer.
+// passkeyMFA is how a user's UserMFASettingList names passkey MFA
+// (WebAuthnMfaSettings on), as measured against AWS; the API reference
+// lists only the other factors.
+const passkeyMFA = "WEB_AUTHN_MFA"
+
+// fromUser reads the governed factors, and passkey MFA, from AdminGetUser's
+// answer.
 func fromUser(out *cip.AdminGetUserOutput) policy.UserMFA {
-	u := policy.UserMFA{Enabled: []policy.Factor{}}
+	u := policy.UserMFA{Enabled: []policy.Factor{}, PasskeyMFA: slices.Contains(out.UserMFASettingList, passkeyMFA)}
 	for _, name := range out.UserMFASettingList {
 		if f, ok := policy.UserFactor(name); ok {
 			u.Enabled = append(u.Enabled, f)
@@ -99,7 +105,9 @@ func fromUser(out *cip.AdminGetUserOutput) policy.UserMFA {
 }
 
 // preferenceInput sets every factor the user had: kept ones stay enabled,
-// forbidden ones are disabled, and exactly one is preferred.
+// forbidden ones are disabled, and exactly one is preferred. It never sends
+// WebAuthnMfaSettings: Cognito leaves a user's passkey MFA as it is when
+// the request leaves it out, and passkey MFA has no preference to send.
 func preferenceInput(poolID, username string, before, want policy.UserMFA) *cip.AdminSetUserMFAPreferenceInput {
 	in := &cip.AdminSetUserMFAPreferenceInput{UserPoolId: &poolID, Username: &username}
 	for _, f := range before.Enabled {

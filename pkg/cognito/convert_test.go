@@ -111,6 +111,8 @@ func TestFromUser(t *testing.T) {
 			want: policy.UserMFA{Enabled: []policy.Factor{policy.Email}, Preferred: policy.Email}},
 		{name: "factors the policy does not govern are left out", settings: []string{"WEB_AUTHN", "SOFTWARE_TOKEN_MFA"}, preferred: aws.String("WEB_AUTHN"),
 			want: policy.UserMFA{Enabled: []policy.Factor{policy.SoftwareToken}}},
+		{name: "passkey MFA beside TOTP", settings: []string{"SOFTWARE_TOKEN_MFA", "WEB_AUTHN_MFA"}, preferred: aws.String("SOFTWARE_TOKEN_MFA"),
+			want: policy.UserMFA{Enabled: []policy.Factor{policy.SoftwareToken}, Preferred: policy.SoftwareToken, PasskeyMFA: true}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -150,6 +152,10 @@ func TestPreferenceInput(t *testing.T) {
 			before: policy.UserMFA{Enabled: []policy.Factor{policy.SoftwareToken}},
 			want:   policy.UserMFA{Enabled: []policy.Factor{policy.SoftwareToken}, Preferred: policy.SoftwareToken},
 			totp:   ptr(on(true))},
+		{name: "passkey MFA: SMS disabled, TOTP kept beside it, passkey MFA not sent",
+			before: policy.UserMFA{Enabled: []policy.Factor{policy.SMS, policy.SoftwareToken}, Preferred: policy.SMS, PasskeyMFA: true},
+			want:   policy.UserMFA{Enabled: []policy.Factor{policy.SoftwareToken}, Preferred: policy.SoftwareToken, PasskeyMFA: true},
+			totp:   ptr(on(true)), sms: ptr(off)},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -169,6 +175,10 @@ func TestPreferenceInput(t *testing.T) {
 			}
 			if !reflect.DeepEqual(totp, tc.totp) || !reflect.DeepEqual(sms, tc.sms) || !reflect.DeepEqual(mail, tc.mail) {
 				t.Errorf("TOTP %v SMS %v email %v; want %v %v %v", totp, sms, mail, tc.totp, tc.sms, tc.mail)
+			}
+			// Passkey MFA is never sent, so never preferred.
+			if in.WebAuthnMfaSettings != nil {
+				t.Errorf("WebAuthnMfaSettings sent: %+v", in.WebAuthnMfaSettings)
 			}
 		})
 	}

@@ -3,6 +3,7 @@ package cognito
 import (
 	"errors"
 	"slices"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 	"github.com/aws/smithy-go"
@@ -38,6 +39,10 @@ func (c class) has(err error) bool {
 var (
 	notFound = exceptionOf[types.ResourceNotFoundException]()
 	throttle = exceptionOf[types.TooManyRequestsException]()
+	// The operation is not enabled here: a multi-Region pool's secondary
+	// replica, whose configuration is written in its primary Region.
+	// Retrying cannot help and the pool is not at fault.
+	notEnabled = exceptionOf[types.OperationNotEnabledException]()
 	// A write rejected for its content: retrying the same request cannot
 	// succeed, but a weaker one may.
 	refusals = class{
@@ -58,6 +63,21 @@ func IsNotFound(err error) bool { return notFound.in(err) }
 
 // IsRefusal reports a write Cognito rejected for its content.
 func IsRefusal(err error) bool { return refusals.has(err) }
+
+// IsNotEnabled reports Cognito's OperationNotEnabledException: the call is
+// not enabled for this pool in this Region (a secondary replica).
+func IsNotEnabled(err error) bool { return notEnabled.in(err) }
+
+// smsInUse is the start of Cognito's refusal to drop SMS MFA from a pool
+// that sends SMS for other messages.
+const smsInUse = "Can't turn off SMS_MFA when SMS configuration is set"
+
+// IsSMSInUse reports Cognito refusing to turn SMS MFA off because the pool
+// uses SMS for other messages.
+func IsSMSInUse(err error) bool {
+	var e *types.InvalidParameterException
+	return errors.As(err, &e) && strings.Contains(e.ErrorMessage(), smsInUse)
+}
 
 // IsTransient reports errors worth retrying with backoff.
 func IsTransient(err error) bool { return transient.has(err) }

@@ -140,7 +140,7 @@ func TestHandle(t *testing.T) {
 		published int
 	}{
 		{name: "drift corrected and published", event: update, start: &cip.GetUserPoolMfaConfigOutput{MfaConfiguration: "OFF"},
-			status: reconcile.Remediated, calls: "Get Set", published: 1},
+			status: reconcile.Remediated, calls: "Get Describe Get Set", published: 1},
 		{name: "compliant: nothing published", event: update,
 			start:  &cip.GetUserPoolMfaConfigOutput{MfaConfiguration: "ON", SoftwareTokenMfaConfiguration: &types.SoftwareTokenMfaConfigType{Enabled: true}},
 			status: reconcile.Compliant, calls: "Get"},
@@ -149,7 +149,7 @@ func TestHandle(t *testing.T) {
 			delete(detailOf(m)["requestParameters"].(map[string]any), "userPoolId")
 		}), status: Ignored},
 		{name: "empty errorCode is a successful call", event: edit(t, update, func(m map[string]any) { detailOf(m)["errorCode"] = "" }),
-			start: &cip.GetUserPoolMfaConfigOutput{MfaConfiguration: "OFF"}, status: reconcile.Remediated, calls: "Get Set", published: 1},
+			start: &cip.GetUserPoolMfaConfigOutput{MfaConfiguration: "OFF"}, status: reconcile.Remediated, calls: "Get Describe Get Set", published: 1},
 		{name: "own role ignored", event: edit(t, update, func(m map[string]any) {
 			detailOf(m)["userIdentity"].(map[string]any)["sessionContext"].(map[string]any)["sessionIssuer"].(map[string]any)["arn"] = "arn:aws:iam::123456789012:role/enforcer-DriftFunctionRole-ABC"
 		}), start: &cip.GetUserPoolMfaConfigOutput{MfaConfiguration: "OFF"}, status: Ignored},

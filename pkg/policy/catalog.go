@@ -8,6 +8,10 @@ const (
 	CodeRequiredNotEnabled    = "REQUIRED_FACTOR_NOT_ENABLED"
 	CodeForbiddenEnabled      = "FORBIDDEN_FACTOR_ENABLED"
 	CodeNoActiveFactor        = "NO_ACTIVE_FACTOR"
+	CodePasskeyVerification   = "PASSKEY_USER_VERIFICATION_NOT_REQUIRED"
+	CodePasskeySingleFactor   = "PASSKEY_NOT_MULTI_FACTOR"
+	CodeOTPFirstFactor        = "OTP_FIRST_FACTOR_BLOCKS_MFA_ON"
+	CodePasskeyFirstFactor    = "PASSKEY_FIRST_FACTOR_BLOCKS_MFA_ON"
 	CodeUserPreferenceNotTOTP = "USER_PREFERRED_FACTOR_NOT_TOTP"
 	CodeUserForbiddenEnabled  = "USER_FORBIDDEN_FACTOR_ENABLED"
 )
@@ -33,6 +37,7 @@ type subject struct {
 	level   Level   // the pool's level as observed
 	factor  Factor  // the factor at issue; for a user's preference, the preferred one
 	planned PoolMFA // what the plan writes; reasons only
+	limits  Limits  // the pool's sign-in policy and plan, as far as they were read
 }
 
 // noFactorToEnable is why a level cannot be raised: Cognito needs a factor.
@@ -42,12 +47,19 @@ const noFactorToEnable = "raising MFA needs a factor, and no factor the policy a
 var Rules = []Rule{
 	{
 		Code: CodeLevelBelowPolicy, Scope: "pool",
-		Meaning:   "level below the policy's minimum",
-		Corrected: "raised, adding TOTP if no factor would be active",
+		Meaning: "level below the policy's minimum",
+		Corrected: "raised, adding TOTP if no factor would be active; only to OPTIONAL where the pool's first sign-in factors " +
+			"rule ON out (see the first-factor codes below)",
 		text: func(s subject) string {
 			return fmt.Sprintf("MFA is %s; the policy requires at least %s", s.level, s.policy.MFAConfiguration)
 		},
-		reason: func(subject) string { return noFactorToEnable },
+		reason: func(s subject) string {
+			if s.planned.Level == LevelOptional && !s.limits.acceptsOn(s.planned) {
+				return "Cognito refuses MFA ON with this pool's first sign-in factors; OPTIONAL is the strongest level it accepts, " +
+					"and the first-factor violation says what to change"
+			}
+			return noFactorToEnable
+		},
 	},
 	{
 		Code: CodeRequiredNotEnabled, Scope: "pool", PerFactor: true,
@@ -62,7 +74,11 @@ var Rules = []Rule{
 			case SMS:
 				return "SMS MFA needs an SNS caller role and SMS settings that only the pool owner can provide"
 			case Email:
-				return "email MFA needs the Essentials tier or higher and an SES sending configuration that only the pool owner can provide"
+				why := "email MFA needs the Essentials tier or higher and an SES sending configuration that only the pool owner can provide"
+				if s.limits.Tier == TierLite {
+					why += "; the pool's plan is LITE"
+				}
+				return why
 			}
 			// Required TOTP is always added; only a policy Load refuses (required at OFF) gets here.
 			return "the enforcer cannot make this change"
@@ -102,6 +118,72 @@ var Rules = []Rule{
 		reason: func(subject) string { return noFactorToEnable },
 	},
 	{
+		Code: CodePasskeyVerification, Scope: "pool",
+		Meaning: "`passkeys.userVerification` is `required` and the pool's passkeys only prefer user verification",
+		Corrected: "set to `required` in the pool's WebAuthn configuration, in the same write as any other correction, " +
+			"its relying party kept. Not on a Lite pool (passkey settings need Essentials): reported with the plan",
+		text: func(subject) string {
+			return "passkeys do not require user verification; the policy requires it"
+		},
+		reason: func(s subject) string { return passkeysNotInPlan(s.limits.Tier) },
+	},
+	{
+		Code: CodePasskeySingleFactor, Scope: "pool",
+		Meaning: "`passkeys.factorConfiguration` is `multi-factor` and the pool's passkeys are a single factor",
+		Corrected: "`FactorConfiguration` set to `MULTI_FACTOR_WITH_USER_VERIFICATION` in the pool's WebAuthn configuration, " +
+			"its relying party kept. Not on a Lite pool: reported with the plan",
+		text: func(subject) string {
+			return "passkeys are a single factor; the policy requires them to be multi-factor (MULTI_FACTOR_WITH_USER_VERIFICATION)"
+		},
+		reason: func(s subject) string { return passkeysNotInPlan(s.limits.Tier) },
+	},
+	{
+		Code: CodeOTPFirstFactor, Scope: "pool",
+		Meaning: "the policy requires ON and the pool allows `EMAIL_OTP` or `SMS_OTP` as a first sign-in factor, " +
+			"with which Cognito refuses ON",
+		Corrected: "not auto-correctable: first factors change only through UpdateUserPool, which the enforcer never calls " +
+			"(it resets every setting left out). MFA is raised to OPTIONAL in one write, the strongest level Cognito accepts; " +
+			"the text and reason name the first factors to remove",
+		text: func(s subject) string {
+			otp := s.limits.otpFirstFactors()
+			verb := "is an allowed first sign-in factor"
+			if len(otp) > 1 {
+				verb = "are allowed first sign-in factors"
+			}
+			return fmt.Sprintf("MFA cannot be ON while %s %s", joinFirstFactors(otp), verb)
+		},
+		reason: func(s subject) string {
+			return fmt.Sprintf("Cognito accepts MFA ON only with PASSWORD and WEB_AUTHN as first factors: remove %s from the pool's "+
+				"sign-in policy (Policies.SignInPolicy.AllowedFirstAuthFactors). The enforcer does not call UpdateUserPool, "+
+				"which resets every setting left out; until then MFA can be OPTIONAL at most", joinFirstFactors(s.limits.otpFirstFactors()))
+		},
+	},
+	{
+		Code: CodePasskeyFirstFactor, Scope: "pool",
+		Meaning: "the policy requires ON and the pool allows `WEB_AUTHN` as a first sign-in factor with single-factor passkeys, " +
+			"with which Cognito refuses ON",
+		Corrected: "with `passkeys.factorConfiguration` `multi-factor`, `MULTI_FACTOR_WITH_USER_VERIFICATION` is set in the same write as ON. " +
+			"Otherwise, or when the pool has no WebAuthn configuration (the enforcer never creates one) or is on the Lite plan, " +
+			"MFA is raised to OPTIONAL and the reason says why",
+		text: func(subject) string {
+			return "MFA cannot be ON while WEB_AUTHN is an allowed first sign-in factor and passkeys are a single factor"
+		},
+		reason: func(s subject) string {
+			const until = "; until then MFA can be OPTIONAL at most"
+			switch {
+			case s.planned.WebAuthn == nil:
+				return "Cognito accepts MFA ON with WEB_AUTHN as a first factor only with multi-factor passkeys, and the pool has no " +
+					"WebAuthn configuration to make multi-factor: the enforcer never creates one (it cannot know the relying party). " +
+					"Configure passkeys (SetUserPoolMfaConfig) or remove WEB_AUTHN from the pool's first factors" + until
+			case s.limits.Tier == TierLite:
+				return passkeysNotInPlan(s.limits.Tier) + until
+			}
+			return "Cognito accepts MFA ON with WEB_AUTHN as a first factor only with multi-factor passkeys " +
+				"(MULTI_FACTOR_WITH_USER_VERIFICATION): set passkeys.factorConfiguration to multi-factor to have the enforcer " +
+				"set it in the same write as ON, or remove WEB_AUTHN from the pool's first factors" + until
+		},
+	},
+	{
 		Code: CodeUserPreferenceNotTOTP, Scope: "user",
 		Meaning:   "`users.preferSoftwareToken` and a user who has TOTP prefers another factor or none",
 		Corrected: "TOTP made the user's preferred factor at sign-in",
@@ -120,6 +202,11 @@ var Rules = []Rule{
 			return fmt.Sprintf("the user has %s MFA enabled, which the policy forbids", factorNames[s.factor])
 		},
 	},
+}
+
+// passkeysNotInPlan is why passkey settings are left alone on a pool.
+func passkeysNotInPlan(t Tier) string {
+	return fmt.Sprintf("passkey settings need the Essentials feature plan or higher; the pool's plan is %s", t)
 }
 
 var factorNames = map[Factor]string{SoftwareToken: "TOTP (software token)", SMS: "SMS", Email: "email"}

@@ -97,12 +97,16 @@ func TestReadmeRulesTable(t *testing.T) {
 // the user rules, so each rule's scope is true and none is unused.
 func TestRuleScopes(t *testing.T) {
 	found := map[string]string{}
-	for _, p := range allPolicies() {
-		for _, c := range allConfigs() {
-			for _, v := range Evaluate(p, c) {
-				found[v.Code] = "pool"
+	for _, lim := range allLimits {
+		for _, p := range passkeyPolicies() {
+			for _, c := range passkeyConfigs() {
+				for _, v := range Evaluate(p, c, lim) {
+					found[v.Code] = "pool"
+				}
 			}
 		}
+	}
+	for _, p := range allPolicies() {
 		for bits := range 8 {
 			var u UserMFA
 			for i, f := range AllFactors {

@@ -83,6 +83,31 @@ func (fs Factors) Of(f Factor) Requirement {
 	return ""
 }
 
+// Verification is the least user verification the policy accepts from
+// passkeys, in Cognito's words.
+type Verification string
+
+const (
+	VerificationPreferred Verification = "preferred"
+	VerificationRequired  Verification = "required"
+)
+
+// PasskeyFactor says whether passkeys must count as MFA.
+type PasskeyFactor string
+
+const (
+	PasskeyAny         PasskeyFactor = "any"          // single or multi-factor: not governed
+	PasskeyMultiFactor PasskeyFactor = "multi-factor" // MULTI_FACTOR_WITH_USER_VERIFICATION
+)
+
+// Passkeys is the policy for a pool's WebAuthn (passkey) configuration.
+// The enforcer tightens an existing one and never creates one: it cannot
+// know the relying party.
+type Passkeys struct {
+	UserVerification    Verification  `json:"userVerification"`
+	FactorConfiguration PasskeyFactor `json:"factorConfiguration"`
+}
+
 // Exemptions name pools that are reported but never written.
 type Exemptions struct {
 	PoolIDs []string `json:"poolIds"`
@@ -99,6 +124,7 @@ type Policy struct {
 	Version          int        `json:"version"`
 	MFAConfiguration Level      `json:"mfaConfiguration"`
 	Factors          Factors    `json:"factors"`
+	Passkeys         Passkeys   `json:"passkeys"`
 	Mode             Mode       `json:"mode"`
 	Exemptions       Exemptions `json:"exemptions"`
 	Users            Users      `json:"users"`
@@ -113,6 +139,10 @@ type document struct {
 		SMS           *string `json:"sms"`
 		Email         *string `json:"email"`
 	} `json:"factors"`
+	Passkeys *struct {
+		UserVerification    *string `json:"userVerification"`
+		FactorConfiguration *string `json:"factorConfiguration"`
+	} `json:"passkeys"`
 	Mode       *string `json:"mode"`
 	Exemptions *struct {
 		PoolIDs []string `json:"poolIds"`
@@ -129,9 +159,11 @@ func Default() Policy {
 		Version:          1,
 		MFAConfiguration: LevelOn,
 		Factors:          Factors{SoftwareToken: Required, SMS: Allowed, Email: Allowed},
-		Mode:             Enforce,
-		Exemptions:       Exemptions{PoolIDs: []string{}},
-		Users:            Users{PreferSoftwareToken: true},
+		// Defaults that govern nothing: existing documents keep their meaning.
+		Passkeys:   Passkeys{UserVerification: VerificationPreferred, FactorConfiguration: PasskeyAny},
+		Mode:       Enforce,
+		Exemptions: Exemptions{PoolIDs: []string{}},
+		Users:      Users{PreferSoftwareToken: true},
 	}
 }
 
@@ -185,6 +217,18 @@ func Load(doc string) (Policy, error) {
 				continue
 			}
 			if *f.out, err = parseEnum(f.name, *f.in, Required, Allowed, Forbidden); err != nil {
+				return Policy{}, err
+			}
+		}
+	}
+	if d.Passkeys != nil {
+		if v := d.Passkeys.UserVerification; v != nil {
+			if p.Passkeys.UserVerification, err = parseEnum("passkeys.userVerification", *v, VerificationPreferred, VerificationRequired); err != nil {
+				return Policy{}, err
+			}
+		}
+		if v := d.Passkeys.FactorConfiguration; v != nil {
+			if p.Passkeys.FactorConfiguration, err = parseEnum("passkeys.factorConfiguration", *v, PasskeyAny, PasskeyMultiFactor); err != nil {
 				return Policy{}, err
 			}
 		}

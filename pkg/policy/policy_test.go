@@ -18,7 +18,8 @@ func TestLoadDefaults(t *testing.T) {
 	}
 	want := Default()
 	if want.MFAConfiguration != LevelOn || want.Factors != (Factors{Required, Allowed, Allowed}) ||
-		want.Mode != Enforce || len(want.Exemptions.PoolIDs) != 0 || want.Exemptions.TagKey != "" || !want.Users.PreferSoftwareToken {
+		want.Mode != Enforce || len(want.Exemptions.PoolIDs) != 0 || want.Exemptions.TagKey != "" || !want.Users.PreferSoftwareToken ||
+		want.Passkeys != (Passkeys{UserVerification: VerificationPreferred, FactorConfiguration: PasskeyAny}) {
 		t.Errorf("defaults differ from the documented ones: %+v", want)
 	}
 }
@@ -28,6 +29,7 @@ func TestLoadFull(t *testing.T) {
 	  "version": 1,
 	  "mfaConfiguration": "OPTIONAL",
 	  "factors": {"softwareToken": "allowed", "sms": "forbidden", "email": "required"},
+	  "passkeys": {"userVerification": "required", "factorConfiguration": "multi-factor"},
 	  "mode": "report",
 	  "exemptions": {"poolIds": ["us-east-1_Example"], "tagKey": "mfa-policy-exempt"},
 	  "users": {"preferSoftwareToken": false}
@@ -38,6 +40,7 @@ func TestLoadFull(t *testing.T) {
 	want := Policy{
 		Version: 1, MFAConfiguration: LevelOptional,
 		Factors:    Factors{SoftwareToken: Allowed, SMS: Forbidden, Email: Required},
+		Passkeys:   Passkeys{UserVerification: VerificationRequired, FactorConfiguration: PasskeyMultiFactor},
 		Mode:       Report,
 		Exemptions: Exemptions{PoolIDs: []string{"us-east-1_Example"}, TagKey: "mfa-policy-exempt"},
 		Users:      Users{PreferSoftwareToken: false},
@@ -74,6 +77,9 @@ func TestLoadRejects(t *testing.T) {
 		{"bad pool id", `{"exemptions": {"poolIds": ["us-east-1_ok1", "not a pool"]}}`, "exemptions.poolIds[1]"},
 		{"empty tag key", `{"exemptions": {"tagKey": ""}}`, "exemptions.tagKey"},
 		{"wrong bool", `{"users": {"preferSoftwareToken": "yes"}}`, "users.preferSoftwareToken"},
+		{"bad user verification", `{"passkeys": {"userVerification": "discouraged"}}`, "passkeys.userVerification"},
+		{"Cognito's factor configuration name", `{"passkeys": {"factorConfiguration": "MULTI_FACTOR_WITH_USER_VERIFICATION"}}`, "passkeys.factorConfiguration"},
+		{"passkeys not an object", `{"passkeys": "required"}`, "passkeys"},
 		{"all forbidden ON", `{"mfaConfiguration":"ON","factors":{"softwareToken":"forbidden","sms":"forbidden","email":"forbidden"},"users":{"preferSoftwareToken":false}}`, "factors"},
 		{"all forbidden OPTIONAL", `{"mfaConfiguration":"OPTIONAL","factors":{"softwareToken":"forbidden","sms":"forbidden","email":"forbidden"},"users":{"preferSoftwareToken":false}}`, "factors"},
 		{"required with OFF", `{"mfaConfiguration":"OFF"}`, "factors.softwareToken"},

@@ -1,6 +1,9 @@
 package policy
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+)
 
 // PoolMFA is a pool's MFA configuration (observed, planned or stored) as
 // GetUserPoolMfaConfig returns it, as a plain struct. A nil factor block
@@ -27,7 +30,8 @@ type EmailConfig struct {
 	Subject *string `json:"subject,omitempty"`
 }
 
-// WebAuthnConfig is carried through unchanged: the policy does not govern it.
+// WebAuthnConfig is the passkey block: carried as it is, except where the
+// passkey policy tightens it; the enforcer never invents one.
 type WebAuthnConfig struct {
 	RelyingPartyID      *string `json:"relyingPartyId,omitempty"`
 	UserVerification    string  `json:"userVerification,omitempty"`
@@ -93,11 +97,12 @@ type Violation struct {
 
 func (v Violation) key() string { return v.Code + "/" + string(v.Factor) }
 
-// check lists the violations of c against p, without correctability.
-func check(p Policy, c PoolMFA) []Violation {
+// check lists the violations of c against p for a pool with lim, without
+// correctability.
+func check(p Policy, c PoolMFA, lim Limits) []Violation {
 	var vs []Violation
 	add := func(code string, f Factor) {
-		vs = append(vs, ruleOf(code).violation(subject{policy: p, level: c.Level, factor: f}))
+		vs = append(vs, ruleOf(code).violation(subject{policy: p, level: c.Level, factor: f, limits: lim}))
 	}
 	if c.Level.Rank() < p.MFAConfiguration.Rank() {
 		add(CodeLevelBelowPolicy, "")
@@ -118,38 +123,74 @@ func check(p Policy, c PoolMFA) []Violation {
 			}
 		}
 	}
+	if c.WebAuthn != nil {
+		if p.Passkeys.UserVerification == VerificationRequired && c.WebAuthn.UserVerification != userVerificationRequired {
+			add(CodePasskeyVerification, "")
+		}
+		if p.Passkeys.FactorConfiguration == PasskeyMultiFactor && !passkeysMultiFactor(c) {
+			add(CodePasskeySingleFactor, "")
+		}
+	}
+	if p.MFAConfiguration == LevelOn && c.Level != LevelOn {
+		// The first factors that keep this pool from ON, for Cognito.
+		if len(lim.otpFirstFactors()) > 0 {
+			add(CodeOTPFirstFactor, "")
+		}
+		if slices.Contains(lim.FirstFactors, FirstPasskey) && !passkeysMultiFactor(c) {
+			add(CodePasskeyFirstFactor, "")
+		}
+	}
 	return vs
 }
 
-// Evaluate lists the violations of observed against p. A violation is
-// correctable when the planned configuration no longer has it.
-func Evaluate(p Policy, observed PoolMFA) []Violation {
-	vs := check(p, observed)
+// Evaluate lists the violations of observed against p for a pool with
+// lim. A violation is correctable when the planned configuration no longer
+// has it.
+func Evaluate(p Policy, observed PoolMFA, lim Limits) []Violation {
+	return Assess(p, observed, Plan(p, observed, lim), lim, "")
+}
+
+// Assess lists the violations of observed against p, each correctable when
+// achieved (what Cognito stored) no longer has it. One that achieved keeps
+// carries its rule's reason when the plan keeps it too, and otherwise why:
+// what stood between the plan and achieved (a refusal, say).
+func Assess(p Policy, observed, achieved PoolMFA, lim Limits, why string) []Violation {
+	vs := check(p, observed, lim)
 	if len(vs) == 0 {
 		return nil
 	}
-	planned := Plan(p, observed)
-	remaining := map[string]bool{}
-	for _, v := range check(p, planned) {
-		remaining[v.key()] = true
+	planned := Plan(p, observed, lim)
+	keys := func(c PoolMFA) map[string]bool {
+		m := map[string]bool{}
+		for _, v := range check(p, c, lim) {
+			m[v.key()] = true
+		}
+		return m
 	}
+	keptByPlan, kept := keys(planned), keys(achieved)
 	for i := range vs {
-		if remaining[vs[i].key()] {
-			vs[i].Reason = ruleOf(vs[i].Code).reason(subject{policy: p, factor: vs[i].Factor, planned: planned})
-		} else {
+		switch {
+		case !kept[vs[i].key()]:
 			vs[i].Correctable = true
+		case keptByPlan[vs[i].key()]:
+			vs[i].Reason = ruleOf(vs[i].Code).reason(subject{policy: p, factor: vs[i].Factor, planned: planned, limits: lim})
+		default:
+			vs[i].Reason = why
 		}
 	}
 	return vs
 }
 
 // Plan returns the configuration that brings observed in line with p while
-// only strengthening it and carrying every setting p does not govern. At
-// OPTIONAL it never removes a factor users may rely on (keptAtOptional).
-func Plan(p Policy, observed PoolMFA) PoolMFA {
+// only strengthening it and carrying every setting p does not govern, as
+// far as Cognito accepts for a pool with lim: below ON where the pool's
+// first factors rule ON out. At OPTIONAL it never removes a factor users
+// may rely on (keptAtOptional).
+func Plan(p Policy, observed PoolMFA, lim Limits) PoolMFA {
 	d := observed.Clone()
-	if d.Level.Rank() < p.MFAConfiguration.Rank() {
-		d.Level = p.MFAConfiguration
+	tightenPasskeys(p, &d, lim)
+	if target := lim.highestLevel(p.MFAConfiguration, d); d.Level.Rank() < target.Rank() {
+		d.Level = target
 	}
 	if d.Level == LevelOff {
 		// Nothing is active at OFF, so nothing is required or forbidden
@@ -172,12 +213,13 @@ func Plan(p Policy, observed PoolMFA) PoolMFA {
 		d.SoftwareToken = true
 		return d
 	}
+	keep := observed.Clone()
+	tightenPasskeys(p, &keep, lim)
 	if observed.Level == LevelOff {
 		// Cannot raise the level without a factor: stay as observed.
-		return observed.Clone()
+		return keep
 	}
 	// Keep the forbidden factors rather than turn MFA off.
-	keep := observed.Clone()
 	keep.Level = d.Level
 	return keep
 }
@@ -245,9 +287,11 @@ func str(p *string) string {
 
 // Fallbacks lists weaker corrections to try, strongest first, when Cognito
 // refuses the full plan: forbidden factors kept, then ON lowered to
-// OPTIONAL. At OPTIONAL every factor active in observed stays, as in Plan.
-// Each is strictly stronger than observed and never weaker than it anywhere.
-func Fallbacks(observed, desired PoolMFA) []PoolMFA {
+// OPTIONAL, then each of these without the passkey changes. At OPTIONAL
+// every factor active in observed stays, as in Plan. Each is strictly
+// stronger than observed and never weaker than it anywhere; none is one
+// Cognito is known to refuse for a pool with lim.
+func Fallbacks(observed, desired PoolMFA, lim Limits) []PoolMFA {
 	keepAll := func(c PoolMFA) PoolMFA {
 		keep := c.Clone()
 		for _, f := range AllFactors {
@@ -257,7 +301,7 @@ func Fallbacks(observed, desired PoolMFA) []PoolMFA {
 		}
 		return keep
 	}
-	variants := []PoolMFA{keepAll(desired)}
+	steps := []PoolMFA{desired, keepAll(desired)}
 	if desired.Level == LevelOn && observed.Level != LevelOn {
 		atOptional := desired.Clone()
 		atOptional.Level = LevelOptional
@@ -266,12 +310,20 @@ func Fallbacks(observed, desired PoolMFA) []PoolMFA {
 				restore(&atOptional, observed, f)
 			}
 		}
-		variants = append(variants, atOptional, keepAll(atOptional))
+		steps = append(steps, atOptional, keepAll(atOptional))
+	}
+	var variants []PoolMFA
+	for _, v := range steps {
+		// Each step, then the same without the passkey changes (which the
+		// pool's plan may refuse).
+		withoutPasskeys := v.Clone()
+		withoutPasskeys.WebAuthn = observed.Clone().WebAuthn
+		variants = append(variants, v, withoutPasskeys)
 	}
 	var out []PoolMFA
 	seen := []PoolMFA{observed, desired}
 	for _, v := range variants {
-		if v.Level != LevelOff && !v.anyEnabled() || containsConfig(seen, v) {
+		if v.Level != LevelOff && !v.anyEnabled() || lim.refuses(v) || containsConfig(seen, v) {
 			continue
 		}
 		seen = append(seen, v)

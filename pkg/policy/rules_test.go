@@ -13,7 +13,7 @@ func ptr(s string) *string { return &s }
 var (
 	smsBlock   = &SMSConfig{Message: ptr("Your code is {####}"), SNSCallerARN: ptr("arn:aws:iam::123456789012:role/sns"), ExternalID: ptr("ext-1"), SNSRegion: ptr("us-east-1")}
 	emailBlock = &EmailConfig{Message: ptr("Code {####}"), Subject: ptr("Sign-in code")}
-	webAuthn   = &WebAuthnConfig{RelyingPartyID: ptr("example.com"), UserVerification: "preferred", FactorConfiguration: "SINGLE_FACTOR_ONLY"}
+	webAuthn   = &WebAuthnConfig{RelyingPartyID: ptr("example.com"), UserVerification: "preferred", FactorConfiguration: "SINGLE_FACTOR"}
 )
 
 func mustLoad(t testing.TB, doc string) Policy {
@@ -93,29 +93,30 @@ func TestEvaluateAndPlan(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			p := mustLoad(t, tc.policy)
-			got := Plan(p, tc.observed)
+			got := Plan(p, tc.observed, Limits{})
 			if !reflect.DeepEqual(got, tc.want) {
 				t.Errorf("Plan = %+v\nwant   %+v", got, tc.want)
 			}
-			if c := codes(Evaluate(p, tc.observed)); !reflect.DeepEqual(c, tc.codes) {
+			if c := codes(Evaluate(p, tc.observed, Limits{})); !reflect.DeepEqual(c, tc.codes) {
 				t.Errorf("Evaluate = %v, want %v", c, tc.codes)
 			}
 		})
 	}
 }
 
-// assertRules checks the four planning rules for one policy and observation.
-func assertRules(t *testing.T, p Policy, o PoolMFA) {
+// assertRules checks the planning rules for one policy and observation, on
+// a pool with lim.
+func assertRules(t *testing.T, p Policy, o PoolMFA, lim Limits) {
 	t.Helper()
 	before := o.Clone()
-	d := Plan(p, o)
-	vs := Evaluate(p, o)
+	d := Plan(p, o, lim)
+	vs := Evaluate(p, o, lim)
 	if !reflect.DeepEqual(o, before) {
 		t.Fatalf("Plan or Evaluate modified the observed configuration")
 	}
 	fail := func(format string, args ...any) {
 		t.Helper()
-		t.Fatalf("policy %s\nobserved %+v\nplanned  %+v\n%s", p, o, d, fmt.Sprintf(format, args...))
+		t.Fatalf("policy %s\nlimits %+v\nobserved %+v\nplanned  %+v\n%s", p, lim, o, d, fmt.Sprintf(format, args...))
 	}
 
 	// 1. Only strengthen.
@@ -132,8 +133,8 @@ func assertRules(t *testing.T, p Policy, o PoolMFA) {
 		(d.Email != nil && (o.Email == nil || *d.Email != *o.Email)) {
 		fail("SMS or email settings not carried exactly as observed")
 	}
-	if !reflect.DeepEqual(d.WebAuthn, o.WebAuthn) {
-		fail("WebAuthn settings changed")
+	if !reflect.DeepEqual(d.WebAuthn, tightened(p, o.WebAuthn, lim)) {
+		fail("WebAuthn settings changed other than the passkey policy says")
 	}
 	// 3. Required SMS/email that cannot be created is reported, with a reason;
 	// TOTP is always correctable.
@@ -158,16 +159,23 @@ func assertRules(t *testing.T, p Policy, o PoolMFA) {
 	if f, ok := removesActiveAtOptional(o, d); ok {
 		fail("removed active %s at OPTIONAL", f)
 	}
-	for _, fb := range Fallbacks(o, d) {
+	for _, fb := range Fallbacks(o, d, lim) {
 		if f, ok := removesActiveAtOptional(o, fb); ok {
 			fail("fallback %+v removes active %s at OPTIONAL", fb, f)
 		}
+		if lim.refuses(fb) {
+			fail("fallback %+v is one Cognito refuses", fb)
+		}
+	}
+	// 6. Nothing Cognito is known to refuse is planned.
+	if lim.refuses(d) {
+		fail("planned a configuration Cognito refuses for this pool")
 	}
 	// Idempotent: the plan is a fixed point with nothing correctable left.
-	if again := Plan(p, d); !reflect.DeepEqual(again, d) {
+	if again := Plan(p, d, lim); !reflect.DeepEqual(again, d) {
 		fail("Plan not idempotent: second plan %+v", again)
 	}
-	for _, v := range Evaluate(p, d) {
+	for _, v := range Evaluate(p, d, lim) {
 		if v.Correctable {
 			fail("planned configuration still has correctable violation %s", v.Code)
 		}
@@ -178,7 +186,10 @@ func assertRules(t *testing.T, p Policy, o PoolMFA) {
 	for _, v := range vs {
 		anyCorrectable = anyCorrectable || v.Correctable
 	}
-	if !anyCorrectable && !reflect.DeepEqual(d, o) {
+	// The one exception: a raise that first factors stop at OPTIONAL still
+	// strengthens the pool although the level stays below the policy.
+	stoppedRaise := d.Level == LevelOptional && o.Level == LevelOff && lim.highestLevel(p.MFAConfiguration, d) != p.MFAConfiguration
+	if !anyCorrectable && !reflect.DeepEqual(d, o) && !stoppedRaise {
 		fail("change planned with nothing correctable: %v", codes(vs))
 	}
 	if anyCorrectable && reflect.DeepEqual(d, o) {
@@ -260,7 +271,7 @@ func TestRulesEveryCombination(t *testing.T) {
 	}
 	for _, p := range policies {
 		for _, o := range configs {
-			assertRules(t, p, o)
+			assertRules(t, p, o, Limits{})
 		}
 	}
 }
@@ -290,7 +301,7 @@ func TestRulesProperty(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	policies := allPolicies()
 	for range 20000 {
-		assertRules(t, policies[r.IntN(len(policies))], randomConfig(r))
+		assertRules(t, policies[r.IntN(len(policies))], randomConfig(r), Limits{})
 	}
 }
 
@@ -335,7 +346,7 @@ func TestFallbacks(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			got := Fallbacks(tc.observed, tc.desired)
+			got := Fallbacks(tc.observed, tc.desired, Limits{})
 			if !reflect.DeepEqual(got, tc.want) {
 				t.Errorf("Fallbacks =\n%+v\nwant\n%+v", got, tc.want)
 			}
@@ -348,7 +359,7 @@ func TestFallbacksOnlyStrengthen(t *testing.T) {
 	policies := allPolicies()
 	for range 5000 {
 		p, o := policies[r.IntN(len(policies))], randomConfig(r)
-		for _, f := range Fallbacks(o, Plan(p, o)) {
+		for _, f := range Fallbacks(o, Plan(p, o, Limits{}), Limits{}) {
 			if f.Level.Rank() < o.Level.Rank() || (f.Level != LevelOff && !f.anyEnabled()) || Equal(f, o) {
 				t.Fatalf("fallback %+v for observed %+v is not a valid strengthening", f, o)
 			}
@@ -402,11 +413,11 @@ func TestOptionalKeepsForbiddenFactor(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			p := mustLoad(t, tc.policy)
-			got := Plan(p, tc.observed)
+			got := Plan(p, tc.observed, Limits{})
 			if !reflect.DeepEqual(got, tc.want) {
 				t.Errorf("Plan = %+v\nwant   %+v", got, tc.want)
 			}
-			vs := Evaluate(p, tc.observed)
+			vs := Evaluate(p, tc.observed, Limits{})
 			if c := codes(vs); !reflect.DeepEqual(c, tc.codes) {
 				t.Errorf("Evaluate = %v, want %v", c, tc.codes)
 			}
@@ -416,7 +427,7 @@ func TestOptionalKeepsForbiddenFactor(t *testing.T) {
 				}
 			}
 			// The fallbacks tried when Cognito refuses the ON plan keep SMS at OPTIONAL too.
-			for _, fb := range Fallbacks(tc.observed, got) {
+			for _, fb := range Fallbacks(tc.observed, got, Limits{}) {
 				if f, ok := removesActiveAtOptional(tc.observed, fb); ok {
 					t.Errorf("fallback %+v removes %s at OPTIONAL", fb, f)
 				}

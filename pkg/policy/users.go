@@ -21,10 +21,13 @@ func UserFactor(name string) (Factor, bool) {
 }
 
 // UserMFA is a user's MFA state: the governed factors the user has enabled
-// and the preferred one ("" for none).
+// and the preferred one ("" for none), and whether passkey MFA is on. The
+// enforcer never changes passkey MFA: Cognito allows it only beside another
+// factor, and it has no preference.
 type UserMFA struct {
-	Enabled   []Factor `json:"enabled"`
-	Preferred Factor   `json:"preferred,omitempty"`
+	Enabled    []Factor `json:"enabled"`
+	Preferred  Factor   `json:"preferred,omitempty"`
+	PasskeyMFA bool     `json:"passkeyMfa,omitempty"`
 }
 
 // UserRulesEnabled reports whether any user-level rule applies: only then
@@ -36,14 +39,16 @@ func (p Policy) UserRulesEnabled() bool {
 // PlanUser decides a user's MFA settings. It changes a user only when the
 // user has TOTP: TOTP becomes preferred (when the policy prefers it) and
 // forbidden factors are disabled. It never removes a user's last factor and
-// never enables a factor the user has not set up. It returns the desired
-// state and the violations that state corrects; none means no change.
+// never enables a factor the user has not set up. A user with passkey MFA
+// thus always keeps TOTP, the other factor Cognito requires beside it. It
+// returns the desired state and the violations that state corrects; none
+// means no change.
 func PlanUser(p Policy, u UserMFA) (UserMFA, []Violation) {
 	if !slices.Contains(u.Enabled, SoftwareToken) {
 		return u, nil
 	}
 	var vs []Violation
-	want := UserMFA{Preferred: u.Preferred}
+	want := UserMFA{Preferred: u.Preferred, PasskeyMFA: u.PasskeyMFA}
 	for _, f := range u.Enabled {
 		if f != SoftwareToken && p.Factors.Of(f) == Forbidden {
 			vs = append(vs, ruleOf(CodeUserForbiddenEnabled).violation(subject{policy: p, factor: f}))

@@ -15,19 +15,26 @@ func TestPlanUser(t *testing.T) {
 		want   UserMFA
 		codes  []string
 	}{
-		{"SMS preferred, TOTP active: prefer TOTP", ``, UserMFA{[]Factor{SMS, SoftwareToken}, SMS},
-			UserMFA{[]Factor{SMS, SoftwareToken}, SoftwareToken}, []string{CodeUserPreferenceNotTOTP}},
-		{"already TOTP preferred", ``, UserMFA{[]Factor{SMS, SoftwareToken}, SoftwareToken}, UserMFA{[]Factor{SMS, SoftwareToken}, SoftwareToken}, nil},
-		{"no preference yet: prefer TOTP", ``, UserMFA{[]Factor{SoftwareToken}, ""}, UserMFA{[]Factor{SoftwareToken}, SoftwareToken}, []string{CodeUserPreferenceNotTOTP}},
-		{"no TOTP: never touched", `{"factors":{"sms":"forbidden"}}`, UserMFA{[]Factor{SMS}, SMS}, UserMFA{[]Factor{SMS}, SMS}, nil},
-		{"no factors: never touched", ``, UserMFA{nil, ""}, UserMFA{nil, ""}, nil},
-		{"forbidden SMS removed, TOTP kept and preferred", `{"factors":{"sms":"forbidden"}}`, UserMFA{[]Factor{SMS, SoftwareToken}, SMS},
-			UserMFA{[]Factor{SoftwareToken}, SoftwareToken}, []string{CodeUserForbiddenEnabled, CodeUserPreferenceNotTOTP}},
+		{"SMS preferred, TOTP active: prefer TOTP", ``, UserMFA{Enabled: []Factor{SMS, SoftwareToken}, Preferred: SMS},
+			UserMFA{Enabled: []Factor{SMS, SoftwareToken}, Preferred: SoftwareToken}, []string{CodeUserPreferenceNotTOTP}},
+		{"already TOTP preferred", ``, UserMFA{Enabled: []Factor{SMS, SoftwareToken}, Preferred: SoftwareToken}, UserMFA{Enabled: []Factor{SMS, SoftwareToken}, Preferred: SoftwareToken}, nil},
+		{"no preference yet: prefer TOTP", ``, UserMFA{Enabled: []Factor{SoftwareToken}, Preferred: ""}, UserMFA{Enabled: []Factor{SoftwareToken}, Preferred: SoftwareToken}, []string{CodeUserPreferenceNotTOTP}},
+		{"no TOTP: never touched", `{"factors":{"sms":"forbidden"}}`, UserMFA{Enabled: []Factor{SMS}, Preferred: SMS}, UserMFA{Enabled: []Factor{SMS}, Preferred: SMS}, nil},
+		{"no factors: never touched", ``, UserMFA{Enabled: nil, Preferred: ""}, UserMFA{Enabled: nil, Preferred: ""}, nil},
+		{"forbidden SMS removed, TOTP kept and preferred", `{"factors":{"sms":"forbidden"}}`, UserMFA{Enabled: []Factor{SMS, SoftwareToken}, Preferred: SMS},
+			UserMFA{Enabled: []Factor{SoftwareToken}, Preferred: SoftwareToken}, []string{CodeUserForbiddenEnabled, CodeUserPreferenceNotTOTP}},
 		{"forbidden email removed without the TOTP preference rule", `{"factors":{"email":"forbidden"},"users":{"preferSoftwareToken":false}}`,
-			UserMFA{[]Factor{Email, SoftwareToken}, Email}, UserMFA{[]Factor{SoftwareToken}, SoftwareToken}, []string{CodeUserForbiddenEnabled}},
-		{"preference rule off, SMS allowed: nothing", `{"users":{"preferSoftwareToken":false}}`, UserMFA{[]Factor{SMS, SoftwareToken}, SMS}, UserMFA{[]Factor{SMS, SoftwareToken}, SMS}, nil},
+			UserMFA{Enabled: []Factor{Email, SoftwareToken}, Preferred: Email}, UserMFA{Enabled: []Factor{SoftwareToken}, Preferred: SoftwareToken}, []string{CodeUserForbiddenEnabled}},
+		{"preference rule off, SMS allowed: nothing", `{"users":{"preferSoftwareToken":false}}`, UserMFA{Enabled: []Factor{SMS, SoftwareToken}, Preferred: SMS}, UserMFA{Enabled: []Factor{SMS, SoftwareToken}, Preferred: SMS}, nil},
 		{"forbidden SMS not preferred: preference kept", `{"factors":{"sms":"forbidden"},"users":{"preferSoftwareToken":false}}`,
-			UserMFA{[]Factor{SMS, SoftwareToken, Email}, Email}, UserMFA{[]Factor{SoftwareToken, Email}, Email}, []string{CodeUserForbiddenEnabled}},
+			UserMFA{Enabled: []Factor{SMS, SoftwareToken, Email}, Preferred: Email}, UserMFA{Enabled: []Factor{SoftwareToken, Email}, Preferred: Email}, []string{CodeUserForbiddenEnabled}},
+		{"passkey MFA beside SMS alone: SMS is its other factor, never touched", `{"factors":{"sms":"forbidden"}}`,
+			UserMFA{Enabled: []Factor{SMS}, Preferred: SMS, PasskeyMFA: true}, UserMFA{Enabled: []Factor{SMS}, Preferred: SMS, PasskeyMFA: true}, nil},
+		{"passkey MFA kept, TOTP stays its other factor", `{"factors":{"sms":"forbidden"}}`,
+			UserMFA{Enabled: []Factor{SMS, SoftwareToken}, Preferred: SMS, PasskeyMFA: true},
+			UserMFA{Enabled: []Factor{SoftwareToken}, Preferred: SoftwareToken, PasskeyMFA: true}, []string{CodeUserForbiddenEnabled, CodeUserPreferenceNotTOTP}},
+		{"passkey MFA is never the preferred factor", ``, UserMFA{Enabled: []Factor{SoftwareToken}, PasskeyMFA: true},
+			UserMFA{Enabled: []Factor{SoftwareToken}, Preferred: SoftwareToken, PasskeyMFA: true}, []string{CodeUserPreferenceNotTOTP}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -47,8 +54,9 @@ func TestPlanUser(t *testing.T) {
 }
 
 // TestPlanUserProperties: never removes the last factor, never removes
-// TOTP, never enables a factor, one preferred factor that is enabled, and
-// a planned state needs no further change.
+// TOTP, never enables a factor, one preferred factor that is enabled,
+// passkey MFA left as it is (with another factor beside it), and a planned
+// state needs no further change.
 func TestPlanUserProperties(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
 	reqs := []string{"required", "allowed", "forbidden"}
@@ -64,7 +72,11 @@ func TestPlanUserProperties(t *testing.T) {
 		if len(u.Enabled) > 0 && r.IntN(3) > 0 {
 			u.Preferred = u.Enabled[r.IntN(len(u.Enabled))]
 		}
+		u.PasskeyMFA = len(u.Enabled) > 0 && r.IntN(2) == 0 // Cognito allows it only beside another factor
 		c, vs := PlanUser(p, u)
+		if c.PasskeyMFA != u.PasskeyMFA {
+			t.Fatalf("%+v: passkey MFA changed: %+v", u, c)
+		}
 		if len(vs) == 0 {
 			if !reflect.DeepEqual(c, u) {
 				t.Fatalf("%s %+v: changed without a violation: %+v", doc, u, c)

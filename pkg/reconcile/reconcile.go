@@ -36,10 +36,10 @@ type Result struct {
 
 // Pacer spaces Cognito calls. Wait takes tokens for the calls about to be
 // made, by quota category (UserPoolRead, UserPoolUpdate); Observe reports
-// each call's outcome so throttling can slow it down.
+// each call's outcome in its category, so throttling slows that category.
 type Pacer interface {
 	Wait(ctx context.Context, reads, writes int) error
-	Observe(err error)
+	Observe(q cognito.Quota, err error)
 }
 
 // Reconciler checks pools against one policy.
@@ -56,35 +56,65 @@ func New(api cognito.Pools, p policy.Policy, log *slog.Logger) *Reconciler {
 	return &Reconciler{API: api, Policy: p, Log: log, Backoff: DefaultBackoff}
 }
 
+// Known is what a caller already knows of a pool, so the reconciler need
+// not read it again.
+type Known struct {
+	Name string
+	// Tags holds every tag the policy's rules look at (an empty map: none
+	// of them); nil means unknown, and a tag rule then reads the pool's
+	// tags with DescribeUserPool.
+	Tags map[string]string
+}
+
 // Reconcile brings one pool in line with the policy and logs the decision.
-// AWS errors become a failed or deleted result, never a panic.
+// AWS errors become a failed, deleted or replica result, never a panic.
 func (r *Reconciler) Reconcile(ctx context.Context, poolID string) Result {
-	res := r.pool(ctx, poolID)
+	return r.ReconcileKnown(ctx, poolID, Known{})
+}
+
+// ReconcileKnown is Reconcile for a caller that already knows the pool's
+// name or tags: the sweep, which reads every pool's tags in bulk.
+func (r *Reconciler) ReconcileKnown(ctx context.Context, poolID string, known Known) Result {
+	res := r.pool(ctx, poolID, known)
 	r.logResult(res)
 	return res
 }
 
-func (r *Reconciler) pool(ctx context.Context, poolID string) Result {
-	res := Result{PoolID: poolID, Mode: r.Policy.Mode, Violations: []policy.Violation{}}
+func (r *Reconciler) pool(ctx context.Context, poolID string, known Known) Result {
+	res := Result{PoolID: poolID, PoolName: known.Name, Mode: r.Policy.Mode, Violations: []policy.Violation{}}
 
-	exempt, why := r.Policy.Exempt(poolID, nil)
+	exempt, why := r.Policy.Exempt(poolID, known.Tags)
 	observed, err := r.read(ctx, poolID)
 	if err != nil {
 		return res.fail("get MFA config", err)
 	}
 	res.Before = &observed
 	described := false
-	if !exempt && r.Policy.Exemptions.TagKey != "" {
+	var lim policy.Limits
+	if !exempt && r.Policy.Exemptions.TagKey != "" && known.Tags == nil {
 		var p cognito.Pool
 		if p, err = r.describe(ctx, poolID); err != nil {
 			return res.fail("describe pool for tags", err)
 		}
 		res.PoolName = p.Name
 		exempt, why = r.Policy.Exempt(poolID, p.Tags)
-		described = true
+		lim, described = p.Limits(), true
+	}
+	if !exempt && !described && policy.NeedsLimits(r.Policy, observed) {
+		// Whether Cognito accepts ON depends on the pool's first sign-in
+		// factors and plan: read them rather than learn from a refusal.
+		p, err := r.describe(ctx, poolID)
+		if err != nil {
+			return res.fail("describe pool for its sign-in policy and plan", err)
+		}
+		res.PoolName = p.Name
+		// Tags the caller knew may be older than this read: an exemption
+		// tag added since still keeps the pool from being written.
+		exempt, why = r.Policy.Exempt(poolID, p.Tags)
+		lim, described = p.Limits(), true
 	}
 
-	res.Violations = append(res.Violations, policy.Evaluate(r.Policy, observed)...)
+	res.Violations = append(res.Violations, policy.Evaluate(r.Policy, observed, lim)...)
 	switch {
 	case exempt:
 		res.Status, res.Message = Exempt, why
@@ -97,12 +127,12 @@ func (r *Reconciler) pool(ctx context.Context, poolID string) Result {
 		return res
 	}
 
-	if policy.Equal(policy.Plan(r.Policy, observed), observed) {
+	if policy.Equal(policy.Plan(r.Policy, observed, lim), observed) {
 		res.Status, res.Message = Unremediable, "no correction is possible: "+reasons(res.Violations)
 		return res
 	}
 	// The first read is fresh enough only if the write is the very next call.
-	return r.apply(ctx, res, observed, r.Pacer != nil || described)
+	return r.apply(ctx, res, observed, lim, r.Pacer != nil || described)
 }
 
 // Steps of a write attempt, named in errors.
@@ -117,8 +147,9 @@ const (
 // very next call after the first read, the pool is read again, with the
 // read and write tokens taken before that read, so a change someone else
 // makes is lost only if it lands within one round trip. A transient failure
-// repeats the whole pair.
-func (r *Reconciler) apply(ctx context.Context, res Result, first policy.PoolMFA, stale bool) Result {
+// repeats the whole pair. Plans and fallbacks stay within lim, so Cognito
+// refuses only what nobody predicted; each refusal's message is kept.
+func (r *Reconciler) apply(ctx context.Context, res Result, first policy.PoolMFA, lim policy.Limits, stale bool) Result {
 	fresh := first
 	var refusals []string
 	for i := 0; ; i++ {
@@ -139,7 +170,7 @@ func (r *Reconciler) apply(ctx context.Context, res Result, first policy.PoolMFA
 				fresh = c
 			}
 			stale = true // anything after this try is more than one round trip from the read
-			if plans = r.corrections(fresh); i >= len(plans) {
+			if plans = r.corrections(fresh, lim); i >= len(plans) {
 				return nil
 			}
 			sent, step = plans[i], stepWrite
@@ -151,29 +182,33 @@ func (r *Reconciler) apply(ctx context.Context, res Result, first policy.PoolMFA
 		before := fresh
 		res.Before = &before
 		res.ConcurrentChanges = policy.Diff(first, fresh)
-		res.Violations = append([]policy.Violation{}, policy.Evaluate(r.Policy, fresh)...)
+		res.Violations = append([]policy.Violation{}, policy.Evaluate(r.Policy, fresh, lim)...)
 		var notes []string
 		concurrent := "the pool changed after it was first read (" + changeList(res.ConcurrentChanges) + ")"
 		if len(res.ConcurrentChanges) > 0 {
 			notes = append(notes, concurrent+" and the enforcer acted on the new state")
 		}
+		everyRefused := func() Result {
+			refused := "Cognito refused every correction: " + strings.Join(refusals, "; ")
+			res.Violations = append([]policy.Violation{}, policy.Assess(r.Policy, fresh, fresh, lim, refused)...)
+			res.Status, res.Message = Unremediable, joinNotes(refused, notes)
+			return res
+		}
 		switch {
 		case step == stepWrite && cognito.IsRefusal(err):
-			refusals = append(refusals, err.Error())
+			refusals = append(refusals, refusal(err))
 			r.Log.Warn("write refused", "poolId", res.PoolID, "error", err.Error(), "fallback", i > 0)
 			if i+1 < len(plans) {
 				continue
 			}
-			res.Status, res.Message = Unremediable, joinNotes("Cognito refused every correction: "+strings.Join(refusals, "; "), notes)
-			return res
+			return everyRefused()
 		case err != nil:
 			return res.fail(step, err)
 		case i >= len(plans) && len(res.Violations) == 0:
 			res.Status, res.Message = Compliant, concurrent+" and now complies: nothing written"
 			return res
 		case i >= len(plans) && len(refusals) > 0:
-			res.Status, res.Message = Unremediable, joinNotes("Cognito refused every correction: "+strings.Join(refusals, "; "), notes)
-			return res
+			return everyRefused()
 		case i >= len(plans):
 			res.Status, res.Message = Unremediable, joinNotes("no correction is possible: "+reasons(res.Violations), notes)
 			return res
@@ -186,12 +221,20 @@ func (r *Reconciler) apply(ctx context.Context, res Result, first policy.PoolMFA
 			r.Log.Warn("stored configuration differs from the one sent", "poolId", res.PoolID, "differences", res.StoredDifferently)
 		}
 		var why []string
-		if remaining := policy.Evaluate(r.Policy, stored); len(remaining) > 0 {
+		if remaining := policy.Evaluate(r.Policy, stored, lim); len(remaining) > 0 {
 			why = append(why, reasons(remaining))
 		}
-		if len(refusals) > 0 {
-			why = append(why, "Cognito refused the full correction: "+strings.Join(refusals, "; "))
+		// Why Cognito's answer keeps a violation the plan would have corrected.
+		kept := ""
+		switch {
+		case len(refusals) > 0:
+			kept = "Cognito refused the full correction: " + strings.Join(refusals, "; ")
+			why = append(why, kept)
+		case len(res.StoredDifferently) > 0:
+			kept = "Cognito stored a different configuration than sent"
 		}
+		// The violations found, each corrected or not by what Cognito stored.
+		res.Violations = append([]policy.Violation{}, policy.Assess(r.Policy, fresh, stored, lim, kept)...)
 		res.Status = Remediated
 		if len(why) > 0 {
 			res.Status = Unremediable
@@ -201,27 +244,41 @@ func (r *Reconciler) apply(ctx context.Context, res Result, first policy.PoolMFA
 	}
 }
 
-// corrections lists what to write for c: the plan and its fallbacks,
-// strongest first; none when c complies or nothing can be corrected.
-func (r *Reconciler) corrections(c policy.PoolMFA) []policy.PoolMFA {
-	if len(policy.Evaluate(r.Policy, c)) == 0 {
+// corrections lists what to write for c on a pool with lim: the plan and
+// its fallbacks, strongest first; none when c complies or nothing can be
+// corrected.
+func (r *Reconciler) corrections(c policy.PoolMFA, lim policy.Limits) []policy.PoolMFA {
+	if len(policy.Evaluate(r.Policy, c, lim)) == 0 {
 		return nil
 	}
-	desired := policy.Plan(r.Policy, c)
+	desired := policy.Plan(r.Policy, c, lim)
 	if policy.Equal(desired, c) {
 		return nil
 	}
-	return append([]policy.PoolMFA{desired}, policy.Fallbacks(c, desired)...)
+	return append([]policy.PoolMFA{desired}, policy.Fallbacks(c, desired, lim)...)
 }
 
-// Call runs one Cognito call with the backoff, taking pacer tokens before
-// each try and reporting each outcome to the pacer.
-func (r *Reconciler) Call(ctx context.Context, reads, writes int, op func() error) error {
+// refusal is how a refused write reads in a result: Cognito's message,
+// after its cause where the enforcer knows it.
+func refusal(err error) string {
+	if cognito.IsSMSInUse(err) {
+		return "the pool sends SMS for other messages (its SMS configuration is set), so Cognito keeps SMS MFA until those uses are removed: " + err.Error()
+	}
+	return err.Error()
+}
+
+// Call runs one Cognito call of quota category q with the backoff, taking
+// a pacer token before each try and reporting each outcome to the pacer.
+func (r *Reconciler) Call(ctx context.Context, q cognito.Quota, op func() error) error {
+	reads, writes := 1, 0
+	if q == cognito.UserPoolUpdate {
+		reads, writes = 0, 1
+	}
 	return r.Backoff.Do(ctx, func() error {
 		if err := r.wait(ctx, reads, writes); err != nil {
 			return err
 		}
-		return r.observe(op())
+		return r.observe(q, op())
 	})
 }
 
@@ -233,15 +290,15 @@ func (r *Reconciler) wait(ctx context.Context, reads, writes int) error {
 }
 
 // observe reports a call's outcome to the pacer and returns it.
-func (r *Reconciler) observe(err error) error {
+func (r *Reconciler) observe(q cognito.Quota, err error) error {
 	if r.Pacer != nil {
-		r.Pacer.Observe(err)
+		r.Pacer.Observe(q, err)
 	}
 	return err
 }
 
 func (r *Reconciler) read(ctx context.Context, poolID string) (c policy.PoolMFA, err error) {
-	err = r.Call(ctx, 1, 0, func() (err error) {
+	err = r.Call(ctx, cognito.UserPoolRead, func() (err error) {
 		c, err = r.API.GetMFA(ctx, poolID)
 		return err
 	})
@@ -249,7 +306,7 @@ func (r *Reconciler) read(ctx context.Context, poolID string) (c policy.PoolMFA,
 }
 
 func (r *Reconciler) describe(ctx context.Context, poolID string) (p cognito.Pool, err error) {
-	err = r.Call(ctx, 1, 0, func() (err error) {
+	err = r.Call(ctx, cognito.UserPoolRead, func() (err error) {
 		p, err = r.API.Describe(ctx, poolID)
 		return err
 	})
@@ -260,17 +317,23 @@ func (r *Reconciler) describe(ctx context.Context, poolID string) (p cognito.Poo
 // apply takes the tokens and retries the pair.
 func (r *Reconciler) readNow(ctx context.Context, poolID string) (policy.PoolMFA, error) {
 	c, err := r.API.GetMFA(ctx, poolID)
-	return c, r.observe(err)
+	return c, r.observe(cognito.UserPoolRead, err)
 }
 
 func (r *Reconciler) writeNow(ctx context.Context, poolID string, c policy.PoolMFA) (policy.PoolMFA, error) {
 	stored, err := r.API.SetMFA(ctx, poolID, c)
-	return stored, r.observe(err)
+	return stored, r.observe(cognito.UserPoolUpdate, err)
 }
 
 func (res Result) fail(what string, err error) Result {
 	if cognito.IsNotFound(err) {
 		res.Status, res.Message = Deleted, "the user pool no longer exists"
+		return res
+	}
+	if cognito.IsNotEnabled(err) {
+		res.Status = Replica
+		res.Message = fmt.Sprintf("%s: Cognito does not enable this call for the pool in this Region: it is a secondary replica of a "+
+			"multi-Region pool, whose configuration only its primary Region writes (corrected there); not retried (%v)", what, err)
 		return res
 	}
 	res.Status = Failed

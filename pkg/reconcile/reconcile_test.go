@@ -62,11 +62,11 @@ func TestPool(t *testing.T) {
 		{name: "compliant: read only", start: &cip.GetUserPoolMfaConfigOutput{MfaConfiguration: "ON", SoftwareTokenMfaConfiguration: totpOn},
 			status: Compliant, calls: "Get", wantLevel: "ON", wantTOTP: true},
 		{name: "OFF remediated", start: &cip.GetUserPoolMfaConfigOutput{MfaConfiguration: "OFF"},
-			status: Remediated, calls: "Get Set", wantLevel: "ON", wantTOTP: true},
+			status: Remediated, calls: "Get Describe Get Set", wantLevel: "ON", wantTOTP: true},
 		{name: "report mode never writes", policy: `{"mode":"report"}`, start: &cip.GetUserPoolMfaConfigOutput{MfaConfiguration: "OFF"},
-			status: Drift, calls: "Get", wantLevel: "OFF"},
+			status: Drift, calls: "Get Describe", wantLevel: "OFF"},
 		{name: "OPTIONAL+SMS: SMS kept, TOTP added", start: &cip.GetUserPoolMfaConfigOutput{MfaConfiguration: "OPTIONAL", SmsMfaConfiguration: sms},
-			status: Remediated, calls: "Get Set", wantLevel: "ON", wantTOTP: true, wantSMS: true},
+			status: Remediated, calls: "Get Describe Get Set", wantLevel: "ON", wantTOTP: true, wantSMS: true},
 		{name: "exempt by ID: no write, no describe", policy: `{"exemptions":{"poolIds":["us-east-1_Pool1"],"tagKey":"x"}}`,
 			start: &cip.GetUserPoolMfaConfigOutput{MfaConfiguration: "OFF"}, status: Exempt, calls: "Get", wantLevel: "OFF"},
 		{name: "exempt by tag", policy: `{"exemptions":{"tagKey":"mfa-exempt"}}`, tags: map[string]string{"mfa-exempt": ""},
@@ -77,12 +77,12 @@ func TestPool(t *testing.T) {
 		{name: "pool gone", start: nil, status: Deleted, calls: "Get"},
 		{name: "throttled then fine", errs: map[string][]error{"Get": {throttle}, "Set": {throttle}},
 			start:  &cip.GetUserPoolMfaConfigOutput{MfaConfiguration: "OFF"},
-			status: Remediated, calls: "Get Get Set Get Set", wantLevel: "ON", wantTOTP: true},
+			status: Remediated, calls: "Get Get Describe Get Set Get Set", wantLevel: "ON", wantTOTP: true},
 		{name: "throttled past the bound fails", errs: map[string][]error{"Get": {throttle, throttle, throttle, throttle}},
 			start: &cip.GetUserPoolMfaConfigOutput{MfaConfiguration: "OFF"}, status: Failed, calls: "Get Get Get", wantLevel: "OFF", msgContain: "Rate exceeded"},
 		{name: "concurrent modification and internal error retried",
 			errs:  map[string][]error{"Set": {&types.ConcurrentModificationException{}, &types.InternalErrorException{}}},
-			start: &cip.GetUserPoolMfaConfigOutput{MfaConfiguration: "OFF"}, status: Remediated, calls: "Get Set Get Set Get Set", wantLevel: "ON", wantTOTP: true},
+			start: &cip.GetUserPoolMfaConfigOutput{MfaConfiguration: "OFF"}, status: Remediated, calls: "Get Describe Get Set Get Set Get Set", wantLevel: "ON", wantTOTP: true},
 		{name: "not authorized is not retried", errs: map[string][]error{"Get": {&types.NotAuthorizedException{Message: aws.String("no")}}},
 			start: &cip.GetUserPoolMfaConfigOutput{MfaConfiguration: "OFF"}, status: Failed, calls: "Get", wantLevel: "OFF"},
 		{name: "unknown level is failed, not guessed", start: &cip.GetUserPoolMfaConfigOutput{MfaConfiguration: "SOMETIMES"},
@@ -94,7 +94,7 @@ func TestPool(t *testing.T) {
 				}
 				return nil
 			},
-			status: Unremediable, calls: "Get Set Get Set", wantLevel: "OPTIONAL", wantTOTP: true, msgContain: "EMAIL_OTP"},
+			status: Unremediable, calls: "Get Describe Get Set Get Set", wantLevel: "OPTIONAL", wantTOTP: true, msgContain: "EMAIL_OTP"},
 		{name: "SMS removal refused: SMS kept, rest applied", policy: `{"factors":{"sms":"forbidden"}}`,
 			start: &cip.GetUserPoolMfaConfigOutput{MfaConfiguration: "OPTIONAL", SmsMfaConfiguration: sms},
 			refuse: func(in *cip.SetUserPoolMfaConfigInput) error {
@@ -103,23 +103,23 @@ func TestPool(t *testing.T) {
 				}
 				return nil
 			},
-			status: Unremediable, calls: "Get Set Get Set", wantLevel: "ON", wantTOTP: true, wantSMS: true, msgContain: "SMS_MFA"},
+			status: Unremediable, calls: "Get Describe Get Set Get Set", wantLevel: "ON", wantTOTP: true, wantSMS: true, msgContain: "SMS_MFA"},
 		{name: "tier refusal of everything", start: &cip.GetUserPoolMfaConfigOutput{MfaConfiguration: "OFF"},
 			refuse: func(*cip.SetUserPoolMfaConfigInput) error {
 				return &types.FeatureUnavailableInTierException{Message: aws.String("not in this tier")}
 			},
-			status: Unremediable, calls: "Get Set Get Set", wantLevel: "OFF", msgContain: "not in this tier"},
+			status: Unremediable, calls: "Get Describe Get Set Get Set", wantLevel: "OFF", msgContain: "not in this tier"},
 		{name: "required SMS cannot be created: no write", policy: `{"factors":{"sms":"required"}}`,
 			start:  &cip.GetUserPoolMfaConfigOutput{MfaConfiguration: "ON", SoftwareTokenMfaConfiguration: totpOn},
 			status: Unremediable, calls: "Get", wantLevel: "ON", wantTOTP: true, msgContain: "SNS"},
 		{name: "required SMS: other drift still fixed", policy: `{"factors":{"sms":"required"}}`,
 			start:  &cip.GetUserPoolMfaConfigOutput{MfaConfiguration: "OFF"},
-			status: Unremediable, calls: "Get Set", wantLevel: "ON", wantTOTP: true, msgContain: "SNS"},
+			status: Unremediable, calls: "Get Describe Get Set", wantLevel: "ON", wantTOTP: true, msgContain: "SNS"},
 		{name: "OPTIONAL keeps a forbidden SMS users rely on", policy: `{"mfaConfiguration":"OPTIONAL","factors":{"sms":"forbidden","softwareToken":"allowed"}}`,
 			start:  &cip.GetUserPoolMfaConfigOutput{MfaConfiguration: "OPTIONAL", SmsMfaConfiguration: sms, SoftwareTokenMfaConfiguration: totpOn},
 			status: Unremediable, calls: "Get", wantLevel: "OPTIONAL", wantTOTP: true, wantSMS: true, msgContain: "password alone"},
 		{name: "pool deleted before the write", errs: map[string][]error{"Set": {&types.ResourceNotFoundException{}}},
-			start: &cip.GetUserPoolMfaConfigOutput{MfaConfiguration: "OFF"}, status: Deleted, calls: "Get Set", wantLevel: "OFF"},
+			start: &cip.GetUserPoolMfaConfigOutput{MfaConfiguration: "OFF"}, status: Deleted, calls: "Get Describe Get Set", wantLevel: "OFF"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -230,7 +230,7 @@ func (p *pacerLog) Wait(_ context.Context, reads, writes int) error {
 	return nil
 }
 
-func (p *pacerLog) Observe(error) { p.observed++ }
+func (p *pacerLog) Observe(cognito.Quota, error) { p.observed++ }
 
 // changedAfterFirstRead is the fake with someone changing the pool right
 // after the enforcer's first read of it.
@@ -271,16 +271,16 @@ func TestConcurrentChangeKept(t *testing.T) {
 		msg     string
 	}{
 		{name: "paced: re-read after the wait", paced: true, change: adminEdit, status: Remediated,
-			calls: "Wait(1,0) Get Wait(1,1) Get Set", wantSMS: adminSMS, msg: "changed after it was first read"},
+			calls: "Wait(1,0) Get Wait(1,0) Describe Wait(1,1) Get Set", wantSMS: adminSMS, msg: "changed after it was first read"},
 		{name: "tag lookup in between: re-read", policy: `{"exemptions":{"tagKey":"mfa-exempt"}}`, change: adminEdit, status: Remediated,
 			calls: "Get Describe Get Set", wantSMS: adminSMS, msg: "sms.settings"},
 		{name: "throttled write: the pair is retried", errs: map[string][]error{"Set": {&types.TooManyRequestsException{}}},
-			change: adminEdit, status: Remediated, calls: "Get Set Get Set", wantSMS: adminSMS, msg: "changed after it was first read"},
+			change: adminEdit, status: Remediated, calls: "Get Describe Get Set Get Set", wantSMS: adminSMS, msg: "changed after it was first read"},
 		{name: "someone fixed it: nothing written", paced: true,
 			change: func(f *fakes.Pools) {
 				f.MFA[pool] = &cip.GetUserPoolMfaConfigOutput{MfaConfiguration: "ON", SmsMfaConfiguration: adminSMS, SoftwareTokenMfaConfiguration: totpOn}
 			},
-			status: Compliant, calls: "Wait(1,0) Get Wait(1,1) Get", wantSMS: adminSMS, msg: "now complies: nothing written"},
+			status: Compliant, calls: "Wait(1,0) Get Wait(1,0) Describe Wait(1,1) Get", wantSMS: adminSMS, msg: "now complies: nothing written"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -340,17 +340,22 @@ func TestPacerWaitsBeforeTheReread(t *testing.T) {
 		start  *cip.GetUserPoolMfaConfigOutput
 		errs   map[string][]error
 		refuse func(*cip.SetUserPoolMfaConfigInput) error
+		known  Known
 		calls  string
 	}{
 		{name: "compliant", start: &cip.GetUserPoolMfaConfigOutput{MfaConfiguration: "ON", SoftwareTokenMfaConfiguration: totpOn}, calls: "Wait(1,0) Get"},
-		{name: "report mode", policy: `{"mode":"report"}`, start: off, calls: "Wait(1,0) Get"},
+		{name: "report mode", policy: `{"mode":"report"}`, start: off, calls: "Wait(1,0) Get Wait(1,0) Describe"},
 		{name: "exempt", policy: `{"exemptions":{"poolIds":["us-east-1_Pool1"]}}`, start: off, calls: "Wait(1,0) Get"},
-		{name: "drift corrected", start: off, calls: "Wait(1,0) Get Wait(1,1) Get Set"},
+		{name: "drift corrected", start: off, calls: "Wait(1,0) Get Wait(1,0) Describe Wait(1,1) Get Set"},
 		{name: "tag lookup", policy: `{"exemptions":{"tagKey":"mfa-exempt"}}`, start: off, calls: "Wait(1,0) Get Wait(1,0) Describe Wait(1,1) Get Set"},
+		{name: "tags known: no lookup", policy: `{"exemptions":{"tagKey":"mfa-exempt"}}`, start: off, known: Known{Tags: map[string]string{}},
+			calls: "Wait(1,0) Get Wait(1,0) Describe Wait(1,1) Get Set"},
+		{name: "known exemption tag: one read", policy: `{"exemptions":{"tagKey":"mfa-exempt"}}`, start: off,
+			known: Known{Tags: map[string]string{"mfa-exempt": ""}}, calls: "Wait(1,0) Get"},
 		{name: "throttled write retries the pair with fresh tokens", start: off,
-			errs: map[string][]error{"Set": {&types.TooManyRequestsException{}}}, calls: "Wait(1,0) Get Wait(1,1) Get Set Wait(1,1) Get Set"},
+			errs: map[string][]error{"Set": {&types.TooManyRequestsException{}}}, calls: "Wait(1,0) Get Wait(1,0) Describe Wait(1,1) Get Set Wait(1,1) Get Set"},
 		{name: "throttled re-read retries the pair", start: off,
-			errs: map[string][]error{"Get": {nil, &types.TooManyRequestsException{}}}, calls: "Wait(1,0) Get Wait(1,1) Get Wait(1,1) Get Set"},
+			errs: map[string][]error{"Get": {nil, &types.TooManyRequestsException{}}}, calls: "Wait(1,0) Get Wait(1,0) Describe Wait(1,1) Get Wait(1,1) Get Set"},
 		{name: "refused write: the fallback is a new pair", start: off,
 			refuse: func(in *cip.SetUserPoolMfaConfigInput) error {
 				if in.MfaConfiguration == "ON" {
@@ -358,7 +363,7 @@ func TestPacerWaitsBeforeTheReread(t *testing.T) {
 				}
 				return nil
 			},
-			calls: "Wait(1,0) Get Wait(1,1) Get Set Wait(1,1) Get Set"},
+			calls: "Wait(1,0) Get Wait(1,0) Describe Wait(1,1) Get Set Wait(1,1) Get Set"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -371,7 +376,7 @@ func TestPacerWaitsBeforeTheReread(t *testing.T) {
 			r, _ := reconciler(t, f, tc.policy)
 			pacer := &pacerLog{calls: &f.Calls}
 			r.Pacer = pacer
-			if res := r.Reconcile(context.Background(), pool); res.Status == Failed {
+			if res := r.ReconcileKnown(context.Background(), pool, tc.known); res.Status == Failed {
 				t.Fatalf("failed: %s", res.Message)
 			}
 			if got := strings.Join(f.Calls, " "); got != tc.calls {

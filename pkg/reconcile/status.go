@@ -14,6 +14,7 @@ const (
 	Unremediable Status = "unremediable" // some drift cannot be (or was refused to be) corrected
 	Failed       Status = "failed"       // an AWS call failed; state unknown or unchanged
 	Deleted      Status = "deleted"      // the pool no longer exists
+	Replica      Status = "replica"      // a secondary replica: only the primary Region writes it
 )
 
 // Counts tallies results by status.
@@ -26,6 +27,7 @@ type Counts struct {
 	Unremediable int `json:"unremediable"`
 	Failed       int `json:"failed"`
 	Deleted      int `json:"deleted"`
+	Replica      int `json:"replica"`
 }
 
 // Add counts one result's status.
@@ -46,7 +48,22 @@ func (c *Counts) Add(s Status) {
 		c.Failed++
 	case Deleted:
 		c.Deleted++
+	case Replica:
+		c.Replica++
 	}
+}
+
+// Merge adds o's counts to c, as the legs of one sweep add up.
+func (c *Counts) Merge(o Counts) {
+	c.Checked += o.Checked
+	c.Compliant += o.Compliant
+	c.Remediated += o.Remediated
+	c.Drift += o.Drift
+	c.Exempt += o.Exempt
+	c.Unremediable += o.Unremediable
+	c.Failed += o.Failed
+	c.Deleted += o.Deleted
+	c.Replica += o.Replica
 }
 
 // Published reports whether a result becomes a finding: every status but

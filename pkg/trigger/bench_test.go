@@ -65,7 +65,7 @@ func BenchmarkCognitoCallsPer1000SignIns(b *testing.B) {
 			_, _ = r.h.Handle(context.Background(), signIn(PreAuthentication, pool, user))
 			_, _ = r.h.Handle(context.Background(), signIn(PostAuthentication, pool, user))
 		}
-		for _, op := range []string{"GetUserPoolMfaConfig", "SetUserPoolMfaConfig", "AdminGetUser", "AdminSetUserMFAPreference"} {
+		for _, op := range []string{"GetUserPoolMfaConfig", "DescribeUserPool", "SetUserPoolMfaConfig", "AdminGetUser", "AdminSetUserMFAPreference"} {
 			b.ReportMetric(float64(r.fake.Calls(op)), op+"/1000-sign-ins")
 		}
 	}

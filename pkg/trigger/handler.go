@@ -122,6 +122,11 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (json.RawMess
 		h.Log.Info("user check skipped: the pool's check did not finish", "poolId", ev.UserPoolID, "user", ev.UserName, "outcome", "skipped")
 		return raw, nil
 	}
+	if pool.status == reconcile.Replica {
+		// Users of a secondary replica are written in the primary Region.
+		h.Log.Info("user check skipped: the pool is a secondary replica", "poolId", ev.UserPoolID, "user", ev.UserName, "outcome", "skipped")
+		return raw, nil
+	}
 	sub, _ := ev.Request.UserAttributes["sub"].(string)
 	h.checkUser(ctx, ev.UserPoolID, ev.UserName, sub, pool, cause, account, region)
 	return raw, nil
@@ -233,6 +238,11 @@ func (h *Handler) user(ctx context.Context, poolID, username string, pool poolOu
 		return res, user
 	}
 	if err := h.Users.SetUserMFA(ctx, poolID, username, before, want); err != nil {
+		if cognito.IsNotEnabled(err) {
+			// Not a failure, and retrying cannot help: the primary Region writes users.
+			res.Status, res.Message = reconcile.Replica, "the user's pool is a secondary replica: its primary Region writes its users ("+err.Error()+")"
+			return res, user
+		}
 		res.Status, res.Err = reconcile.Failed, fmt.Errorf("set MFA preference of user %s of %s: %w", username, poolID, err)
 		res.Message = res.Err.Error()
 		return res, user

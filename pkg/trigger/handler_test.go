@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/cognito"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/dev/cognitofake"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/dev/fakes"
@@ -95,8 +97,9 @@ func TestDriftedPoolCorrectedOnceWithinTTL(t *testing.T) {
 		r.handle(t, signIn(PreAuthentication, pool, "bob"))
 		r.handle(t, signIn(PostAuthentication, pool, "bob"))
 	}
-	if got := r.fake.Calls("GetUserPoolMfaConfig"); got != 1 {
-		t.Errorf("%d pool reads for 11 sign-ins within the TTL, want 1", got)
+	// One check: a read, the sign-in policy for the raise to ON, the re-read before the write.
+	if got, described := r.fake.Calls("GetUserPoolMfaConfig"), r.fake.Calls("DescribeUserPool"); got != 2 || described != 1 {
+		t.Errorf("%d pool reads and %d descriptions for 11 sign-ins within the TTL, want one check's 2 and 1", got, described)
 	}
 }
 
@@ -110,8 +113,8 @@ func TestConcurrentSignInsShareOneCheck(t *testing.T) {
 		go func() { defer wg.Done(); _, _ = r.h.Handle(context.Background(), signIn(PreAuthentication, pool, "u")) }()
 	}
 	wg.Wait()
-	if got := r.fake.Calls("GetUserPoolMfaConfig"); got != 1 {
-		t.Errorf("%d pool reads for 8 concurrent sign-ins, want 1", got)
+	if got, described := r.fake.Calls("GetUserPoolMfaConfig"), r.fake.Calls("DescribeUserPool"); got != 2 || described != 1 {
+		t.Errorf("%d pool reads and %d descriptions for 8 concurrent sign-ins, want one check's 2 and 1", got, described)
 	}
 }
 
@@ -185,6 +188,14 @@ func TestUserPreference(t *testing.T) {
 		{"compliant user: read once, no write", ``,
 			cognitofake.User{MFASettings: []string{policy.SoftwareToken.CognitoUserName()}, Preferred: policy.SoftwareToken.CognitoUserName()},
 			cognitofake.User{MFASettings: []string{policy.SoftwareToken.CognitoUserName()}, Preferred: policy.SoftwareToken.CognitoUserName()}, 0},
+		// Passkey MFA needs another factor beside it (the fake refuses a write
+		// that leaves it alone): TOTP stays, passkey MFA is not touched.
+		{"passkey MFA user: forbidden SMS disabled, TOTP and passkey MFA kept", `{"factors":{"sms":"forbidden"}}`,
+			cognitofake.User{MFASettings: []string{policy.SMS.CognitoUserName(), policy.SoftwareToken.CognitoUserName(), "WEB_AUTHN_MFA"}, Preferred: policy.SMS.CognitoUserName()},
+			cognitofake.User{MFASettings: []string{policy.SoftwareToken.CognitoUserName(), "WEB_AUTHN_MFA"}, Preferred: policy.SoftwareToken.CognitoUserName()}, 1},
+		{"passkey MFA beside SMS alone: SMS is its other factor, kept", `{"factors":{"sms":"forbidden"}}`,
+			cognitofake.User{MFASettings: []string{policy.SMS.CognitoUserName(), "WEB_AUTHN_MFA"}, Preferred: policy.SMS.CognitoUserName()},
+			cognitofake.User{MFASettings: []string{policy.SMS.CognitoUserName(), "WEB_AUTHN_MFA"}, Preferred: policy.SMS.CognitoUserName()}, 0},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -228,5 +239,48 @@ func TestNoUserReadsWithoutUserRules(t *testing.T) {
 	r.handle(t, signIn(PostAuthentication, pool, "u"))
 	if r.fake.Calls("AdminGetUser") != 0 {
 		t.Error("user read although no user-level rule is enabled")
+	}
+}
+
+// TestReplicaPool: a secondary replica answers OperationNotEnabledException;
+// the check is neither failed nor retried, and the pool's users are left to
+// the primary Region.
+func TestReplicaPool(t *testing.T) {
+	r := newRig(t, "")
+	pool := r.fake.AddPool("p", nil, cognitofake.MFA{MfaConfiguration: "OFF"})
+	r.fake.AddUser(pool, "u", cognitofake.User{MFASettings: []string{policy.SMS.CognitoUserName(), policy.SoftwareToken.CognitoUserName()}, Preferred: policy.SMS.CognitoUserName()})
+	// Reads work in a replica's Region; writes are the primary's.
+	r.fake.FailOp = map[string]string{"SetUserPoolMfaConfig": "OperationNotEnabledException", "AdminSetUserMFAPreference": "OperationNotEnabledException"}
+	r.handle(t, signIn(PostAuthentication, pool, "u"))
+	later := time.Now().Add(RetryAfter + time.Second)
+	r.h.Now = func() time.Time { return later }
+	r.handle(t, signIn(PostAuthentication, pool, "u"))
+	if got := r.fake.Calls("SetUserPoolMfaConfig"); got != 1 {
+		t.Errorf("%d pool writes, want 1: a replica is not retried", got)
+	}
+	if got := r.fake.Calls("AdminGetUser"); got != 0 {
+		t.Errorf("%d user reads of a replica's user, want 0", got)
+	}
+	if len(r.bus.Received) != 1 || !strings.Contains(aws.ToString(r.bus.Received[0].Detail), `"status":"replica"`) {
+		t.Errorf("findings %d, want one replica finding", len(r.bus.Received))
+	}
+}
+
+// TestReplicaUserWrite: a user write that a replica's Region does not
+// enable is a replica result, not a failure to retry.
+func TestReplicaUserWrite(t *testing.T) {
+	r := newRig(t, "")
+	pool := r.fake.AddPool("p", nil, cognitofake.MFA{MfaConfiguration: "ON", SoftwareTokenMfaConfiguration: &cognitofake.TOTP{Enabled: true}})
+	r.fake.AddUser(pool, "u", cognitofake.User{MFASettings: []string{policy.SMS.CognitoUserName(), policy.SoftwareToken.CognitoUserName()}, Preferred: policy.SMS.CognitoUserName()})
+	r.fake.FailOp = map[string]string{"AdminSetUserMFAPreference": "OperationNotEnabledException"}
+	r.handle(t, signIn(PostAuthentication, pool, "u"))
+	later := time.Now().Add(RetryAfter + time.Second)
+	r.h.Now = func() time.Time { return later }
+	r.handle(t, signIn(PostAuthentication, pool, "u"))
+	if got := r.fake.Calls("AdminSetUserMFAPreference"); got != 1 {
+		t.Errorf("%d user writes, want 1: a replica is not retried", got)
+	}
+	if len(r.bus.Received) != 1 || !strings.Contains(aws.ToString(r.bus.Received[0].Detail), `"status":"replica"`) {
+		t.Errorf("%d findings, want one replica user finding", len(r.bus.Received))
 	}
 }

@@ -1,6 +1,7 @@
 // Package cognitofake is a fast in-process fake of the Cognito user pool
-// JSON API, for tests and benchmarks that need thousands of pools, latency
-// or throttling, which moto cannot give. Point an SDK client or a built
+// JSON API, and of the Resource Groups Tagging API's GetResources over its
+// pools, for tests and benchmarks that need thousands of pools, latency or
+// throttling, which moto cannot give. Point an SDK client or a built
 // function at it with AWS_ENDPOINT_URL.
 package cognitofake
 
@@ -12,12 +13,24 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 )
+
+// Account is the account in the ARNs of the fake's pools.
+const Account = "123456789012"
+
+// categories are Cognito's request-rate quota categories of the operations
+// the fake answers; each category is its own budget.
+var categories = map[string]string{
+	"ListUserPools": "UserPoolRead", "DescribeUserPool": "UserPoolRead", "GetUserPoolMfaConfig": "UserPoolRead",
+	"SetUserPoolMfaConfig": "UserPoolUpdate",
+	"AdminGetUser":         "UserRead", "AdminSetUserMFAPreference": "UserUpdate",
+}
 
 // MFA is a pool's MFA configuration in Cognito's JSON shape.
 type MFA struct {
@@ -40,35 +53,51 @@ type User struct {
 }
 
 type pool struct {
-	id, name string
-	tags     map[string]string
-	mfa      MFA
-	users    map[string]*User
+	id, name     string
+	tags         map[string]string
+	mfa          MFA
+	users        map[string]*User
+	tier         string
+	firstFactors []string
 }
 
 // Server is the fake. Configure it before serving traffic.
 type Server struct {
 	Latency      time.Duration // added to every call
-	ThrottleRate float64       // calls per second above which TooManyRequests is answered; 0: never
-	ThrottleProb float64       // probability of TooManyRequests on any call
+	ThrottleRate float64       // Cognito calls per second, all in one budget, above which TooManyRequests is answered; 0: never
+	// Quotas caps the Cognito calls per second of each quota category
+	// ("UserPoolRead", "UserPoolUpdate", "UserRead", "UserUpdate"), each in
+	// its own budget as Cognito does; a category not listed is not capped.
+	Quotas       map[string]float64
+	ThrottleProb float64 // probability of TooManyRequests on any Cognito call
 	// Fail answers every call naming one of these pools with this error type.
 	Fail map[string]string
+	// FailOp answers every call of these operations ("GetResources") with
+	// this error type ("AccessDeniedException").
+	FailOp map[string]string
 
-	mu      sync.Mutex
-	pools   map[string]*pool
-	order   []string
-	seq     int
-	tokens  float64
-	last    time.Time
-	calls   sync.Map // op -> *atomic.Int64
-	throtld atomic.Int64
-	ln      net.Listener
-	srv     *http.Server
+	mu       sync.Mutex
+	pools    map[string]*pool
+	order    []string
+	seq      int
+	budgets  map[string]*budget // by category; "" for ThrottleRate's
+	perPool  map[[2]string]int64
+	calls    sync.Map // op -> *atomic.Int64
+	throtld  sync.Map // category -> *atomic.Int64
+	throttle atomic.Int64
+	ln       net.Listener
+	srv      *http.Server
+}
+
+// budget is a token bucket holding at most one second's worth of calls.
+type budget struct {
+	tokens float64
+	last   time.Time
 }
 
 // New returns an empty fake.
 func New() *Server {
-	return &Server{pools: map[string]*pool{}}
+	return &Server{pools: map[string]*pool{}, budgets: map[string]*budget{}, perPool: map[[2]string]int64{}}
 }
 
 // Start serves on 127.0.0.1 and a free port and returns the endpoint URL.
@@ -104,6 +133,14 @@ func (s *Server) AddPool(name string, tags map[string]string, mfa MFA) string {
 	return id
 }
 
+// SetSignIn gives a pool a feature plan and the first sign-in factors its
+// sign-in policy allows; a pool without them allows passwords only.
+func (s *Server) SetSignIn(id, tier string, firstFactors ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.pools[id].tier, s.pools[id].firstFactors = tier, firstFactors
+}
+
 // Pool returns a pool's MFA configuration.
 func (s *Server) Pool(id string) (MFA, bool) {
 	s.mu.Lock()
@@ -136,20 +173,55 @@ func (s *Server) User(poolID, username string) (User, bool) {
 
 // Calls returns how many calls of op (e.g. "GetUserPoolMfaConfig") were
 // answered, throttled ones included.
-func (s *Server) Calls(op string) int64 {
-	if c, ok := s.calls.Load(op); ok {
+func (s *Server) Calls(op string) int64 { return load(&s.calls, op) }
+
+// CallsIn returns how many calls of one quota category were answered,
+// throttled ones included.
+func (s *Server) CallsIn(category string) int64 {
+	var n int64
+	for op, c := range categories {
+		if c == category {
+			n += s.Calls(op)
+		}
+	}
+	return n
+}
+
+// PoolCalls returns how many calls of op named the pool id and reached it:
+// neither throttled nor failed through FailOp or Fail.
+func (s *Server) PoolCalls(op, id string) int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.perPool[[2]string{op, id}]
+}
+
+// Throttled returns how many calls were answered with TooManyRequests.
+func (s *Server) Throttled() int64 { return s.throttle.Load() }
+
+// ThrottledIn returns how many calls of one quota category were answered
+// with TooManyRequests.
+func (s *Server) ThrottledIn(category string) int64 { return load(&s.throtld, category) }
+
+func load(m *sync.Map, k string) int64 {
+	if c, ok := m.Load(k); ok {
 		return c.(*atomic.Int64).Load()
 	}
 	return 0
 }
 
-// Throttled returns how many calls were answered with TooManyRequests.
-func (s *Server) Throttled() int64 { return s.throtld.Load() }
+func inc(m *sync.Map, k string) {
+	c, _ := m.LoadOrStore(k, new(atomic.Int64))
+	c.(*atomic.Int64).Add(1)
+}
 
 // ResetCounters zeroes the call counters.
 func (s *Server) ResetCounters() {
 	s.calls.Range(func(k, _ any) bool { s.calls.Delete(k); return true })
-	s.throtld.Store(0)
+	s.throtld.Range(func(k, _ any) bool { s.throtld.Delete(k); return true })
+	s.throttle.Store(0)
+	s.mu.Lock()
+	clear(s.perPool)
+	s.mu.Unlock()
 }
 
 type apiError struct {
@@ -158,10 +230,14 @@ type apiError struct {
 	msg    string
 }
 
+// taggingTarget prefixes the Resource Groups Tagging API's operations.
+const taggingTarget = "ResourceGroupsTaggingAPI_20170126."
+
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	op := strings.TrimPrefix(r.Header.Get("X-Amz-Target"), "AWSCognitoIdentityProviderService.")
-	c, _ := s.calls.LoadOrStore(op, new(atomic.Int64))
-	c.(*atomic.Int64).Add(1)
+	target := r.Header.Get("X-Amz-Target")
+	tagging := strings.HasPrefix(target, taggingTarget)
+	op := strings.TrimPrefix(strings.TrimPrefix(target, "AWSCognitoIdentityProviderService."), taggingTarget)
+	inc(&s.calls, op)
 	if s.Latency > 0 {
 		time.Sleep(s.Latency)
 	}
@@ -170,8 +246,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, apiError{400, "SerializationException", err.Error()})
 		return
 	}
-	if s.throttle() {
-		s.throtld.Add(1)
+	if typ, ok := s.FailOp[op]; ok {
+		writeErr(w, apiError{400, typ, "injected failure of " + op})
+		return
+	}
+	// The tagging API has its own quota, which the fake does not model.
+	if !tagging && s.throttled(categories[op]) {
+		s.throttle.Add(1)
+		inc(&s.throtld, categories[op])
 		writeErr(w, apiError{400, "TooManyRequestsException", "Rate exceeded"})
 		return
 	}
@@ -191,29 +273,39 @@ func writeErr(w http.ResponseWriter, e apiError) {
 	_ = json.NewEncoder(w).Encode(map[string]string{"__type": e.typ, "message": e.msg})
 }
 
-// throttle applies the token bucket (burst: one second's worth) and the
-// random throttling.
-func (s *Server) throttle() bool {
+// throttled applies the random throttling, ThrottleRate's budget and the
+// category's own, taking a token from each budget that has one.
+func (s *Server) throttled(category string) bool {
 	if s.ThrottleProb > 0 && rand.Float64() < s.ThrottleProb {
 		return true
-	}
-	if s.ThrottleRate <= 0 {
-		return false
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := time.Now()
-	if s.last.IsZero() {
-		s.tokens = s.ThrottleRate
-	} else {
-		s.tokens = min(s.ThrottleRate, s.tokens+now.Sub(s.last).Seconds()*s.ThrottleRate)
-	}
-	s.last = now
-	if s.tokens < 1 {
+	all := s.take("", s.ThrottleRate, now)
+	own := s.take(category, s.Quotas[category], now)
+	return !all || !own
+}
+
+// take takes one token from a budget refilled at rate per second; a rate
+// of 0 is no limit.
+func (s *Server) take(name string, rate float64, now time.Time) bool {
+	if rate <= 0 {
 		return true
 	}
-	s.tokens--
-	return false
+	b := s.budgets[name]
+	if b == nil {
+		b = &budget{tokens: rate}
+		s.budgets[name] = b
+	} else {
+		b.tokens = min(rate, b.tokens+now.Sub(b.last).Seconds()*rate)
+	}
+	b.last = now
+	if b.tokens < 1 {
+		return false
+	}
+	b.tokens--
+	return true
 }
 
 func str(in map[string]json.RawMessage, k string) string {
@@ -236,9 +328,14 @@ func (s *Server) dispatch(op string, in map[string]json.RawMessage) (any, *apiEr
 		return nil, &apiError{400, typ, "injected failure"}
 	}
 	p := s.pools[id]
+	if id != "" {
+		s.perPool[[2]string{op, id}]++
+	}
 	switch op {
 	case "ListUserPools":
 		return s.list(in)
+	case "GetResources":
+		return s.resources(in)
 	case "GetUserPoolMfaConfig":
 		if p == nil {
 			return nil, notFound(id)
@@ -252,8 +349,13 @@ func (s *Server) dispatch(op string, in map[string]json.RawMessage) (any, *apiEr
 		raw, _ := json.Marshal(in)
 		_ = json.Unmarshal(raw, &m)
 		totp := m.SoftwareTokenMfaConfiguration
-		if msg := fakes.SetRefusal(m.MfaConfiguration, totp != nil, totp != nil && totp.Enabled, len(m.SmsMfaConfiguration) > 0, len(m.EmailMfaConfiguration) > 0); msg != "" {
-			return nil, invalid(msg)
+		var webAuthn struct{ FactorConfiguration string }
+		_ = json.Unmarshal(m.WebAuthnConfiguration, &webAuthn)
+		req := fakes.SetRequest{Level: m.MfaConfiguration, TOTPBlock: totp != nil, TOTPEnabled: totp != nil && totp.Enabled,
+			SMSBlock: len(m.SmsMfaConfiguration) > 0, EmailBlock: len(m.EmailMfaConfiguration) > 0, WebAuthnBlock: len(m.WebAuthnConfiguration) > 0,
+			WebAuthnFactor: webAuthn.FactorConfiguration, FirstFactors: p.firstFactors, Tier: p.tier}
+		if typ, msg := fakes.SetRefusal(req); typ != "" {
+			return nil, &apiError{400, typ, msg}
 		}
 		if m.SoftwareTokenMfaConfiguration != nil && !m.SoftwareTokenMfaConfiguration.Enabled {
 			m.SoftwareTokenMfaConfiguration = nil
@@ -264,7 +366,14 @@ func (s *Server) dispatch(op string, in map[string]json.RawMessage) (any, *apiEr
 		if p == nil {
 			return nil, notFound(id)
 		}
-		return map[string]any{"UserPool": map[string]any{"Id": p.id, "Name": p.name, "MfaConfiguration": p.mfa.MfaConfiguration, "UserPoolTags": p.tags}}, nil
+		out := map[string]any{"Id": p.id, "Name": p.name, "MfaConfiguration": p.mfa.MfaConfiguration, "UserPoolTags": p.tags}
+		if p.tier != "" {
+			out["UserPoolTier"] = p.tier
+		}
+		if p.firstFactors != nil {
+			out["Policies"] = map[string]any{"SignInPolicy": map[string]any{"AllowedFirstAuthFactors": p.firstFactors}}
+		}
+		return map[string]any{"UserPool": out}, nil
 	case "AdminGetUser":
 		return s.adminGetUser(p, id, str(in, "Username"))
 	case "AdminSetUserMFAPreference":
@@ -301,6 +410,63 @@ func (s *Server) list(in map[string]json.RawMessage) (any, *apiError) {
 	return out, nil
 }
 
+// resources answers GetResources as AWS does for user pools: the pools
+// that carry tags (every one of TagFilters' keys, with one of its values
+// when it lists any), up to ResourcesPerPage (1 to 100, default 50) per page.
+func (s *Server) resources(in map[string]json.RawMessage) (any, *apiError) {
+	var types []string
+	var filters []struct {
+		Key    string
+		Values []string
+	}
+	per := 50
+	_ = json.Unmarshal(in["ResourceTypeFilters"], &types)
+	_ = json.Unmarshal(in["TagFilters"], &filters)
+	if raw, ok := in["ResourcesPerPage"]; ok {
+		_ = json.Unmarshal(raw, &per)
+	}
+	if per < 1 || per > 100 {
+		return nil, invalid("ResourcesPerPage must be between 1 and 100")
+	}
+	start := 0
+	if tok := str(in, "PaginationToken"); tok != "" {
+		n, err := strconv.Atoi(tok)
+		if err != nil {
+			return nil, invalid("bad PaginationToken")
+		}
+		start = n
+	}
+	matches := func(tags map[string]string) bool {
+		for _, f := range filters {
+			v, ok := tags[f.Key]
+			if !ok || len(f.Values) > 0 && !slices.Contains(f.Values, v) {
+				return false
+			}
+		}
+		return len(tags) > 0
+	}
+	list := []map[string]any{}
+	token := ""
+	if len(types) == 0 || slices.Contains(types, "cognito-idp") || slices.Contains(types, "cognito-idp:userpool") {
+		for i := min(start, len(s.order)); i < len(s.order); i++ {
+			p := s.pools[s.order[i]]
+			if !matches(p.tags) {
+				continue
+			}
+			if len(list) == per {
+				token = strconv.Itoa(i)
+				break
+			}
+			tags := []map[string]string{}
+			for k, v := range p.tags {
+				tags = append(tags, map[string]string{"Key": k, "Value": v})
+			}
+			list = append(list, map[string]any{"ResourceARN": "arn:aws:cognito-idp:us-east-1:" + Account + ":userpool/" + p.id, "Tags": tags})
+		}
+	}
+	return map[string]any{"ResourceTagMappingList": list, "PaginationToken": token}, nil
+}
+
 func (s *Server) adminGetUser(p *pool, id, username string) (any, *apiError) {
 	if p == nil {
 		return nil, notFound(id)
@@ -316,16 +482,18 @@ func (s *Server) adminGetUser(p *pool, id, username string) (any, *apiError) {
 	return out, nil
 }
 
-// adminSetPreference reads missing booleans as false, as AWS does.
+// adminSetPreference reads missing booleans as false, as AWS does, and
+// keeps passkey MFA (WEB_AUTHN_MFA) only beside another factor.
 func (s *Server) adminSetPreference(p *pool, id, username string, in map[string]json.RawMessage) (any, *apiError) {
 	if p == nil {
 		return nil, notFound(id)
 	}
-	u := p.users[username]
-	if u == nil {
+	current := p.users[username]
+	if current == nil {
 		return nil, &apiError{400, "UserNotFoundException", "User does not exist."}
 	}
-	for field, factor := range map[string]string{"SMSMfaSettings": "SMS_MFA", "SoftwareTokenMfaSettings": "SOFTWARE_TOKEN_MFA", "EmailMfaSettings": "EMAIL_OTP"} {
+	u := &User{MFASettings: slices.Clone(current.MFASettings), Preferred: current.Preferred}
+	for field, factor := range map[string]string{"SMSMfaSettings": "SMS_MFA", "SoftwareTokenMfaSettings": "SOFTWARE_TOKEN_MFA", "EmailMfaSettings": "EMAIL_OTP", "WebAuthnMfaSettings": passkeyMFA} {
 		raw, ok := in[field]
 		if !ok {
 			continue
@@ -354,8 +522,16 @@ func (s *Server) adminSetPreference(p *pool, id, username string, in map[string]
 			u.Preferred = ""
 		}
 	}
+	if slices.Contains(u.MFASettings, passkeyMFA) && len(u.MFASettings) == 1 {
+		// Cognito's words when passkey MFA would be a user's only factor.
+		return nil, invalid("WebAuthn MFA requires enabling an additional MFA setting.")
+	}
+	*current = *u
 	return map[string]any{}, nil
 }
+
+// passkeyMFA is how UserMFASettingList names passkey MFA.
+const passkeyMFA = "WEB_AUTHN_MFA"
 
 // Env points an SDK or a built function at the fake, with dummy credentials.
 func (s *Server) Env() []string {

@@ -15,17 +15,22 @@ import (
 
 // Pools is an in-memory Cognito with the validations that matter here.
 type Pools struct {
-	MFA    map[string]*cip.GetUserPoolMfaConfigOutput
-	Tags   map[string]map[string]string
-	Errs   map[string][]error // per operation (Get, Set, Describe, List), returned first, in order
-	Refuse func(*cip.SetUserPoolMfaConfigInput) error
-	Calls  []string
-	Sets   []*cip.SetUserPoolMfaConfigInput
+	MFA  map[string]*cip.GetUserPoolMfaConfigOutput
+	Tags map[string]map[string]string
+	// FirstFactors and Tiers are each pool's sign-in policy and feature
+	// plan; a pool without them allows password sign-in only.
+	FirstFactors map[string][]types.AuthFactorType
+	Tiers        map[string]types.UserPoolTierType
+	Errs         map[string][]error // per operation (Get, Set, Describe, List), returned first, in order
+	Refuse       func(*cip.SetUserPoolMfaConfigInput) error
+	Calls        []string
+	Sets         []*cip.SetUserPoolMfaConfigInput
 }
 
 // New returns an empty fake.
 func New() *Pools {
-	return &Pools{MFA: map[string]*cip.GetUserPoolMfaConfigOutput{}, Tags: map[string]map[string]string{}, Errs: map[string][]error{}}
+	return &Pools{MFA: map[string]*cip.GetUserPoolMfaConfigOutput{}, Tags: map[string]map[string]string{},
+		FirstFactors: map[string][]types.AuthFactorType{}, Tiers: map[string]types.UserPoolTierType{}, Errs: map[string][]error{}}
 }
 
 func (f *Pools) popErr(op string) error {
@@ -58,9 +63,21 @@ func (f *Pools) SetUserPoolMfaConfig(_ context.Context, in *cip.SetUserPoolMfaCo
 	if _, ok := f.MFA[*in.UserPoolId]; !ok {
 		return nil, &types.ResourceNotFoundException{Message: aws.String("pool gone")}
 	}
-	totp := in.SoftwareTokenMfaConfiguration
-	if msg := SetRefusal(string(in.MfaConfiguration), totp != nil, totp != nil && totp.Enabled, in.SmsMfaConfiguration != nil, in.EmailMfaConfiguration != nil); msg != "" {
+	totp, webAuthn := in.SoftwareTokenMfaConfiguration, in.WebAuthnConfiguration
+	req := SetRequest{Level: string(in.MfaConfiguration), TOTPBlock: totp != nil, TOTPEnabled: totp != nil && totp.Enabled,
+		SMSBlock: in.SmsMfaConfiguration != nil, EmailBlock: in.EmailMfaConfiguration != nil, WebAuthnBlock: webAuthn != nil,
+		Tier: string(f.Tiers[*in.UserPoolId])}
+	if webAuthn != nil {
+		req.WebAuthnFactor = string(webAuthn.FactorConfiguration)
+	}
+	for _, ff := range f.FirstFactors[*in.UserPoolId] {
+		req.FirstFactors = append(req.FirstFactors, string(ff))
+	}
+	switch exception, msg := SetRefusal(req); exception {
+	case InvalidParameter:
 		return nil, &types.InvalidParameterException{Message: aws.String(msg)}
+	case FeatureUnavailable:
+		return nil, &types.FeatureUnavailableInTierException{Message: aws.String(msg)}
 	}
 	if f.Refuse != nil {
 		if err := f.Refuse(in); err != nil {
@@ -86,7 +103,12 @@ func (f *Pools) DescribeUserPool(_ context.Context, in *cip.DescribeUserPoolInpu
 	if _, ok := f.MFA[*in.UserPoolId]; !ok {
 		return nil, &types.ResourceNotFoundException{Message: aws.String("pool gone")}
 	}
-	return &cip.DescribeUserPoolOutput{UserPool: &types.UserPoolType{Id: in.UserPoolId, Name: aws.String("name-" + *in.UserPoolId), UserPoolTags: f.Tags[*in.UserPoolId]}}, nil
+	id := *in.UserPoolId
+	out := &types.UserPoolType{Id: in.UserPoolId, Name: aws.String("name-" + id), UserPoolTags: f.Tags[id], UserPoolTier: f.Tiers[id]}
+	if ff := f.FirstFactors[id]; ff != nil {
+		out.Policies = &types.UserPoolPolicyType{SignInPolicy: &types.SignInPolicyType{AllowedFirstAuthFactors: ff}}
+	}
+	return &cip.DescribeUserPoolOutput{UserPool: out}, nil
 }
 
 // ListUserPools implements cognito.API: pools in ID order, NextToken the

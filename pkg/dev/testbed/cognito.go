@@ -62,6 +62,7 @@ type PoolMFA struct {
 		SmsAuthenticationMessage string
 		SmsConfiguration         struct{ SnsCallerArn, ExternalId string }
 	}
+	WebAuthnConfiguration *struct{ RelyingPartyId, UserVerification, FactorConfiguration string }
 }
 
 // TOTP reports whether TOTP is enabled.

@@ -15,12 +15,16 @@ import (
 )
 
 // PoolSpec describes a pool to create: its MFA level and factors (TOTP,
-// SMS) and tags.
+// SMS), tags, and for passwordless pools its first sign-in factors, plan
+// and passkey (WebAuthn) configuration.
 type PoolSpec struct {
-	Name    string
-	Level   string
-	Factors []policy.Factor
-	Tags    map[string]string
+	Name         string
+	Level        string
+	Factors      []policy.Factor
+	Tags         map[string]string
+	FirstFactors []types.AuthFactorType
+	Tier         types.UserPoolTierType
+	WebAuthn     *types.WebAuthnConfigurationType
 }
 
 // Client returns a Cognito SDK client pointed at moto.
@@ -63,15 +67,19 @@ func (m *Moto) Seed(ctx context.Context, specs []PoolSpec) ([]string, error) {
 }
 
 func createPool(ctx context.Context, c *cip.Client, s PoolSpec) (string, error) {
-	out, err := c.CreateUserPool(ctx, &cip.CreateUserPoolInput{PoolName: aws.String(s.Name), UserPoolTags: s.Tags})
+	create := &cip.CreateUserPoolInput{PoolName: aws.String(s.Name), UserPoolTags: s.Tags, UserPoolTier: s.Tier}
+	if s.FirstFactors != nil {
+		create.Policies = &types.UserPoolPolicyType{SignInPolicy: &types.SignInPolicyType{AllowedFirstAuthFactors: s.FirstFactors}}
+	}
+	out, err := c.CreateUserPool(ctx, create)
 	if err != nil {
 		return "", err
 	}
 	id := aws.ToString(out.UserPool.Id)
-	if s.Level == "" || (s.Level == "OFF" && len(s.Factors) == 0) {
+	if s.Level == "" || (s.Level == "OFF" && len(s.Factors) == 0 && s.WebAuthn == nil) {
 		return id, nil
 	}
-	in := &cip.SetUserPoolMfaConfigInput{UserPoolId: &id, MfaConfiguration: types.UserPoolMfaType(s.Level)}
+	in := &cip.SetUserPoolMfaConfigInput{UserPoolId: &id, MfaConfiguration: types.UserPoolMfaType(s.Level), WebAuthnConfiguration: s.WebAuthn}
 	for _, f := range s.Factors {
 		switch f {
 		case policy.SoftwareToken:

@@ -1,0 +1,110 @@
+package policy
+
+import (
+	"slices"
+	"strings"
+)
+
+// FirstFactor is a way a pool lets users start signing in (its sign-in
+// policy's AllowedFirstAuthFactors), in Cognito's words.
+type FirstFactor string
+
+const (
+	FirstPassword FirstFactor = "PASSWORD"
+	FirstEmailOTP FirstFactor = "EMAIL_OTP"
+	FirstSMSOTP   FirstFactor = "SMS_OTP"
+	FirstPasskey  FirstFactor = "WEB_AUTHN"
+)
+
+// Tier is a pool's feature plan (UserPoolTier).
+type Tier string
+
+const (
+	TierLite       Tier = "LITE"
+	TierEssentials Tier = "ESSENTIALS"
+	TierPlus       Tier = "PLUS"
+)
+
+// Cognito's values in a WebAuthn configuration.
+const (
+	userVerificationRequired = "required"
+	multiFactor              = "MULTI_FACTOR_WITH_USER_VERIFICATION"
+)
+
+// Limits is what Cognito's acceptance of an MFA write depends on besides
+// the MFA configuration: the pool's sign-in policy and feature plan. The
+// zero value, for a pool whose settings were not read, predicts nothing.
+type Limits struct {
+	FirstFactors []FirstFactor
+	Tier         Tier
+}
+
+// otpFirstFactors lists the one-time-password first factors, with which
+// Cognito refuses MFA ON.
+func (l Limits) otpFirstFactors() []FirstFactor {
+	var out []FirstFactor
+	for _, f := range l.FirstFactors {
+		if f == FirstEmailOTP || f == FirstSMSOTP {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// acceptsOn reports whether Cognito accepts c at ON for this pool: not
+// with one-time passwords as first factors, and with passkeys as a first
+// factor only when they are multi-factor.
+func (l Limits) acceptsOn(c PoolMFA) bool {
+	if len(l.otpFirstFactors()) > 0 {
+		return false
+	}
+	return !slices.Contains(l.FirstFactors, FirstPasskey) || passkeysMultiFactor(c)
+}
+
+// refuses reports a configuration Cognito is known to refuse for this pool.
+func (l Limits) refuses(c PoolMFA) bool {
+	return c.Level == LevelOn && !l.acceptsOn(c)
+}
+
+// highestLevel is want, or OPTIONAL where Cognito refuses c at ON.
+func (l Limits) highestLevel(want Level, c PoolMFA) Level {
+	if want == LevelOn && !l.acceptsOn(c) {
+		return LevelOptional
+	}
+	return want
+}
+
+func passkeysMultiFactor(c PoolMFA) bool {
+	return c.WebAuthn != nil && c.WebAuthn.FactorConfiguration == multiFactor
+}
+
+// tightenPasskeys applies the passkey policy to c's existing WebAuthn
+// configuration, keeping its relying party. It never creates one, and
+// leaves it alone on a Lite pool: passkey settings need Essentials.
+func tightenPasskeys(p Policy, c *PoolMFA, lim Limits) {
+	if c.WebAuthn == nil || lim.Tier == TierLite {
+		return
+	}
+	if p.Passkeys.UserVerification == VerificationRequired {
+		c.WebAuthn.UserVerification = userVerificationRequired
+	}
+	if p.Passkeys.FactorConfiguration == PasskeyMultiFactor {
+		c.WebAuthn.FactorConfiguration = multiFactor
+	}
+}
+
+// NeedsLimits reports whether the plan for observed depends on the pool's
+// sign-in policy and feature plan: only when it raises MFA to ON, which
+// Cognito refuses for some first factors. A compliant pool never needs
+// them, so it costs one read.
+func NeedsLimits(p Policy, observed PoolMFA) bool {
+	return observed.Level != LevelOn && Plan(p, observed, Limits{}).Level == LevelOn
+}
+
+func joinFirstFactors(fs []FirstFactor) string {
+	names := make([]string, len(fs))
+	for i, f := range fs {
+		names[i] = string(f)
+	}
+	return strings.Join(names, " and ")
+}
