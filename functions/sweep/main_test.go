@@ -79,12 +79,17 @@ func TestSweepFunctionEndToEnd(t *testing.T) {
 	}
 
 	// moto never throttles: the highest cap allowed, so the test spends its time on checks.
-	env := append(m.Env(), "MAX_REQUESTS_PER_SECOND=15")
+	env := append(m.Env(), "MAX_READS_PER_SECOND=15", "MAX_WRITES_PER_SECOND=15")
 	t0 = time.Now()
 	rep := run(t, localinvoke.StartForTest(t, root, name, params(`,"mode":"report"`), env))
 	t.Logf("report sweep %s", time.Since(t0))
 	if rep.Checked != 66 || rep.Compliant != 22 || rep.Drift != 33 || rep.Exempt != 11 || rep.Failed != 0 || rep.Incomplete || len(rep.Pools) != 44 {
 		t.Fatalf("report mode: %+v (%d pools listed)", rep.Summary, len(rep.Pools))
+	}
+	// moto's tagging API (with the launcher's patch) told the exempt pools:
+	// no note of a fallback to DescribeUserPool, one leg, no continuation.
+	if len(rep.Notes) != 0 || rep.Legs != 1 || rep.Continuation != nil || rep.Calls.UserPoolRead == 0 {
+		t.Errorf("report mode: %+v", rep.Summary)
 	}
 	events, err := bus.Drain(ctx)
 	if err != nil {
@@ -154,11 +159,84 @@ func TestSweepFunctionUnderThrottling(t *testing.T) {
 	for i := range 30 {
 		f.AddPool(fmt.Sprintf("p%d", i), nil, cognitofake.MFA{MfaConfiguration: "OFF"})
 	}
-	rep := run(t, localinvoke.StartForTest(t, root, name, map[string]string{"MaxRequestsPerSecond": "10"}, f.Env()))
+	rep := run(t, localinvoke.StartForTest(t, root, name, map[string]string{"MaxReadsPerSecond": "10", "MaxWritesPerSecond": "10"}, f.Env()))
 	if rep.Failed != 0 || rep.Remediated != 30 || rep.Incomplete {
 		t.Errorf("%+v", rep.Summary)
 	}
 	if f.Throttled() == 0 {
 		t.Error("the fake never throttled")
+	}
+}
+
+// TestSweepFunctionContinues runs the continuation contract end to end:
+// the built bootstrap under a deadline so close that each leg checks a few
+// dozen pools, invoked as the state machine does, with {"continuation": ...}
+// from the last answer until it is null. Every pool is read exactly once
+// and the last answer counts them all.
+func TestSweepFunctionContinues(t *testing.T) {
+	if testing.Short() {
+		t.Skip("legs paced at 15 reads per second run for seconds: skipped with -short")
+	}
+	f := cognitofake.New()
+	if _, err := f.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	const n = 90
+	var ids []string
+	for i := range n {
+		switch i % 3 {
+		case 0:
+			ids = append(ids, f.AddPool(fmt.Sprintf("ok-%d", i), nil, cognitofake.MFA{MfaConfiguration: "ON", SoftwareTokenMfaConfiguration: &cognitofake.TOTP{Enabled: true}}))
+		case 1:
+			ids = append(ids, f.AddPool(fmt.Sprintf("off-%d", i), nil, cognitofake.MFA{MfaConfiguration: "OFF"}))
+		case 2:
+			ids = append(ids, f.AddPool(fmt.Sprintf("exempt-%d", i), map[string]string{"mfa-policy-exempt": "legacy"}, cognitofake.MFA{MfaConfiguration: "OFF"}))
+		}
+	}
+	rt := localinvoke.StartForTest(t, root, name, map[string]string{"MaxReadsPerSecond": "15",
+		"PolicyDocument": `{"mode":"report","exemptions":{"tagKey":"mfa-policy-exempt"}}`}, f.Env())
+	// 2 s of each leg before its stop margin (20 s before the deadline).
+	rt.SetTimeout(sweep.StopMargin + 2*time.Second)
+
+	event := scheduled
+	var reps []sweep.Report
+	for len(reps) < 30 {
+		res, err := rt.Invoke(context.Background(), event)
+		if err != nil || res.Err != nil {
+			t.Fatalf("leg %d: %v %v\n%s", len(reps)+1, err, res.Err, rt.Logs())
+		}
+		var rep sweep.Report
+		var raw struct{ Continuation json.RawMessage }
+		if err := json.Unmarshal(res.Payload, &rep); err != nil || json.Unmarshal(res.Payload, &raw) != nil {
+			t.Fatal(err)
+		}
+		reps = append(reps, rep)
+		if rep.Continuation == nil {
+			break
+		}
+		// As the state machine does: the answer's continuation, as it is.
+		event = []byte(`{"continuation":` + string(raw.Continuation) + `}`)
+	}
+	last := reps[len(reps)-1]
+	t.Logf("%d legs", len(reps))
+	if len(reps) < 3 || last.Continuation != nil {
+		t.Fatalf("%d legs: the deadline did not cut the sweep, or it never ended", len(reps))
+	}
+	if last.Checked != n || last.Compliant != n/3 || last.Drift != n/3 || last.Exempt != n/3 || last.Failed != 0 || last.Incomplete || last.Legs != len(reps) {
+		t.Errorf("last leg: %+v", last.Summary)
+	}
+	for _, id := range ids {
+		if got := f.PoolCalls("GetUserPoolMfaConfig", id); got != 1 {
+			t.Errorf("pool %s read %d times", id, got)
+		}
+	}
+	// One EMF line per leg; the last may still be in the pipe.
+	emf := func() int { return strings.Count(rt.Logs(), `"_aws"`) }
+	for wait := time.Now().Add(5 * time.Second); emf() < len(reps) && time.Now().Before(wait); {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if got := emf(); got != len(reps) {
+		t.Errorf("%d EMF lines for %d legs", got, len(reps))
 	}
 }

@@ -18,6 +18,7 @@ import (
 const (
 	benchLatency     = 5 * time.Millisecond // per Cognito call, as over a network
 	benchConcurrency = 4                    // the SweepFunction default
+	cognitoQuota     = 15.0                 // UserPoolRead and UserPoolUpdate, each, per second
 )
 
 // bareGets is the floor: one GetUserPoolMfaConfig per pool at the same
@@ -56,7 +57,7 @@ func BenchmarkSweepVsBareGets(b *testing.B) {
 				bareGets(client, ids)
 				bare += time.Since(t0)
 				t0 = time.Now()
-				rep := rg.sweeper.Run(context.Background(), "", "")
+				rep := rg.sweeper.Run(context.Background(), "", "", nil)
 				swept += time.Since(t0)
 				if rep.Compliant != n {
 					b.Fatalf("%+v", rep.Summary)
@@ -71,19 +72,180 @@ func BenchmarkSweepVsBareGets(b *testing.B) {
 	}
 }
 
-// BenchmarkSweepUnderThrottling measures the achieved Cognito call rate
-// against the cap when the server allows less than the cap (sustained
-// throttling) or throttles at random. Failed pools must stay 0.
+// BenchmarkReadsPerPool counts UserPoolRead calls per pool, with a tag
+// exemption in the policy, over pools that need no write (compliant or
+// exempt by tag): tags in bulk beside the fallback of one DescribeUserPool
+// per pool when the tagging API is denied. Goal: at most 1.02.
+func BenchmarkReadsPerPool(b *testing.B) {
+	const n = 1200
+	cases := []struct {
+		name   string
+		failOp map[string]string
+	}{
+		{"tags=GetResources", nil},
+		{"tags=DescribeUserPool(denied)", map[string]string{"GetResources": "AccessDeniedException"}},
+	}
+	for _, tc := range cases {
+		b.Run(tc.name, func(b *testing.B) {
+			f, client := fakeCognito(b)
+			for i := range n {
+				if i%3 == 0 {
+					f.AddPool("exempt", map[string]string{"mfa-policy-exempt": "legacy"}, cognitofake.MFA{MfaConfiguration: "OFF"})
+				} else {
+					f.AddPool("compliant", map[string]string{"team": "a"}, onTOTP)
+				}
+			}
+			f.FailOp = tc.failOp
+			var reads, tagCalls int64
+			for b.Loop() {
+				f.ResetCounters()
+				rep := newRig(b, client, `{"exemptions":{"tagKey":"mfa-policy-exempt"}}`, 1e6, benchConcurrency).sweeper.Run(context.Background(), "", "", nil)
+				if rep.Checked != n || rep.Exempt != n/3 || rep.Calls.UserPoolUpdate != 0 {
+					b.Fatalf("%+v", rep.Summary)
+				}
+				reads += rep.Calls.UserPoolRead
+				tagCalls += f.Calls("GetResources")
+			}
+			b.ReportMetric(float64(reads)/float64(n*b.N), "reads/pool")
+			b.ReportMetric(float64(tagCalls)/float64(b.N), "GetResources/op")
+		})
+	}
+}
+
+// population adds the issue's measured mix to f: of every 5 pools, 3
+// drifted (OFF or OPTIONAL with SMS), one compliant, one exempt by tag.
+// It returns the drifted pools' IDs.
+func population(f *cognitofake.Server, n int) (drifted map[string]bool) {
+	drifted = map[string]bool{}
+	for i := range n {
+		switch i % 5 {
+		case 0, 1:
+			drifted[f.AddPool("off", nil, cognitofake.MFA{MfaConfiguration: "OFF"})] = true
+		case 2:
+			drifted[f.AddPool("opt-sms", nil, optSMS)] = true
+		case 3:
+			f.AddPool("compliant", nil, onTOTP)
+		case 4:
+			f.AddPool("exempt", map[string]string{"mfa-policy-exempt": "legacy"}, cognitofake.MFA{MfaConfiguration: "OFF"})
+		}
+	}
+	return drifted
+}
+
+// floorSweep is the floor of an enforcing sweep: the listing and one
+// GetUserPoolMfaConfig per pool at the read cap, and a write for each
+// pool named in drifted at the write cap, beside the reads.
+func floorSweep(client *cip.Client, ids []string, drifted map[string]bool, reads, writes float64) {
+	ctx := context.Background()
+	pacer := NewPacer(reads, writes)
+	for range (len(ids) + 59) / 60 {
+		_ = pacer.Wait(ctx, 1, 0)
+		_, _ = client.ListUserPools(ctx, &cip.ListUserPoolsInput{MaxResults: aws.Int32(60)})
+	}
+	toWrite := make(chan string, len(ids))
+	var written sync.WaitGroup
+	written.Add(1)
+	go func() {
+		defer written.Done()
+		for id := range toWrite {
+			_ = pacer.Wait(ctx, 0, 1)
+			_, _ = client.SetUserPoolMfaConfig(ctx, &cip.SetUserPoolMfaConfigInput{UserPoolId: aws.String(id), MfaConfiguration: "OFF"})
+		}
+	}()
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range benchConcurrency {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := next.Add(1) - 1; i < int64(len(ids)); i = next.Add(1) - 1 {
+				_ = pacer.Wait(ctx, 1, 0)
+				_, _ = client.GetUserPoolMfaConfig(ctx, &cip.GetUserPoolMfaConfigInput{UserPoolId: aws.String(ids[i])})
+				if drifted[ids[i]] {
+					toWrite <- ids[i]
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(toWrite)
+	written.Wait()
+}
+
+// BenchmarkEnforceBehindCognitoQuotas: the issue's measurement. An
+// enforcing sweep with a tag exemption over 300 pools, 180 drifted, behind
+// a server that throttles each category at Cognito's 15 per second, with
+// both caps at 15; beside it, the floor (one read per pool at 15 per
+// second, writes beside the reads). Goal: wall <= 1.1 x (reads / 15 s).
+// A corrected pool costs a fresh read right before its write and a
+// DescribeUserPool (its sign-in policy) besides: reads/floor-reads says
+// what those cost.
+func BenchmarkEnforceBehindCognitoQuotas(b *testing.B) {
+	const n = 300
+	var sweepWall, floorWall time.Duration
+	var reads, writes, floorReads, throttled, failed int64
+	for b.Loop() {
+		b.StopTimer()
+		f, client := fakeCognito(b)
+		f.Latency = benchLatency
+		f.Quotas = map[string]float64{"UserPoolRead": cognitoQuota, "UserPoolUpdate": cognitoQuota}
+		drifted := population(f, n)
+		rg := newRig(b, client, `{"exemptions":{"tagKey":"mfa-policy-exempt"}}`, cognitoQuota, benchConcurrency)
+		rg.sweeper.Pacer = NewPacer(cognitoQuota, cognitoQuota)
+		rg.sweeper.Reconciler.Pacer, rg.sweeper.Reconciler.Backoff = rg.sweeper.Pacer, Backoff
+		b.StartTimer()
+		t0 := time.Now()
+		rep := rg.sweeper.Run(context.Background(), "", "", nil)
+		sweepWall += time.Since(t0)
+		b.StopTimer()
+		if rep.Remediated != len(drifted) || rep.Exempt != n/5 || rep.Failed != 0 {
+			b.Fatalf("%+v", rep.Summary)
+		}
+		reads += rep.Calls.UserPoolRead
+		writes += rep.Calls.UserPoolUpdate
+		throttled += rep.Calls.UserPoolReadThrottled + rep.Calls.UserPoolUpdateThrottled
+		failed += int64(rep.Failed)
+
+		g, floorClient := fakeCognito(b)
+		g.Latency = benchLatency
+		g.Quotas = f.Quotas
+		toWrite := population(g, n)
+		ids := allIDs(b, floorClient)
+		g.ResetCounters()
+		b.StartTimer()
+		t0 = time.Now()
+		floorSweep(floorClient, ids, toWrite, cognitoQuota, cognitoQuota)
+		floorWall += time.Since(t0)
+		floorReads += g.CallsIn("UserPoolRead")
+	}
+	perOp := func(v int64) float64 { return float64(v) / float64(b.N) }
+	b.ReportMetric(sweepWall.Seconds()/float64(b.N), "wall-s")
+	b.ReportMetric(floorWall.Seconds()/float64(b.N), "floor-wall-s")
+	b.ReportMetric(perOp(reads), "reads/op")
+	b.ReportMetric(perOp(writes), "writes/op")
+	b.ReportMetric(perOp(floorReads), "floor-reads/op")
+	b.ReportMetric(sweepWall.Seconds()/(float64(reads)/cognitoQuota), "wall/(reads/15s)")
+	b.ReportMetric(float64(sweepWall)/float64(floorWall), "wall/floor")
+	b.ReportMetric(float64(reads)/float64(floorReads), "reads/floor-reads")
+	b.ReportMetric(perOp(throttled), "throttled/op")
+	b.ReportMetric(perOp(failed), "failed-pools/op")
+}
+
+// BenchmarkSweepUnderThrottling measures the achieved rate of each
+// category against its cap when the server allows less than the cap in
+// both categories or in writes only (sustained throttling), or throttles
+// at random. Failed pools must stay 0.
 func BenchmarkSweepUnderThrottling(b *testing.B) {
 	const n, capRate = 1000, 200.0
 	cases := []struct {
 		name         string
-		serverRate   float64
+		reads, sets  float64 // the server's quotas; 0: none
 		throttleProb float64
 	}{
-		{"server=cap*1.5", capRate * 1.5, 0},
-		{"server=cap/2", capRate / 2, 0},
-		{"random=5%", 0, 0.05},
+		{"server=cap*1.5", capRate * 1.5, capRate * 1.5, 0},
+		{"server=cap/2", capRate / 2, capRate / 2, 0},
+		{"server=cap/4,writes-only", 0, capRate / 4, 0},
+		{"random=5%", 0, 0, 0.05},
 	}
 	for _, tc := range cases {
 		b.Run(tc.name, func(b *testing.B) {
@@ -91,45 +253,47 @@ func BenchmarkSweepUnderThrottling(b *testing.B) {
 			for range n {
 				f.AddPool("p", nil, cognitofake.MFA{MfaConfiguration: "OFF"})
 			}
-			var calls, failed, throttled int64
+			var calls Calls
+			var failed int64
 			var elapsed time.Duration
 			for b.Loop() {
 				b.StopTimer()
-				f.ThrottleRate, f.ThrottleProb = 0, 0
+				f.Quotas, f.ThrottleProb = nil, 0
 				for _, id := range allIDs(b, client) { // reset drift between runs
 					_, _ = client.SetUserPoolMfaConfig(context.Background(), &cip.SetUserPoolMfaConfigInput{UserPoolId: aws.String(id), MfaConfiguration: "OFF"})
 				}
 				f.ResetCounters()
-				f.ThrottleRate, f.ThrottleProb = tc.serverRate, tc.throttleProb
+				f.Quotas = map[string]float64{"UserPoolRead": tc.reads, "UserPoolUpdate": tc.sets}
+				f.ThrottleProb = tc.throttleProb
 				rg := newRig(b, client, ``, capRate, benchConcurrency)
 				rg.sweeper.Reconciler.Backoff = Backoff
 				b.StartTimer()
 				t0 := time.Now()
-				rep := rg.sweeper.Run(context.Background(), "", "")
+				rep := rg.sweeper.Run(context.Background(), "", "", nil)
 				elapsed += time.Since(t0)
-				calls += f.Calls("ListUserPools") + f.Calls("GetUserPoolMfaConfig") + f.Calls("SetUserPoolMfaConfig")
+				calls = calls.plus(rep.Calls)
 				failed += int64(rep.Failed)
-				throttled += f.Throttled()
 				if rep.Remediated+rep.Failed != n {
 					b.Fatalf("%+v", rep.Summary)
 				}
 			}
-			rate := float64(calls) / elapsed.Seconds()
-			b.ReportMetric(rate, "calls/s")
-			b.ReportMetric(rate/capRate, "rate/cap")
-			b.ReportMetric(float64(throttled)/float64(b.N), "throttled/op")
+			s := elapsed.Seconds()
+			b.ReportMetric(float64(calls.UserPoolRead)/s/capRate, "reads/cap")
+			b.ReportMetric(float64(calls.UserPoolUpdate)/s/capRate, "writes/cap")
+			b.ReportMetric(float64(calls.UserPoolReadThrottled)/float64(b.N), "read-throttled/op")
+			b.ReportMetric(float64(calls.UserPoolUpdateThrottled)/float64(b.N), "write-throttled/op")
 			b.ReportMetric(float64(failed)/float64(b.N), "failed-pools/op")
 		})
 	}
 }
 
-func allIDs(b *testing.B, client *cip.Client) []string {
+func allIDs(tb testing.TB, client *cip.Client) []string {
 	var ids []string
 	var token *string
 	for {
 		out, err := client.ListUserPools(context.Background(), &cip.ListUserPoolsInput{MaxResults: aws.Int32(60), NextToken: token})
 		if err != nil {
-			b.Fatal(err)
+			tb.Fatal(err)
 		}
 		for _, p := range out.UserPools {
 			ids = append(ids, *p.Id)
@@ -140,39 +304,70 @@ func allIDs(b *testing.B, client *cip.Client) []string {
 	}
 }
 
-// BenchmarkSweepPeakMemory samples the heap during a 10,000-pool sweep in
-// which half the pools drift (so findings accumulate).
+// BenchmarkSweepPeakMemory sweeps 10,000 pools, half of them drifting,
+// in legs cut by a short deadline, and samples the heap during each leg.
+// Every pool must be read exactly once across the legs. heap-MB counts the
+// whole test process, the fake and its 10,000 pools included; leg-heap-MB
+// counts what a leg adds above the heap before it.
 func BenchmarkSweepPeakMemory(b *testing.B) {
+	const n = 10000
 	f, client := fakeCognito(b)
-	for i := range 10000 {
+	for i := range n {
 		if i%2 == 0 {
 			f.AddPool("p", nil, onTOTP)
 		} else {
 			f.AddPool("p", nil, optSMS)
 		}
 	}
-	var peak uint64
+	ids := allIDs(b, client)
+	var peak, peakAbove uint64
+	legs := 0
 	for b.Loop() {
+		f.ResetCounters()
 		rg := newRig(b, client, `{"mode":"report"}`, 1e6, benchConcurrency)
-		runtime.GC()
-		done := make(chan struct{})
-		go func() {
+		var from *Continuation
+		for {
+			runtime.GC()
 			var ms runtime.MemStats
-			for {
-				runtime.ReadMemStats(&ms)
-				peak = max(peak, ms.HeapInuse)
-				select {
-				case <-done:
-					return
-				case <-time.After(20 * time.Millisecond):
+			runtime.ReadMemStats(&ms)
+			base := ms.HeapInuse
+			done := make(chan struct{})
+			sampled := make(chan uint64)
+			go func() {
+				var top uint64
+				var ms runtime.MemStats
+				for {
+					runtime.ReadMemStats(&ms)
+					top = max(top, ms.HeapInuse)
+					select {
+					case <-done:
+						sampled <- top
+						return
+					case <-time.After(20 * time.Millisecond):
+					}
 				}
+			}()
+			ctx, cancel := context.WithTimeout(context.Background(), 600*time.Millisecond)
+			rep := rg.sweeper.Run(ctx, "", "", from)
+			cancel()
+			close(done)
+			top := <-sampled
+			peak, peakAbove = max(peak, top), max(peakAbove, top-min(top, base))
+			legs++
+			if from = rep.Continuation; from == nil {
+				if rep.Drift != n/2 || rep.Checked != n || rep.Incomplete {
+					b.Fatalf("%+v", rep.Summary)
+				}
+				break
 			}
-		}()
-		rep := rg.sweeper.Run(context.Background(), "", "")
-		close(done)
-		if rep.Drift != 5000 {
-			b.Fatalf("%+v", rep.Summary)
+		}
+		for _, id := range ids {
+			if got := f.PoolCalls("GetUserPoolMfaConfig", id); got != 1 {
+				b.Fatalf("pool %s read %d times", id, got)
+			}
 		}
 	}
-	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MB")
+	b.ReportMetric(float64(peak)/(1<<20), "heap-MB")
+	b.ReportMetric(float64(peakAbove)/(1<<20), "leg-heap-MB")
+	b.ReportMetric(float64(legs)/float64(b.N), "legs/op")
 }

@@ -1,8 +1,10 @@
 package sweep
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"time"
 
@@ -11,7 +13,8 @@ import (
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/reconcile"
 )
 
-// Handler is the SweepFunction's Lambda handler: any event starts a sweep.
+// Handler is the SweepFunction's Lambda handler: an event carrying a
+// continuation carries that sweep on; any other event starts a sweep.
 type Handler struct {
 	Sweeper  *Sweeper
 	Function string
@@ -19,20 +22,57 @@ type Handler struct {
 	Metrics  io.Writer // where the EMF line goes: stdout in Lambda
 }
 
-// Handle runs one sweep and returns its report. The report is the answer
-// even when it is incomplete: the next scheduled sweep starts again.
-func (h *Handler) Handle(ctx context.Context, _ json.RawMessage) (Report, error) {
+// Event is what carries a sweep on: the state machine invokes the
+// function with the last leg's continuation until it is null.
+type Event struct {
+	Continuation *Continuation `json:"continuation"`
+}
+
+// Handle runs one leg and returns its report, continuation included.
+func (h *Handler) Handle(ctx context.Context, event json.RawMessage) (Report, error) {
+	from, err := continuationOf(event)
+	if err != nil {
+		return Report{}, err
+	}
 	account, region := findings.Origin(ctx, h.Region)
-	rep := h.Sweeper.Run(ctx, account, region)
-	_, _ = h.Metrics.Write(EMF(rep.Summary, h.Function, h.Sweeper.Now()))
+	rep := h.Sweeper.Run(ctx, account, region, from)
+	_, _ = h.Metrics.Write(EMF(rep, h.Function, h.Sweeper.Now()))
 	return rep, nil
 }
 
-// EMF renders the summary as one CloudWatch Embedded Metric Format line.
-func EMF(s Summary, function string, at time.Time) []byte {
-	return metrics.Line(function, at, append(metrics.CountValues(s.Counts),
-		metrics.Value{Name: "SweepIncomplete", Value: boolInt(s.Incomplete), Unit: "Count"},
-		metrics.Value{Name: "SweepDurationMs", Value: s.DurationMs, Unit: "Milliseconds"})...)
+// continuationOf returns the continuation an event carries, nil for any
+// other event (a schedule's, say), and an error for a continuation that is
+// not one: starting over would hide the mistake.
+func continuationOf(event json.RawMessage) (*Continuation, error) {
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(event, &fields) != nil || fields["continuation"] == nil || string(fields["continuation"]) == "null" {
+		return nil, nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(event))
+	dec.DisallowUnknownFields()
+	var ev Event
+	if err := dec.Decode(&ev); err != nil {
+		return nil, fmt.Errorf("event with a continuation: %w", err)
+	}
+	return ev.Continuation, nil
+}
+
+// EMF renders one leg as a CloudWatch Embedded Metric Format line: the
+// leg's own counts and calls, so sums over legs are the sweep's; the last
+// leg adds the sweep's duration and whether it ended incomplete.
+func EMF(rep Report, function string, at time.Time) []byte {
+	c := rep.Leg.Calls
+	values := append(metrics.CountValues(rep.Leg.Counts),
+		metrics.Value{Name: "UserPoolReadCalls", Value: c.UserPoolRead, Unit: "Count"},
+		metrics.Value{Name: "UserPoolUpdateCalls", Value: c.UserPoolUpdate, Unit: "Count"},
+		metrics.Value{Name: "UserPoolReadThrottled", Value: c.UserPoolReadThrottled, Unit: "Count"},
+		metrics.Value{Name: "UserPoolUpdateThrottled", Value: c.UserPoolUpdateThrottled, Unit: "Count"})
+	if rep.Continuation == nil {
+		values = append(values,
+			metrics.Value{Name: "SweepIncomplete", Value: boolInt(rep.Incomplete), Unit: "Count"},
+			metrics.Value{Name: "SweepDurationMs", Value: rep.DurationMs, Unit: "Milliseconds"})
+	}
+	return metrics.Line(function, at, values...)
 }
 
 func boolInt(b bool) int64 {

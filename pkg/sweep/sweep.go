@@ -1,12 +1,17 @@
 // Package sweep checks every user pool in the account and region against
-// the policy, within Cognito's request-rate quotas and the Lambda deadline.
+// the policy, within Cognito's request-rate quotas, in legs that each fit in
+// one Lambda run: a leg that nears the deadline returns a continuation, and
+// the next leg carries on from it.
 package sweep
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"sync"
 	"time"
 
@@ -25,30 +30,99 @@ type PoolReport struct {
 	Message    string             `json:"message,omitempty"`
 }
 
-// Summary holds a sweep's counts; it is the detail of the summary event.
+// Calls counts Cognito calls by quota category. Throttled calls are counted
+// in their category and again on their own.
+type Calls struct {
+	UserPoolRead            int64 `json:"userPoolRead"`
+	UserPoolUpdate          int64 `json:"userPoolUpdate"`
+	UserPoolReadThrottled   int64 `json:"userPoolReadThrottled"`
+	UserPoolUpdateThrottled int64 `json:"userPoolUpdateThrottled"`
+}
+
+func (c Calls) plus(o Calls) Calls {
+	return Calls{c.UserPoolRead + o.UserPoolRead, c.UserPoolUpdate + o.UserPoolUpdate,
+		c.UserPoolReadThrottled + o.UserPoolReadThrottled, c.UserPoolUpdateThrottled + o.UserPoolUpdateThrottled}
+}
+
+func (c Calls) minus(o Calls) Calls {
+	return c.plus(Calls{-o.UserPoolRead, -o.UserPoolUpdate, -o.UserPoolReadThrottled, -o.UserPoolUpdateThrottled})
+}
+
+// Tally is what a sweep, or one leg of it, counted.
+type Tally struct {
+	reconcile.Counts
+	Calls Calls `json:"calls"`
+}
+
+func (t *Tally) add(o Tally) {
+	t.Counts.Merge(o.Counts)
+	t.Calls = t.Calls.plus(o.Calls)
+}
+
+// Summary is a whole sweep's outcome, over all its legs so far; it is the
+// detail of the summary event.
 type Summary struct {
 	Account string      `json:"account,omitempty"`
 	Region  string      `json:"region,omitempty"`
 	Mode    policy.Mode `json:"mode"`
-	reconcile.Counts
-	DurationMs int64  `json:"durationMs"`
-	Incomplete bool   `json:"incomplete"`
+	Tally
+	Legs       int    `json:"legs"`
+	DurationMs int64  `json:"durationMs"` // since the first leg started
+	Incomplete bool   `json:"incomplete"` // the sweep ended without checking every pool
 	Error      string `json:"error,omitempty"`
+	// Notes say how the sweep had to work around something, such as a
+	// denied tagging API.
+	Notes []string `json:"notes,omitempty"`
 }
 
-// Report is the sweep's response: the counts, and every pool that is not
-// compliant (compliant pools are only counted).
+// Report is one leg's response.
 type Report struct {
 	Summary
-	Pools []PoolReport `json:"pools"`
+	Leg Tally `json:"leg"` // this leg's share of the counts
+	// Pools lists the pools this leg found not compliant (compliant pools
+	// are only counted), up to maxListed bytes of them; PoolsNotListed
+	// counts the rest. Every one of them is a finding on the bus.
+	Pools          []PoolReport `json:"pools"`
+	PoolsNotListed int          `json:"poolsNotListed,omitempty"`
+	// Continuation is where the next leg carries on; null once the sweep
+	// is over.
+	Continuation *Continuation `json:"continuation"`
 }
 
-// Sweeper runs one sweep. The reconciler's pacer paces every call, the
-// listing included, so the sweep respects one cap.
+// maxListed bounds the pools listed in one response: Step Functions passes
+// at most 256 KB from a task to the next state.
+const maxListed = 128 << 10
+
+// Continuation is a sweep that stopped before the Lambda deadline: where
+// the listing stopped, the pools to check again, and the counts so far.
+// Invoked with it, the SweepFunction carries on instead of starting over.
+type Continuation struct {
+	Page   string `json:"page,omitempty"`   // ListUserPools token of the page in progress; "" for the first
+	Done   int    `json:"done,omitempty"`   // pools of that page already started
+	Listed bool   `json:"listed,omitempty"` // the listing ended: only Retry is left
+	// Retry holds the pools still in flight when the leg was cut off: not
+	// counted, and checked first by the next leg.
+	Retry   []cognito.PoolRef `json:"retry,omitempty"`
+	Started time.Time         `json:"started"`
+	Legs    int               `json:"legs"`
+	Tally   Tally             `json:"tally"`
+	Notes   []string          `json:"notes,omitempty"`
+}
+
+// Sweeper runs the legs of a sweep.
 type Sweeper struct {
-	Lister      cognito.Lister
-	Reconciler  *reconcile.Reconciler // with a Pacer, which paces the listing too
-	Publisher   *findings.Publisher
+	Lister cognito.Lister
+	// Tags reads which pools carry the policy's exemption tag, in bulk,
+	// once per leg. nil: each pool's tags are read with DescribeUserPool.
+	Tags       cognito.Tagged
+	Reconciler *reconcile.Reconciler
+	// Pacer must be the reconciler's pacer too: it paces every Cognito
+	// call, the listing included, and counts them for the report.
+	Pacer     *Pacer
+	Publisher *findings.Publisher
+	// Export starts a batch that receives every result of a leg, compliant
+	// ones too (Security Hub); nil exports nothing.
+	Export      func(ctx context.Context, region, account string) (Batch, error)
 	Log         *slog.Logger
 	Concurrency int
 	// StopMargin: no new pool starts later than this before the deadline.
@@ -58,14 +132,35 @@ type Sweeper struct {
 	Now                      func() time.Time
 }
 
-// findingsBatch is one full PutEvents call.
-const findingsBatch = 10
+// Batch receives a leg's results for another system and sends them on.
+type Batch interface {
+	Add(f findings.Finding)
+	Flush(ctx context.Context) error
+}
 
-// Run lists every pool and reconciles each. It returns a partial report
-// with Incomplete set, rather than being killed, when the deadline nears or
-// listing fails; one pool's failure never stops the sweep.
-func (s *Sweeper) Run(ctx context.Context, account, region string) Report {
+// findingsBatch is one full PutEvents call; exportBatch results are sent
+// on at a time (a full BatchImportFindings call holds 100 findings).
+const (
+	findingsBatch = 10
+	exportBatch   = 100
+)
+
+// noTags is the known tags of a pool that carries no exemption tag; the
+// reconciler only reads it.
+var noTags = map[string]string{}
+
+// Run runs one leg: from the start of a sweep (from == nil) or where from
+// says, until every pool is checked, the deadline nears or listing fails.
+// One pool's failure never stops the sweep. The last leg publishes the one
+// summary event.
+func (s *Sweeper) Run(ctx context.Context, account, region string, from *Continuation) Report {
 	start := s.Now()
+	next := Continuation{Started: start}
+	if from != nil {
+		next = *from
+		next.Retry, next.Notes = slices.Clone(from.Retry), slices.Clone(from.Notes)
+	}
+	next.Legs++
 	rep := Report{Summary: Summary{Account: account, Region: region, Mode: s.Reconciler.Policy.Mode}, Pools: []PoolReport{}}
 	stopAt := time.Time{}
 	workCtx := ctx
@@ -75,14 +170,49 @@ func (s *Sweeper) Run(ctx context.Context, account, region string) Report {
 		workCtx, cancel = context.WithDeadline(ctx, dl.Add(-s.FinishMargin))
 		defer cancel()
 	}
+	before := s.Pacer.Calls()
 
+	tagged, err := s.exemptions(workCtx, &next)
+	var cutOff []cognito.PoolRef
+	if err == nil {
+		cutOff, err = s.check(ctx, workCtx, stopAt, tagged, &next, &rep)
+	}
+
+	rep.Leg.Calls = s.Pacer.Calls().minus(before)
+	next.Tally.add(rep.Leg)
+	next.Retry = append(next.Retry, cutOff...)
+	more := !next.Listed || len(next.Retry) > 0
+	switch {
+	case err != nil:
+		rep.Incomplete, rep.Error = true, err.Error()
+	case more && rep.Leg.Checked == 0:
+		// Carrying on could loop without end.
+		rep.Incomplete, rep.Error = true, "the leg checked no pool before its deadline: the sweep stops here"
+	case more:
+		rep.Continuation = &next
+	}
+	rep.Tally, rep.Legs, rep.Notes = next.Tally, next.Legs, next.Notes
+	rep.DurationMs = s.Now().Sub(next.Started).Milliseconds()
+	if rep.Continuation == nil {
+		// Publishing uses the caller's context: the cut-off leaves it time.
+		_ = s.Publisher.Publish(ctx, []findings.Entry{{DetailType: findings.DetailTypeSummary, Detail: rep.Summary}})
+	}
+	s.Log.Info("sweep leg finished", "outcome", outcome(rep), "leg", rep.Legs, "checkedInLeg", rep.Leg.Checked, "checked", rep.Checked,
+		"calls", rep.Leg.Calls, "legMs", s.Now().Sub(start).Milliseconds(), "durationMs", rep.DurationMs, "error", rep.Error)
+	return rep
+}
+
+// check reconciles pools from where c says until the listing ends or the
+// stop time passes, moving c along and counting in rep. It returns the
+// pools cut off in flight, and a listing error.
+func (s *Sweeper) check(ctx, workCtx context.Context, stopAt time.Time, tagged map[string]string, c *Continuation, rep *Report) ([]cognito.PoolRef, error) {
+	key := s.Reconciler.Policy.Exemptions.TagKey
 	pools := make(chan cognito.PoolRef)
 	results := make(chan reconcile.Result)
 	var listErr error
-	var stopped bool
 	go func() {
 		defer close(pools)
-		stopped, listErr = s.list(workCtx, stopAt, pools)
+		listErr = s.feed(workCtx, stopAt, c, pools)
 	}()
 
 	var wg sync.WaitGroup
@@ -91,86 +221,166 @@ func (s *Sweeper) Run(ctx context.Context, account, region string) Report {
 		go func() {
 			defer wg.Done()
 			for p := range pools {
-				res := s.Reconciler.Reconcile(workCtx, p.ID)
-				if res.PoolName == "" {
-					res.PoolName = p.Name
+				known := reconcile.Known{Name: p.Name}
+				if tagged != nil {
+					known.Tags = noTags
+					if v, ok := tagged[p.ID]; ok {
+						known.Tags = map[string]string{key: v}
+					}
 				}
-				results <- res
+				results <- s.Reconciler.ReconcileKnown(workCtx, p.ID, known)
 			}
 		}()
 	}
 	go func() { wg.Wait(); close(results) }()
 
 	var entries []findings.Entry
+	var cutOff []cognito.PoolRef
 	now := s.Now()
-	cutOff := 0
+	listed, exported := 0, 0
+	export := s.startExport(workCtx, rep.Region, rep.Account)
 	for res := range results {
 		if res.Status == reconcile.Failed && workCtx.Err() != nil {
-			cutOff++ // in flight at the cut-off: not checked, not failed
+			// In flight at the cut-off: not checked, not failed.
+			cutOff = append(cutOff, cognito.PoolRef{ID: res.PoolID, Name: res.PoolName})
 			continue
 		}
-		rep.Add(res.Status)
+		rep.Leg.Add(res.Status)
+		f := findings.New(rep.Account, rep.Region, res, findings.Cause{Kind: "schedule"}, now)
+		if export != nil {
+			export.Add(f)
+			if exported++; exported%exportBatch == 0 {
+				s.flushExport(ctx, export)
+			}
+		}
 		if !res.Status.Published() {
 			continue
 		}
-		rep.Pools = append(rep.Pools, PoolReport{PoolID: res.PoolID, PoolName: res.PoolName, Status: res.Status, Violations: res.Violations, Message: res.Message})
-		entries = append(entries, findings.ForFinding(findings.New(account, region, res, findings.Cause{Kind: "schedule"}, now)))
+		pr := PoolReport{PoolID: res.PoolID, PoolName: res.PoolName, Status: res.Status, Violations: res.Violations, Message: res.Message}
+		if b, err := json.Marshal(pr); err == nil && listed+len(b) < maxListed {
+			rep.Pools = append(rep.Pools, pr)
+			listed += len(b) + 1
+		} else {
+			rep.PoolsNotListed++
+		}
+		entries = append(entries, findings.ForFinding(f))
 		if len(entries) == findingsBatch {
-			// Publish as the sweep goes, so the end of a large sweep is not
-			// left with thousands of findings to send before the deadline.
+			// Publish as the sweep goes, so the end of a leg is not left
+			// with thousands of findings to send before the deadline.
 			_ = s.Publisher.Publish(ctx, entries)
 			entries = nil
 		}
 	}
-	switch {
-	case listErr != nil:
-		rep.Incomplete, rep.Error = true, listErr.Error()
-	case stopped || cutOff > 0:
-		rep.Incomplete, rep.Error = true, "stopped before the Lambda deadline; the next sweep checks every pool again"
-	}
-	rep.DurationMs = s.Now().Sub(start).Milliseconds()
-	entries = append(entries, findings.Entry{DetailType: findings.DetailTypeSummary, Detail: rep.Summary})
-	// Publishing uses the caller's context: the cut-off above leaves it time.
 	_ = s.Publisher.Publish(ctx, entries)
-	s.Log.Info("sweep finished", "outcome", outcome(rep), "checked", rep.Checked, "incomplete", rep.Incomplete, "durationMs", rep.DurationMs, "error", rep.Error)
-	return rep
+	if export != nil {
+		s.flushExport(ctx, export)
+	}
+	return cutOff, listErr
 }
 
-// list feeds pool references until the listing ends, fails or the stop
-// time passes. It reports whether it stopped early, and a listing error.
-func (s *Sweeper) list(ctx context.Context, stopAt time.Time, out chan<- cognito.PoolRef) (bool, error) {
-	next := ""
-	for {
+// startExport starts the leg's export batch, or returns nil when there is
+// none or it cannot start: the other system's failure never stops a sweep.
+func (s *Sweeper) startExport(ctx context.Context, region, account string) Batch {
+	if s.Export == nil {
+		return nil
+	}
+	b, err := s.Export(ctx, region, account)
+	if err != nil {
+		s.Log.Error("export not started; this leg's results are not exported", "outcome", "failed", "error", err.Error())
+		return nil
+	}
+	return b
+}
+
+func (s *Sweeper) flushExport(ctx context.Context, b Batch) {
+	if err := b.Flush(ctx); err != nil {
+		s.Log.Error("export", "outcome", "failed", "error", err.Error())
+	}
+}
+
+// feed sends the pools to check, from where c says: first the pools to
+// check again, then the listing. It moves c past each pool it sends and
+// stops at the stop time; it returns a listing error.
+func (s *Sweeper) feed(ctx context.Context, stopAt time.Time, c *Continuation, out chan<- cognito.PoolRef) error {
+	send := func(p cognito.PoolRef) bool {
+		if !stopAt.IsZero() && s.Now().After(stopAt) {
+			return false
+		}
+		select {
+		case out <- p:
+			return true
+		case <-ctx.Done():
+			return false
+		}
+	}
+	for len(c.Retry) > 0 {
+		if !send(c.Retry[0]) {
+			return nil
+		}
+		c.Retry = c.Retry[1:]
+	}
+	for !c.Listed {
 		var page []cognito.PoolRef
 		var following string
-		err := s.Reconciler.Call(ctx, 1, 0, func() (err error) {
-			page, following, err = s.Lister.ListPools(ctx, next)
+		err := s.Reconciler.Call(ctx, cognito.UserPoolRead, func() (err error) {
+			page, following, err = s.Lister.ListPools(ctx, c.Page)
 			return err
 		})
 		if err != nil {
 			if errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil {
-				return true, nil
+				return nil
 			}
-			return false, fmt.Errorf("list user pools: %w", err)
+			return fmt.Errorf("list user pools: %w", err)
 		}
-		for _, p := range page {
-			if !stopAt.IsZero() && s.Now().After(stopAt) {
-				return true, nil
+		for _, p := range page[min(c.Done, len(page)):] {
+			if !send(p) {
+				return nil
 			}
-			select {
-			case out <- p:
-			case <-ctx.Done():
-				return true, nil
-			}
+			c.Done++
 		}
+		c.Page, c.Done, c.Listed = following, 0, following == ""
+	}
+	return nil
+}
+
+// deniedNote is the report's note when the tagging API is denied.
+const deniedNote = "tag:GetResources was denied, so each pool's tags were read with DescribeUserPool " +
+	"(one more UserPoolRead per pool); grant tag:GetResources to the sweep's role"
+
+// exemptions reads, with one tagging call per 100 tagged pools, which pools
+// carry the policy's exemption tag: pool ID -> value. It returns nil when
+// the reconciler must read tags itself: no tag rule, no tagging client, or
+// the tagging API is denied, which it notes in c.
+func (s *Sweeper) exemptions(ctx context.Context, c *Continuation) (map[string]string, error) {
+	key := s.Reconciler.Policy.Exemptions.TagKey
+	if key == "" || s.Tags == nil {
+		return nil, nil
+	}
+	tagged := map[string]string{}
+	next := ""
+	for {
+		page, following, err := s.Tags.PoolsTagged(ctx, key, next)
+		if cognito.IsAccessDenied(err) {
+			s.Log.Warn("reading exemption tags per pool", "error", err.Error())
+			if !slices.Contains(c.Notes, deniedNote) {
+				c.Notes = append(c.Notes, deniedNote)
+			}
+			return nil, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read exemption tags: %w", err)
+		}
+		maps.Copy(tagged, page)
 		if next = following; next == "" {
-			return false, nil
+			return tagged, nil
 		}
 	}
 }
 
 func outcome(r Report) string {
 	switch {
+	case r.Continuation != nil:
+		return "continues"
 	case r.Incomplete:
 		return "incomplete"
 	case r.Failed > 0:

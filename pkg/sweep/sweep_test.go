@@ -12,6 +12,7 @@ import (
 	"time"
 
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+	rgt "github.com/aws/aws-sdk-go-v2/service/resourcegroupstaggingapi"
 
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/cognito"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/dev/cognitofake"
@@ -19,6 +20,7 @@ import (
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/findings"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/policy"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/reconcile"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/setup"
 )
 
 var (
@@ -38,22 +40,51 @@ type rig struct {
 	pacer   *Pacer
 }
 
+// newRig builds a sweeper over api, reading tags through the tagging API
+// at the same endpoint (the fake's, from the environment), with both
+// categories capped at rate.
 func newRig(t testing.TB, api cognito.API, doc string, rate float64, concurrency int) *rig {
 	t.Helper()
 	p, err := policy.Load(doc)
 	if err != nil {
 		t.Fatal(err)
 	}
+	cfg, err := setup.AWS(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
 	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
-	pacer := NewPacer(rate)
+	pacer := NewPacer(rate, rate)
 	client := cognito.New(api)
 	r := reconcile.New(client, p, log)
 	r.Backoff = reconcile.Backoff{Attempts: 10, Base: 5 * time.Millisecond, Max: 200 * time.Millisecond}
 	r.Pacer = pacer
 	bus := &fakes.Bus{}
 	pub := findings.NewPublisher(bus, "findings", log)
-	return &rig{bus: bus, pacer: pacer, sweeper: &Sweeper{Lister: client, Reconciler: r, Publisher: pub, Log: log,
-		Concurrency: concurrency, StopMargin: 300 * time.Millisecond, FinishMargin: 100 * time.Millisecond, Now: time.Now}}
+	return &rig{bus: bus, pacer: pacer, sweeper: &Sweeper{Lister: client, Tags: cognito.NewTags(rgt.NewFromConfig(cfg)), Reconciler: r, Pacer: pacer,
+		Publisher: pub, Log: log, Concurrency: concurrency, StopMargin: 300 * time.Millisecond, FinishMargin: 100 * time.Millisecond, Now: time.Now}}
+}
+
+// sweepAll runs legs from the start until one returns no continuation,
+// each with its own deadline (0: none), and returns every leg's report.
+func (rg *rig) sweepAll(t testing.TB, leg time.Duration) []Report {
+	t.Helper()
+	var reps []Report
+	var from *Continuation
+	for len(reps) < 1000 {
+		ctx, cancel := context.Background(), context.CancelFunc(func() {})
+		if leg > 0 {
+			ctx, cancel = context.WithTimeout(ctx, leg)
+		}
+		rep := rg.sweeper.Run(ctx, "123456789012", "us-east-1", from)
+		cancel()
+		reps = append(reps, rep)
+		if from = rep.Continuation; from == nil {
+			return reps
+		}
+	}
+	t.Fatalf("no end after %d legs", len(reps))
+	return nil
 }
 
 // populate adds n pools in a repeating mix and returns how many drift.
@@ -82,15 +113,20 @@ func TestSweepReportThenEnforce(t *testing.T) {
 	doc := `{"mode":"report","exemptions":{"tagKey":"mfa-policy-exempt"}}`
 
 	rg := newRig(t, client, doc, 1000, 4)
-	rep := rg.sweeper.Run(context.Background(), "123456789012", "us-east-1")
+	rep := rg.sweeper.Run(context.Background(), "123456789012", "us-east-1", nil)
 	if rep.Checked != n || rep.Drift != drifted || rep.Compliant != n/4+1 || rep.Exempt != n/4 || rep.Failed != 0 || rep.Incomplete {
 		t.Fatalf("report mode: %+v", rep.Summary)
 	}
 	if got := f.Calls("SetUserPoolMfaConfig"); got != 0 {
 		t.Fatalf("report mode wrote %d times", got)
 	}
-	if f.Calls("ListUserPools") != 3 || f.Calls("GetUserPoolMfaConfig") != n || f.Calls("DescribeUserPool") != n {
-		t.Errorf("calls: list %d get %d describe %d", f.Calls("ListUserPools"), f.Calls("GetUserPoolMfaConfig"), f.Calls("DescribeUserPool"))
+	// Tags come in bulk: one GetResources; a DescribeUserPool only for each
+	// pool to raise (its sign-in policy and plan), none for tags.
+	if f.Calls("ListUserPools") != 3 || f.Calls("GetUserPoolMfaConfig") != n || f.Calls("DescribeUserPool") != int64(drifted) || f.Calls("GetResources") != 1 {
+		t.Errorf("calls: list %d get %d describe %d tags %d", f.Calls("ListUserPools"), f.Calls("GetUserPoolMfaConfig"), f.Calls("DescribeUserPool"), f.Calls("GetResources"))
+	}
+	if rep.Calls.UserPoolRead != f.CallsIn("UserPoolRead") || rep.Calls.UserPoolUpdate != 0 || rep.Legs != 1 || rep.Continuation != nil {
+		t.Errorf("report counts %+v, the fake %d reads", rep.Summary, f.CallsIn("UserPoolRead"))
 	}
 	if len(rep.Pools) != n-rep.Compliant {
 		t.Errorf("%d pools listed, want every non-compliant one (%d)", len(rep.Pools), n-rep.Compliant)
@@ -111,7 +147,7 @@ func TestSweepReportThenEnforce(t *testing.T) {
 
 	f.ResetCounters()
 	rg = newRig(t, client, strings.Replace(doc, "report", "enforce", 1), 1000, 4)
-	rep = rg.sweeper.Run(context.Background(), "123456789012", "us-east-1")
+	rep = rg.sweeper.Run(context.Background(), "123456789012", "us-east-1", nil)
 	if rep.Remediated != drifted || rep.Exempt != n/4 || rep.Failed != 0 {
 		t.Fatalf("enforce mode: %+v", rep.Summary)
 	}
@@ -136,7 +172,7 @@ func TestSweepReportThenEnforce(t *testing.T) {
 	}
 
 	f.ResetCounters()
-	rep = rg.sweeper.Run(context.Background(), "123456789012", "us-east-1")
+	rep = rg.sweeper.Run(context.Background(), "123456789012", "us-east-1", nil)
 	if f.Calls("SetUserPoolMfaConfig") != 0 || rep.Compliant != n-n/4 {
 		t.Errorf("second enforce sweep wrote %d times: %+v", f.Calls("SetUserPoolMfaConfig"), rep.Summary)
 	}
@@ -150,14 +186,20 @@ func sameJSON(a, b []byte) bool {
 func TestSweepCallsPerPoolWithoutTagExemption(t *testing.T) {
 	f, client := fakeCognito(t)
 	drifted := populate(f, 61)
-	rep := newRig(t, client, ``, 1000, 3).sweeper.Run(context.Background(), "", "")
+	rep := newRig(t, client, ``, 1000, 3).sweeper.Run(context.Background(), "", "", nil)
 	// Without the tag exemption the tagged OFF pools drift too.
 	if rep.Remediated != drifted+61/4 || f.Calls("SetUserPoolMfaConfig") != int64(rep.Remediated) {
 		t.Errorf("%+v with %d writes", rep.Summary, f.Calls("SetUserPoolMfaConfig"))
 	}
-	// One read per pool, and one re-read right before each write.
-	if f.Calls("DescribeUserPool") != 0 || f.Calls("GetUserPoolMfaConfig") != int64(61+rep.Remediated) || f.Calls("ListUserPools") != 2 {
-		t.Errorf("describe %d get %d list %d", f.Calls("DescribeUserPool"), f.Calls("GetUserPoolMfaConfig"), f.Calls("ListUserPools"))
+	// One read per pool, one re-read right before each write, and for each
+	// pool raised to ON its sign-in policy; no tags read.
+	if f.Calls("DescribeUserPool") != int64(rep.Remediated) || f.Calls("GetUserPoolMfaConfig") != int64(61+rep.Remediated) || f.Calls("ListUserPools") != 2 ||
+		f.Calls("GetResources") != 0 {
+		t.Errorf("describe %d get %d list %d tags %d", f.Calls("DescribeUserPool"), f.Calls("GetUserPoolMfaConfig"), f.Calls("ListUserPools"), f.Calls("GetResources"))
+	}
+	want := Calls{UserPoolRead: f.CallsIn("UserPoolRead"), UserPoolUpdate: f.CallsIn("UserPoolUpdate")}
+	if rep.Calls != want || rep.Leg.Calls != want || want.UserPoolUpdate != int64(rep.Remediated) {
+		t.Errorf("calls reported %+v (leg %+v), made %+v", rep.Calls, rep.Leg.Calls, want)
 	}
 }
 
@@ -167,7 +209,7 @@ func TestOnePoolFailingNeverStopsTheSweep(t *testing.T) {
 	bad := f.AddPool("broken", nil, cognitofake.MFA{MfaConfiguration: "OFF"})
 	gone := f.AddPool("gone", nil, cognitofake.MFA{MfaConfiguration: "OFF"})
 	f.Fail = map[string]string{bad: "NotAuthorizedException", gone: "ResourceNotFoundException"}
-	rep := newRig(t, client, ``, 1000, 4).sweeper.Run(context.Background(), "", "")
+	rep := newRig(t, client, ``, 1000, 4).sweeper.Run(context.Background(), "", "", nil)
 	if rep.Checked != 22 || rep.Failed != 1 || rep.Deleted != 1 || rep.Incomplete {
 		t.Errorf("%+v", rep.Summary)
 	}
@@ -191,33 +233,71 @@ func TestThrottlingSlowsNeverFails(t *testing.T) {
 			populate(f, 120)
 			f.ThrottleRate, f.ThrottleProb = tc.throttleRate, tc.throttleProb
 			rg := newRig(t, client, ``, 100, 4)
-			rep := rg.sweeper.Run(context.Background(), "", "")
+			rep := rg.sweeper.Run(context.Background(), "", "", nil)
 			if rep.Failed != 0 || rep.Checked != 120 || rep.Incomplete {
 				t.Fatalf("%+v", rep.Summary)
 			}
 			if f.Throttled() == 0 {
 				t.Fatal("the fake never throttled: the test tests nothing")
 			}
+			// The report counts every call the fake answered, throttled ones too.
+			c := rep.Calls
+			if c.UserPoolRead != f.CallsIn("UserPoolRead") || c.UserPoolUpdate != f.CallsIn("UserPoolUpdate") ||
+				c.UserPoolReadThrottled != f.ThrottledIn("UserPoolRead") || c.UserPoolUpdateThrottled != f.ThrottledIn("UserPoolUpdate") {
+				t.Errorf("calls reported %+v; the fake answered %d reads (%d throttled), %d writes (%d throttled)", c,
+					f.CallsIn("UserPoolRead"), f.ThrottledIn("UserPoolRead"), f.CallsIn("UserPoolUpdate"), f.ThrottledIn("UserPoolUpdate"))
+			}
 		})
 	}
 }
 
-func TestDeadlineGivesPartialReport(t *testing.T) {
+// TestWriteThrottlingLeavesReadsAlone: Cognito throttling the writes (its
+// UserPoolUpdate quota spent by someone else) slows the sweep's writes
+// only: its reads keep their full rate and are never throttled.
+func TestWriteThrottlingLeavesReadsAlone(t *testing.T) {
+	if testing.Short() {
+		t.Skip("sustained throttling runs for seconds: skipped with -short")
+	}
+	f, client := fakeCognito(t)
+	const n, cap = 60, 100.0
+	for range n {
+		f.AddPool("off", nil, cognitofake.MFA{MfaConfiguration: "OFF"})
+	}
+	f.Quotas = map[string]float64{"UserPoolUpdate": 20}
+	rg := newRig(t, client, ``, cap, 4)
+	rep := rg.sweeper.Run(context.Background(), "", "", nil)
+	if rep.Remediated != n || rep.Failed != 0 {
+		t.Fatalf("%+v", rep.Summary)
+	}
+	if rep.Calls.UserPoolUpdateThrottled == 0 {
+		t.Fatal("the writes were never throttled: the test tests nothing")
+	}
+	if rep.Calls.UserPoolReadThrottled != 0 || f.ThrottledIn("UserPoolRead") != 0 || rg.pacer.rate(cognito.UserPoolRead) != cap {
+		t.Errorf("reads slowed by throttled writes: %+v, read rate %g", rep.Calls, rg.pacer.rate(cognito.UserPoolRead))
+	}
+}
+
+// TestDeadlineGivesContinuation: a leg nearing its deadline stops with a
+// continuation rather than running into the deadline, failing pools or
+// leaving the rest to a sweep from the top; the summary waits for the end.
+func TestDeadlineGivesContinuation(t *testing.T) {
 	f, client := fakeCognito(t)
 	populate(f, 400)
 	f.Latency = 20 * time.Millisecond
 	rg := newRig(t, client, ``, 1000, 2)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
-	rep := rg.sweeper.Run(ctx, "", "")
-	if !rep.Incomplete || rep.Checked == 0 || rep.Checked >= 400 || rep.Failed != 0 {
-		t.Errorf("want a partial report without failures: %+v", rep.Summary)
+	rep := rg.sweeper.Run(ctx, "", "", nil)
+	if rep.Continuation == nil || rep.Incomplete || rep.Checked == 0 || rep.Checked >= 400 || rep.Failed != 0 {
+		t.Errorf("want a continuation without failures: %+v", rep.Summary)
 	}
 	if ctx.Err() != nil {
 		t.Error("the sweep ran into the deadline instead of stopping before it")
 	}
-	if last := rg.bus.Received[len(rg.bus.Received)-1]; !strings.Contains(*last.Detail, `"incomplete":true`) {
-		t.Errorf("summary %s", *last.Detail)
+	for _, e := range rg.bus.Received {
+		if *e.DetailType == findings.DetailTypeSummary {
+			t.Errorf("summary published before the sweep ended: %s", *e.Detail)
+		}
 	}
 }
 
@@ -227,7 +307,7 @@ func TestListingFailureIsReported(t *testing.T) {
 	f.ThrottleProb = 1
 	rg := newRig(t, client, ``, 1000, 1)
 	rg.sweeper.Reconciler.Backoff.Attempts = 2
-	rep := rg.sweeper.Run(context.Background(), "", "")
+	rep := rg.sweeper.Run(context.Background(), "", "", nil)
 	if !rep.Incomplete || !strings.Contains(rep.Error, "list user pools") || rep.Checked != 0 {
 		t.Errorf("%+v", rep.Summary)
 	}
@@ -239,8 +319,10 @@ func TestListingFailureIsReported(t *testing.T) {
 }
 
 func TestEMF(t *testing.T) {
-	line := EMF(Summary{Counts: reconcile.Counts{Checked: 5, Compliant: 2, Remediated: 1, Drift: 0, Unremediable: 1, Failed: 1}, DurationMs: 1234}, "SweepFunction", time.UnixMilli(42))
-	var doc struct {
+	leg := Tally{Counts: reconcile.Counts{Checked: 5, Compliant: 2, Remediated: 1, Drift: 0, Unremediable: 1, Failed: 1},
+		Calls: Calls{UserPoolRead: 9, UserPoolUpdate: 1, UserPoolReadThrottled: 2}}
+	whole := Summary{Tally: Tally{Counts: reconcile.Counts{Checked: 50}}, DurationMs: 1234, Incomplete: true}
+	type doc struct {
 		AWS struct {
 			Timestamp         int64
 			CloudWatchMetrics []struct {
@@ -251,17 +333,38 @@ func TestEMF(t *testing.T) {
 		} `json:"_aws"`
 		FunctionName                                                                    string
 		PoolsChecked, PoolsCompliant, DriftDetected, PoolsRemediated, PoolsUnremediable int
-		PoolsFailed, SweepDurationMs                                                    int
+		PoolsFailed, UserPoolReadCalls, UserPoolUpdateCalls, UserPoolReadThrottled      int
+		SweepDurationMs, SweepIncomplete                                                *int
 	}
-	if err := json.Unmarshal(line, &doc); err != nil || line[len(line)-1] != '\n' {
-		t.Fatalf("not one JSON line: %q %v", line, err)
+	cases := []struct {
+		name    string
+		rep     Report
+		metrics int
+		last    bool
+	}{
+		{"a leg the sweep goes on from", Report{Summary: whole, Leg: leg, Continuation: &Continuation{}}, 10, false},
+		{"the last leg", Report{Summary: whole, Leg: leg}, 12, true},
 	}
-	m := doc.AWS.CloudWatchMetrics
-	if doc.AWS.Timestamp != 42 || len(m) != 1 || m[0].Namespace != "CognitoMfaEnforcer" || len(m[0].Metrics) != 8 || doc.FunctionName != "SweepFunction" ||
-		len(m[0].Dimensions) != 2 || m[0].Dimensions[0][0] != "Service" {
-		t.Errorf("EMF envelope %s", line)
-	}
-	if doc.PoolsChecked != 5 || doc.DriftDetected != 2 || doc.PoolsFailed != 1 || doc.SweepDurationMs != 1234 || doc.PoolsUnremediable != 1 {
-		t.Errorf("EMF values %s", line)
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			line := EMF(tc.rep, "SweepFunction", time.UnixMilli(42))
+			var d doc
+			if err := json.Unmarshal(line, &d); err != nil || line[len(line)-1] != '\n' {
+				t.Fatalf("not one JSON line: %q %v", line, err)
+			}
+			m := d.AWS.CloudWatchMetrics
+			if d.AWS.Timestamp != 42 || len(m) != 1 || m[0].Namespace != "CognitoMfaEnforcer" || len(m[0].Metrics) != tc.metrics || d.FunctionName != "SweepFunction" ||
+				len(m[0].Dimensions) != 2 || m[0].Dimensions[0][0] != "Service" {
+				t.Errorf("EMF envelope %s", line)
+			}
+			// The leg's own counts: summed over legs they are the sweep's.
+			if d.PoolsChecked != 5 || d.DriftDetected != 2 || d.PoolsFailed != 1 || d.PoolsUnremediable != 1 ||
+				d.UserPoolReadCalls != 9 || d.UserPoolUpdateCalls != 1 || d.UserPoolReadThrottled != 2 {
+				t.Errorf("EMF values %s", line)
+			}
+			if got := d.SweepDurationMs != nil && *d.SweepDurationMs == 1234 && d.SweepIncomplete != nil && *d.SweepIncomplete == 1; got != tc.last {
+				t.Errorf("the sweep's duration and outcome: %s", line)
+			}
+		})
 	}
 }

@@ -113,6 +113,14 @@ func TestRuntimeTimeoutAndExit(t *testing.T) {
 		t.Errorf("timeout not reported: %v %+v", err, res.Err)
 	}
 
+	// A timeout set later holds from the next invocation on.
+	r = start(t, bin, FunctionSpec{LogicalID: "Shortened", Timeout: time.Minute})
+	r.SetTimeout(time.Second)
+	res, err = r.Invoke(context.Background(), []byte(`{"sleepMs":5000}`))
+	if err != nil || res.Err == nil || res.Err.Type != "Sandbox.Timedout" || !strings.Contains(res.Err.Message, "after 1s") {
+		t.Errorf("shortened timeout not applied: %v %+v", err, res.Err)
+	}
+
 	r = start(t, bin, FunctionSpec{LogicalID: "Crash", Timeout: 2 * time.Second})
 	res, err = r.Invoke(context.Background(), []byte(`{"exit":true}`))
 	if err != nil || res.Err == nil || res.Err.Type != "Runtime.ExitError" {
