@@ -9,7 +9,7 @@ GO_BUILD = GOOS=linux GOARCH=$(GOARCH) CGO_ENABLED=0 go build -tags lambda.norpc
 PYTHON ?= python3
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: build test unit lint invoke invoke-moto bench moto demo $(addprefix build-,$(FUNCTIONS))
+.PHONY: build test unit lint package demo-org invoke invoke-moto bench moto demo $(addprefix build-,$(FUNCTIONS))
 
 build-DriftFunction:
 	$(GO_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/drift
@@ -24,6 +24,12 @@ build-TriggerFunction:
 build:
 	@for f in $(FUNCTIONS); do $(MAKE) -s build-$$f ARTIFACTS_DIR=build/$$f GOARCH=$(HOST_ARCH) || exit 1; done
 
+# The member stack for an AWS Organizations StackSet: plain CloudFormation
+# (no Transform) reading code from S3, and the arm64 zips (README, "Rolling
+# out to an organisation").
+package:
+	go run ./pkg/dev/pack/cmd/pack -out build/package
+
 # moto[server] is the local AWS the integration tests start; install it
 # where it is missing.
 moto:
@@ -34,6 +40,10 @@ moto:
 # The main job, locally: moto, drifted pools, the built functions.
 demo: moto
 	go run ./pkg/dev/demo/cmd/demo
+
+# An organisation, locally: a hub account and two members in one moto.
+demo-org: moto
+	go run ./pkg/dev/demo/cmd/demo-org
 
 # Unit tests only: no Python, no moto, a few seconds.
 unit:

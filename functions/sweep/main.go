@@ -3,12 +3,18 @@
 package main
 
 import (
+	"context"
 	"os"
 	"time"
+
+	sh "github.com/aws/aws-sdk-go-v2/service/securityhub"
+
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/securityhub"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	rgt "github.com/aws/aws-sdk-go-v2/service/resourcegroupstaggingapi"
 
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/cognito"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/findings"
@@ -22,15 +28,20 @@ const name = "SweepFunction"
 func main() {
 	s, cfg, log := setup.Start(name, setup.LoadSweep)
 	client := cognito.New(cip.NewFromConfig(cfg))
+	pacer := sweep.NewPacer(s.MaxReads, s.MaxWrites)
 	r := reconcile.New(client, s.Policy, log)
-	r.Backoff, r.Pacer = sweep.Backoff, sweep.NewPacer(s.MaxRPS)
-	h := &sweep.Handler{
-		Sweeper: &sweep.Sweeper{
-			Lister: client, Reconciler: r, Log: log, Concurrency: s.Concurrency,
-			Publisher:  findings.NewPublisher(eventbridge.NewFromConfig(cfg), s.EventBusName, log),
-			StopMargin: sweep.StopMargin, FinishMargin: sweep.FinishMargin, Now: time.Now,
-		},
-		Function: os.Getenv("AWS_LAMBDA_FUNCTION_NAME"), Region: cfg.Region, Metrics: os.Stdout,
+	r.Backoff, r.Pacer = sweep.Backoff, pacer
+	sw := &sweep.Sweeper{
+		Lister: client, Tags: cognito.NewTags(rgt.NewFromConfig(cfg)), Reconciler: r, Pacer: pacer, Log: log, Concurrency: s.Concurrency,
+		Publisher:  findings.NewPublisher(eventbridge.NewFromConfig(cfg), s.EventBusName, log),
+		StopMargin: sweep.StopMargin, FinishMargin: sweep.FinishMargin, Now: time.Now,
 	}
+	if s.SecurityHub {
+		hub := &securityhub.Exporter{API: sh.NewFromConfig(cfg), Log: log, Now: time.Now}
+		sw.Export = func(ctx context.Context, region, account string) (sweep.Batch, error) {
+			return hub.Sweep(ctx, region, account)
+		}
+	}
+	h := &sweep.Handler{Sweeper: sw, Function: os.Getenv("AWS_LAMBDA_FUNCTION_NAME"), Region: cfg.Region, Metrics: os.Stdout}
 	lambda.Start(h.Handle)
 }

@@ -15,6 +15,13 @@ type Recorder struct {
 	Publisher *Publisher
 	Metrics   io.Writer // EMF lines; nil writes none
 	Function  string
+	Export    Exporter // also sent here, every result (Security Hub); nil sends none
+}
+
+// Exporter sends results to another system that keeps their state, so it
+// sees compliant results too. It logs its own failures.
+type Exporter interface {
+	Export(ctx context.Context, f Finding) error
 }
 
 // Record counts f and publishes it when its status says so. A publishing
@@ -28,5 +35,8 @@ func (r Recorder) Record(ctx context.Context, f Finding) {
 	}
 	if f.Status.Published() {
 		_ = r.Publisher.Publish(ctx, []Entry{ForFinding(f)})
+	}
+	if r.Export != nil {
+		_ = r.Export.Export(ctx, f)
 	}
 }

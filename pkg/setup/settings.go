@@ -44,18 +44,22 @@ var (
 	EventBusVar = Var{Env: "EVENT_BUS_NAME", Kind: Text}
 	LogLevelVar = Var{Env: "LOG_LEVEL", Param: "LogLevel", Kind: Choice, Default: "INFO", Values: []string{"DEBUG", "INFO", "WARN", "ERROR"}}
 	RoleARNsVar = Var{Env: "ENFORCER_ROLE_ARNS", Kind: ARNs}
-	// Cognito allows 15 pool reads and 15 pool writes per second per account.
-	MaxRPSVar       = Var{Env: "MAX_REQUESTS_PER_SECOND", Param: "MaxRequestsPerSecond", Kind: Number, Default: "10", Min: 1, Max: 15}
+	// Cognito allows 15 pool reads and 15 pool writes per second per account,
+	// each its own quota: the sweep paces each at its own cap.
+	MaxReadsVar     = Var{Env: "MAX_READS_PER_SECOND", Param: "MaxReadsPerSecond", Kind: Number, Default: "10", Min: 1, Max: 15}
+	MaxWritesVar    = Var{Env: "MAX_WRITES_PER_SECOND", Param: "MaxWritesPerSecond", Kind: Number, Default: "10", Min: 1, Max: 15}
 	ConcurrencyVar  = Var{Env: "SWEEP_CONCURRENCY", Kind: Number, Default: "4", Min: 1, Max: 64}
 	PoolCheckTTLVar = Var{Env: "POOL_CHECK_TTL", Param: "PoolCheckTTLSeconds", Kind: Duration, Default: "5m", Min: 1, Max: 86400}
 	// Far inside Cognito's fixed 5 s trigger timeout.
 	CheckBudgetVar = Var{Env: "CHECK_BUDGET", Kind: Duration, Default: "1500ms", Min: 0.1, Max: 4}
+	// Import pool findings into Security Hub CSPM too.
+	SecurityHubVar = Var{Env: "SECURITY_HUB", Param: "EnableSecurityHub", Kind: Choice, Default: "false", Values: []string{"true", "false"}}
 )
 
 // Vars lists what each function reads, by logical ID in template.yaml.
 var Vars = map[string][]Var{
-	"DriftFunction":   {PolicyVar, EventBusVar, LogLevelVar, RoleARNsVar},
-	"SweepFunction":   {PolicyVar, EventBusVar, LogLevelVar, MaxRPSVar, ConcurrencyVar},
+	"DriftFunction":   {PolicyVar, EventBusVar, LogLevelVar, RoleARNsVar, SecurityHubVar},
+	"SweepFunction":   {PolicyVar, EventBusVar, LogLevelVar, MaxReadsVar, MaxWritesVar, ConcurrencyVar, SecurityHubVar},
 	"TriggerFunction": {PolicyVar, EventBusVar, LogLevelVar, PoolCheckTTLVar, CheckBudgetVar},
 }
 
@@ -151,14 +155,17 @@ func (r *reader) common() Settings {
 // DriftSettings are the DriftFunction's settings.
 type DriftSettings struct {
 	Settings
-	OwnRoles []string // the enforcer's roles: their changes are not checked again
+	OwnRoles    []string // the enforcer's roles: their changes are not checked again
+	SecurityHub bool     // import findings into Security Hub
 }
 
 // SweepSettings are the SweepFunction's settings.
 type SweepSettings struct {
 	Settings
-	MaxRPS      float64
+	MaxReads    float64 // UserPoolRead calls per second
+	MaxWrites   float64 // UserPoolUpdate calls per second
 	Concurrency int
+	SecurityHub bool // import findings into Security Hub
 }
 
 // TriggerSettings are the TriggerFunction's settings.
@@ -172,14 +179,16 @@ type TriggerSettings struct {
 // names the first variable that is wrong.
 func LoadDrift() (DriftSettings, error) {
 	var r reader
-	s := DriftSettings{Settings: r.common(), OwnRoles: get[[]string](&r, RoleARNsVar)}
+	s := DriftSettings{Settings: r.common(), OwnRoles: get[[]string](&r, RoleARNsVar), SecurityHub: get[string](&r, SecurityHubVar) == "true"}
 	return s, r.err
 }
 
 // LoadSweep reads and validates the SweepFunction's variables.
 func LoadSweep() (SweepSettings, error) {
 	var r reader
-	s := SweepSettings{Settings: r.common(), MaxRPS: get[float64](&r, MaxRPSVar), Concurrency: int(get[float64](&r, ConcurrencyVar))}
+	s := SweepSettings{Settings: r.common(), MaxReads: get[float64](&r, MaxReadsVar),
+		MaxWrites: get[float64](&r, MaxWritesVar), Concurrency: int(get[float64](&r, ConcurrencyVar)),
+		SecurityHub: get[string](&r, SecurityHubVar) == "true"}
 	return s, r.err
 }
 

@@ -58,19 +58,31 @@ func TestLoadDriftRoleARNs(t *testing.T) {
 }
 
 func TestLoadSweepBounds(t *testing.T) {
-	t.Setenv("MAX_REQUESTS_PER_SECOND", "")
-	if s, err := LoadSweep(); err != nil || s.MaxRPS != 10 || s.Concurrency != 4 {
+	t.Setenv("MAX_READS_PER_SECOND", "")
+	t.Setenv("MAX_WRITES_PER_SECOND", "")
+	if s, err := LoadSweep(); err != nil || s.MaxReads != 10 || s.MaxWrites != 10 || s.Concurrency != 4 {
 		t.Errorf("defaults: %+v %v", s, err)
 	}
-	for _, bad := range []string{"0", "0.5", "16", "ten", "1e9"} {
-		t.Setenv("MAX_REQUESTS_PER_SECOND", bad)
-		if _, err := LoadSweep(); err == nil || !strings.Contains(err.Error(), "MAX_REQUESTS_PER_SECOND:") {
-			t.Errorf("accepted %q (%v)", bad, err)
-		}
+	caps := []struct {
+		env string
+		get func(SweepSettings) float64
+	}{
+		{"MAX_READS_PER_SECOND", func(s SweepSettings) float64 { return s.MaxReads }},
+		{"MAX_WRITES_PER_SECOND", func(s SweepSettings) float64 { return s.MaxWrites }},
 	}
-	t.Setenv("MAX_REQUESTS_PER_SECOND", " 2.5 ")
-	if s, err := LoadSweep(); s.MaxRPS != 2.5 || err != nil {
-		t.Errorf("2.5: %v %v", s.MaxRPS, err)
+	for _, c := range caps {
+		t.Run(c.env, func(t *testing.T) {
+			for _, bad := range []string{"0", "0.5", "16", "ten", "1e9"} {
+				t.Setenv(c.env, bad)
+				if _, err := LoadSweep(); err == nil || !strings.Contains(err.Error(), c.env+":") {
+					t.Errorf("accepted %q (%v)", bad, err)
+				}
+			}
+			t.Setenv(c.env, " 2.5 ")
+			if s, err := LoadSweep(); c.get(s) != 2.5 || err != nil {
+				t.Errorf("2.5: %v %v", c.get(s), err)
+			}
+		})
 	}
 }
 

@@ -33,6 +33,13 @@ var (
 // parameters) plus extra variables such as the moto endpoint.
 func StartForTest(t testing.TB, root, logicalID string, params map[string]string, extra []string) *Runtime {
 	t.Helper()
+	return StartForTestIn(t, root, logicalID, DefaultAccount, params, extra)
+}
+
+// StartForTestIn is StartForTest for a function in another account: its
+// invoked function ARN names that account (extra carries its credentials).
+func StartForTestIn(t testing.TB, root, logicalID, account string, params map[string]string, extra []string) *Runtime {
+	t.Helper()
 	buildMu.Lock()
 	bin, ok := built[logicalID]
 	if !ok {
@@ -50,7 +57,7 @@ func StartForTest(t testing.TB, root, logicalID string, params map[string]string
 		built[logicalID] = bin
 	}
 	buildMu.Unlock()
-	rt, err := StartFunction(root, bin, logicalID, params, extra, nil)
+	rt, err := StartFunctionIn(root, bin, logicalID, account, params, extra, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,6 +68,11 @@ func StartForTest(t testing.TB, root, logicalID string, params map[string]string
 // StartFunction runs a built bootstrap under the harness with the
 // environment root/template.yaml declares for logicalID.
 func StartFunction(root, bin, logicalID string, params map[string]string, extra []string, logSink io.Writer) (*Runtime, error) {
+	return StartFunctionIn(root, bin, logicalID, DefaultAccount, params, extra, logSink)
+}
+
+// StartFunctionIn is StartFunction for a function in account.
+func StartFunctionIn(root, bin, logicalID, account string, params map[string]string, extra []string, logSink io.Writer) (*Runtime, error) {
 	tpl, err := LoadTemplate(filepath.Join(root, "template.yaml"))
 	if err != nil {
 		return nil, err
@@ -69,6 +81,7 @@ func StartFunction(root, bin, logicalID string, params map[string]string, extra 
 	if err != nil {
 		return nil, err
 	}
+	spec.Account = account
 	return Start(bin, spec, extra, logSink)
 }
 

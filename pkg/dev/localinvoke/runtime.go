@@ -3,6 +3,7 @@
 package localinvoke
 
 import (
+	"cmp"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/dev/logbuf"
 
 	"context"
@@ -145,6 +146,14 @@ func (r *Runtime) Invoke(ctx context.Context, event []byte) (Result, error) {
 // Logs returns what the function printed so far.
 func (r *Runtime) Logs() string { return r.logs.String() }
 
+// SetTimeout changes the function's timeout for the invocations that
+// follow, so a test can bring the deadline close.
+func (r *Runtime) SetTimeout(d time.Duration) {
+	r.invoke.Lock()
+	defer r.invoke.Unlock()
+	r.spec.Timeout = d
+}
+
 // Close stops the process and the API server.
 func (r *Runtime) Close() {
 	if r.cmd.Process != nil {
@@ -188,7 +197,7 @@ func (r *Runtime) serve(w http.ResponseWriter, req *http.Request) {
 			h := w.Header()
 			h.Set("Lambda-Runtime-Aws-Request-Id", inv.id)
 			h.Set("Lambda-Runtime-Deadline-Ms", strconv.FormatInt(inv.deadline.UnixMilli(), 10))
-			h.Set("Lambda-Runtime-Invoked-Function-Arn", "arn:aws:lambda:us-east-1:123456789012:function:"+r.spec.LogicalID)
+			h.Set("Lambda-Runtime-Invoked-Function-Arn", "arn:aws:lambda:us-east-1:"+cmp.Or(r.spec.Account, DefaultAccount)+":function:"+r.spec.LogicalID)
 			h.Set("Lambda-Runtime-Trace-Id", "Root=1-00000000-000000000000000000000000;Sampled=0")
 			h.Set("Content-Type", "application/json")
 			_, _ = w.Write(inv.payload)

@@ -38,7 +38,12 @@ type FunctionSpec struct {
 	Env       map[string]string
 	Timeout   time.Duration
 	Memory    int
+	Account   string // in the invoked function ARN; empty means DefaultAccount
 }
+
+// DefaultAccount is the account of the invoked function ARN (and of the
+// samples in events/) unless a spec names another.
+const DefaultAccount = "123456789012"
 
 // LoadTemplate reads a SAM template.
 func LoadTemplate(path string) (*Template, error) {

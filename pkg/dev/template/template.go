@@ -27,6 +27,7 @@ type Transformed struct {
 	Parameters map[string]any      `json:"Parameters"`
 	Resources  map[string]Resource `json:"Resources"`
 	Outputs    map[string]any      `json:"Outputs"`
+	Raw        json.RawMessage     `json:"-"` // the whole template, as the translator wrote it
 }
 
 // Transform runs the SAM translator (python3, installed with cfn-lint).
@@ -46,8 +47,8 @@ func Transform(path string) (*Transformed, error) {
 	if err := cmd.Run(); err != nil {
 		return nil, fmt.Errorf("SAM transform of %s: %w: %s", path, err, stderr.String())
 	}
-	var t Transformed
-	if err := json.Unmarshal(stdout.Bytes(), &t); err != nil {
+	t := Transformed{Raw: stdout.Bytes()}
+	if err := json.Unmarshal(t.Raw, &t); err != nil {
 		return nil, fmt.Errorf("SAM transform output: %w", err)
 	}
 	return &t, nil

@@ -109,8 +109,16 @@ func TestDriftRule(t *testing.T) {
 
 func TestScheduleAndPermission(t *testing.T) {
 	tpl := transformed(t)
-	if s := asJSON(props(t, tpl, "SweepFunctionSchedule")["ScheduleExpression"]); s != `{"Ref":"SweepSchedule"}` {
+	// The schedule starts the sweep's state machine, which invokes the function.
+	schedule := props(t, tpl, "SweepStateMachineSchedule")
+	if s := asJSON(schedule["ScheduleExpression"]); s != `{"Ref":"SweepSchedule"}` {
 		t.Errorf("schedule %s", s)
+	}
+	if targets := asJSON(schedule["Targets"]); !strings.Contains(targets, `"Arn":{"Ref":"SweepStateMachine"}`) {
+		t.Errorf("the schedule does not start the state machine: %s", targets)
+	}
+	if _, ok := tpl.Resources["SweepFunctionSchedule"]; ok {
+		t.Error("the function has a schedule of its own: two sweeps would run")
 	}
 	if d := tpl.Parameters["SweepSchedule"].(map[string]any)["Default"]; d != "rate(6 hours)" {
 		t.Errorf("default schedule %v", d)
@@ -127,8 +135,10 @@ func TestScheduleAndPermission(t *testing.T) {
 func TestNoWildcardActions(t *testing.T) {
 	tpl := transformed(t)
 	roles := tpl.OfType("AWS::IAM::Role")
-	if len(roles) != 3 {
-		t.Fatalf("roles %v", roles)
+	for id := range functions {
+		if !slices.Contains(roles, id+"Role") {
+			t.Fatalf("no role for %s among %v", id, roles)
+		}
 	}
 	for _, id := range roles {
 		for _, pol := range props(t, tpl, id)["Policies"].([]any) {
@@ -144,7 +154,8 @@ func TestNoWildcardActions(t *testing.T) {
 					}
 				}
 				res := asJSON(s["Resource"])
-				if res == `"*"` && asJSON(actions) != `["cognito-idp:ListUserPools"]` {
+				// Only actions IAM grants on every resource alone.
+				if res == `"*"` && asJSON(actions) != `["cognito-idp:ListUserPools"]` && asJSON(actions) != `["tag:GetResources"]` {
 					t.Errorf("%s: %s on every resource", id, asJSON(actions))
 				}
 			}
@@ -169,6 +180,7 @@ func TestAlarmsAndDashboard(t *testing.T) {
 		`PoolsUnremediable [{"Name":"Service","Value":"cognito-mfa-enforcer"}]`,
 		`PoolsFailed [{"Name":"Service","Value":"cognito-mfa-enforcer"}]`,
 		`TriggerConfigInvalid [{"Name":"Service","Value":"cognito-mfa-enforcer"}]`,
+		`ExecutionsFailed [{"Name":"StateMachineArn","Value":{"Ref":"SweepStateMachine"}}]`,
 	} {
 		if !alarms[want] {
 			t.Errorf("no alarm on %s", want)
@@ -176,12 +188,13 @@ func TestAlarmsAndDashboard(t *testing.T) {
 	}
 	body := asJSON(props(t, tpl, "Dashboard")["DashboardBody"])
 	for _, m := range []string{"DriftDetected", "PoolsRemediated", "PoolsUnremediable", "PoolsFailed", "SweepDurationMs", "Errors",
-		"UsersChecked", "UserDriftDetected", "UsersRemediated", "UsersFailed", metrics.ConfigInvalid} {
+		"UsersChecked", "UserDriftDetected", "UsersRemediated", "UsersFailed", metrics.ConfigInvalid,
+		"UserPoolReadCalls", "UserPoolUpdateCalls", "UserPoolReadThrottled", "UserPoolUpdateThrottled", "ExecutionsFailed"} {
 		if !strings.Contains(body, m) {
 			t.Errorf("dashboard lacks %s", m)
 		}
 	}
-	for _, o := range []string{"DriftFunctionArn", "SweepFunctionArn", "TriggerFunctionArn", "FindingsBusArn", "DriftDeadLetterQueueUrl", "SweepDeadLetterQueueUrl", "DashboardUrl"} {
+	for _, o := range []string{"DriftFunctionArn", "SweepFunctionArn", "SweepStateMachineArn", "TriggerFunctionArn", "FindingsBusArn", "DriftDeadLetterQueueUrl", "SweepDeadLetterQueueUrl", "DashboardUrl"} {
 		if tpl.Outputs[o] == nil {
 			t.Errorf("no output %s", o)
 		}
@@ -280,5 +293,40 @@ func checkParam(t *testing.T, v setup.Var, param map[string]any) {
 	}
 	if err := v.Check(def); err != nil {
 		t.Errorf("parameter %s: the default is refused: %v", v.Param, err)
+	}
+}
+
+// TestForwardingToTheCentralBus: with CentralFindingsBusArn set, a rule on
+// the findings bus sends every enforcer event to it with a role allowed to
+// put events there and nowhere else.
+func TestForwardingToTheCentralBus(t *testing.T) {
+	tpl := transformed(t)
+	rule, role := tpl.Resources["ForwardFindingsRule"], tpl.Resources["ForwardFindingsRole"]
+	if rule.Condition != "ForwardFindings" || role.Condition != "ForwardFindings" {
+		t.Fatalf("forwarding not conditional on CentralFindingsBusArn: %q %q", rule.Condition, role.Condition)
+	}
+	p := rule.Properties
+	if asJSON(p["EventPattern"]) != `{"source":["cognito-mfa-enforcer"]}` || !strings.Contains(asJSON(p["EventBusName"]), "FindingsBus") {
+		t.Errorf("rule %s", asJSON(p))
+	}
+	target := asJSON(p["Targets"])
+	if !strings.Contains(target, `"Arn":{"Ref":"CentralFindingsBusArn"}`) || !strings.Contains(target, `"ForwardFindingsRole","Arn"`) {
+		t.Errorf("targets %s", target)
+	}
+	policy := asJSON(role.Properties["Policies"])
+	if !strings.Contains(policy, `"Action":"events:PutEvents","Effect":"Allow","Resource":{"Ref":"CentralFindingsBusArn"}`) {
+		t.Errorf("role policy %s", policy)
+	}
+}
+
+// TestSecurityHubGrant: the functions that export import into their own
+// account's Security Hub only.
+func TestSecurityHubGrant(t *testing.T) {
+	tpl := transformed(t)
+	for _, id := range []string{"DriftFunctionRole", "SweepFunctionRole"} {
+		policies := asJSON(props(t, tpl, id)["Policies"])
+		if !strings.Contains(policies, "securityhub:BatchImportFindings") || !strings.Contains(policies, ":product/${AWS::AccountId}/default") {
+			t.Errorf("%s cannot import its findings: %s", id, policies)
+		}
 	}
 }

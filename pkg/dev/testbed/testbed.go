@@ -112,7 +112,9 @@ func (m *Moto) SetEnv() {
 
 // Environ returns the current environment with Env applied, for processes
 // started against this server.
-func (m *Moto) Environ() []string {
+func (m *Moto) Environ() []string { return m.environ(m.Env()) }
+
+func (m *Moto) environ(aws []string) []string {
 	var env []string
 	for _, kv := range os.Environ() {
 		k, _, _ := strings.Cut(kv, "=")
@@ -120,7 +122,7 @@ func (m *Moto) Environ() []string {
 			env = append(env, kv)
 		}
 	}
-	return append(env, m.Env()...)
+	return append(env, aws...)
 }
 
 // Stop ends the server and removes its files.
@@ -135,9 +137,13 @@ func (m *Moto) Stop() {
 // CLI runs the AWS CLI against this server and decodes its JSON output
 // into out (when out is not nil).
 func (m *Moto) CLI(ctx context.Context, out any, args ...string) error {
+	return m.cli(ctx, m.Env(), out, args...)
+}
+
+func (m *Moto) cli(ctx context.Context, env []string, out any, args ...string) error {
 	args = append([]string{"--endpoint-url", m.Endpoint, "--region", Region, "--output", "json"}, args...)
 	cmd := exec.CommandContext(ctx, "aws", args...)
-	cmd.Env = m.Environ()
+	cmd.Env = m.environ(env)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
@@ -151,4 +157,35 @@ func (m *Moto) CLI(ctx context.Context, out any, args ...string) error {
 		return fmt.Errorf("aws %s: decode output: %w", strings.Join(args[6:], " "), err)
 	}
 	return nil
+}
+
+// OtherAccount is another AWS account in the same moto: credentials from
+// sts:AssumeRole into a role of that account act in it.
+type OtherAccount struct {
+	ID  string
+	Env []string // the Moto environment with this account's credentials
+	m   *Moto
+}
+
+// AssumeAccount returns credentials acting in account id.
+func (m *Moto) AssumeAccount(ctx context.Context, id string) (*OtherAccount, error) {
+	var out struct {
+		Credentials struct{ AccessKeyId, SecretAccessKey, SessionToken string }
+	}
+	if err := m.CLI(ctx, &out, "sts", "assume-role", "--role-arn", "arn:aws:iam::"+id+":role/test-bed", "--role-session-name", "test-bed"); err != nil {
+		return nil, err
+	}
+	c := out.Credentials
+	env := []string{"AWS_ACCESS_KEY_ID=" + c.AccessKeyId, "AWS_SECRET_ACCESS_KEY=" + c.SecretAccessKey, "AWS_SESSION_TOKEN=" + c.SessionToken}
+	for _, kv := range m.Env() {
+		if k, _, _ := strings.Cut(kv, "="); k != "AWS_ACCESS_KEY_ID" && k != "AWS_SECRET_ACCESS_KEY" {
+			env = append(env, kv)
+		}
+	}
+	return &OtherAccount{ID: id, Env: env, m: m}, nil
+}
+
+// CLI runs the AWS CLI in this account (see Moto.CLI).
+func (a *OtherAccount) CLI(ctx context.Context, out any, args ...string) error {
+	return a.m.cli(ctx, a.Env, out, args...)
 }

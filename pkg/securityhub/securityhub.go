@@ -1,0 +1,284 @@
+// Package securityhub imports the enforcer's pool findings into AWS
+// Security Hub CSPM as ASFF: one Security Hub finding per pool and
+// violation, with a stable Id, resolved (Compliance PASSED, RecordState
+// ARCHIVED) once a later check finds the violation gone.
+package securityhub
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	sh "github.com/aws/aws-sdk-go-v2/service/securityhub"
+	"github.com/aws/aws-sdk-go-v2/service/securityhub/types"
+
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/findings"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/policy"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/reconcile"
+)
+
+// Security Hub's limits for BatchImportFindings: 100 findings per call, 10
+// calls per second; GetFindings returns at most 100 per page.
+const (
+	maxBatch    = 100
+	minInterval = 100 * time.Millisecond
+	pageSize    = 100
+)
+
+// GeneratorPrefix starts every GeneratorId the enforcer writes; the rest is
+// the violation code.
+const GeneratorPrefix = "cognito-mfa-enforcer/"
+
+// API is the part of the Security Hub client the exporter uses.
+type API interface {
+	BatchImportFindings(ctx context.Context, in *sh.BatchImportFindingsInput, optFns ...func(*sh.Options)) (*sh.BatchImportFindingsOutput, error)
+	GetFindings(ctx context.Context, in *sh.GetFindingsInput, optFns ...func(*sh.Options)) (*sh.GetFindingsOutput, error)
+}
+
+var _ API = (*sh.Client)(nil)
+
+// Exporter imports findings into the Security Hub of the account and
+// Region each finding comes from.
+type Exporter struct {
+	API API
+	Log *slog.Logger
+	Now func() time.Time
+
+	mu   sync.Mutex
+	last time.Time // of the last call, for pacing
+}
+
+// ID is a pool violation's Security Hub Id: the same pool and violation
+// always give the same Id, so a later import updates it.
+func ID(poolARN string, v policy.Violation) string {
+	id := poolARN + "/" + v.Code
+	if v.Factor != "" {
+		id += "/" + string(v.Factor)
+	}
+	return id
+}
+
+// ProductARN is the default product ARN for custom findings of an account.
+func ProductARN(region, account string) string {
+	return fmt.Sprintf("arn:aws:securityhub:%s:%s:product/%s/default", region, account, account)
+}
+
+// PoolARN is a user pool's ARN.
+func PoolARN(region, account, poolID string) string {
+	return fmt.Sprintf("arn:aws:cognito-idp:%s:%s:userpool/%s", region, account, poolID)
+}
+
+// severities rank violations; a code not listed is MEDIUM.
+var severities = map[string]types.SeverityLabel{
+	policy.CodeLevelBelowPolicy: types.SeverityLabelHigh,
+	policy.CodeNoActiveFactor:   types.SeverityLabelHigh,
+}
+
+// Export brings Security Hub in line with one pool check: each current
+// violation imported, earlier ones that are gone resolved. It reads the
+// pool's active findings first (one GetFindings), so use a Batch for many
+// pools. User findings and failed checks are not exported. Errors are
+// logged and returned.
+func (e *Exporter) Export(ctx context.Context, f findings.Finding) error {
+	if !exported(f) {
+		return nil
+	}
+	b, err := e.begin(ctx, []types.StringFilter{{Comparison: types.StringFilterComparisonEquals,
+		Value: aws.String(PoolARN(f.Region, f.Account, f.PoolID))}}, f.Region, f.Account)
+	if err == nil {
+		b.Add(f)
+		err = b.Flush(ctx)
+	}
+	if err != nil {
+		e.Log.Error("Security Hub export", "poolId", f.PoolID, "outcome", "failed", "error", err.Error())
+	}
+	return err
+}
+
+func exported(f findings.Finding) bool {
+	return f.User == nil && f.Status != reconcile.Failed && f.Status != reconcile.Replica
+}
+
+// Batch exports many pool checks of one account and Region (a sweep) with
+// one listing of the active findings and full BatchImportFindings calls.
+type Batch struct {
+	e       *Exporter
+	active  map[string][]types.AwsSecurityFinding // by pool ARN
+	pending []types.AwsSecurityFinding
+}
+
+// Sweep starts a batch for every pool of the account and Region.
+func (e *Exporter) Sweep(ctx context.Context, region, account string) (*Batch, error) {
+	return e.begin(ctx, nil, region, account)
+}
+
+func (e *Exporter) begin(ctx context.Context, resource []types.StringFilter, region, account string) (*Batch, error) {
+	b := &Batch{e: e, active: map[string][]types.AwsSecurityFinding{}}
+	product := ProductARN(region, account)
+	filters := &types.AwsSecurityFindingFilters{
+		ProductArn:  []types.StringFilter{{Comparison: types.StringFilterComparisonEquals, Value: aws.String(product)}},
+		GeneratorId: []types.StringFilter{{Comparison: types.StringFilterComparisonPrefix, Value: aws.String(GeneratorPrefix)}},
+		RecordState: []types.StringFilter{{Comparison: types.StringFilterComparisonEquals, Value: aws.String(string(types.RecordStateActive))}},
+		ResourceId:  resource,
+	}
+	var token *string
+	for {
+		if err := e.pace(ctx); err != nil {
+			return nil, err
+		}
+		out, err := e.API.GetFindings(ctx, &sh.GetFindingsInput{Filters: filters, MaxResults: aws.Int32(pageSize), NextToken: token})
+		if err != nil {
+			return nil, fmt.Errorf("get active Security Hub findings of %s: %w", product, err)
+		}
+		for _, f := range out.Findings {
+			// Checked here too: the filters are the server's, this is ours.
+			if aws.ToString(f.ProductArn) != product || !strings.HasPrefix(aws.ToString(f.GeneratorId), GeneratorPrefix) ||
+				f.RecordState != types.RecordStateActive || len(f.Resources) == 0 {
+				continue
+			}
+			pool := aws.ToString(f.Resources[0].Id)
+			if len(resource) > 0 && pool != aws.ToString(resource[0].Value) {
+				continue
+			}
+			b.active[pool] = append(b.active[pool], f)
+		}
+		if token = out.NextToken; aws.ToString(token) == "" {
+			return b, nil
+		}
+	}
+}
+
+// Add queues what one pool check means for Security Hub. A failed check
+// changes nothing there (the pool's state is not known), nor does a
+// replica's (its primary Region's enforcer reports the pool).
+func (b *Batch) Add(f findings.Finding) {
+	if !exported(f) {
+		return
+	}
+	pool := PoolARN(f.Region, f.Account, f.PoolID)
+	now := b.e.Now().UTC().Format(time.RFC3339)
+	current := map[string]bool{}
+	if f.Status != reconcile.Compliant && f.Status != reconcile.Deleted {
+		for _, v := range f.Violations {
+			asff := b.asff(f, pool, v, now)
+			current[aws.ToString(asff.Id)] = true
+			b.pending = append(b.pending, asff)
+		}
+	}
+	compliance := types.ComplianceStatusPassed
+	if f.Status == reconcile.Deleted {
+		compliance = types.ComplianceStatusNotAvailable
+	}
+	for _, old := range b.active[pool] {
+		if current[aws.ToString(old.Id)] {
+			continue
+		}
+		old.UpdatedAt = aws.String(now)
+		old.Compliance = &types.Compliance{Status: compliance}
+		old.Workflow = &types.Workflow{Status: types.WorkflowStatusResolved}
+		old.RecordState = types.RecordStateArchived
+		b.pending = append(b.pending, old)
+	}
+	delete(b.active, pool)
+}
+
+// asff is one violation of one pool as a Security Hub finding.
+func (b *Batch) asff(f findings.Finding, pool string, v policy.Violation, now string) types.AwsSecurityFinding {
+	compliance, workflow, state := types.ComplianceStatusFailed, types.WorkflowStatusNew, types.RecordStateActive
+	switch f.Status {
+	case reconcile.Remediated: // every violation found was corrected
+		compliance, workflow, state = types.ComplianceStatusPassed, types.WorkflowStatusResolved, types.RecordStateArchived
+	case reconcile.Exempt:
+		workflow = types.WorkflowStatusSuppressed
+	}
+	severity := severities[v.Code]
+	if severity == "" {
+		severity = types.SeverityLabelMedium
+	}
+	remedy := v.Reason
+	if remedy == "" {
+		remedy = "cognito-mfa-enforcer corrects this in enforce mode; in report mode, switch the policy to enforce or correct it by hand."
+	}
+	return types.AwsSecurityFinding{
+		SchemaVersion: aws.String("2018-10-08"),
+		Id:            aws.String(ID(pool, v)),
+		ProductArn:    aws.String(ProductARN(f.Region, f.Account)),
+		GeneratorId:   aws.String(GeneratorPrefix + v.Code),
+		AwsAccountId:  aws.String(f.Account),
+		Region:        aws.String(f.Region),
+		Types:         []string{"Software and Configuration Checks/AWS Security Best Practices"},
+		CreatedAt:     aws.String(now),
+		UpdatedAt:     aws.String(now),
+		Severity:      &types.Severity{Label: severity},
+		Title:         aws.String(clip("Cognito user pool MFA: "+v.Code, 256)),
+		Description:   aws.String(clip(fmt.Sprintf("%s (pool %s %s). Enforcer status: %s. %s", v.Text, f.PoolID, f.PoolName, f.Status, f.Message), 1024)),
+		Remediation:   &types.Remediation{Recommendation: &types.Recommendation{Text: aws.String(clip(remedy, 512))}},
+		Resources: []types.Resource{{Type: aws.String("Other"), Id: aws.String(pool), Partition: types.PartitionAws, Region: aws.String(f.Region),
+			Details: &types.ResourceDetails{Other: map[string]string{"UserPoolId": f.PoolID}}}},
+		Compliance:  &types.Compliance{Status: compliance},
+		Workflow:    &types.Workflow{Status: workflow},
+		RecordState: state,
+		ProductFields: map[string]string{
+			"cognito-mfa-enforcer/status": string(f.Status),
+			"cognito-mfa-enforcer/mode":   string(f.Mode),
+			"cognito-mfa-enforcer/code":   v.Code,
+		},
+	}
+}
+
+// Flush imports what is queued, 100 findings per call, paced under
+// Security Hub's 10 calls per second. Findings Security Hub refuses are
+// logged and counted in the error.
+func (b *Batch) Flush(ctx context.Context) error {
+	var failed []string
+	for len(b.pending) > 0 {
+		n := min(len(b.pending), maxBatch)
+		batch := b.pending[:n]
+		if err := b.e.pace(ctx); err != nil {
+			return err
+		}
+		out, err := b.e.API.BatchImportFindings(ctx, &sh.BatchImportFindingsInput{Findings: batch})
+		if err != nil {
+			return fmt.Errorf("import %d findings into Security Hub: %w", n, err)
+		}
+		for _, f := range out.FailedFindings {
+			failed = append(failed, aws.ToString(f.Id)+": "+aws.ToString(f.ErrorCode)+" "+aws.ToString(f.ErrorMessage))
+		}
+		b.pending = b.pending[n:]
+	}
+	if len(failed) > 0 {
+		return fmt.Errorf("refused by Security Hub: %d findings: %s", len(failed), strings.Join(failed, "; "))
+	}
+	return nil
+}
+
+// pace spaces calls at least minInterval apart.
+func (e *Exporter) pace(ctx context.Context) error {
+	e.mu.Lock()
+	at := e.last.Add(minInterval)
+	now := time.Now()
+	if at.Before(now) {
+		at = now
+	}
+	e.last = at
+	e.mu.Unlock()
+	t := time.NewTimer(time.Until(at))
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n-3] + "..."
+}

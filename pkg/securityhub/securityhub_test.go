@@ -1,0 +1,222 @@
+package securityhub
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	sh "github.com/aws/aws-sdk-go-v2/service/securityhub"
+	"github.com/aws/aws-sdk-go-v2/service/securityhub/types"
+
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/findings"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/policy"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/reconcile"
+)
+
+// hub is an in-memory Security Hub: findings by Id, GetFindings honouring
+// the filters the exporter sends, paged.
+type hub struct {
+	findings map[string]types.AwsSecurityFinding
+	order    []string
+	imports  []int // findings per BatchImportFindings call
+	gets     int
+}
+
+func newHub() *hub { return &hub{findings: map[string]types.AwsSecurityFinding{}} }
+
+func (h *hub) BatchImportFindings(_ context.Context, in *sh.BatchImportFindingsInput, _ ...func(*sh.Options)) (*sh.BatchImportFindingsOutput, error) {
+	if len(in.Findings) > maxBatch {
+		return nil, fmt.Errorf("%d findings in one call", len(in.Findings))
+	}
+	h.imports = append(h.imports, len(in.Findings))
+	for _, f := range in.Findings {
+		id := aws.ToString(f.Id)
+		if _, ok := h.findings[id]; !ok {
+			h.order = append(h.order, id)
+		}
+		h.findings[id] = f
+	}
+	return &sh.BatchImportFindingsOutput{SuccessCount: aws.Int32(int32(len(in.Findings)))}, nil
+}
+
+func (h *hub) GetFindings(_ context.Context, in *sh.GetFindingsInput, _ ...func(*sh.Options)) (*sh.GetFindingsOutput, error) {
+	h.gets++
+	var match []types.AwsSecurityFinding
+	for _, id := range h.order {
+		f := h.findings[id]
+		fl := in.Filters
+		if f.RecordState != types.RecordStateActive || aws.ToString(f.ProductArn) != aws.ToString(fl.ProductArn[0].Value) {
+			continue
+		}
+		if len(fl.ResourceId) > 0 && aws.ToString(f.Resources[0].Id) != aws.ToString(fl.ResourceId[0].Value) {
+			continue
+		}
+		match = append(match, f)
+	}
+	start := 0
+	if in.NextToken != nil {
+		fmt.Sscan(*in.NextToken, &start)
+	}
+	end := min(start+int(aws.ToInt32(in.MaxResults)), len(match))
+	out := &sh.GetFindingsOutput{Findings: match[start:end]}
+	if end < len(match) {
+		out.NextToken = aws.String(fmt.Sprint(end))
+	}
+	return out, nil
+}
+
+func (h *hub) active() map[string]types.AwsSecurityFinding {
+	out := map[string]types.AwsSecurityFinding{}
+	for id, f := range h.findings {
+		if f.RecordState == types.RecordStateActive {
+			out[id] = f
+		}
+	}
+	return out
+}
+
+func exporter(h *hub) *Exporter {
+	return &Exporter{API: h, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: time.Now}
+}
+
+var (
+	below = policy.Violation{Code: policy.CodeLevelBelowPolicy, Text: "MFA is OFF; the policy requires at least ON", Correctable: true}
+	noSMS = policy.Violation{Code: policy.CodeForbiddenEnabled, Factor: policy.SMS, Text: "SMS MFA is forbidden by the policy but enabled",
+		Reason: "at OPTIONAL, removing it would leave users ..."}
+)
+
+func finding(pool string, status reconcile.Status, vs ...policy.Violation) findings.Finding {
+	return findings.New("111111111111", "eu-west-1", reconcile.Result{PoolID: pool, Status: status, Mode: policy.Report, Violations: vs},
+		findings.Cause{Kind: "schedule"}, time.Now())
+}
+
+func TestExportLifecycle(t *testing.T) {
+	h := newHub()
+	e := exporter(h)
+	ctx := context.Background()
+	pool := PoolARN("eu-west-1", "111111111111", "eu-west-1_a")
+	steps := []struct {
+		name       string
+		f          findings.Finding
+		wantActive []string
+	}{
+		{"drift: one active finding per violation", finding("eu-west-1_a", reconcile.Drift, below, noSMS),
+			[]string{pool + "/MFA_LEVEL_BELOW_POLICY", pool + "/FORBIDDEN_FACTOR_ENABLED/sms"}},
+		{"same again: same Ids, nothing new", finding("eu-west-1_a", reconcile.Drift, below, noSMS),
+			[]string{pool + "/MFA_LEVEL_BELOW_POLICY", pool + "/FORBIDDEN_FACTOR_ENABLED/sms"}},
+		{"one violation gone: resolved", finding("eu-west-1_a", reconcile.Unremediable, noSMS),
+			[]string{pool + "/FORBIDDEN_FACTOR_ENABLED/sms"}},
+		{"compliant: every finding resolved", finding("eu-west-1_a", reconcile.Compliant), nil},
+	}
+	for _, s := range steps {
+		if err := e.Export(ctx, s.f); err != nil {
+			t.Fatalf("%s: %v", s.name, err)
+		}
+		active := h.active()
+		if len(active) != len(s.wantActive) {
+			t.Errorf("%s: %d active findings, want %v", s.name, len(active), s.wantActive)
+		}
+		for _, id := range s.wantActive {
+			f, ok := active[id]
+			if !ok || f.Compliance.Status != types.ComplianceStatusFailed || aws.ToString(f.ProductArn) != "arn:aws:securityhub:eu-west-1:111111111111:product/111111111111/default" {
+				t.Errorf("%s: %s not active and FAILED: %+v", s.name, id, f)
+			}
+		}
+	}
+	if len(h.findings) != 2 {
+		t.Errorf("%d findings in all, want 2 (one per pool and violation)", len(h.findings))
+	}
+	for id, f := range h.findings {
+		if f.RecordState != types.RecordStateArchived || f.Compliance.Status != types.ComplianceStatusPassed || f.Workflow.Status != types.WorkflowStatusResolved {
+			t.Errorf("%s not resolved: %s %s %s", id, f.RecordState, f.Compliance.Status, f.Workflow.Status)
+		}
+	}
+}
+
+func TestExportStatuses(t *testing.T) {
+	for _, tc := range []struct {
+		status             reconcile.Status
+		state              types.RecordState
+		compliance         types.ComplianceStatus
+		workflow           types.WorkflowStatus
+		none               bool
+		severity, reasonIn string
+	}{
+		{status: reconcile.Drift, state: types.RecordStateActive, compliance: types.ComplianceStatusFailed, workflow: types.WorkflowStatusNew},
+		{status: reconcile.Unremediable, state: types.RecordStateActive, compliance: types.ComplianceStatusFailed, workflow: types.WorkflowStatusNew},
+		{status: reconcile.Exempt, state: types.RecordStateActive, compliance: types.ComplianceStatusFailed, workflow: types.WorkflowStatusSuppressed},
+		{status: reconcile.Remediated, state: types.RecordStateArchived, compliance: types.ComplianceStatusPassed, workflow: types.WorkflowStatusResolved},
+		{status: reconcile.Failed, none: true},
+		{status: reconcile.Replica, none: true},
+	} {
+		t.Run(string(tc.status), func(t *testing.T) {
+			h := newHub()
+			if err := exporter(h).Export(context.Background(), finding("eu-west-1_a", tc.status, below)); err != nil {
+				t.Fatal(err)
+			}
+			if tc.none {
+				if len(h.findings) != 0 {
+					t.Errorf("a %s check wrote %d findings", tc.status, len(h.findings))
+				}
+				return
+			}
+			f := h.findings[PoolARN("eu-west-1", "111111111111", "eu-west-1_a")+"/MFA_LEVEL_BELOW_POLICY"]
+			if f.RecordState != tc.state || f.Compliance.Status != tc.compliance || f.Workflow.Status != tc.workflow ||
+				f.Severity.Label != types.SeverityLabelHigh || aws.ToString(f.Resources[0].Type) != "Other" || f.GeneratorId == nil ||
+				f.ProductFields["cognito-mfa-enforcer/status"] != string(tc.status) {
+				t.Errorf("finding %+v", f)
+			}
+		})
+	}
+}
+
+// TestSweepBatches: a sweep lists the active findings once, imports in
+// calls of at most 100, and resolves only pools it saw.
+func TestSweepBatches(t *testing.T) {
+	h := newHub()
+	e := exporter(h)
+	ctx := context.Background()
+	b, err := e.Sweep(ctx, "eu-west-1", "111111111111")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 250 {
+		b.Add(finding(fmt.Sprintf("eu-west-1_p%d", i), reconcile.Drift, below))
+	}
+	if err := b.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if len(h.imports) != 3 || h.imports[0] != 100 || h.gets != 1 {
+		t.Errorf("imports %v, gets %d: want 100+100+50 after one listing", h.imports, h.gets)
+	}
+	// Next sweep: pools 0-9 compliant, the rest not seen (incomplete): only
+	// the ten are resolved.
+	b, err = e.Sweep(ctx, "eu-west-1", "111111111111")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 10 {
+		b.Add(finding(fmt.Sprintf("eu-west-1_p%d", i), reconcile.Compliant))
+	}
+	if err := b.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(h.active()); n != 240 {
+		t.Errorf("%d active findings, want 240", n)
+	}
+	if h.gets != 1+3 {
+		t.Errorf("%d GetFindings calls for 250 active findings, want 3 pages", h.gets-1)
+	}
+}
+
+func TestIDsAreStable(t *testing.T) {
+	a := ID("arn:aws:cognito-idp:eu-west-1:1:userpool/p", noSMS)
+	if a != ID("arn:aws:cognito-idp:eu-west-1:1:userpool/p", noSMS) || !strings.HasSuffix(a, "/FORBIDDEN_FACTOR_ENABLED/sms") {
+		t.Errorf("ID %s", a)
+	}
+}
