@@ -179,7 +179,8 @@ func TestOrganizationRollout(t *testing.T) {
 	}
 }
 
-// hubFindings drains the hub's queue: "account pool status" per finding.
+// hubFindings drains the hub's queue: "account pool status" per finding,
+// each from the test Region.
 func hubFindings(t *testing.T, central *testbed.Bus) []string {
 	t.Helper()
 	events, err := central.Drain(context.Background())
@@ -191,6 +192,9 @@ func hubFindings(t *testing.T, central *testbed.Bus) []string {
 		var f findings.Finding
 		if err := json.Unmarshal(e.Detail, &f); err != nil {
 			t.Fatal(err)
+		}
+		if f.Region != testbed.Region {
+			t.Errorf("finding from %s in region %q", f.Account, f.Region)
 		}
 		out = append(out, f.Account+" "+f.PoolID+" "+string(f.Status))
 	}
