@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -160,7 +159,7 @@ func (p *Publisher) Publish(ctx context.Context, entries []Entry) error {
 func (p *Publisher) send(ctx context.Context, batch []types.PutEventsRequestEntry) error {
 	var lastErr error
 	for attempt := range max(p.Attempts, 1) {
-		if attempt > 0 && !sleep(ctx, time.Duration(rand.Int64N(int64(p.Backoff<<attempt)+1))) {
+		if attempt > 0 && reconcile.Sleep(ctx, reconcile.Jitter(p.Backoff<<attempt)) != nil {
 			break
 		}
 		out, err := p.API.PutEvents(ctx, &eventbridge.PutEventsInput{Entries: batch})
@@ -184,17 +183,6 @@ func (p *Publisher) send(ctx context.Context, batch []types.PutEventsRequestEntr
 	}
 	p.Failed.Add(int64(len(batch)))
 	return lastErr
-}
-
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
 }
 
 // entrySize follows EventBridge's documented entry size calculation.

@@ -27,15 +27,30 @@ func (b Backoff) Do(ctx context.Context, op func() error) error {
 		if err = op(); err == nil || !cognito.IsTransient(err) || i == attempts-1 {
 			return err
 		}
-		ceiling := min(b.Base<<i, b.Max)
-		wait := time.Duration(rand.Int64N(int64(ceiling) + 1))
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if Sleep(ctx, Jitter(min(b.Base<<i, b.Max))) != nil {
 			return err
-		case <-t.C:
 		}
 	}
 	return err
+}
+
+// Jitter is a full-jitter wait: uniform between 0 and ceiling.
+func Jitter(ceiling time.Duration) time.Duration {
+	return time.Duration(rand.Int64N(int64(ceiling) + 1))
+}
+
+// Sleep waits d, or until ctx ends (then it returns ctx's error). Every
+// wait of the enforcer's own (backoff, pacers) goes through it.
+func Sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }

@@ -266,14 +266,7 @@ func (e *Exporter) pace(ctx context.Context) error {
 	}
 	e.last = at
 	e.mu.Unlock()
-	t := time.NewTimer(time.Until(at))
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+	return reconcile.Sleep(ctx, time.Until(at))
 }
 
 func clip(s string, n int) string {

@@ -89,18 +89,7 @@ func (b *bucket) wait(ctx context.Context, n int) error {
 	}
 	b.next = at.Add(time.Duration(float64(n) * float64(time.Second) / b.rate))
 	b.mu.Unlock()
-	d := time.Until(at)
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+	return reconcile.Sleep(ctx, time.Until(at))
 }
 
 func (b *bucket) observe(err error) {
