@@ -24,6 +24,7 @@ type Rule struct {
 	PerFactor bool   // each violation names the factor it concerns
 	Meaning   string // README "meaning" column
 	Corrected string // README "corrected how" column
+	Severity  string // in Security Hub: LOW, MEDIUM or HIGH
 
 	text func(s subject) string
 	// reason says why the plan leaves a violation in place; nil for a rule
@@ -46,7 +47,7 @@ const noFactorToEnable = "raising MFA needs a factor, and no factor the policy a
 // Rules lists every kind of violation, in the README's order.
 var Rules = []Rule{
 	{
-		Code: CodeLevelBelowPolicy, Scope: "pool",
+		Code: CodeLevelBelowPolicy, Scope: "pool", Severity: "HIGH",
 		Meaning: "level below the policy's minimum",
 		Corrected: "raised, adding TOTP if no factor would be active; only to OPTIONAL where the pool's first sign-in factors " +
 			"rule ON out (see the first-factor codes below)",
@@ -62,7 +63,7 @@ var Rules = []Rule{
 		},
 	},
 	{
-		Code: CodeRequiredNotEnabled, Scope: "pool", PerFactor: true,
+		Code: CodeRequiredNotEnabled, Scope: "pool", PerFactor: true, Severity: "MEDIUM",
 		Meaning: "a required factor is not active",
 		Corrected: "TOTP is enabled. SMS and email cannot be created: they need an SNS role, or the Essentials tier and SES, " +
 			"that only the pool owner can provide; reported as not auto-correctable with the reason",
@@ -85,7 +86,7 @@ var Rules = []Rule{
 		},
 	},
 	{
-		Code: CodeForbiddenEnabled, Scope: "pool", PerFactor: true,
+		Code: CodeForbiddenEnabled, Scope: "pool", PerFactor: true, Severity: "MEDIUM",
 		Meaning: "a forbidden factor is active",
 		Corrected: "At ON: disabled; if it was the only factor, TOTP is enabled in the same write. " +
 			"At OPTIONAL: kept and reported as not auto-correctable, because users whose only factor it is would be left " +
@@ -109,7 +110,7 @@ var Rules = []Rule{
 		},
 	},
 	{
-		Code: CodeNoActiveFactor, Scope: "pool",
+		Code: CodeNoActiveFactor, Scope: "pool", Severity: "HIGH",
 		Meaning:   "OPTIONAL/ON with no factor (Cognito refuses this today)",
 		Corrected: "TOTP enabled",
 		text: func(s subject) string {
@@ -118,7 +119,7 @@ var Rules = []Rule{
 		reason: func(subject) string { return noFactorToEnable },
 	},
 	{
-		Code: CodePasskeyVerification, Scope: "pool",
+		Code: CodePasskeyVerification, Scope: "pool", Severity: "LOW",
 		Meaning: "`passkeys.userVerification` is `required` and the pool's passkeys only prefer user verification",
 		Corrected: "set to `required` in the pool's WebAuthn configuration, in the same write as any other correction, " +
 			"its relying party kept. Not on a Lite pool (passkey settings need Essentials): reported with the plan",
@@ -128,7 +129,7 @@ var Rules = []Rule{
 		reason: func(s subject) string { return passkeysNotInPlan(s.limits.Tier) },
 	},
 	{
-		Code: CodePasskeySingleFactor, Scope: "pool",
+		Code: CodePasskeySingleFactor, Scope: "pool", Severity: "MEDIUM",
 		Meaning: "`passkeys.factorConfiguration` is `multi-factor` and the pool's passkeys are a single factor",
 		Corrected: "`FactorConfiguration` set to `MULTI_FACTOR_WITH_USER_VERIFICATION` in the pool's WebAuthn configuration, " +
 			"its relying party kept. Not on a Lite pool: reported with the plan",
@@ -138,7 +139,7 @@ var Rules = []Rule{
 		reason: func(s subject) string { return passkeysNotInPlan(s.limits.Tier) },
 	},
 	{
-		Code: CodeOTPFirstFactor, Scope: "pool",
+		Code: CodeOTPFirstFactor, Scope: "pool", Severity: "HIGH",
 		Meaning: "the policy requires ON and the pool allows `EMAIL_OTP` or `SMS_OTP` as a first sign-in factor, " +
 			"with which Cognito refuses ON",
 		Corrected: "not auto-correctable: first factors change only through UpdateUserPool, which the enforcer never calls " +
@@ -159,7 +160,7 @@ var Rules = []Rule{
 		},
 	},
 	{
-		Code: CodePasskeyFirstFactor, Scope: "pool",
+		Code: CodePasskeyFirstFactor, Scope: "pool", Severity: "HIGH",
 		Meaning: "the policy requires ON and the pool allows `WEB_AUTHN` as a first sign-in factor with single-factor passkeys, " +
 			"with which Cognito refuses ON",
 		Corrected: "with `passkeys.factorConfiguration` `multi-factor`, `MULTI_FACTOR_WITH_USER_VERIFICATION` is set in the same write as ON. " +
@@ -184,7 +185,7 @@ var Rules = []Rule{
 		},
 	},
 	{
-		Code: CodeUserPreferenceNotTOTP, Scope: "user",
+		Code: CodeUserPreferenceNotTOTP, Scope: "user", Severity: "LOW",
 		Meaning:   "`users.preferSoftwareToken` and a user who has TOTP prefers another factor or none",
 		Corrected: "TOTP made the user's preferred factor at sign-in",
 		text: func(s subject) string {
@@ -195,7 +196,7 @@ var Rules = []Rule{
 		},
 	},
 	{
-		Code: CodeUserForbiddenEnabled, Scope: "user", PerFactor: true,
+		Code: CodeUserForbiddenEnabled, Scope: "user", PerFactor: true, Severity: "MEDIUM",
 		Meaning:   "a user who has TOTP also has a forbidden factor",
 		Corrected: "disabled for that user at sign-in (never a user's last factor)",
 		text: func(s subject) string {
@@ -212,6 +213,17 @@ func passkeysNotInPlan(t Tier) string {
 var factorNames = map[Factor]string{SoftwareToken: "TOTP (software token)", SMS: "SMS", Email: "email"}
 
 // ruleOf returns the rule with the code; every code constant has one.
+// SeverityOf is the Security Hub severity of a violation code; MEDIUM for
+// a code the table does not hold.
+func SeverityOf(code string) string {
+	for _, r := range Rules {
+		if r.Code == code {
+			return r.Severity
+		}
+	}
+	return "MEDIUM"
+}
+
 func ruleOf(code string) Rule {
 	for _, r := range Rules {
 		if r.Code == code {

@@ -132,3 +132,14 @@ func TestRuleScopes(t *testing.T) {
 		t.Errorf("checks found %d codes, Rules lists %d: %v", len(found), len(Rules), found)
 	}
 }
+
+func TestEveryRuleHasASeverity(t *testing.T) {
+	for _, r := range Rules {
+		if r.Severity != "LOW" && r.Severity != "MEDIUM" && r.Severity != "HIGH" {
+			t.Errorf("%s: severity %q", r.Code, r.Severity)
+		}
+	}
+	if SeverityOf(CodeLevelBelowPolicy) != "HIGH" || SeverityOf("NO_SUCH_CODE") != "MEDIUM" {
+		t.Error("SeverityOf does not read the table")
+	}
+}

@@ -72,12 +72,6 @@ func PoolARN(region, account, poolID string) string {
 	return fmt.Sprintf("arn:aws:cognito-idp:%s:%s:userpool/%s", region, account, poolID)
 }
 
-// severities rank violations; a code not listed is MEDIUM.
-var severities = map[string]types.SeverityLabel{
-	policy.CodeLevelBelowPolicy: types.SeverityLabelHigh,
-	policy.CodeNoActiveFactor:   types.SeverityLabelHigh,
-}
-
 // Export brings Security Hub in line with one pool check: each current
 // violation imported, earlier ones that are gone resolved. It reads the
 // pool's active findings first (one GetFindings), so use a Batch for many
@@ -195,10 +189,7 @@ func (b *Batch) asff(f findings.Finding, pool string, v policy.Violation, now st
 	case reconcile.Exempt:
 		workflow = types.WorkflowStatusSuppressed
 	}
-	severity := severities[v.Code]
-	if severity == "" {
-		severity = types.SeverityLabelMedium
-	}
+	severity := types.SeverityLabel(policy.SeverityOf(v.Code))
 	remedy := v.Reason
 	if remedy == "" {
 		remedy = "cognito-mfa-enforcer corrects this in enforce mode; in report mode, switch the policy to enforce or correct it by hand."
