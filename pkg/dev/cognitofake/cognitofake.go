@@ -237,7 +237,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	target := r.Header.Get("X-Amz-Target")
 	tagging := strings.HasPrefix(target, taggingTarget)
 	op := strings.TrimPrefix(strings.TrimPrefix(target, "AWSCognitoIdentityProviderService."), taggingTarget)
-	inc(&s.calls, op)
+	// Calls counts operations: the SDK's own retry of one (after a dropped
+	// connection under load, say) carries attempt=2 and is not another call.
+	if !strings.HasPrefix(r.Header.Get("Amz-Sdk-Request"), "attempt=") || strings.HasPrefix(r.Header.Get("Amz-Sdk-Request"), "attempt=1;") {
+		inc(&s.calls, op)
+	}
 	if s.Latency > 0 {
 		time.Sleep(s.Latency)
 	}
