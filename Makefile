@@ -9,7 +9,7 @@ GO_BUILD = GOOS=linux GOARCH=$(GOARCH) CGO_ENABLED=0 go build -tags lambda.norpc
 PYTHON ?= python3
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: build test unit lint package demo-org invoke invoke-moto bench moto demo $(addprefix build-,$(FUNCTIONS))
+.PHONY: build test unit lint policy-check package demo-org invoke invoke-moto bench moto demo $(addprefix build-,$(FUNCTIONS))
 
 build-DriftFunction:
 	$(GO_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/drift
@@ -29,6 +29,12 @@ build:
 # out to an organisation").
 package:
 	go run ./pkg/dev/pack/cmd/pack -out build/package
+
+# Validate a policy document with the functions' own loader, before it is
+# published: make policy-check FILE=policy.json
+policy-check:
+	@test -n "$(FILE)" || { echo "usage: make policy-check FILE=policy.json" >&2; exit 2; }
+	go run ./pkg/dev/policycheck/cmd/policy-check $(FILE)
 
 # moto[server] is the local AWS the integration tests start; install it
 # where it is missing.

@@ -3,6 +3,7 @@
 package main
 
 import (
+	"context"
 	"os"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/cognito"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/drift"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/findings"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/policyparam"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/reconcile"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/securityhub"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/setup"
@@ -23,12 +25,17 @@ const name = "DriftFunction"
 
 func main() {
 	s, cfg, log := setup.Start(name, setup.LoadDrift)
+	src, err := policyparam.Open(context.Background(), &s.Settings, cfg, name, log)
+	if err != nil {
+		setup.Fatal(name, err)
+	}
 	var hub findings.Exporter // nil: not exported
 	if s.SecurityHub {
 		hub = &securityhub.Exporter{API: sh.NewFromConfig(cfg), Log: log, Now: time.Now}
 	}
+	r := reconcile.New(cognito.New(cip.NewFromConfig(cfg)), s.Policy, log)
 	h := &drift.Handler{
-		Reconciler: reconcile.New(cognito.New(cip.NewFromConfig(cfg)), s.Policy, log),
+		Reconciler: r,
 		Recorder: findings.Recorder{Publisher: findings.NewPublisher(eventbridge.NewFromConfig(cfg), s.EventBusName, log),
 			Metrics: os.Stdout, Function: os.Getenv("AWS_LAMBDA_FUNCTION_NAME"), Export: hub},
 		OwnRoles: s.OwnRoles,
@@ -36,5 +43,5 @@ func main() {
 		Now:      time.Now,
 		Region:   cfg.Region,
 	}
-	lambda.Start(h.Handle)
+	lambda.Start(policyparam.Refreshing(src, r.SetPolicy, h.Handle))
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -140,6 +141,31 @@ func TestDriftFunctionRefusesInvalidPolicy(t *testing.T) {
 	res, err := rt.Invoke(context.Background(), []byte(`{}`))
 	if err != nil || res.Err == nil || !strings.Contains(res.Err.Message, "MFA_POLICY: policy: mode") {
 		t.Fatalf("want an init failure naming the field, got %v %+v", err, res.Err)
+	}
+}
+
+// TestDriftFunctionRefusesInvalidPolicyParameter: with no valid version to
+// start from, the function fails its init, naming the field and version.
+func TestDriftFunctionRefusesInvalidPolicyParameter(t *testing.T) {
+	m := moto.Get(t)
+	const param = "/enforcer/drift/broken-policy"
+	v, err := m.PutParameter(context.Background(), param, `{"factors":{"sms":"mandatory"}}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, param, want string
+	}{
+		{"invalid first version", param, fmt.Sprintf("MFA_POLICY_PARAMETER: policy parameter %s version %d: policy: factors.sms", param, v)},
+		{"no such parameter", "/enforcer/drift/no-such-policy", "MFA_POLICY_PARAMETER: read policy parameter /enforcer/drift/no-such-policy"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rt := start(t, m, map[string]string{"PolicyParameter": tc.param})
+			res, err := rt.Invoke(context.Background(), []byte(`{}`))
+			if err != nil || res.Err == nil || !strings.Contains(res.Err.Message, tc.want) {
+				t.Fatalf("want an init failure naming %q, got %v %+v", tc.want, err, res.Err)
+			}
+		})
 	}
 }
 

@@ -18,6 +18,7 @@ import (
 
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/cognito"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/findings"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/policyparam"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/reconcile"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/setup"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/sweep"
@@ -27,6 +28,10 @@ const name = "SweepFunction"
 
 func main() {
 	s, cfg, log := setup.Start(name, setup.LoadSweep)
+	src, err := policyparam.Open(context.Background(), &s.Settings, cfg, name, log)
+	if err != nil {
+		setup.Fatal(name, err)
+	}
 	client := cognito.New(cip.NewFromConfig(cfg))
 	pacer := sweep.NewPacer(s.MaxReads, s.MaxWrites)
 	r := reconcile.New(client, s.Policy, log)
@@ -43,5 +48,5 @@ func main() {
 		}
 	}
 	h := &sweep.Handler{Sweeper: sw, Function: os.Getenv("AWS_LAMBDA_FUNCTION_NAME"), Region: cfg.Region, Metrics: os.Stdout}
-	lambda.Start(h.Handle)
+	lambda.Start(policyparam.Refreshing(src, r.SetPolicy, h.Handle))
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/dev/testbed"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/findings"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/policy"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/reconcile"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/sweep"
 )
 
@@ -238,5 +240,176 @@ func TestSweepFunctionContinues(t *testing.T) {
 	}
 	if got := emf(); got != len(reps) {
 		t.Errorf("%d EMF lines for %d legs", got, len(reps))
+	}
+}
+
+// TestSweepFunctionFollowsThePolicyParameter: a warm SweepFunction reads
+// its policy from an SSM parameter, takes a new version after the refresh
+// interval without a redeploy, and refuses an invalid version while the
+// last valid one keeps working. Findings and the summary name the version.
+func TestSweepFunctionFollowsThePolicyParameter(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits out the 30 s refresh interval twice")
+	}
+	m := moto.Get(t)
+	ctx := context.Background()
+	ids, err := m.Seed(ctx, []testbed.PoolSpec{{Name: "param-off", Level: "OFF"},
+		{Name: "param-sms", Level: "OPTIONAL", Factors: []policy.Factor{policy.SMS}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bus, err := m.FindingsBus(ctx, "param-findings")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const param = "/enforcer/param-test/policy"
+	put := func(doc string) int64 {
+		t.Helper()
+		v, err := m.PutParameter(ctx, param, doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	first := put(`{"mode":"report"}`)
+	rt := localinvoke.StartForTest(t, root, name, map[string]string{"ExistingFindingsBusName": bus.Name, "PolicyParameter": param,
+		"PolicyRefreshSeconds": "30"}, append(m.Env(), "MAX_READS_PER_SECOND=15", "MAX_WRITES_PER_SECOND=15"))
+	source := "ssm:" + param
+
+	steps := []struct {
+		name        string
+		publish     string // a new version before the run; "" none
+		wait        time.Duration
+		wantVersion int64 // in force for the run
+		want        reconcile.Status
+	}{
+		{"first version: report", "", 0, first, reconcile.Drift},
+		{"invalid version, not read yet", `{"mode":"Enforce"}`, 0, first, reconcile.Drift},
+		{"invalid version refused after the interval", "", 31 * time.Second, first, reconcile.Drift},
+		{"valid version taken after the interval", `{"mode":"enforce"}`, 31 * time.Second, first + 2, reconcile.Remediated},
+	}
+	for _, step := range steps {
+		if step.publish != "" {
+			put(step.publish)
+		}
+		time.Sleep(step.wait)
+		rep := run(t, rt)
+		if rep.Policy != (policy.Origin{Source: source, Version: step.wantVersion}) {
+			t.Fatalf("%s: summary under %+v, want version %d", step.name, rep.Policy, step.wantVersion)
+		}
+		// Other tests' pools share the account: look at this test's alone.
+		for _, id := range ids {
+			i := slices.IndexFunc(rep.Pools, func(p sweep.PoolReport) bool { return p.PoolID == id })
+			if i < 0 || rep.Pools[i].Status != step.want {
+				t.Fatalf("%s: pool %s not %s: %+v", step.name, id, step.want, rep.Pools)
+			}
+		}
+	}
+	logs := rt.Logs()
+	if n := strings.Count(logs, `"PolicyVersionRefused":1`); n != 1 || !strings.Contains(logs, fmt.Sprintf("version %d: policy: mode", first+1)) {
+		t.Errorf("want one refusal naming version %d and the field, got %d:\n%s", first+1, n, logs)
+	}
+	for _, id := range ids {
+		if got, _ := m.GetMFA(ctx, id); got.MfaConfiguration != "ON" {
+			t.Errorf("pool %s not corrected by the new version: %s", id, got)
+		}
+	}
+	events, err := bus.Drain(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range events {
+		if !slices.ContainsFunc(ids, func(id string) bool { return strings.Contains(string(e.Detail), id) }) && e.DetailType != findings.DetailTypeSummary {
+			continue
+		}
+		var d struct{ Policy policy.Origin }
+		if err := json.Unmarshal(e.Detail, &d); err != nil || d.Policy.Source != source || d.Policy.Version == 0 {
+			t.Errorf("%s lacks the policy's source and version (%v): %s", e.DetailType, err, e.Detail)
+		}
+	}
+}
+
+// TestSweepFunctionProfiles: a sweep over pools tagged with two profiles
+// and one untagged corrects each to its own profile (tags read in bulk
+// from moto's tagging API); findings and the summary name the profile.
+func TestSweepFunctionProfiles(t *testing.T) {
+	m := moto.Get(t)
+	ctx := context.Background()
+	const tag = "mfa-policy-profile"
+	specs := []testbed.PoolSpec{
+		{Name: "profile-workforce", Level: "OFF", Tags: map[string]string{tag: "workforce"}},
+		{Name: "profile-consumer", Level: "OFF", Tags: map[string]string{tag: "consumer"}},
+		{Name: "profile-untagged", Level: "OFF"},
+	}
+	ids, err := m.Seed(ctx, specs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bus, err := m.FindingsBus(ctx, "profile-findings")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := `{"version": 2,
+	  "profiles": {
+	    "workforce": {"mfaConfiguration": "ON", "factors": {"softwareToken": "required", "sms": "forbidden"}},
+	    "consumer": {"mfaConfiguration": "OPTIONAL", "factors": {"softwareToken": "required", "sms": "allowed"}},
+	    "baseline": {"mfaConfiguration": "OPTIONAL", "mode": "report"}
+	  },
+	  "default": "baseline", "profileTag": "` + tag + `"}`
+	rt := localinvoke.StartForTest(t, root, name, map[string]string{"ExistingFindingsBusName": bus.Name, "PolicyDocument": doc},
+		append(m.Env(), "MAX_READS_PER_SECOND=15", "MAX_WRITES_PER_SECOND=15"))
+	rep := run(t, rt)
+
+	want := []struct {
+		profile string
+		status  reconcile.Status
+		level   string
+	}{
+		{"workforce", reconcile.Remediated, "ON"},
+		{"consumer", reconcile.Remediated, "OPTIONAL"},
+		{"baseline", reconcile.Drift, "OFF"},
+	}
+	for i, w := range want {
+		j := slices.IndexFunc(rep.Pools, func(p sweep.PoolReport) bool { return p.PoolID == ids[i] })
+		if j < 0 || rep.Pools[j].Profile != w.profile || rep.Pools[j].Status != w.status {
+			t.Errorf("%s: want %s by %s in %+v", specs[i].Name, w.status, w.profile, rep.Pools)
+		}
+		got, err := m.GetMFA(ctx, ids[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.MfaConfiguration != w.level || w.level != "OFF" && !got.TOTP() {
+			t.Errorf("%s after the sweep: %s, want %s with TOTP", specs[i].Name, got, w.level)
+		}
+	}
+	if len(rep.Notes) != 0 {
+		t.Errorf("tags not read in bulk: %v", rep.Notes)
+	}
+	// Other tests' pools share the account and fall to the default profile.
+	if rep.Profiles["workforce"].Remediated != 1 || rep.Profiles["consumer"].Remediated != 1 || rep.Profiles["baseline"].Drift < 1 {
+		t.Errorf("summary by profile: %+v", rep.Profiles)
+	}
+	events, err := bus.Drain(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]string{}
+	for _, e := range events {
+		var d struct {
+			PoolID, Profile string
+			Profiles        map[string]reconcile.Counts
+		}
+		if err := json.Unmarshal(e.Detail, &d); err != nil {
+			t.Fatal(err)
+		}
+		if e.DetailType == findings.DetailTypeSummary && d.Profiles["consumer"].Remediated != 1 {
+			t.Errorf("summary event without the counts by profile: %s", e.Detail)
+		}
+		seen[d.PoolID] = d.Profile
+	}
+	for i, w := range want {
+		if seen[ids[i]] != w.profile {
+			t.Errorf("%s: finding names profile %q, want %q", specs[i].Name, seen[ids[i]], w.profile)
+		}
 	}
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/cognito"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/findings"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/policyparam"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/reconcile"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/setup"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/trigger"
@@ -28,6 +29,10 @@ func main() {
 	var cfg aws.Config
 	if err == nil {
 		cfg, err = setup.AWS(context.Background())
+	}
+	var src *policyparam.Source
+	if err == nil {
+		src, err = policyparam.Open(context.Background(), &s.Settings, cfg, name, s.Logger(name))
 	}
 	if err != nil {
 		// Cognito fails every sign-in whose trigger fails to start: pass
@@ -46,5 +51,5 @@ func main() {
 		Recorder: findings.Recorder{Publisher: findings.NewPublisher(eventbridge.NewFromConfig(cfg), s.EventBusName, log),
 			Metrics: os.Stdout, Function: function},
 	}
-	lambda.Start(h.Handle)
+	lambda.Start(policyparam.Refreshing(src, r.SetPolicy, h.Handle))
 }

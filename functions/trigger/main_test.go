@@ -241,11 +241,18 @@ func TestInvalidConfigPassesSignInsThrough(t *testing.T) {
 	m := moto.Get(t)
 	ctx := context.Background()
 	pool := smsPreferringUser(t, m, nil)
+	if _, err := m.PutParameter(ctx, "/enforcer/trigger/broken-policy", `{"mode":"dry-run"}`); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		name   string
 		params map[string]string
 		field  string
 	}{
+		{"invalid first version of the policy parameter", map[string]string{"PolicyParameter": "/enforcer/trigger/broken-policy"},
+			"MFA_POLICY_PARAMETER: policy parameter /enforcer/trigger/broken-policy version 1: policy: mode"},
+		{"missing policy parameter", map[string]string{"PolicyParameter": "/enforcer/trigger/no-such-policy"},
+			"MFA_POLICY_PARAMETER: read policy parameter /enforcer/trigger/no-such-policy"},
 		{"policy enum in the wrong case", map[string]string{"PolicyDocument": `{"mode":"Report"}`}, "MFA_POLICY: policy: mode"},
 		{"ambiguous policy", map[string]string{"PolicyDocument": `{"mode":"report","mode":"enforce"}`}, "MFA_POLICY: policy: mode: duplicate key"},
 		{"log level", map[string]string{"LogLevel": "LOUD"}, "LOG_LEVEL"},

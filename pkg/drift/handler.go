@@ -43,7 +43,7 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (findings.Fin
 	ignore := func(why string) (findings.Finding, error) {
 		h.Log.Info("event ignored", "poolId", call.PoolID, "outcome", string(Ignored), "reason", why, "eventName", call.EventName, "eventId", call.EventID)
 		res := reconcile.Result{PoolID: call.PoolID, PoolName: call.PoolName, Status: Ignored,
-			Mode: h.Reconciler.Policy.Mode, Violations: []policy.Violation{}, Message: why}
+			Mode: h.Reconciler.CurrentPolicy().Mode, Policy: h.Reconciler.CurrentPolicy().Origin, Violations: []policy.Violation{}, Message: why}
 		return findings.New(call.Account, call.Region, res, cause, h.Now()), nil
 	}
 	account, region := findings.Origin(ctx, h.Region)

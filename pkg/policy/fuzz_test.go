@@ -23,7 +23,7 @@ func FuzzLoad(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if p.checkContradictions() != nil {
+		if p.checkContradictions("") != nil {
 			t.Fatalf("Load accepted a contradiction: %s", doc)
 		}
 		again, err := Load(p.String())

@@ -7,7 +7,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -119,8 +121,21 @@ type Users struct {
 	PreferSoftwareToken bool `json:"preferSoftwareToken"`
 }
 
-// Policy is a validated version 1 policy document with defaults applied.
+// Origin says where a policy in force came from: Source is "inline"
+// (MFA_POLICY) or "ssm:" and the parameter's name or ARN, with the
+// parameter's Version. Findings carry it, so each names the policy that
+// judged it.
+type Origin struct {
+	Source  string `json:"source"`
+	Version int64  `json:"version,omitempty"`
+}
+
+// Policy is a validated policy document with defaults applied. In a
+// version 2 document the rules are those of the default profile, and For
+// picks a pool's profile.
 type Policy struct {
+	Origin           Origin     `json:"-"` // not part of the document
+	Profile          string     `json:"-"` // the profile these rules are; "" in version 1
 	Version          int        `json:"version"`
 	MFAConfiguration Level      `json:"mfaConfiguration"`
 	Factors          Factors    `json:"factors"`
@@ -128,11 +143,30 @@ type Policy struct {
 	Mode             Mode       `json:"mode"`
 	Exemptions       Exemptions `json:"exemptions"`
 	Users            Users      `json:"users"`
+	// Version 2: the profiles by name, the default one, the tag that names
+	// a pool's profile, and pools given a profile by ID.
+	Profiles     map[string]Policy `json:"profiles,omitempty"`
+	Default      string            `json:"default,omitempty"`
+	ProfileTag   string            `json:"profileTag,omitempty"`
+	ProfilePools map[string]string `json:"profilePools,omitempty"`
 }
 
 // document mirrors the JSON with pointers so absent fields get defaults.
 type document struct {
-	Version          *int    `json:"version"`
+	Version *int `json:"version"`
+	rules
+	Exemptions *struct {
+		PoolIDs []string `json:"poolIds"`
+		TagKey  *string  `json:"tagKey"`
+	} `json:"exemptions"`
+	Profiles     map[string]rules  `json:"profiles"`
+	Default      *string           `json:"default"`
+	ProfileTag   *string           `json:"profileTag"`
+	ProfilePools map[string]string `json:"profilePools"`
+}
+
+// rules are the fields a version 1 document and each version 2 profile hold.
+type rules struct {
 	MFAConfiguration *string `json:"mfaConfiguration"`
 	Factors          *struct {
 		SoftwareToken *string `json:"softwareToken"`
@@ -143,11 +177,7 @@ type document struct {
 		UserVerification    *string `json:"userVerification"`
 		FactorConfiguration *string `json:"factorConfiguration"`
 	} `json:"passkeys"`
-	Mode       *string `json:"mode"`
-	Exemptions *struct {
-		PoolIDs []string `json:"poolIds"`
-		TagKey  *string  `json:"tagKey"`
-	} `json:"exemptions"`
+	Mode  *string `json:"mode"`
 	Users *struct {
 		PreferSoftwareToken *bool `json:"preferSoftwareToken"`
 	} `json:"users"`
@@ -175,9 +205,9 @@ func IsPoolID(s string) bool {
 	return len(s) <= 55 && poolIDPattern.MatchString(s)
 }
 
-// Load parses and validates a policy document. An empty document yields the
-// defaults. The JSON must be strict (see checkStrict). Errors name the
-// offending field.
+// Load parses and validates a policy document, version 1 (one set of
+// rules) or 2 (profiles). An empty document yields the defaults. The JSON
+// must be strict (see checkStrict). Errors name the offending field.
 func Load(doc string) (Policy, error) {
 	p := Default()
 	if strings.TrimSpace(doc) == "" {
@@ -193,79 +223,211 @@ func Load(doc string) (Policy, error) {
 		return Policy{}, fmt.Errorf("policy: %w", describeJSONError(err))
 	}
 	if d.Version != nil {
-		if *d.Version != 1 {
-			return Policy{}, fmt.Errorf("policy: version: unsupported value %d (supported: 1)", *d.Version)
+		if *d.Version != 1 && *d.Version != 2 {
+			return Policy{}, fmt.Errorf("policy: version: unsupported value %d (supported: 1, 2)", *d.Version)
+		}
+		p.Version = *d.Version
+	}
+	if err := d.loadExemptions(&p); err != nil {
+		return Policy{}, err
+	}
+	if p.Version == 2 {
+		return d.loadProfiles(p)
+	}
+	for _, f := range []struct {
+		name string
+		set  bool
+	}{{"profiles", d.Profiles != nil}, {"default", d.Default != nil}, {"profileTag", d.ProfileTag != nil}, {"profilePools", d.ProfilePools != nil}} {
+		if f.set {
+			return Policy{}, fmt.Errorf("policy: %s: profiles need \"version\": 2", f.name)
 		}
 	}
-	var err error
-	if d.MFAConfiguration != nil {
-		if p.MFAConfiguration, err = parseEnum("mfaConfiguration", *d.MFAConfiguration, LevelOff, LevelOptional, LevelOn); err != nil {
-			return Policy{}, err
-		}
-	}
-	if d.Factors != nil {
-		for _, f := range []struct {
-			name string
-			in   *string
-			out  *Requirement
-		}{
-			{"factors.softwareToken", d.Factors.SoftwareToken, &p.Factors.SoftwareToken},
-			{"factors.sms", d.Factors.SMS, &p.Factors.SMS},
-			{"factors.email", d.Factors.Email, &p.Factors.Email},
-		} {
-			if f.in == nil {
-				continue
-			}
-			if *f.out, err = parseEnum(f.name, *f.in, Required, Allowed, Forbidden); err != nil {
-				return Policy{}, err
-			}
-		}
-	}
-	if d.Passkeys != nil {
-		if v := d.Passkeys.UserVerification; v != nil {
-			if p.Passkeys.UserVerification, err = parseEnum("passkeys.userVerification", *v, VerificationPreferred, VerificationRequired); err != nil {
-				return Policy{}, err
-			}
-		}
-		if v := d.Passkeys.FactorConfiguration; v != nil {
-			if p.Passkeys.FactorConfiguration, err = parseEnum("passkeys.factorConfiguration", *v, PasskeyAny, PasskeyMultiFactor); err != nil {
-				return Policy{}, err
-			}
-		}
-	}
-	if d.Mode != nil {
-		if p.Mode, err = parseEnum("mode", *d.Mode, Enforce, Report); err != nil {
-			return Policy{}, err
-		}
-	}
-	if d.Exemptions != nil {
-		for i, id := range d.Exemptions.PoolIDs {
-			if !IsPoolID(id) {
-				return Policy{}, fmt.Errorf("policy: exemptions.poolIds[%d]: %q is not a user pool ID (like us-east-1_AbC123)", i, id)
-			}
-		}
-		if d.Exemptions.PoolIDs != nil {
-			p.Exemptions.PoolIDs = d.Exemptions.PoolIDs
-		}
-		if d.Exemptions.TagKey != nil {
-			k := *d.Exemptions.TagKey
-			// Cognito counts tag keys in Unicode characters, not bytes.
-			if n := utf8.RuneCountInString(k); n == 0 || n > 128 {
-				return Policy{}, fmt.Errorf("policy: exemptions.tagKey: must be 1 to 128 characters, got %d", n)
-			}
-			p.Exemptions.TagKey = k
-		}
-	}
-	if d.Users != nil && d.Users.PreferSoftwareToken != nil {
-		p.Users.PreferSoftwareToken = *d.Users.PreferSoftwareToken
-	}
-	if err := p.checkContradictions(); err != nil {
+	if err := d.rules.apply(&p, ""); err != nil {
 		return Policy{}, err
 	}
 	return p, nil
 }
 
-func (p Policy) checkContradictions() error {
+// apply sets the rules r holds on p, validated; at names them in errors
+// ("" at the top, "profiles.<name>." in a profile).
+func (r rules) apply(p *Policy, at string) error {
+	var err error
+	if r.MFAConfiguration != nil {
+		if p.MFAConfiguration, err = parseEnum(at+"mfaConfiguration", *r.MFAConfiguration, LevelOff, LevelOptional, LevelOn); err != nil {
+			return err
+		}
+	}
+	if r.Factors != nil {
+		for _, f := range []struct {
+			name string
+			in   *string
+			out  *Requirement
+		}{
+			{"factors.softwareToken", r.Factors.SoftwareToken, &p.Factors.SoftwareToken},
+			{"factors.sms", r.Factors.SMS, &p.Factors.SMS},
+			{"factors.email", r.Factors.Email, &p.Factors.Email},
+		} {
+			if f.in == nil {
+				continue
+			}
+			if *f.out, err = parseEnum(at+f.name, *f.in, Required, Allowed, Forbidden); err != nil {
+				return err
+			}
+		}
+	}
+	if r.Passkeys != nil {
+		if v := r.Passkeys.UserVerification; v != nil {
+			if p.Passkeys.UserVerification, err = parseEnum(at+"passkeys.userVerification", *v, VerificationPreferred, VerificationRequired); err != nil {
+				return err
+			}
+		}
+		if v := r.Passkeys.FactorConfiguration; v != nil {
+			if p.Passkeys.FactorConfiguration, err = parseEnum(at+"passkeys.factorConfiguration", *v, PasskeyAny, PasskeyMultiFactor); err != nil {
+				return err
+			}
+		}
+	}
+	if r.Mode != nil {
+		if p.Mode, err = parseEnum(at+"mode", *r.Mode, Enforce, Report); err != nil {
+			return err
+		}
+	}
+	if r.Users != nil && r.Users.PreferSoftwareToken != nil {
+		p.Users.PreferSoftwareToken = *r.Users.PreferSoftwareToken
+	}
+	return p.checkContradictions(at)
+}
+
+func (r rules) empty() bool {
+	return r.MFAConfiguration == nil && r.Factors == nil && r.Passkeys == nil && r.Mode == nil && r.Users == nil
+}
+
+func (d document) loadExemptions(p *Policy) error {
+	if d.Exemptions == nil {
+		return nil
+	}
+	for i, id := range d.Exemptions.PoolIDs {
+		if !IsPoolID(id) {
+			return fmt.Errorf("policy: exemptions.poolIds[%d]: %q is not a user pool ID (like us-east-1_AbC123)", i, id)
+		}
+	}
+	if d.Exemptions.PoolIDs != nil {
+		p.Exemptions.PoolIDs = d.Exemptions.PoolIDs
+	}
+	if d.Exemptions.TagKey != nil {
+		if err := checkTagKey("exemptions.tagKey", *d.Exemptions.TagKey); err != nil {
+			return err
+		}
+		p.Exemptions.TagKey = *d.Exemptions.TagKey
+	}
+	return nil
+}
+
+// checkTagKey checks a tag key as Cognito does: in Unicode characters, not bytes.
+func checkTagKey(field, k string) error {
+	if n := utf8.RuneCountInString(k); n == 0 || n > 128 {
+		return fmt.Errorf("policy: %s: must be 1 to 128 characters, got %d", field, n)
+	}
+	return nil
+}
+
+// loadProfiles reads a version 2 document's profiles into p, which holds
+// its exemptions. The result's own rules are the default profile's.
+func (d document) loadProfiles(p Policy) (Policy, error) {
+	if !d.rules.empty() {
+		return Policy{}, errors.New("policy: version 2 keeps its rules in profiles: move mfaConfiguration, factors, passkeys, mode and users into profiles.<name>")
+	}
+	if len(d.Profiles) == 0 {
+		return Policy{}, errors.New("policy: profiles: version 2 needs at least one profile")
+	}
+	names := slices.Sorted(maps.Keys(d.Profiles))
+	p.Profiles = map[string]Policy{}
+	for _, name := range names {
+		// A profile is named by a tag value: at most 256 characters.
+		if n := utf8.RuneCountInString(name); n == 0 || n > 256 {
+			return Policy{}, fmt.Errorf("policy: profiles: a profile name must be 1 to 256 characters, got %q", name)
+		}
+		prof := Default()
+		prof.Version, prof.Profile = 2, name
+		if err := d.Profiles[name].apply(&prof, "profiles."+name+"."); err != nil {
+			return Policy{}, err
+		}
+		p.Profiles[name] = prof
+	}
+	if d.Default == nil {
+		return Policy{}, fmt.Errorf("policy: default: version 2 names its default profile (one of %s)", strings.Join(names, ", "))
+	}
+	if _, ok := p.Profiles[*d.Default]; !ok {
+		return Policy{}, fmt.Errorf("policy: default: %q is not a profile (profiles: %s)", *d.Default, strings.Join(names, ", "))
+	}
+	p.Default = *d.Default
+	if d.ProfileTag != nil {
+		if err := checkTagKey("profileTag", *d.ProfileTag); err != nil {
+			return Policy{}, err
+		}
+		p.ProfileTag = *d.ProfileTag
+	}
+	for _, id := range slices.Sorted(maps.Keys(d.ProfilePools)) {
+		if !IsPoolID(id) {
+			return Policy{}, fmt.Errorf("policy: profilePools: %q is not a user pool ID (like us-east-1_AbC123)", id)
+		}
+		if _, ok := p.Profiles[d.ProfilePools[id]]; !ok {
+			return Policy{}, fmt.Errorf("policy: profilePools.%s: %q is not a profile (profiles: %s)", id, d.ProfilePools[id], strings.Join(names, ", "))
+		}
+	}
+	p.ProfilePools = d.ProfilePools
+	def := p.Profiles[p.Default]
+	p.Profile, p.MFAConfiguration, p.Factors, p.Passkeys, p.Mode, p.Users = def.Profile, def.MFAConfiguration, def.Factors, def.Passkeys, def.Mode, def.Users
+	return p, nil
+}
+
+// For returns the rules that judge one pool: in a version 2 policy, the
+// profile the pool's ID is listed with in profilePools, else the one its
+// profileTag names, else the default. A tag naming no profile is an error:
+// the pool is not judged by rules its owner did not choose. tags may be nil
+// when the policy has no profileTag.
+func (p Policy) For(poolID string, tags map[string]string) (Policy, error) {
+	if len(p.Profiles) == 0 {
+		return p, nil
+	}
+	name, ok := p.ProfilePools[poolID]
+	if !ok {
+		name = p.Default
+		if v, tagged := tags[p.ProfileTag]; tagged && p.ProfileTag != "" {
+			if _, known := p.Profiles[v]; !known {
+				return Policy{}, fmt.Errorf("the pool's tag %s=%q names no profile of the policy (profiles: %s)",
+					p.ProfileTag, v, strings.Join(slices.Sorted(maps.Keys(p.Profiles)), ", "))
+			}
+			name = v
+		}
+	}
+	return p.Named(name), nil
+}
+
+// Named returns the rules of the named profile, with the policy's origin
+// and exemptions; p itself for a version 1 policy or an unknown name.
+func (p Policy) Named(profile string) Policy {
+	prof, ok := p.Profiles[profile]
+	if !ok {
+		return p
+	}
+	prof.Origin, prof.Exemptions = p.Origin, p.Exemptions
+	return prof
+}
+
+// TagKeys lists the tag keys the policy's rules look at: the exemption tag
+// and the profile tag.
+func (p Policy) TagKeys() []string {
+	var keys []string
+	for _, k := range []string{p.Exemptions.TagKey, p.ProfileTag} {
+		if k != "" && !slices.Contains(keys, k) {
+			keys = append(keys, k)
+		}
+	}
+	return keys
+}
+
+func (p Policy) checkContradictions(at string) error {
 	if p.MFAConfiguration != LevelOff {
 		usable := false
 		for _, f := range AllFactors {
@@ -274,18 +436,18 @@ func (p Policy) checkContradictions() error {
 			}
 		}
 		if !usable {
-			return fmt.Errorf("policy: factors: every factor is forbidden, but mfaConfiguration %s needs at least one", p.MFAConfiguration)
+			return fmt.Errorf("policy: %sfactors: every factor is forbidden, but mfaConfiguration %s needs at least one", at, p.MFAConfiguration)
 		}
 	}
 	if p.MFAConfiguration == LevelOff {
 		for _, f := range AllFactors {
 			if p.Factors.Of(f) == Required {
-				return fmt.Errorf("policy: factors.%s: required contradicts mfaConfiguration OFF (a factor is active only when MFA is OPTIONAL or ON); raise mfaConfiguration or make it allowed", f)
+				return fmt.Errorf("policy: %sfactors.%s: required contradicts mfaConfiguration OFF (a factor is active only when MFA is OPTIONAL or ON); raise mfaConfiguration or make it allowed", at, f)
 			}
 		}
 	}
 	if p.Users.PreferSoftwareToken && p.Factors.SoftwareToken == Forbidden {
-		return errors.New("policy: users.preferSoftwareToken: true contradicts factors.softwareToken forbidden")
+		return fmt.Errorf("policy: %susers.preferSoftwareToken: true contradicts factors.softwareToken forbidden", at)
 	}
 	return nil
 }

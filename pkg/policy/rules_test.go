@@ -233,7 +233,7 @@ func allPolicies() []Policy {
 					p.MFAConfiguration = l
 					p.Factors = Factors{st, sms, email}
 					p.Users.PreferSoftwareToken = st != Forbidden
-					if p.checkContradictions() == nil {
+					if p.checkContradictions("") == nil {
 						out = append(out, p)
 					}
 				}

@@ -88,6 +88,35 @@ func (w walker) object(path string, t reflect.Type) error {
 	return err
 }
 
+// mapObject checks the members of an object with free keys (profile
+// names, pool IDs) whose '{' has been read: each value against elem.
+func (w walker) mapObject(path string, elem reflect.Type) error {
+	seen := map[string]bool{}
+	for w.dec.More() {
+		tok, err := w.next()
+		if err != nil {
+			return err
+		}
+		key := tok.(string) // Token returns object keys as strings
+		at := path + "." + key
+		if seen[key] {
+			return fmt.Errorf("%s: duplicate key (each key may appear once)", at)
+		}
+		seen[key] = true
+		if tok, err = w.next(); err != nil {
+			return err
+		}
+		if tok == nil {
+			return fmt.Errorf("%s: null is not allowed", at)
+		}
+		if err := w.value(tok, at, elem); err != nil {
+			return err
+		}
+	}
+	_, err := w.next() // '}'
+	return err
+}
+
 // array checks the elements of an array whose '[' has been read.
 func (w walker) array(path string, elem reflect.Type) error {
 	for i := 0; w.dec.More(); i++ {
@@ -117,6 +146,11 @@ func (w walker) value(tok json.Token, path string, t reflect.Type) error {
 	case reflect.Struct:
 		if tok == json.Delim('{') {
 			return w.object(path, t)
+		}
+		want = "an object"
+	case reflect.Map:
+		if tok == json.Delim('{') {
+			return w.mapObject(path, t.Elem())
 		}
 		want = "an object"
 	case reflect.Slice:
@@ -154,7 +188,7 @@ func (w walker) value(tok json.Token, path string, t reflect.Type) error {
 // fieldType returns the type of t's field whose JSON name is exactly key.
 func fieldType(t reflect.Type, key string) (reflect.Type, error) {
 	var names []string
-	for f := range t.Fields() {
+	for _, f := range jsonFields(t) {
 		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
 		if name == key {
 			return f.Type, nil
@@ -167,6 +201,20 @@ func fieldType(t reflect.Type, key string) (reflect.Type, error) {
 		}
 	}
 	return nil, fmt.Errorf("unknown field %q (known: %s)", key, strings.Join(names, ", "))
+}
+
+// jsonFields returns t's fields as encoding/json sees them: an embedded
+// struct's fields in its place.
+func jsonFields(t reflect.Type) []reflect.StructField {
+	var out []reflect.StructField
+	for f := range t.Fields() {
+		if f.Anonymous {
+			out = append(out, jsonFields(f.Type)...)
+			continue
+		}
+		out = append(out, f)
+	}
+	return out
 }
 
 // jsonKind names the JSON type of a value from its first token.

@@ -36,7 +36,7 @@ func TestAmbiguousPolicyRefused(t *testing.T) {
 		{"unknown nested field", `{"exemptions":{"extra":1}}`,
 			`policy: exemptions.extra: unknown field "extra" (known: poolIds, tagKey)`},
 		{"empty key", `{"":1}`,
-			`policy: unknown field "" (known: version, mfaConfiguration, factors, passkeys, mode, exemptions, users)`},
+			`policy: unknown field "" (known: version, mfaConfiguration, factors, passkeys, mode, users, exemptions, profiles, default, profileTag, profilePools)`},
 		{"null passkey field", `{"passkeys":{"userVerification":null}}`,
 			`policy: passkeys.userVerification: null is not allowed (leave the field out for its default)`},
 		{"case variant passkey field", `{"passkeys":{"FactorConfiguration":"any"}}`,

@@ -33,6 +33,11 @@ type UserMFA struct {
 // UserRulesEnabled reports whether any user-level rule applies: only then
 // does the sign-in trigger read users at all.
 func (p Policy) UserRulesEnabled() bool {
+	for _, prof := range p.Profiles {
+		if prof.UserRulesEnabled() {
+			return true
+		}
+	}
 	return p.Users.PreferSoftwareToken || p.Factors.SMS == Forbidden || p.Factors.Email == Forbidden
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/cognito"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/policy"
@@ -18,6 +19,8 @@ type Result struct {
 	PoolName   string             `json:"poolName,omitempty"`
 	Status     Status             `json:"status"`
 	Mode       policy.Mode        `json:"mode"`
+	Policy     policy.Origin      `json:"policy"`
+	Profile    string             `json:"profile,omitempty"` // the version 2 profile that judged the pool
 	Violations []policy.Violation `json:"violations"`
 	// Before is the state the decision was made on: the last read, which
 	// is the re-read just before the write when the pool was re-read.
@@ -45,10 +48,28 @@ type Pacer interface {
 // Reconciler checks pools against one policy.
 type Reconciler struct {
 	API     cognito.Pools // one Cognito call per method: the pacing and retries are here
-	Policy  policy.Policy
+	Policy  policy.Policy // read it with CurrentPolicy once checks may run
 	Log     *slog.Logger
 	Backoff Backoff
 	Pacer   Pacer // nil: no pacing
+
+	// mu guards Policy: a new policy version may be set while a check the
+	// trigger detached from an earlier invocation still runs.
+	mu sync.RWMutex
+}
+
+// SetPolicy puts p in force for the checks that start from now on.
+func (r *Reconciler) SetPolicy(p policy.Policy) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.Policy = p
+}
+
+// CurrentPolicy returns the policy in force.
+func (r *Reconciler) CurrentPolicy() policy.Policy {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.Policy
 }
 
 // New returns a reconciler with the default backoff.
@@ -81,9 +102,10 @@ func (r *Reconciler) ReconcileKnown(ctx context.Context, poolID string, known Kn
 }
 
 func (r *Reconciler) pool(ctx context.Context, poolID string, known Known) Result {
-	res := Result{PoolID: poolID, PoolName: known.Name, Mode: r.Policy.Mode, Violations: []policy.Violation{}}
+	all := r.CurrentPolicy() // one version for the whole check
+	res := Result{PoolID: poolID, PoolName: known.Name, Mode: all.Mode, Policy: all.Origin, Violations: []policy.Violation{}}
 
-	exempt, why := r.Policy.Exempt(poolID, known.Tags)
+	exempt, why := all.Exempt(poolID, known.Tags)
 	observed, err := r.read(ctx, poolID)
 	if err != nil {
 		return res.fail("get MFA config", err)
@@ -91,16 +113,17 @@ func (r *Reconciler) pool(ctx context.Context, poolID string, known Known) Resul
 	res.Before = &observed
 	described := false
 	var lim policy.Limits
-	if !exempt && r.Policy.Exemptions.TagKey != "" && known.Tags == nil {
+	if !exempt && len(all.TagKeys()) > 0 && known.Tags == nil {
 		var p cognito.Pool
 		if p, err = r.describe(ctx, poolID); err != nil {
 			return res.fail("describe pool for tags", err)
 		}
-		res.PoolName = p.Name
-		exempt, why = r.Policy.Exempt(poolID, p.Tags)
+		res.PoolName, known.Tags = p.Name, p.Tags
+		exempt, why = all.Exempt(poolID, p.Tags)
 		lim, described = p.Limits(), true
 	}
-	if !exempt && !described && policy.NeedsLimits(r.Policy, observed) {
+	pol, err := all.For(poolID, known.Tags)
+	if !exempt && !described && err == nil && policy.NeedsLimits(pol, observed) {
 		// Whether Cognito accepts ON depends on the pool's first sign-in
 		// factors and plan: read them rather than learn from a refusal.
 		p, err := r.describe(ctx, poolID)
@@ -110,11 +133,22 @@ func (r *Reconciler) pool(ctx context.Context, poolID string, known Known) Resul
 		res.PoolName = p.Name
 		// Tags the caller knew may be older than this read: an exemption
 		// tag added since still keeps the pool from being written.
-		exempt, why = r.Policy.Exempt(poolID, p.Tags)
+		exempt, why = all.Exempt(poolID, p.Tags)
 		lim, described = p.Limits(), true
 	}
+	switch {
+	case err != nil && !exempt:
+		// Neither judged by rules its owner did not choose nor passed over.
+		res.Status, res.Message = Failed, "no profile to judge the pool by: "+err.Error()
+		res.Err = fmt.Errorf("choose the profile for %s: %w", poolID, err)
+		return res
+	case err != nil:
+		pol = all // exempt: reported against the default profile
+	default:
+		res.Mode, res.Profile = pol.Mode, pol.Profile
+	}
 
-	res.Violations = append(res.Violations, policy.Evaluate(r.Policy, observed, lim)...)
+	res.Violations = append(res.Violations, policy.Evaluate(pol, observed, lim)...)
 	switch {
 	case exempt:
 		res.Status, res.Message = Exempt, why
@@ -122,17 +156,17 @@ func (r *Reconciler) pool(ctx context.Context, poolID string, known Known) Resul
 	case len(res.Violations) == 0:
 		res.Status = Compliant
 		return res
-	case r.Policy.Mode == policy.Report:
+	case pol.Mode == policy.Report:
 		res.Status = Drift
 		return res
 	}
 
-	if policy.Equal(policy.Plan(r.Policy, observed, lim), observed) {
+	if policy.Equal(policy.Plan(pol, observed, lim), observed) {
 		res.Status, res.Message = Unremediable, "no correction is possible: "+reasons(res.Violations)
 		return res
 	}
 	// The first read is fresh enough only if the write is the very next call.
-	return r.apply(ctx, res, observed, lim, r.Pacer != nil || described)
+	return r.apply(ctx, pol, res, observed, lim, r.Pacer != nil || described)
 }
 
 // Steps of a write attempt, named in errors.
@@ -149,7 +183,7 @@ const (
 // makes is lost only if it lands within one round trip. A transient failure
 // repeats the whole pair. Plans and fallbacks stay within lim, so Cognito
 // refuses only what nobody predicted; each refusal's message is kept.
-func (r *Reconciler) apply(ctx context.Context, res Result, first policy.PoolMFA, lim policy.Limits, stale bool) Result {
+func (r *Reconciler) apply(ctx context.Context, pol policy.Policy, res Result, first policy.PoolMFA, lim policy.Limits, stale bool) Result {
 	fresh := first
 	var refusals []string
 	for i := 0; ; i++ {
@@ -170,7 +204,7 @@ func (r *Reconciler) apply(ctx context.Context, res Result, first policy.PoolMFA
 				fresh = c
 			}
 			stale = true // anything after this try is more than one round trip from the read
-			if plans = r.corrections(fresh, lim); i >= len(plans) {
+			if plans = r.corrections(pol, fresh, lim); i >= len(plans) {
 				return nil
 			}
 			sent, step = plans[i], stepWrite
@@ -182,7 +216,7 @@ func (r *Reconciler) apply(ctx context.Context, res Result, first policy.PoolMFA
 		before := fresh
 		res.Before = &before
 		res.ConcurrentChanges = policy.Diff(first, fresh)
-		res.Violations = append([]policy.Violation{}, policy.Evaluate(r.Policy, fresh, lim)...)
+		res.Violations = append([]policy.Violation{}, policy.Evaluate(pol, fresh, lim)...)
 		var notes []string
 		concurrent := "the pool changed after it was first read (" + changeList(res.ConcurrentChanges) + ")"
 		if len(res.ConcurrentChanges) > 0 {
@@ -190,7 +224,7 @@ func (r *Reconciler) apply(ctx context.Context, res Result, first policy.PoolMFA
 		}
 		everyRefused := func() Result {
 			refused := "Cognito refused every correction: " + strings.Join(refusals, "; ")
-			res.Violations = append([]policy.Violation{}, policy.Assess(r.Policy, fresh, fresh, lim, refused)...)
+			res.Violations = append([]policy.Violation{}, policy.Assess(pol, fresh, fresh, lim, refused)...)
 			res.Status, res.Message = Unremediable, joinNotes(refused, notes)
 			return res
 		}
@@ -221,7 +255,7 @@ func (r *Reconciler) apply(ctx context.Context, res Result, first policy.PoolMFA
 			r.Log.Warn("stored configuration differs from the one sent", "poolId", res.PoolID, "differences", res.StoredDifferently)
 		}
 		var why []string
-		if remaining := policy.Evaluate(r.Policy, stored, lim); len(remaining) > 0 {
+		if remaining := policy.Evaluate(pol, stored, lim); len(remaining) > 0 {
 			why = append(why, reasons(remaining))
 		}
 		// Why Cognito's answer keeps a violation the plan would have corrected.
@@ -234,7 +268,7 @@ func (r *Reconciler) apply(ctx context.Context, res Result, first policy.PoolMFA
 			kept = "Cognito stored a different configuration than sent"
 		}
 		// The violations found, each corrected or not by what Cognito stored.
-		res.Violations = append([]policy.Violation{}, policy.Assess(r.Policy, fresh, stored, lim, kept)...)
+		res.Violations = append([]policy.Violation{}, policy.Assess(pol, fresh, stored, lim, kept)...)
 		res.Status = Remediated
 		if len(why) > 0 {
 			res.Status = Unremediable
@@ -247,11 +281,11 @@ func (r *Reconciler) apply(ctx context.Context, res Result, first policy.PoolMFA
 // corrections lists what to write for c on a pool with lim: the plan and
 // its fallbacks, strongest first; none when c complies or nothing can be
 // corrected.
-func (r *Reconciler) corrections(c policy.PoolMFA, lim policy.Limits) []policy.PoolMFA {
-	if len(policy.Evaluate(r.Policy, c, lim)) == 0 {
+func (r *Reconciler) corrections(pol policy.Policy, c policy.PoolMFA, lim policy.Limits) []policy.PoolMFA {
+	if len(policy.Evaluate(pol, c, lim)) == 0 {
 		return nil
 	}
-	desired := policy.Plan(r.Policy, c, lim)
+	desired := policy.Plan(pol, c, lim)
 	if policy.Equal(desired, c) {
 		return nil
 	}

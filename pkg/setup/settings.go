@@ -40,10 +40,16 @@ type Var struct {
 
 // The variables, one place for each name, default and bound.
 var (
-	PolicyVar   = Var{Env: "MFA_POLICY", Param: "PolicyDocument", Kind: Policy}
-	EventBusVar = Var{Env: "EVENT_BUS_NAME", Kind: Text}
-	LogLevelVar = Var{Env: "LOG_LEVEL", Param: "LogLevel", Kind: Choice, Default: "INFO", Values: []string{"DEBUG", "INFO", "WARN", "ERROR"}}
-	RoleARNsVar = Var{Env: "ENFORCER_ROLE_ARNS", Kind: ARNs}
+	PolicyVar = Var{Env: "MFA_POLICY", Param: "PolicyDocument", Kind: Policy}
+	// An SSM parameter (name or ARN) holding the policy instead of MFA_POLICY.
+	PolicyParameterVar = Var{Env: "MFA_POLICY_PARAMETER", Param: "PolicyParameter", Kind: Text}
+	// How often a warm function reads the parameter again. At least 30 s:
+	// every warm instance of every account reads it, against GetParameter's
+	// shared throughput.
+	PolicyRefreshVar = Var{Env: "POLICY_REFRESH", Param: "PolicyRefreshSeconds", Kind: Duration, Default: "5m", Min: 30, Max: 3600}
+	EventBusVar      = Var{Env: "EVENT_BUS_NAME", Kind: Text}
+	LogLevelVar      = Var{Env: "LOG_LEVEL", Param: "LogLevel", Kind: Choice, Default: "INFO", Values: []string{"DEBUG", "INFO", "WARN", "ERROR"}}
+	RoleARNsVar      = Var{Env: "ENFORCER_ROLE_ARNS", Kind: ARNs}
 	// Cognito allows 15 pool reads and 15 pool writes per second per account,
 	// each its own quota: the sweep paces each at its own cap.
 	MaxReadsVar     = Var{Env: "MAX_READS_PER_SECOND", Param: "MaxReadsPerSecond", Kind: Number, Default: "10", Min: 1, Max: 15}
@@ -58,9 +64,9 @@ var (
 
 // Vars lists what each function reads, by logical ID in template.yaml.
 var Vars = map[string][]Var{
-	"DriftFunction":   {PolicyVar, EventBusVar, LogLevelVar, RoleARNsVar, SecurityHubVar},
-	"SweepFunction":   {PolicyVar, EventBusVar, LogLevelVar, MaxReadsVar, MaxWritesVar, ConcurrencyVar, SecurityHubVar},
-	"TriggerFunction": {PolicyVar, EventBusVar, LogLevelVar, PoolCheckTTLVar, CheckBudgetVar},
+	"DriftFunction":   {PolicyVar, PolicyParameterVar, PolicyRefreshVar, EventBusVar, LogLevelVar, RoleARNsVar, SecurityHubVar},
+	"SweepFunction":   {PolicyVar, PolicyParameterVar, PolicyRefreshVar, EventBusVar, LogLevelVar, MaxReadsVar, MaxWritesVar, ConcurrencyVar, SecurityHubVar},
+	"TriggerFunction": {PolicyVar, PolicyParameterVar, PolicyRefreshVar, EventBusVar, LogLevelVar, PoolCheckTTLVar, CheckBudgetVar},
 }
 
 // Check reports whether s is a value the functions accept, with an error
@@ -139,13 +145,21 @@ func get[T any](r *reader, v Var) T {
 
 // Settings are the validated settings every function shares.
 type Settings struct {
-	Policy       policy.Policy
-	EventBusName string // empty: findings are not published
-	LogLevel     slog.Level
+	Policy          policy.Policy // the inline policy; with PolicyParameter, the first valid version read (see Central)
+	PolicyParameter string        // SSM parameter name or ARN; empty: the inline policy
+	PolicyRefresh   time.Duration // how often a warm function reads the parameter again
+	EventBusName    string        // empty: findings are not published
+	LogLevel        slog.Level
 }
 
 func (r *reader) common() Settings {
-	s := Settings{Policy: get[policy.Policy](r, PolicyVar), EventBusName: get[string](r, EventBusVar)}
+	s := Settings{Policy: get[policy.Policy](r, PolicyVar), PolicyParameter: strings.TrimSpace(get[string](r, PolicyParameterVar)),
+		PolicyRefresh: get[time.Duration](r, PolicyRefreshVar), EventBusName: get[string](r, EventBusVar)}
+	s.Policy.Origin = policy.Origin{Source: "inline"}
+	if s.PolicyParameter != "" && strings.TrimSpace(os.Getenv(PolicyVar.Env)) != "" && r.err == nil {
+		// Two sources would leave the reader guessing which one is in force.
+		r.err = fmt.Errorf("%s and %s are both set: set one (the parameter is the policy's only source when set)", PolicyVar.Env, PolicyParameterVar.Env)
+	}
 	if lvl := get[string](r, LogLevelVar); lvl != "" {
 		_ = s.LogLevel.UnmarshalText([]byte(lvl)) // one of Values, all slog names
 	}

@@ -26,6 +26,11 @@ func TestLoadTrigger(t *testing.T) {
 		{"TTL under a second", map[string]string{"POOL_CHECK_TTL": "500ms"}, "POOL_CHECK_TTL"},
 		{"TTL over a day", map[string]string{"POOL_CHECK_TTL": "48h"}, "POOL_CHECK_TTL"},
 		{"budget past Cognito's timeout", map[string]string{"CHECK_BUDGET": "5s"}, "CHECK_BUDGET"},
+		{"policy parameter alone", map[string]string{"MFA_POLICY_PARAMETER": "/org/mfa"}, ""},
+		{"policy parameter and inline policy both set", map[string]string{"MFA_POLICY_PARAMETER": "/org/mfa", "MFA_POLICY": `{"mode":"report"}`},
+			"MFA_POLICY and MFA_POLICY_PARAMETER are both set"},
+		{"refresh under 30 s", map[string]string{"POLICY_REFRESH": "10s"}, "POLICY_REFRESH"},
+		{"refresh over an hour", map[string]string{"POLICY_REFRESH": "2h"}, "POLICY_REFRESH"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -43,6 +48,9 @@ func TestLoadTrigger(t *testing.T) {
 	s, err := LoadTrigger()
 	if err != nil || s.LogLevel != slog.LevelDebug || s.TTL != 90*time.Second || s.Budget != 1500*time.Millisecond {
 		t.Errorf("LoadTrigger() = %+v, %v", s, err)
+	}
+	if s.Policy.Origin.Source != "inline" || s.PolicyParameter != "" || s.PolicyRefresh != 5*time.Minute {
+		t.Errorf("policy source %+v, parameter %q, refresh %s; want inline, none, 5m", s.Policy.Origin, s.PolicyParameter, s.PolicyRefresh)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -198,7 +199,7 @@ func TestContinuationOf(t *testing.T) {
 				t.Fatal(err)
 			}
 			if (got == nil) != (tc.want == nil) || got != nil && (got.Page != tc.want.Page || got.Done != tc.want.Done || got.Legs != tc.want.Legs ||
-				!got.Started.Equal(tc.want.Started) || got.Tally != tc.want.Tally) {
+				!got.Started.Equal(tc.want.Started) || !reflect.DeepEqual(got.Tally, tc.want.Tally)) {
 				t.Errorf("got %+v, want %+v", got, tc.want)
 			}
 		})

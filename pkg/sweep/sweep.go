@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -26,6 +25,7 @@ type PoolReport struct {
 	PoolID     string             `json:"poolId"`
 	PoolName   string             `json:"poolName,omitempty"`
 	Status     reconcile.Status   `json:"status"`
+	Profile    string             `json:"profile,omitempty"`
 	Violations []policy.Violation `json:"violations"`
 	Message    string             `json:"message,omitempty"`
 }
@@ -51,12 +51,35 @@ func (c Calls) minus(o Calls) Calls {
 // Tally is what a sweep, or one leg of it, counted.
 type Tally struct {
 	reconcile.Counts
-	Calls Calls `json:"calls"`
+	// Profiles counts the pools judged by each profile of a version 2
+	// policy, by status; pools no profile judged are not in it.
+	Profiles map[string]reconcile.Counts `json:"profiles,omitempty"`
+	Calls    Calls                       `json:"calls"`
 }
 
 func (t *Tally) add(o Tally) {
 	t.Counts.Merge(o.Counts)
+	for name, c := range o.Profiles {
+		t.countProfile(name, func(pc *reconcile.Counts) { pc.Merge(c) })
+	}
 	t.Calls = t.Calls.plus(o.Calls)
+}
+
+// count counts one result, also under its profile.
+func (t *Tally) count(res reconcile.Result) {
+	t.Add(res.Status)
+	if res.Profile != "" {
+		t.countProfile(res.Profile, func(pc *reconcile.Counts) { pc.Add(res.Status) })
+	}
+}
+
+func (t *Tally) countProfile(name string, f func(*reconcile.Counts)) {
+	if t.Profiles == nil {
+		t.Profiles = map[string]reconcile.Counts{}
+	}
+	c := t.Profiles[name]
+	f(&c)
+	t.Profiles[name] = c
 }
 
 // Summary is a whole sweep's outcome, over all its legs so far; it is the
@@ -65,6 +88,8 @@ type Summary struct {
 	Account string      `json:"account,omitempty"`
 	Region  string      `json:"region,omitempty"`
 	Mode    policy.Mode `json:"mode"`
+	// Policy is the policy the leg that published the summary ran under.
+	Policy policy.Origin `json:"policy"`
 	Tally
 	Legs       int    `json:"legs"`
 	DurationMs int64  `json:"durationMs"` // since the first leg started
@@ -161,7 +186,8 @@ func (s *Sweeper) Run(ctx context.Context, account, region string, from *Continu
 		next.Retry, next.Notes = slices.Clone(from.Retry), slices.Clone(from.Notes)
 	}
 	next.Legs++
-	rep := Report{Summary: Summary{Account: account, Region: region, Mode: s.Reconciler.Policy.Mode}, Pools: []PoolReport{}}
+	pol := s.Reconciler.CurrentPolicy()
+	rep := Report{Summary: Summary{Account: account, Region: region, Mode: pol.Mode, Policy: pol.Origin}, Pools: []PoolReport{}}
 	stopAt := time.Time{}
 	workCtx := ctx
 	if dl, ok := ctx.Deadline(); ok {
@@ -172,7 +198,7 @@ func (s *Sweeper) Run(ctx context.Context, account, region string, from *Continu
 	}
 	before := s.Pacer.Calls()
 
-	tagged, err := s.exemptions(workCtx, &next)
+	tagged, err := s.poolTags(workCtx, &next)
 	var cutOff []cognito.PoolRef
 	if err == nil {
 		cutOff, err = s.check(ctx, workCtx, stopAt, tagged, &next, &rep)
@@ -205,8 +231,7 @@ func (s *Sweeper) Run(ctx context.Context, account, region string, from *Continu
 // check reconciles pools from where c says until the listing ends or the
 // stop time passes, moving c along and counting in rep. It returns the
 // pools cut off in flight, and a listing error.
-func (s *Sweeper) check(ctx, workCtx context.Context, stopAt time.Time, tagged map[string]string, c *Continuation, rep *Report) ([]cognito.PoolRef, error) {
-	key := s.Reconciler.Policy.Exemptions.TagKey
+func (s *Sweeper) check(ctx, workCtx context.Context, stopAt time.Time, tagged map[string]map[string]string, c *Continuation, rep *Report) ([]cognito.PoolRef, error) {
 	pools := make(chan cognito.PoolRef)
 	results := make(chan reconcile.Result)
 	var listErr error
@@ -224,8 +249,8 @@ func (s *Sweeper) check(ctx, workCtx context.Context, stopAt time.Time, tagged m
 				known := reconcile.Known{Name: p.Name}
 				if tagged != nil {
 					known.Tags = noTags
-					if v, ok := tagged[p.ID]; ok {
-						known.Tags = map[string]string{key: v}
+					if tags, ok := tagged[p.ID]; ok {
+						known.Tags = tags
 					}
 				}
 				results <- s.Reconciler.ReconcileKnown(workCtx, p.ID, known)
@@ -245,7 +270,7 @@ func (s *Sweeper) check(ctx, workCtx context.Context, stopAt time.Time, tagged m
 			cutOff = append(cutOff, cognito.PoolRef{ID: res.PoolID, Name: res.PoolName})
 			continue
 		}
-		rep.Leg.Add(res.Status)
+		rep.Leg.count(res)
 		f := findings.New(rep.Account, rep.Region, res, findings.Cause{Kind: "schedule"}, now)
 		if export != nil {
 			export.Add(f)
@@ -256,7 +281,7 @@ func (s *Sweeper) check(ctx, workCtx context.Context, stopAt time.Time, tagged m
 		if !res.Status.Published() {
 			continue
 		}
-		pr := PoolReport{PoolID: res.PoolID, PoolName: res.PoolName, Status: res.Status, Violations: res.Violations, Message: res.Message}
+		pr := PoolReport{PoolID: res.PoolID, PoolName: res.PoolName, Status: res.Status, Profile: res.Profile, Violations: res.Violations, Message: res.Message}
 		if b, err := json.Marshal(pr); err == nil && listed+len(b) < maxListed {
 			rep.Pools = append(rep.Pools, pr)
 			listed += len(b) + 1
@@ -347,34 +372,48 @@ func (s *Sweeper) feed(ctx context.Context, stopAt time.Time, c *Continuation, o
 const deniedNote = "tag:GetResources was denied, so each pool's tags were read with DescribeUserPool " +
 	"(one more UserPoolRead per pool); grant tag:GetResources to the sweep's role"
 
-// exemptions reads, with one tagging call per 100 tagged pools, which pools
-// carry the policy's exemption tag: pool ID -> value. It returns nil when
-// the reconciler must read tags itself: no tag rule, no tagging client, or
+// poolTags reads, with one tagging call per 100 tagged pools and key,
+// which pools carry the tags the policy's rules look at (the exemption tag,
+// the profile tag): pool ID -> key -> value. It returns nil when the
+// reconciler must read tags itself: no tag rule, no tagging client, or
 // the tagging API is denied, which it notes in c.
-func (s *Sweeper) exemptions(ctx context.Context, c *Continuation) (map[string]string, error) {
-	key := s.Reconciler.Policy.Exemptions.TagKey
-	if key == "" || s.Tags == nil {
+func (s *Sweeper) poolTags(ctx context.Context, c *Continuation) (map[string]map[string]string, error) {
+	pol := s.Reconciler.CurrentPolicy()
+	keys := pol.TagKeys()
+	if len(keys) == 0 || s.Tags == nil {
 		return nil, nil
 	}
-	tagged := map[string]string{}
-	next := ""
-	for {
-		page, following, err := s.Tags.PoolsTagged(ctx, key, next)
-		if cognito.IsAccessDenied(err) {
-			s.Log.Warn("reading exemption tags per pool", "error", err.Error())
-			if !slices.Contains(c.Notes, deniedNote) {
-				c.Notes = append(c.Notes, deniedNote)
+	tagged := map[string]map[string]string{}
+	for _, key := range keys {
+		next := ""
+		for {
+			page, following, err := s.Tags.PoolsTagged(ctx, key, next)
+			if cognito.IsAccessDenied(err) {
+				s.Log.Warn("reading pool tags per pool", "error", err.Error())
+				if !slices.Contains(c.Notes, deniedNote) {
+					c.Notes = append(c.Notes, deniedNote)
+				}
+				return nil, nil
 			}
-			return nil, nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("read exemption tags: %w", err)
-		}
-		maps.Copy(tagged, page)
-		if next = following; next == "" {
-			return tagged, nil
+			if err != nil {
+				what := "exemption"
+				if key != pol.Exemptions.TagKey {
+					what = "profile"
+				}
+				return nil, fmt.Errorf("read %s tags %s: %w", what, key, err)
+			}
+			for id, v := range page {
+				if tagged[id] == nil {
+					tagged[id] = map[string]string{}
+				}
+				tagged[id][key] = v
+			}
+			if next = following; next == "" {
+				break
+			}
 		}
 	}
+	return tagged, nil
 }
 
 func outcome(r Report) string {

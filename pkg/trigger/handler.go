@@ -67,8 +67,9 @@ type Handler struct {
 
 // poolOutcome is what the last pool check found.
 type poolOutcome struct {
-	status reconcile.Status
-	why    string
+	status  reconcile.Status
+	why     string
+	profile string // the profile that judged the pool: its user rules apply
 }
 
 type poolCheck struct {
@@ -114,7 +115,7 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (json.RawMess
 	account, region := findings.Origin(ctx, ev.Region)
 	cause := findings.Cause{Kind: "sign-in", EventName: ev.TriggerSource}
 	pool, known := h.checkPool(ctx, ev.UserPoolID, cause, account, region)
-	if ev.TriggerSource != PostAuthentication || ev.UserName == "" || !h.Reconciler.Policy.UserRulesEnabled() {
+	if ev.TriggerSource != PostAuthentication || ev.UserName == "" || !h.Reconciler.CurrentPolicy().UserRulesEnabled() {
 		return raw, nil
 	}
 	if !known || pool.status == reconcile.Failed || pool.status == reconcile.Deleted {
@@ -173,7 +174,7 @@ func (h *Handler) runPoolCheck(poolID string, cause findings.Cause, account, reg
 		until = now.Add(RetryAfter)
 	}
 	h.mu.Lock()
-	c.outcome = poolOutcome{status: res.Status, why: res.Message}
+	c.outcome = poolOutcome{status: res.Status, why: res.Message, profile: res.Profile}
 	h.pools.set(poolID, c.outcome, until, now)
 	delete(h.inflight, poolID)
 	h.mu.Unlock()
@@ -212,8 +213,8 @@ func (h *Handler) checkUser(ctx context.Context, poolID, username, sub string, p
 // user observes, plans and (in enforce mode, for a pool that is not
 // exempt) applies one user's MFA settings.
 func (h *Handler) user(ctx context.Context, poolID, username string, pool poolOutcome) (reconcile.Result, *findings.User) {
-	p := h.Reconciler.Policy
-	res := reconcile.Result{PoolID: poolID, Mode: p.Mode, Violations: []policy.Violation{}}
+	p := h.Reconciler.CurrentPolicy().Named(pool.profile)
+	res := reconcile.Result{PoolID: poolID, Mode: p.Mode, Policy: p.Origin, Profile: p.Profile, Violations: []policy.Violation{}}
 	user := &findings.User{Username: username}
 	before, err := h.Users.GetUserMFA(ctx, poolID, username)
 	if err != nil {

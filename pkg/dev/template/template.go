@@ -25,6 +25,7 @@ type Resource struct {
 // Transformed is a template after the SAM transform.
 type Transformed struct {
 	Parameters map[string]any      `json:"Parameters"`
+	Conditions map[string]any      `json:"Conditions"`
 	Resources  map[string]Resource `json:"Resources"`
 	Outputs    map[string]any      `json:"Outputs"`
 	Raw        json.RawMessage     `json:"-"` // the whole template, as the translator wrote it

@@ -16,6 +16,7 @@ import (
 
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/drift"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/metrics"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/policyparam"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/setup"
 )
 
@@ -142,8 +143,7 @@ func TestNoWildcardActions(t *testing.T) {
 	}
 	for _, id := range roles {
 		for _, pol := range props(t, tpl, id)["Policies"].([]any) {
-			for _, st := range pol.(map[string]any)["PolicyDocument"].(map[string]any)["Statement"].([]any) {
-				s := st.(map[string]any)
+			for _, s := range statements(pol.(map[string]any)["PolicyDocument"].(map[string]any)["Statement"].([]any)) {
 				actions := s["Action"]
 				if a, ok := actions.(string); ok {
 					actions = []any{a}
@@ -163,6 +163,23 @@ func TestNoWildcardActions(t *testing.T) {
 	}
 }
 
+// statements returns a policy's statements, with both branches of a
+// conditional statement (Fn::If) and without AWS::NoValue.
+func statements(list []any) []map[string]any {
+	var out []map[string]any
+	for _, st := range list {
+		s := st.(map[string]any)
+		if branches, ok := s["Fn::If"].([]any); ok {
+			out = append(out, statements(branches[1:])...)
+			continue
+		}
+		if asJSON(s) != `{"Ref":"AWS::NoValue"}` {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
 func TestAlarmsAndDashboard(t *testing.T) {
 	tpl := transformed(t)
 	alarms := map[string]bool{}
@@ -180,6 +197,7 @@ func TestAlarmsAndDashboard(t *testing.T) {
 		`PoolsUnremediable [{"Name":"Service","Value":"cognito-mfa-enforcer"}]`,
 		`PoolsFailed [{"Name":"Service","Value":"cognito-mfa-enforcer"}]`,
 		`TriggerConfigInvalid [{"Name":"Service","Value":"cognito-mfa-enforcer"}]`,
+		policyparam.VersionRefused + ` [{"Name":"Service","Value":"cognito-mfa-enforcer"}]`,
 		`ExecutionsFailed [{"Name":"StateMachineArn","Value":{"Ref":"SweepStateMachine"}}]`,
 	} {
 		if !alarms[want] {
@@ -328,5 +346,46 @@ func TestSecurityHubGrant(t *testing.T) {
 		if !strings.Contains(policies, "securityhub:BatchImportFindings") || !strings.Contains(policies, ":product/${AWS::AccountId}/default") {
 			t.Errorf("%s cannot import its findings: %s", id, policies)
 		}
+	}
+}
+
+// TestPolicyParameterGrant: with PolicyParameter set, each function may
+// read that one parameter (by its ARN, or the ARN built from its name with
+// or without a leading slash), and decrypt with a key only when one is
+// given; with it empty, neither statement exists.
+func TestPolicyParameterGrant(t *testing.T) {
+	tpl := transformed(t)
+	for id := range functions {
+		var read, decrypt []any
+		for _, pol := range props(t, tpl, id+"Role")["Policies"].([]any) {
+			for _, st := range pol.(map[string]any)["PolicyDocument"].(map[string]any)["Statement"].([]any) {
+				branches, ok := st.(map[string]any)["Fn::If"].([]any)
+				if !ok {
+					continue
+				}
+				switch asJSON(branches[1].(map[string]any)["Action"]) {
+				case `"ssm:GetParameter"`:
+					read = branches
+				case `"kms:Decrypt"`:
+					decrypt = branches
+				}
+			}
+		}
+		if read == nil || read[0] != "PolicyFromParameter" || asJSON(read[2]) != `{"Ref":"AWS::NoValue"}` {
+			t.Fatalf("%s: ssm:GetParameter is not granted under PolicyFromParameter alone: %s", id, asJSON(read))
+		}
+		res := asJSON(read[1].(map[string]any)["Resource"])
+		for _, want := range []string{`"PolicyParameterIsArn",{"Ref":"PolicyParameter"}`, `parameter${PolicyParameter}`, `parameter/${PolicyParameter}`} {
+			if !strings.Contains(res, want) {
+				t.Errorf("%s: the parameter grant %s lacks %s", id, res, want)
+			}
+		}
+		if decrypt == nil || decrypt[0] != "PolicyKeyGiven" || asJSON(decrypt[1].(map[string]any)["Resource"]) != `{"Ref":"PolicyKmsKeyArn"}` ||
+			asJSON(decrypt[2]) != `{"Ref":"AWS::NoValue"}` {
+			t.Errorf("%s: kms:Decrypt is not granted on PolicyKmsKeyArn under PolicyKeyGiven alone: %s", id, asJSON(decrypt))
+		}
+	}
+	if c := asJSON(tpl.Conditions["PolicyKeyGiven"]); !strings.Contains(c, `{"Condition":"PolicyFromParameter"}`) {
+		t.Errorf("PolicyKeyGiven does not need a parameter: %s", c)
 	}
 }
