@@ -52,6 +52,18 @@ func (w walker) next() (json.Token, error) {
 
 // object checks the members of an object whose '{' has been read.
 func (w walker) object(path string, t reflect.Type) error {
+	return w.members(path, func(key string) (reflect.Type, error) { return fieldType(t, key) }, " (leave the field out for its default)")
+}
+
+// mapObject checks the members of an object with free keys (profile
+// names, pool IDs) whose '{' has been read: each value against elem.
+func (w walker) mapObject(path string, elem reflect.Type) error {
+	return w.members(path, func(string) (reflect.Type, error) { return elem, nil }, "")
+}
+
+// members checks an object's members: each key once, no null, each value
+// of the type typeOf gives for its key (or typeOf's error).
+func (w walker) members(path string, typeOf func(key string) (reflect.Type, error), nullHint string) error {
 	seen := map[string]bool{}
 	for w.dec.More() {
 		tok, err := w.next()
@@ -63,7 +75,7 @@ func (w walker) object(path string, t reflect.Type) error {
 		if path != "" {
 			at = path + "." + key
 		}
-		ft, err := fieldType(t, key)
+		ft, err := typeOf(key)
 		if err != nil && at == "" { // the key "" at the top: no path to show
 			return err
 		}
@@ -78,38 +90,9 @@ func (w walker) object(path string, t reflect.Type) error {
 			return err
 		}
 		if tok == nil {
-			return fmt.Errorf("%s: null is not allowed (leave the field out for its default)", at)
+			return fmt.Errorf("%s: null is not allowed%s", at, nullHint)
 		}
 		if err := w.value(tok, at, ft); err != nil {
-			return err
-		}
-	}
-	_, err := w.next() // '}'
-	return err
-}
-
-// mapObject checks the members of an object with free keys (profile
-// names, pool IDs) whose '{' has been read: each value against elem.
-func (w walker) mapObject(path string, elem reflect.Type) error {
-	seen := map[string]bool{}
-	for w.dec.More() {
-		tok, err := w.next()
-		if err != nil {
-			return err
-		}
-		key := tok.(string) // Token returns object keys as strings
-		at := path + "." + key
-		if seen[key] {
-			return fmt.Errorf("%s: duplicate key (each key may appear once)", at)
-		}
-		seen[key] = true
-		if tok, err = w.next(); err != nil {
-			return err
-		}
-		if tok == nil {
-			return fmt.Errorf("%s: null is not allowed", at)
-		}
-		if err := w.value(tok, at, elem); err != nil {
 			return err
 		}
 	}

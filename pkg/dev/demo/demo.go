@@ -102,9 +102,7 @@ func Run(ctx context.Context, root string, w io.Writer) error {
 		if err != nil {
 			return err
 		}
-		var rep sweep.Report
-		err = invoke(ctx, rt, []byte(`{"source":"aws.events","detail-type":"Scheduled Event","detail":{}}`), &rep)
-		rt.Close()
+		rep, err := sweepOnce(ctx, rt)
 		if err != nil {
 			return err
 		}
@@ -188,6 +186,15 @@ func Run(ctx context.Context, root string, w io.Writer) error {
 	tw.Flush()
 	say("\nDone: moto stopped. Run `make test` for the full suite.")
 	return nil
+}
+
+// sweepOnce starts a sweep as the schedule does, returns its report and
+// stops the function.
+func sweepOnce(ctx context.Context, rt *localinvoke.Runtime) (sweep.Report, error) {
+	defer rt.Close()
+	var rep sweep.Report
+	err := invoke(ctx, rt, []byte(`{"source":"aws.events","detail-type":"Scheduled Event","detail":{}}`), &rep)
+	return rep, err
 }
 
 func invoke(ctx context.Context, rt *localinvoke.Runtime, event []byte, out any) error {

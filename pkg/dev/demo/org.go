@@ -12,7 +12,6 @@ import (
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/dev/localinvoke"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/dev/testbed"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/findings"
-	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/sweep"
 )
 
 // Accounts of the organisation demo.
@@ -81,9 +80,7 @@ func RunOrg(ctx context.Context, root string, w io.Writer) error {
 			if err != nil {
 				return err
 			}
-			var rep sweep.Report
-			err = invoke(ctx, rt, []byte(`{"source":"aws.events","detail-type":"Scheduled Event","detail":{}}`), &rep)
-			rt.Close()
+			rep, err := sweepOnce(ctx, rt)
 			if err != nil {
 				return err
 			}
