@@ -110,10 +110,8 @@ func (m *Moto) SetEnv() {
 	}
 }
 
-// Environ returns the current environment with Env applied, for processes
-// started against this server.
-func (m *Moto) Environ() []string { return m.environ(m.Env()) }
-
+// environ is this process's environment without its AWS settings, plus
+// aws: what the AWS CLI runs with.
 func (m *Moto) environ(aws []string) []string {
 	var env []string
 	for _, kv := range os.Environ() {
