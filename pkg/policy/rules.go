@@ -97,6 +97,19 @@ type Violation struct {
 
 func (v Violation) key() string { return v.Code + "/" + string(v.Factor) }
 
+// Labels names each violation for logs: its code, and ":factor" for a
+// violation about one factor.
+func Labels(vs []Violation) []string {
+	out := make([]string, len(vs))
+	for i, v := range vs {
+		out[i] = v.Code
+		if v.Factor != "" {
+			out[i] += ":" + string(v.Factor)
+		}
+	}
+	return out
+}
+
 // check lists the violations of c against p for a pool with lim, without
 // correctability.
 func check(p Policy, c PoolMFA, lim Limits) []Violation {

@@ -113,28 +113,31 @@ func (r *Reconciler) pool(ctx context.Context, poolID string, known Known) Resul
 	res.Before = &observed
 	described := false
 	var lim policy.Limits
-	if !exempt && len(all.TagKeys()) > 0 && known.Tags == nil {
-		var p cognito.Pool
-		if p, err = r.describe(ctx, poolID); err != nil {
-			return res.fail("describe pool for tags", err)
+	// describe reads the pool's name, tags, sign-in policy and plan. Tags
+	// the caller knew may be older than this read: an exemption tag added
+	// since still keeps the pool from being written.
+	describe := func() error {
+		p, err := r.describe(ctx, poolID)
+		if err != nil {
+			return err
 		}
 		res.PoolName, known.Tags = p.Name, p.Tags
 		exempt, why = all.Exempt(poolID, p.Tags)
 		lim, described = p.Limits(), true
+		return nil
+	}
+	if !exempt && len(all.TagKeys()) > 0 && known.Tags == nil {
+		if err := describe(); err != nil {
+			return res.fail("describe pool for tags", err)
+		}
 	}
 	pol, err := all.For(poolID, known.Tags)
+	// Whether Cognito accepts ON depends on the pool's first sign-in
+	// factors and plan: read them rather than learn from a refusal.
 	if !exempt && !described && err == nil && policy.NeedsLimits(pol, observed) {
-		// Whether Cognito accepts ON depends on the pool's first sign-in
-		// factors and plan: read them rather than learn from a refusal.
-		p, err := r.describe(ctx, poolID)
-		if err != nil {
+		if err := describe(); err != nil {
 			return res.fail("describe pool for its sign-in policy and plan", err)
 		}
-		res.PoolName = p.Name
-		// Tags the caller knew may be older than this read: an exemption
-		// tag added since still keeps the pool from being written.
-		exempt, why = all.Exempt(poolID, p.Tags)
-		lim, described = p.Limits(), true
 	}
 	switch {
 	case err != nil && !exempt:
@@ -403,18 +406,11 @@ func reasons(vs []policy.Violation) string {
 }
 
 func (r *Reconciler) logResult(res Result) {
-	codes := make([]string, len(res.Violations))
-	for i, v := range res.Violations {
-		codes[i] = v.Code
-		if v.Factor != "" {
-			codes[i] += ":" + string(v.Factor)
-		}
-	}
 	level := slog.LevelInfo
 	if res.Status == Failed {
 		level = slog.LevelError
 	}
 	r.Log.Log(context.Background(), level, "pool reconciled",
 		"poolId", res.PoolID, "outcome", string(res.Status), "mode", string(res.Mode),
-		"violations", codes, "changes", res.Changes, "concurrentChanges", res.ConcurrentChanges, "message", res.Message)
+		"violations", policy.Labels(res.Violations), "changes", res.Changes, "concurrentChanges", res.ConcurrentChanges, "message", res.Message)
 }

@@ -4,6 +4,7 @@
 package trigger
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -80,16 +81,9 @@ type poolCheck struct {
 func (h *Handler) init() {
 	h.once.Do(func() {
 		h.inflight = map[string]*poolCheck{}
-		h.pools = newCache[poolOutcome](cmpOr(h.MaxPools, DefaultMaxPools))
-		h.users = newCache[struct{}](cmpOr(h.MaxUsers, DefaultMaxUsers))
+		h.pools = newCache[poolOutcome](cmp.Or(h.MaxPools, DefaultMaxPools))
+		h.users = newCache[struct{}](cmp.Or(h.MaxUsers, DefaultMaxUsers))
 	})
-}
-
-func cmpOr(v, def int) int {
-	if v > 0 {
-		return v
-	}
-	return def
 }
 
 // Handle always returns the event unchanged and never an error: the
@@ -169,10 +163,7 @@ func (h *Handler) runPoolCheck(poolID string, cause findings.Cause, account, reg
 	res := h.Reconciler.Reconcile(ctx, poolID)
 	h.Recorder.Record(ctx, findings.New(account, region, res, cause, h.Now()))
 	now := h.Now()
-	until := now.Add(h.TTL)
-	if res.Status.Retried() {
-		until = now.Add(RetryAfter)
-	}
+	until := h.trustUntil(res.Status, now)
 	h.mu.Lock()
 	c.outcome = poolOutcome{status: res.Status, why: res.Message, profile: res.Profile}
 	h.pools.set(poolID, c.outcome, until, now)
@@ -198,15 +189,12 @@ func (h *Handler) checkUser(ctx context.Context, poolID, username, sub string, p
 		level = slog.LevelWarn
 	}
 	h.Log.Log(ctx, level, "user checked", "poolId", poolID, "user", username, "outcome", string(res.Status),
-		"mode", string(res.Mode), "violations", codes(res.Violations), "before", user.Before, "desired", user.Desired, "message", res.Message)
+		"mode", string(res.Mode), "violations", policy.Labels(res.Violations), "before", user.Before, "desired", user.Desired, "message", res.Message)
 	f := findings.New(account, region, res, cause, h.Now())
 	f.User = user
 	h.Recorder.Record(ctx, f)
 	now := h.Now()
-	until := now.Add(h.TTL)
-	if res.Status.Retried() {
-		until = now.Add(RetryAfter)
-	}
+	until := h.trustUntil(res.Status, now)
 	h.users.set(key, struct{}{}, until, now)
 }
 
@@ -252,13 +240,11 @@ func (h *Handler) user(ctx context.Context, poolID, username string, pool poolOu
 	return res, user
 }
 
-func codes(vs []policy.Violation) []string {
-	out := make([]string, len(vs))
-	for i, v := range vs {
-		out[i] = v.Code
-		if v.Factor != "" {
-			out[i] += ":" + string(v.Factor)
-		}
+// trustUntil is how long a check's result stands on this instance: the
+// TTL, or RetryAfter for a check to make again soon.
+func (h *Handler) trustUntil(s reconcile.Status, now time.Time) time.Time {
+	if s.Retried() {
+		return now.Add(RetryAfter)
 	}
-	return out
+	return now.Add(h.TTL)
 }
