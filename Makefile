@@ -9,7 +9,7 @@ GO_BUILD = GOOS=linux GOARCH=$(GOARCH) CGO_ENABLED=0 go build -tags lambda.norpc
 PYTHON ?= python3
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: build test unit lint policy-check package demo-org invoke invoke-moto bench moto demo $(addprefix build-,$(FUNCTIONS))
+.PHONY: build test unit lint confirm-account policy-check package demo-org invoke invoke-moto bench moto demo $(addprefix build-,$(FUNCTIONS))
 
 build-DriftFunction:
 	$(GO_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/drift
@@ -71,11 +71,25 @@ lint:
 # [ARGS="-param ExistingFindingsBusName=bus -env LOG_LEVEL=DEBUG"] (harness only)
 invoke:
 	@test -n "$(FUNCTION)" -a -n "$(EVENT)" || { echo "usage: make invoke FUNCTION=<LogicalId> EVENT=events/<file>.json" >&2; exit 2; }
+	@$(MAKE) -s confirm-account
 	@if command -v sam >/dev/null 2>&1; then \
 	  sam build $(FUNCTION) && sam local invoke $(FUNCTION) --event $(EVENT); \
 	else \
 	  $(MAKE) -s build-$(FUNCTION) ARTIFACTS_DIR=build/$(FUNCTION) GOARCH=$(HOST_ARCH) && \
 	  go run ./pkg/dev/localinvoke/cmd/localinvoke -function $(FUNCTION) -binary build/$(FUNCTION)/bootstrap -event $(EVENT) $(ARGS); \
+	fi
+
+# Without AWS_ENDPOINT_URL the functions act on the real account the
+# credentials reach (in enforce mode they write): refuse unless
+# CONFIRM_AWS_ACCOUNT names that account.
+confirm-account:
+	@if [ -z "$$AWS_ENDPOINT_URL" ]; then \
+	  acct=$$(aws sts get-caller-identity --query Account --output text 2>/dev/null); \
+	  if [ -z "$$acct" ] || [ "$$acct" != "$(CONFIRM_AWS_ACCOUNT)" ]; then \
+	    echo "make invoke acts on real AWS: account $${acct:-unknown (no credentials found)}; in enforce mode it writes its pools." >&2; \
+	    echo "Run again with CONFIRM_AWS_ACCOUNT=$${acct:-<account ID>}, or use make invoke-moto (or set AWS_ENDPOINT_URL) for a local AWS." >&2; \
+	    exit 2; \
+	  fi; \
 	fi
 
 # make invoke-moto FUNCTION=DriftFunction EVENT=events/drift-update-user-pool.json:

@@ -17,13 +17,13 @@ const (
 )
 
 // A Rule is one kind of violation: its code, how its findings read, and
-// what the README says of it (TestReadmeRulesTable keeps the two in step).
+// what docs/policy.md says of it (TestRulesTableDoc keeps the two in step).
 type Rule struct {
 	Code      string // stable: findings consumers match on it
 	Scope     string // "pool" or "user": what the violation is found on
 	PerFactor bool   // each violation names the factor it concerns
-	Meaning   string // README "meaning" column
-	Corrected string // README "corrected how" column
+	Meaning   string // docs/policy.md "meaning" column
+	Corrected string // docs/policy.md "corrected how" column
 	Severity  string // in Security Hub: LOW, MEDIUM or HIGH
 
 	text func(s subject) string
@@ -44,7 +44,7 @@ type subject struct {
 // noFactorToEnable is why a level cannot be raised: Cognito needs a factor.
 const noFactorToEnable = "raising MFA needs a factor, and no factor the policy allows can be enabled by the enforcer"
 
-// Rules lists every kind of violation, in the README's order.
+// Rules lists every kind of violation, in the order of docs/policy.md.
 var Rules = []Rule{
 	{
 		Code: CodeLevelBelowPolicy, Scope: "pool", Severity: "HIGH",

@@ -6,8 +6,8 @@ import (
 	"testing"
 )
 
-// readmeRow renders r as its row in the README's table of codes.
-func readmeRow(r Rule) []string {
+// docRow renders r as its row in the table of codes in docs/policy.md.
+func docRow(r Rule) []string {
 	var notes []string
 	if r.Scope == "user" {
 		notes = append(notes, "user")
@@ -22,16 +22,16 @@ func readmeRow(r Rule) []string {
 	return []string{code, r.Meaning, r.Corrected}
 }
 
-// readmeTable returns the cells of the table under heading, header first.
-func readmeTable(t *testing.T, heading string) [][]string {
+// docTable returns the cells of the table under heading, header first.
+func docTable(t *testing.T, heading string) [][]string {
 	t.Helper()
-	doc, err := os.ReadFile("../../README.md")
+	doc, err := os.ReadFile("../../docs/policy.md")
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, after, ok := strings.Cut(string(doc), "\n"+heading+"\n")
 	if !ok {
-		t.Fatalf("README.md has no heading %q", heading)
+		t.Fatalf("docs/policy.md has no heading %q", heading)
 	}
 	var rows [][]string
 	for _, line := range strings.Split(after, "\n") {
@@ -53,26 +53,26 @@ func readmeTable(t *testing.T, heading string) [][]string {
 	return rows
 }
 
-// TestReadmeRulesTable: the README's table of codes says what Rules says,
+// TestRulesTableDoc: the table of codes in docs/policy.md says what Rules says,
 // row for row, so neither can change without the other.
-func TestReadmeRulesTable(t *testing.T) {
-	rows := readmeTable(t, "### What is checked and corrected")
+func TestRulesTableDoc(t *testing.T) {
+	rows := docTable(t, "### What is checked and corrected")
 	columns := []string{"code", "meaning", "corrected how"}
 	if len(rows) == 0 {
-		t.Fatal("README.md has no table of codes")
+		t.Fatal("docs/policy.md has no table of codes")
 	}
 	if strings.Join(rows[0], "|") != strings.Join(columns, "|") {
-		t.Fatalf("README table header is %q, want %q", rows[0], columns)
+		t.Fatalf("docs/policy.md table header is %q, want %q", rows[0], columns)
 	}
 	rows = rows[1:]
 	seen := map[string]bool{}
 	for i := 0; i < max(len(rows), len(Rules)); i++ {
 		if i >= len(rows) {
-			t.Errorf("README table lacks row %d:\n| %s |", i+1, strings.Join(readmeRow(Rules[i]), " | "))
+			t.Errorf("docs/policy.md table lacks row %d:\n| %s |", i+1, strings.Join(docRow(Rules[i]), " | "))
 			continue
 		}
 		if i >= len(Rules) {
-			t.Errorf("README table row %d has no rule in Rules: %q", i+1, rows[i])
+			t.Errorf("docs/policy.md table row %d has no rule in Rules: %q", i+1, rows[i])
 			continue
 		}
 		r := Rules[i]
@@ -80,14 +80,14 @@ func TestReadmeRulesTable(t *testing.T) {
 			t.Errorf("Rules lists %s twice", r.Code)
 		}
 		seen[r.Code] = true
-		want := readmeRow(r)
+		want := docRow(r)
 		if len(rows[i]) != len(want) {
-			t.Errorf("README table row %d has %d cells, want %d: %q", i+1, len(rows[i]), len(want), rows[i])
+			t.Errorf("docs/policy.md table row %d has %d cells, want %d: %q", i+1, len(rows[i]), len(want), rows[i])
 			continue
 		}
 		for c := range want {
 			if rows[i][c] != want[c] {
-				t.Errorf("README table row %d (%s), column %q:\nREADME: %s\nRules:  %s", i+1, r.Code, columns[c], rows[i][c], want[c])
+				t.Errorf("docs/policy.md table row %d (%s), column %q:\ndoc:   %s\nRules:  %s", i+1, r.Code, columns[c], rows[i][c], want[c])
 			}
 		}
 	}

@@ -1,0 +1,150 @@
+package dev
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/dev/testbed"
+)
+
+// The documentation: the README, the changelog and the pages under docs/.
+func docFiles(t *testing.T) []string {
+	t.Helper()
+	pages, err := filepath.Glob("../../docs/*.md")
+	if err != nil || len(pages) == 0 {
+		t.Fatalf("no pages under docs/: %v", err)
+	}
+	return append([]string{"../../README.md", "../../CHANGELOG.md"}, pages...)
+}
+
+var (
+	mdLink  = regexp.MustCompile(`\]\(([^)\s]+)\)`)
+	heading = regexp.MustCompile(`(?m)^#{1,6} (.+)$`)
+	fence   = regexp.MustCompile("(?ms)^```.*?^```")
+)
+
+// anchor is GitHub's anchor for a heading: lower case, punctuation other
+// than '-' and '_' dropped, spaces to hyphens.
+func anchor(h string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(h) {
+		switch {
+		case r == ' ':
+			b.WriteRune('-')
+		case r == '-' || r == '_' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r > 127:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+func anchors(t *testing.T, path string) map[string]bool {
+	t.Helper()
+	doc, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]bool{}
+	for _, m := range heading.FindAllStringSubmatch(fence.ReplaceAllString(string(doc), ""), -1) {
+		out[anchor(m[1])] = true
+	}
+	return out
+}
+
+// TestDocLinks: every relative link in the documentation names a file
+// that exists and, with a #fragment, a heading of that file.
+func TestDocLinks(t *testing.T) {
+	links := 0
+	for _, file := range docFiles(t) {
+		doc, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range mdLink.FindAllStringSubmatch(fence.ReplaceAllString(string(doc), ""), -1) {
+			target := m[1]
+			if strings.Contains(target, "://") || strings.HasPrefix(target, "mailto:") {
+				continue
+			}
+			links++
+			path, frag, _ := strings.Cut(target, "#")
+			resolved := file
+			if path != "" {
+				resolved = filepath.Join(filepath.Dir(file), path)
+				if _, err := os.Stat(resolved); err != nil {
+					t.Errorf("%s: link %q: %v", file, target, err)
+					continue
+				}
+			}
+			if frag != "" && strings.HasSuffix(resolved, ".md") && !anchors(t, resolved)[frag] {
+				t.Errorf("%s: link %q: %s has no heading with anchor #%s", file, target, resolved, frag)
+			}
+		}
+	}
+	if links == 0 {
+		t.Fatal("no relative links found: the documentation lost its links")
+	}
+}
+
+// TestReadmeIsAFrontDoor: the README stays short; reference material
+// belongs in docs/.
+func TestReadmeIsAFrontDoor(t *testing.T) {
+	doc, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(doc), "\n"); n > 300 {
+		t.Errorf("README.md has %d lines, at most 300: move reference material to docs/", n)
+	}
+}
+
+// TestInvokeAsksForTheAccount: without AWS_ENDPOINT_URL, `make invoke`
+// would act on the account the credentials reach; it refuses unless
+// CONFIRM_AWS_ACCOUNT names that account. moto stands in for STS (through
+// AWS_ENDPOINT_URL_STS, which points only the identity call at it).
+func TestInvokeAsksForTheAccount(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs moto")
+	}
+	m, err := testbed.StartMoto()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(m.Stop)
+	var base []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "AWS_") && !strings.HasPrefix(kv, "CONFIRM_AWS_ACCOUNT=") && !strings.HasPrefix(kv, "MAKEFLAGS=") {
+			base = append(base, kv)
+		}
+	}
+	base = append(base, "AWS_ACCESS_KEY_ID=testing", "AWS_SECRET_ACCESS_KEY=testing", "AWS_DEFAULT_REGION=us-east-1",
+		"AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null", "AWS_EC2_METADATA_DISABLED=true",
+		"AWS_ENDPOINT_URL_STS="+m.Endpoint)
+	for _, tc := range []struct {
+		name  string
+		env   []string
+		ok    bool
+		names string // in the refusal
+	}{
+		{name: "real AWS, not confirmed", ok: false, names: testbed.Account},
+		{name: "real AWS, another account confirmed", env: []string{"CONFIRM_AWS_ACCOUNT=111122223333"}, ok: false, names: testbed.Account},
+		{name: "real AWS, its account confirmed", env: []string{"CONFIRM_AWS_ACCOUNT=" + testbed.Account}, ok: true},
+		{name: "a local AWS", env: []string{"AWS_ENDPOINT_URL=" + m.Endpoint}, ok: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cmd := exec.Command("make", "-s", "-C", "../..", "confirm-account")
+			cmd.Env = append(slices.Clone(base), tc.env...)
+			out, err := cmd.CombinedOutput()
+			if tc.ok != (err == nil) {
+				t.Fatalf("ok = %v, want %v: %v\n%s", err == nil, tc.ok, err, out)
+			}
+			if !tc.ok && !strings.Contains(string(out), "account "+tc.names) {
+				t.Errorf("the refusal does not name account %s:\n%s", tc.names, out)
+			}
+		})
+	}
+}
