@@ -13,6 +13,8 @@ import (
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/dev/cognitofake"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/pace"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/quota"
 )
 
 const (
@@ -100,10 +102,10 @@ func BenchmarkReadsPerPool(b *testing.B) {
 			for b.Loop() {
 				f.ResetCounters()
 				rep := newRig(b, client, `{"exemptions":{"tagKey":"mfa-policy-exempt"}}`, 1e6, benchConcurrency).sweeper.Run(context.Background(), "", "", nil)
-				if rep.Checked != n || rep.Exempt != n/3 || rep.Calls.UserPoolUpdate != 0 {
+				if rep.Checked != n || rep.Exempt != n/3 || rep.Calls[quota.UserPoolResourceUpdate].Calls != 0 {
 					b.Fatalf("%+v", rep.Summary)
 				}
-				reads += rep.Calls.UserPoolRead
+				reads += rep.Calls[quota.UserPoolRead].Calls + rep.Calls[quota.UserPoolResourceRead].Calls
 				tagCalls += f.Calls("GetResources")
 			}
 			b.ReportMetric(float64(reads)/float64(n*b.N), "reads/pool")
@@ -137,9 +139,14 @@ func population(f *cognitofake.Server, n int) (drifted map[string]bool) {
 // pool named in drifted at the write cap, beside the reads.
 func floorSweep(client *cip.Client, ids []string, drifted map[string]bool, reads, writes float64) {
 	ctx := context.Background()
-	pacer := NewPacer(reads, writes)
+	pacer := pace.New(func(c quota.Category) float64 {
+		if c == quota.UserPoolResourceUpdate {
+			return writes
+		}
+		return reads
+	}, func(quota.Category) float64 { return 0 })
 	for range (len(ids) + 59) / 60 {
-		_ = pacer.Wait(ctx, 1, 0)
+		_ = pacer.Wait(ctx, quota.ListUserPools, "")
 		_, _ = client.ListUserPools(ctx, &cip.ListUserPoolsInput{MaxResults: aws.Int32(60)})
 	}
 	toWrite := make(chan string, len(ids))
@@ -148,7 +155,7 @@ func floorSweep(client *cip.Client, ids []string, drifted map[string]bool, reads
 	go func() {
 		defer written.Done()
 		for id := range toWrite {
-			_ = pacer.Wait(ctx, 0, 1)
+			_ = pacer.Wait(ctx, quota.SetUserPoolMfaConfig, id)
 			_, _ = client.SetUserPoolMfaConfig(ctx, &cip.SetUserPoolMfaConfigInput{UserPoolId: aws.String(id), MfaConfiguration: "OFF"})
 		}
 	}()
@@ -159,7 +166,7 @@ func floorSweep(client *cip.Client, ids []string, drifted map[string]bool, reads
 		go func() {
 			defer wg.Done()
 			for i := next.Add(1) - 1; i < int64(len(ids)); i = next.Add(1) - 1 {
-				_ = pacer.Wait(ctx, 1, 0)
+				_ = pacer.Wait(ctx, quota.GetUserPoolMfaConfig, ids[i])
 				_, _ = client.GetUserPoolMfaConfig(ctx, &cip.GetUserPoolMfaConfigInput{UserPoolId: aws.String(ids[i])})
 				if drifted[ids[i]] {
 					toWrite <- ids[i]
@@ -188,10 +195,10 @@ func BenchmarkEnforceBehindCognitoQuotas(b *testing.B) {
 		b.StopTimer()
 		f, client := fakeCognito(b)
 		f.Latency = benchLatency
-		f.Quotas = map[string]float64{"UserPoolRead": cognitoQuota, "UserPoolUpdate": cognitoQuota}
+		f.Quotas = map[string]float64{"UserPoolRead": cognitoQuota, "UserPoolResourceRead": cognitoQuota, "UserPoolResourceUpdate": cognitoQuota}
 		drifted := population(f, n)
 		rg := newRig(b, client, `{"exemptions":{"tagKey":"mfa-policy-exempt"}}`, cognitoQuota, benchConcurrency)
-		rg.sweeper.Pacer = NewPacer(cognitoQuota, cognitoQuota)
+		rg.sweeper.Pacer = pace.New(func(quota.Category) float64 { return cognitoQuota }, func(quota.Category) float64 { return 0 })
 		rg.sweeper.Reconciler.Pacer, rg.sweeper.Reconciler.Backoff = rg.sweeper.Pacer, Backoff
 		b.StartTimer()
 		t0 := time.Now()
@@ -201,9 +208,11 @@ func BenchmarkEnforceBehindCognitoQuotas(b *testing.B) {
 		if rep.Remediated != len(drifted) || rep.Exempt != n/5 || rep.Failed != 0 {
 			b.Fatalf("%+v", rep.Summary)
 		}
-		reads += rep.Calls.UserPoolRead
-		writes += rep.Calls.UserPoolUpdate
-		throttled += rep.Calls.UserPoolReadThrottled + rep.Calls.UserPoolUpdateThrottled
+		reads += rep.Calls[quota.UserPoolRead].Calls + rep.Calls[quota.UserPoolResourceRead].Calls
+		writes += rep.Calls[quota.UserPoolResourceUpdate].Calls
+		for _, c := range rep.Calls {
+			throttled += c.Throttled
+		}
 		failed += int64(rep.Failed)
 
 		g, floorClient := fakeCognito(b)
@@ -216,7 +225,7 @@ func BenchmarkEnforceBehindCognitoQuotas(b *testing.B) {
 		t0 = time.Now()
 		floorSweep(floorClient, ids, toWrite, cognitoQuota, cognitoQuota)
 		floorWall += time.Since(t0)
-		floorReads += g.CallsIn("UserPoolRead")
+		floorReads += g.CallsIn("UserPoolRead") + g.CallsIn("UserPoolResourceRead")
 	}
 	perOp := func(v int64) float64 { return float64(v) / float64(b.N) }
 	b.ReportMetric(sweepWall.Seconds()/float64(b.N), "wall-s")
@@ -263,7 +272,7 @@ func BenchmarkSweepUnderThrottling(b *testing.B) {
 					_, _ = client.SetUserPoolMfaConfig(context.Background(), &cip.SetUserPoolMfaConfigInput{UserPoolId: aws.String(id), MfaConfiguration: "OFF"})
 				}
 				f.ResetCounters()
-				f.Quotas = map[string]float64{"UserPoolRead": tc.reads, "UserPoolUpdate": tc.sets}
+				f.Quotas = map[string]float64{"UserPoolRead": tc.reads, "UserPoolResourceRead": tc.reads, "UserPoolResourceUpdate": tc.sets}
 				f.ThrottleProb = tc.throttleProb
 				rg := newRig(b, client, ``, capRate, benchConcurrency)
 				rg.sweeper.Reconciler.Backoff = Backoff
@@ -278,10 +287,10 @@ func BenchmarkSweepUnderThrottling(b *testing.B) {
 				}
 			}
 			s := elapsed.Seconds()
-			b.ReportMetric(float64(calls.UserPoolRead)/s/capRate, "reads/cap")
-			b.ReportMetric(float64(calls.UserPoolUpdate)/s/capRate, "writes/cap")
-			b.ReportMetric(float64(calls.UserPoolReadThrottled)/float64(b.N), "read-throttled/op")
-			b.ReportMetric(float64(calls.UserPoolUpdateThrottled)/float64(b.N), "write-throttled/op")
+			b.ReportMetric(float64(calls[quota.UserPoolResourceRead].Calls)/s/capRate, "reads/cap")
+			b.ReportMetric(float64(calls[quota.UserPoolResourceUpdate].Calls)/s/capRate, "writes/cap")
+			b.ReportMetric(float64(calls[quota.UserPoolResourceRead].Throttled)/float64(b.N), "read-throttled/op")
+			b.ReportMetric(float64(calls[quota.UserPoolResourceUpdate].Throttled)/float64(b.N), "write-throttled/op")
 			b.ReportMetric(float64(failed)/float64(b.N), "failed-pools/op")
 		})
 	}
