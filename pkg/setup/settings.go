@@ -116,6 +116,11 @@ func (v Var) parse(s string) (any, error) {
 		}
 		return arns, nil
 	case Policy:
+		if s == "" {
+			// Unset or empty (the template's default): the defaults. A value
+			// of spaces is refused like a blank parameter version.
+			return policy.Default(), nil
+		}
 		p, err := policy.Load(s)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", v.Env, err)

@@ -20,6 +20,7 @@ func TestLoadTrigger(t *testing.T) {
 		{"all defaults", map[string]string{}, ""},
 		{"bad policy names the variable and field", map[string]string{"MFA_POLICY": `{"mode":"x"}`}, "MFA_POLICY: policy: mode"},
 		{"policy enum values are case-sensitive", map[string]string{"MFA_POLICY": `{"mode":"Report"}`}, "MFA_POLICY: policy: mode"},
+		{"inline policy of spaces refused", map[string]string{"MFA_POLICY": "  "}, "MFA_POLICY: policy: the document is blank"},
 		{"bad log level", map[string]string{"LOG_LEVEL": "LOUD"}, `LOG_LEVEL: "LOUD" is not one of DEBUG, INFO, WARN, ERROR`},
 		{"log level as the template spells it", map[string]string{"LOG_LEVEL": "debug"}, "LOG_LEVEL"},
 		{"TTL of zero", map[string]string{"POOL_CHECK_TTL": "0s"}, "POOL_CHECK_TTL"},

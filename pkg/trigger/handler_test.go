@@ -2,6 +2,7 @@ package trigger
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"io"
@@ -30,7 +31,7 @@ type rig struct {
 
 func load(t testing.TB, doc string) policy.Policy {
 	t.Helper()
-	p, err := policy.Load(doc)
+	p, err := policy.Load(cmp.Or(doc, "{}"))
 	if err != nil {
 		t.Fatal(err)
 	}
