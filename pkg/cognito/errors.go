@@ -40,7 +40,7 @@ var (
 	notFound = exceptionOf[types.ResourceNotFoundException]()
 	// The user was deleted (or renamed) after signing in.
 	userNotFound = exceptionOf[types.UserNotFoundException]()
-	throttle = exceptionOf[types.TooManyRequestsException]()
+	throttle     = exceptionOf[types.TooManyRequestsException]()
 	// The operation is not enabled here: a multi-Region pool's secondary
 	// replica, whose configuration is written in its primary Region.
 	// Retrying cannot help and the pool is not at fault.

@@ -85,7 +85,9 @@ func msg(source, pool, user string) signinmsg.Message {
 	return signinmsg.New(pool, user, "sub-"+user, source, time.Now(), "123456789012", "us-east-1")
 }
 
-func signedIn(pool, user string) signinmsg.Message { return msg(signinmsg.PostAuthentication, pool, user) }
+func signedIn(pool, user string) signinmsg.Message {
+	return msg(signinmsg.PostAuthentication, pool, user)
+}
 
 // batch is the SQS event delivering ms, message IDs m0, m1, ...
 func batch(ms ...signinmsg.Message) []byte {
