@@ -12,6 +12,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/dev/cognitofake"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/dev/localinvoke"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/dev/testbed"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/findings"
@@ -311,5 +312,32 @@ func TestWarmPolicyChanges(t *testing.T) {
 				t.Errorf("logs lack %s:\n%s", tc.logged, rt.Logs())
 			}
 		})
+	}
+}
+
+// TestSignInCheckUnderThrottling: when Cognito throttles every call, the
+// built check returns each message to the queue (to be tried again after
+// the visibility timeout, and alarmed in the dead-letter queue if it never
+// succeeds) instead of failing the batch or guessing.
+func TestSignInCheckUnderThrottling(t *testing.T) {
+	f := cognitofake.New()
+	f.ThrottleProb = 1
+	if _, err := f.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	pool := f.AddPool("p", nil, cognitofake.MFA{MfaConfiguration: "OFF"})
+	f.AddUser(pool, "jane", cognitofake.User{MFASettings: []string{"SMS_MFA", "SOFTWARE_TOKEN_MFA"}, Preferred: "SMS_MFA"})
+	rt := localinvoke.StartForTest(t, root, name, nil, f.Env())
+	res, err := rt.Invoke(context.Background(), batchFor(t, pool, "jane"))
+	if err != nil || res.Err != nil {
+		t.Fatalf("batch failed: %v %v\n%s", err, res.Err, rt.Logs())
+	}
+	var resp events.SQSEventResponse
+	if err := json.Unmarshal(res.Payload, &resp); err != nil || len(resp.BatchItemFailures) != 2 {
+		t.Errorf("response %s (%v), want both messages returned", res.Payload, err)
+	}
+	if f.Throttled() == 0 || f.Calls("AdminGetUser") != 0 {
+		t.Errorf("%d throttled, %d user reads while the pool's exemption is unknown", f.Throttled(), f.Calls("AdminGetUser"))
 	}
 }
