@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/policy"
 )
@@ -33,6 +34,9 @@ type Call struct {
 	PoolName        string
 	CallerARN       string
 	IssuerARN       string // the role behind an assumed-role caller
+	// EventTime is when the call was made, to the second as CloudTrail
+	// records it; zero when the event does not say.
+	EventTime time.Time
 }
 
 type envelope struct {
@@ -47,6 +51,7 @@ type detail struct {
 	EventSource  string `json:"eventSource"`
 	EventName    string `json:"eventName"`
 	EventID      string `json:"eventID"`
+	EventTime    string `json:"eventTime"`
 	ErrorCode    string `json:"errorCode"`
 	UserIdentity struct {
 		ARN            string `json:"arn"`
@@ -104,6 +109,8 @@ func ParseEvent(raw []byte) (Call, error) {
 	}
 	c := Call{Account: env.Account, Region: env.Region, EventName: d.EventName, EventID: d.EventID,
 		ErrorCode: d.ErrorCode, CallerARN: d.UserIdentity.ARN, IssuerARN: d.UserIdentity.SessionContext.SessionIssuer.ARN}
+	// An unreadable time only keeps the event from sharing another's check.
+	c.EventTime, _ = time.Parse(time.RFC3339, d.EventTime)
 	if c.ErrorCode != "" {
 		return c, nil // a failed call changed nothing; no pool ID needed
 	}

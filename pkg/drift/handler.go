@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/findings"
@@ -25,6 +26,8 @@ type Handler struct {
 	Log        *slog.Logger
 	Now        func() time.Time
 	Region     string // the function's region when the invocation does not say
+
+	checks checks
 }
 
 // Handle is the Lambda handler. It returns the finding for the pool (also
@@ -57,9 +60,16 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (findings.Fin
 		return ignore("the change was made by the enforcer itself")
 	}
 
-	res := h.Reconciler.Reconcile(ctx, call.PoolID)
+	res, sharedWith := h.checks.run(call.PoolID, call.EventID, call.EventTime, h.Now, func() reconcile.Result { return h.Reconciler.Reconcile(ctx, call.PoolID) })
 	if res.PoolName == "" {
 		res.PoolName = call.PoolName
+	}
+	if sharedWith != "" {
+		// That check was recorded once, with the event that started it.
+		why := "coalesced: the check made for event " + sharedWith + " started after this call and judged the pool"
+		h.Log.Info("event coalesced", "poolId", call.PoolID, "outcome", string(res.Status), "eventId", call.EventID, "reason", why)
+		res.Message = strings.TrimSuffix(why+"; "+res.Message, "; ")
+		return findings.New(call.Account, call.Region, res, cause, h.Now()), nil
 	}
 	f := findings.New(call.Account, call.Region, res, cause, h.Now())
 	h.Recorder.Record(ctx, f)
@@ -68,6 +78,70 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (findings.Fin
 	}
 	return f, nil
 }
+
+// coalesceAfter is how long after an event's time a check must have
+// started to have seen the event's change: CloudTrail's eventTime is cut
+// to the second, and the clocks are not the same.
+const coalesceAfter = 2 * time.Second
+
+// checks coalesces the checks of one pool within an instance: an event
+// whose change a check has already seen (one that started coalesceAfter
+// after the event's time, done or in flight) shares that check's result
+// instead of reading the pool again. A storm of changes to one pool, whose
+// events CloudTrail delivers after the storm, costs one check per instance.
+type checks struct {
+	mu    sync.Mutex
+	pools map[string]*check // the latest check of each pool
+}
+
+type check struct {
+	event   string // the ID of the event it was made for
+	started time.Time
+	done    chan struct{}
+	res     reconcile.Result
+}
+
+// run returns the result of a check of pool that saw the change of event
+// (made at eventTime): a shared one, with the ID of the event it was made
+// for, or one it makes with do (""). A failed check is never shared, nor is
+// any check with an event of unknown time.
+func (c *checks) run(pool, event string, eventTime time.Time, now func() time.Time, do func() reconcile.Result) (reconcile.Result, string) {
+	for {
+		c.mu.Lock()
+		last := c.pools[pool]
+		if last == nil || eventTime.IsZero() {
+			break
+		}
+		select {
+		case <-last.done:
+			if !last.started.Before(eventTime.Add(coalesceAfter)) && !last.res.Status.Retried() {
+				c.mu.Unlock()
+				return last.res, last.event
+			}
+		default:
+			// In flight: wait for it, then share it or check again.
+			c.mu.Unlock()
+			<-last.done
+			continue
+		}
+		break
+	}
+	next := &check{event: event, started: now(), done: make(chan struct{})}
+	if c.pools == nil {
+		c.pools = map[string]*check{}
+	}
+	if len(c.pools) >= maxTracked {
+		clear(c.pools) // a warm instance sees few pools; bound it anyway
+	}
+	c.pools[pool] = next
+	c.mu.Unlock()
+	defer close(next.done)
+	next.res = do()
+	return next.res, ""
+}
+
+// maxTracked bounds the pools whose last check an instance remembers.
+const maxTracked = 4096
 
 // foreign says why a call is not about this function's account and region,
 // or returns "". An own account or region that is not known is not checked.

@@ -145,11 +145,16 @@ func (s Share) Quota(c Category) float64 {
 }
 
 // Rate is what one instance of a function that runs at most
-// maxConcurrency instances at once may use of c, in requests per second:
-// quota x share / maxConcurrency, so all instances together stay within
-// the share.
+// maxConcurrency instances at once may use of c, in calls per second: its
+// part of the share, quota x share / maxConcurrency, in whole calls. A
+// second holds whole calls, so a part of 7.5 calls is 7; and calls spaced
+// at exactly 7 per second put an eighth at the end of any second that
+// starts with one, so the rate is a little under (slack): no second,
+// however it is cut, then holds more than the part, for all instances
+// together no more than the share. A part under one call per second is
+// kept as it is.
 func (s Share) Rate(c Category, maxConcurrency int) float64 {
-	return s.Quota(c) * s.fraction() / float64(max(maxConcurrency, 1))
+	return whole(s.Quota(c) * s.fraction() / float64(max(maxConcurrency, 1)))
 }
 
 // PoolRate is Rate for the per-pool limit of each single operation of c;
@@ -159,7 +164,18 @@ func (s Share) PoolRate(c Category, maxConcurrency int) float64 {
 	if !ok {
 		return 0
 	}
-	return l.PerPool * s.fraction() / float64(max(maxConcurrency, 1))
+	return whole(l.PerPool * s.fraction() / float64(max(maxConcurrency, 1)))
+}
+
+// slack leaves room for the timing of calls that travel a network and of
+// timers on a busy machine: 50 ms a second.
+const slack = 0.05
+
+func whole(part float64) float64 {
+	if part < 1 {
+		return part
+	}
+	return math.Floor(part) * (1 - slack)
 }
 
 func (s Share) fraction() float64 {

@@ -61,11 +61,13 @@ func TestTable(t *testing.T) {
 	}
 }
 
-// TestShare: each instance gets quota x share / maximum concurrency, so
-// that all instances together never pass the share; the account's own
-// quota counts for the adjustable category only.
+// TestShare: each instance gets its part of the share, quota x share /
+// maximum concurrency, in whole calls per second a little under (5%), so
+// that all instances together never pass the share in any second; the
+// account's own quota counts for the adjustable category only.
 func TestShare(t *testing.T) {
 	raised := map[Category]float64{UserRead: 300, UserPoolRead: 100}
+	const under = 0.95
 	cases := []struct {
 		name           string
 		share          Share
@@ -73,15 +75,15 @@ func TestShare(t *testing.T) {
 		concurrency    int
 		rate, poolRate float64
 	}{
-		{"the whole quota, one instance", Full, UserPoolResourceRead, 1, 20, 5},
-		{"half, one instance", Share{Percent: 50}, UserPoolRead, 1, 7.5, 0},
-		{"half over two instances", Share{Percent: 50}, UserPoolResourceRead, 2, 5, 1.25},
-		{"a tenth over two instances", Share{Percent: 10}, UserPoolResourceUpdate, 2, 0.75, 0.25},
-		{"a raised UserRead quota", Share{Percent: 50, Adjusted: raised}, UserRead, 4, 37.5, 0},
-		{"UserPoolRead cannot be raised", Share{Percent: 50, Adjusted: raised}, UserPoolRead, 1, 7.5, 0},
-		{"UserRead at AWS's default", Share{Percent: 100}, UserRead, 3, 40, 0},
-		{"concurrency 0 counts as 1", Share{Percent: 100}, UserResourceUpdate, 0, 25, 0},
-		{"share above 100 is 100", Share{Percent: 250}, SecurityHubImport, 1, 10, 0},
+		{"the whole quota, one instance", Full, UserPoolResourceRead, 1, 20 * under, 5 * under},
+		{"half, one instance: 7.5 is 7 whole calls", Share{Percent: 50}, UserPoolRead, 1, 7 * under, 0},
+		{"half over two instances", Share{Percent: 50}, UserPoolResourceRead, 2, 5 * under, 1 * under},
+		{"a tenth over two instances: under one call, kept", Share{Percent: 10}, UserPoolResourceUpdate, 2, 0.75, 0.25},
+		{"a raised UserRead quota", Share{Percent: 50, Adjusted: raised}, UserRead, 4, 37 * under, 0},
+		{"UserPoolRead cannot be raised", Share{Percent: 50, Adjusted: raised}, UserPoolRead, 1, 7 * under, 0},
+		{"UserRead at AWS's default", Share{Percent: 100}, UserRead, 3, 40 * under, 0},
+		{"concurrency 0 counts as 1", Share{Percent: 100}, UserResourceUpdate, 0, 25 * under, 0},
+		{"share above 100 is 100", Share{Percent: 250}, SecurityHubImport, 1, 10 * under, 0},
 		{"an unknown category is not paced", Full, "NoSuchCategory", 1, 0, 0},
 	}
 	for _, tc := range cases {
@@ -94,14 +96,22 @@ func TestShare(t *testing.T) {
 			}
 		})
 	}
-	// The property: all instances together at most the share, for every
-	// category, share and concurrency.
+	// The property: calls evenly spaced at Rate, by every instance at
+	// once, put no more than the share in any one second, however it is
+	// cut, even when each call arrives up to 25 ms early or late; and an
+	// instance gets at least one call a second when its part is that big.
+	const jitter = 0.025
 	for _, l := range Table {
 		for pct := 1; pct <= 100; pct++ {
 			for conc := 1; conc <= 10; conc++ {
 				s := Share{Percent: pct}
-				if sum := s.Rate(l.Category, conc) * float64(conc); sum > l.RPS*float64(pct)/100+1e-9 {
-					t.Fatalf("%s at %d%% over %d instances: %g in all", l.Category, pct, conc, sum)
+				share, r := l.RPS*float64(pct)/100, s.Rate(l.Category, conc)
+				perInstance := 1 + math.Floor((1+2*jitter)*r-1e-9) // calls in a window of 1 s plus the jitter on both ends
+				if part := share / float64(conc); part >= 1 && perInstance*float64(conc) > share+1e-9 {
+					t.Fatalf("%s at %d%% over %d instances: %g calls in a second, the share is %g", l.Category, pct, conc, perInstance*float64(conc), share)
+				}
+				if part := share / float64(conc); part >= 1 && r < math.Floor(part)*0.95-1e-9 {
+					t.Fatalf("%s at %d%% over %d instances: %g per second, under its part %g", l.Category, pct, conc, r, part)
 				}
 			}
 		}

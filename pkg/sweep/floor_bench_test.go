@@ -19,16 +19,13 @@ import (
 // account used the rest: with QUOTA_SHARE=100 at AWS's quotas themselves.
 // Beside each run, computed from the calls the fake answered:
 //   - floor-s: the per-category floor, the largest of (calls of a category
-//     / its rate at the share); goal wall/floor <= 1.1;
+//     / the share of its quota); goal wall/floor <= 1.1;
 //   - custodian-floor-s (report): (ListUserPools + one DescribeUserPool per
-//     pool) / UserPoolRead's rate, what a tool reading every pool with
-//     DescribeUserPool cannot beat; goal wall/custodian-floor <= 0.8;
+//     pool) / the share of UserPoolRead, what a tool reading every pool
+//     with DescribeUserPool cannot beat; goal wall/custodian-floor <= 0.8;
 //   - peak/quota per category: the most calls that reached the fake within
-//     any one second, over the category's quota. With QUOTA_SHARE=50 the
-//     goal is no category above its half. The pacer spaces calls at exactly
-//     the share, so a category whose share is not a whole number of calls
-//     (7.5/s) shows one call more in some windows (8/15 = 0.53); the fake's
-//     token bucket at the share, which is how AWS counts, throttles none.
+//     any one second, however it is cut, over the category's quota; goal
+//     with QUOTA_SHARE=50: no category above 0.5.
 func BenchmarkSweepAtTheFloor(b *testing.B) {
 	const n = 300
 	cases := []struct {
@@ -60,12 +57,13 @@ func BenchmarkSweepAtTheFloor(b *testing.B) {
 					b.Fatalf("%+v", rep.Summary)
 				}
 				var slowest float64
+				at := func(c quota.Category) float64 { return share.Quota(c) * float64(tc.share) / 100 } // the share itself, not the pacer's rate
 				for _, c := range Categories {
-					slowest = max(slowest, float64(f.CallsIn(string(c)))/share.Rate(c, 1))
+					slowest = max(slowest, float64(f.CallsIn(string(c)))/at(c))
 					peaks[c] = max(peaks[c], f.PeakPerSecond(string(c)))
 				}
 				floor += time.Duration(slowest * float64(time.Second))
-				custodian += time.Duration(float64(f.Calls("ListUserPools")+n) / share.Rate(quota.UserPoolRead, 1) * float64(time.Second))
+				custodian += time.Duration(float64(f.Calls("ListUserPools")+n) / at(quota.UserPoolRead) * float64(time.Second))
 				throttled += f.Throttled()
 				failed += int64(rep.Failed)
 				remediated += int64(rep.Remediated)

@@ -125,9 +125,10 @@ func (s *Server) ThrottleByTable(fraction float64) {
 func (s *Server) PeakPerSecond(category string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	at := s.arrivals[category]
+	at := slices.Clone(s.arrivals[category])
+	slices.SortFunc(at, time.Time.Compare) // recorded as calls arrived, appended as they took the lock
 	peak, first := 0, 0
-	for i, t := range at { // in arrival order
+	for i, t := range at {
 		for t.Sub(at[first]) >= time.Second {
 			first++
 		}
@@ -279,6 +280,7 @@ type apiError struct {
 const taggingTarget = "ResourceGroupsTaggingAPI_20170126."
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	arrived := time.Now() // before the latency: quotas count calls as they arrive
 	target := r.Header.Get("X-Amz-Target")
 	tagging := strings.HasPrefix(target, taggingTarget)
 	op := strings.TrimPrefix(strings.TrimPrefix(target, "AWSCognitoIdentityProviderService."), taggingTarget)
@@ -300,7 +302,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// The tagging API has its own quota, which the fake does not model.
-	if !tagging && s.throttled(category(op), op, str(in, "UserPoolId")) {
+	if !tagging && s.throttled(category(op), op, str(in, "UserPoolId"), arrived) {
 		s.throttle.Add(1)
 		inc(&s.throtld, category(op))
 		writeErr(w, apiError{400, "TooManyRequestsException", "Rate exceeded"})
@@ -325,10 +327,9 @@ func writeErr(w http.ResponseWriter, e apiError) {
 // throttled records the call's arrival and applies the random throttling,
 // ThrottleRate's budget, the category's own and the pool's for op, taking
 // a token from each budget that has one.
-func (s *Server) throttled(category, op, poolID string) bool {
+func (s *Server) throttled(category, op, poolID string, now time.Time) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	now := time.Now()
 	s.arrivals[category] = append(s.arrivals[category], now)
 	if s.ThrottleProb > 0 && rand.Float64() < s.ThrottleProb {
 		return true
@@ -353,9 +354,11 @@ func (s *Server) take(name string, rate float64, now time.Time) bool {
 		b = &budget{tokens: rate}
 		s.budgets[name] = b
 	} else {
-		b.tokens = min(rate, b.tokens+now.Sub(b.last).Seconds()*rate)
+		b.tokens = min(rate, b.tokens+max(now.Sub(b.last), 0).Seconds()*rate)
 	}
-	b.last = now
+	if now.After(b.last) {
+		b.last = now
+	}
 	if b.tokens < 1 {
 		return false
 	}
