@@ -7,8 +7,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
 	"time"
+
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/policy"
 )
 
 // Trigger sources the trigger enqueues.
@@ -39,10 +40,6 @@ type Message struct {
 	Region        string    `json:"region"`
 }
 
-// poolIDPattern is Cognito's documented user pool ID pattern (as
-// policy.IsPoolID; repeated here so the trigger does not import policy).
-var poolIDPattern = regexp.MustCompile(`^[\w-]+_[0-9a-zA-Z]+$`)
-
 // New returns the message for a sign-in.
 func New(poolID, username, sub, source string, at time.Time, account, region string) Message {
 	return Message{Schema: Schema, Version: Version, PoolID: poolID, Username: username, Sub: sub,
@@ -72,7 +69,7 @@ func (m Message) Validate() error {
 		return fmt.Errorf("sign-in message: schema: %q is not %q", m.Schema, Schema)
 	case m.Version != Version:
 		return fmt.Errorf("sign-in message: version: %d is not supported (supported: %d)", m.Version, Version)
-	case len(m.PoolID) > 55 || !poolIDPattern.MatchString(m.PoolID):
+	case !policy.IsPoolID(m.PoolID):
 		return fmt.Errorf("sign-in message: poolId: %q is not a user pool ID", m.PoolID)
 	case m.TriggerSource != PreAuthentication && m.TriggerSource != PostAuthentication:
 		return fmt.Errorf("sign-in message: triggerSource: %q is not %s or %s", m.TriggerSource, PreAuthentication, PostAuthentication)
