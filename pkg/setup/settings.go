@@ -60,21 +60,25 @@ var (
 	// request: 120 by default.
 	UserReadQuotaVar = Var{Env: "USER_READ_QUOTA", Param: "UserReadQuotaPerSecond", Kind: Integer, Default: "120", Min: 120, Max: 100000}
 	ConcurrencyVar   = Var{Env: "SWEEP_CONCURRENCY", Kind: Integer, Default: "4", Min: 1, Max: 64}
-	PoolCheckTTLVar  = Var{Env: "POOL_CHECK_TTL", Param: "PoolCheckTTLSeconds", Kind: Duration, Default: "5m", Min: 1, Max: 86400}
-	// Far inside Cognito's fixed 5 s trigger timeout.
-	CheckBudgetVar = Var{Env: "CHECK_BUDGET", Kind: Duration, Default: "1500ms", Min: 0.1, Max: 4}
+	// How long a trigger instance does not enqueue again a pool or user it
+	// enqueued: repeat sign-ins do not flood the queue.
+	PoolCheckTTLVar = Var{Env: "POOL_CHECK_TTL", Param: "PoolCheckTTLSeconds", Kind: Duration, Default: "5m", Min: 1, Max: 86400}
+	// The queue the trigger sends sign-ins to (the template's SignInQueue).
+	SignInQueueVar = Var{Env: "SIGN_IN_QUEUE_URL", Kind: Text}
 	// Import pool findings into Security Hub CSPM too.
 	SecurityHubVar = Var{Env: "SECURITY_HUB", Param: "EnableSecurityHub", Kind: Choice, Default: "false", Values: []string{"true", "false"}}
 )
 
 // Vars lists what each function reads, by logical ID in template.yaml.
 var Vars = map[string][]Var{
-	"DriftFunction":   append(common(), RoleARNsVar, SecurityHubVar),
-	"SweepFunction":   append(common(), ConcurrencyVar, SecurityHubVar),
-	"TriggerFunction": append(common(), PoolCheckTTLVar, CheckBudgetVar),
+	"DriftFunction": append(common(), RoleARNsVar, SecurityHubVar),
+	"SweepFunction": append(common(), ConcurrencyVar, SecurityHubVar),
+	// The trigger reads no policy and calls no Cognito API: it only enqueues.
+	"TriggerFunction":     {SignInQueueVar, LogLevelVar, PoolCheckTTLVar},
+	"SignInCheckFunction": common(),
 }
 
-// common lists what every function reads (Settings).
+// common lists what every function that checks pools reads (Settings).
 func common() []Var {
 	return []Var{PolicyVar, PolicyParameterVar, PolicyRefreshVar, EventBusVar, LogLevelVar, QuotaShareVar, UserReadQuotaVar}
 }
@@ -83,11 +87,14 @@ func common() []Var {
 // which its pacer divides the quota share by (pace.ForFunction). The
 // template caps each function at it with ReservedConcurrentExecutions
 // (TestConcurrencyMatchesTemplate); the sweep runs one leg at a time, and
-// one leg's goroutines share one pacer. The trigger is not listed: Cognito
-// calls it on every sign-in, so it cannot be capped.
+// one leg's goroutines share one pacer. The sign-in check's SQS event
+// source also caps it (ScalingConfig.MaximumConcurrency, 2 at least). The
+// trigger is not listed: Cognito calls it on every sign-in, so it cannot be
+// capped, and it calls no Cognito API.
 var MaxConcurrency = map[string]int{
-	"DriftFunction": 2,
-	"SweepFunction": 1,
+	"DriftFunction":       2,
+	"SweepFunction":       1,
+	"SignInCheckFunction": 2,
 }
 
 // Check reports whether s is a value the functions accept, with an error
@@ -144,6 +151,11 @@ func (v Var) parse(s string) (any, error) {
 		}
 		return arns, nil
 	case Policy:
+		if s == "" {
+			// Unset or empty (the template's default): the defaults. A value
+			// of spaces is refused like a blank parameter version.
+			return policy.Default(), nil
+		}
 		p, err := policy.Load(s)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", v.Env, err)
@@ -212,11 +224,21 @@ type SweepSettings struct {
 	SecurityHub bool // import findings into Security Hub
 }
 
-// TriggerSettings are the TriggerFunction's settings.
+// TriggerSettings are the TriggerFunction's settings: no policy.
 type TriggerSettings struct {
+	QueueURL string        // SIGN_IN_QUEUE_URL
+	TTL      time.Duration // how long an enqueued pool or user is not enqueued again
+	LogLevel slog.Level
+}
+
+// Logger returns the trigger's JSON logger.
+func (s TriggerSettings) Logger(function string) *slog.Logger {
+	return Settings{LogLevel: s.LogLevel}.Logger(function)
+}
+
+// SignInSettings are the SignInCheckFunction's settings.
+type SignInSettings struct {
 	Settings
-	TTL    time.Duration // how long a pool or user check is trusted
-	Budget time.Duration // for all enforcer work in one sign-in
 }
 
 // LoadDrift reads and validates the DriftFunction's variables; an error
@@ -237,6 +259,19 @@ func LoadSweep() (SweepSettings, error) {
 // LoadTrigger reads and validates the TriggerFunction's variables.
 func LoadTrigger() (TriggerSettings, error) {
 	var r reader
-	s := TriggerSettings{Settings: r.common(), TTL: get[time.Duration](&r, PoolCheckTTLVar), Budget: get[time.Duration](&r, CheckBudgetVar)}
+	s := TriggerSettings{QueueURL: strings.TrimSpace(get[string](&r, SignInQueueVar)), TTL: get[time.Duration](&r, PoolCheckTTLVar)}
+	if lvl := get[string](&r, LogLevelVar); lvl != "" {
+		_ = s.LogLevel.UnmarshalText([]byte(lvl))
+	}
+	if r.err == nil && s.QueueURL == "" {
+		r.err = fmt.Errorf("%s: not set: the trigger has no queue to send sign-ins to", SignInQueueVar.Env)
+	}
+	return s, r.err
+}
+
+// LoadSignIn reads and validates the SignInCheckFunction's variables.
+func LoadSignIn() (SignInSettings, error) {
+	var r reader
+	s := SignInSettings{Settings: r.common()}
 	return s, r.err
 }

@@ -1,6 +1,7 @@
 package sweep
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -48,7 +49,7 @@ type rig struct {
 // category capped at rate and no per-pool cap.
 func newRig(t testing.TB, api cognito.API, doc string, rate float64, concurrency int) *rig {
 	t.Helper()
-	p, err := policy.Load(doc)
+	p, err := policy.Load(cmp.Or(doc, "{}"))
 	if err != nil {
 		t.Fatal(err)
 	}
