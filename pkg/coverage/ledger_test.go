@@ -14,80 +14,15 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/dev/fakes"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/policy"
 )
 
 var t0 = time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
 
-// fakeTable is a ledger in memory: PutItem stores, Query returns one
-// pool's items in pages of pageSize, sorted by sub.
-type fakeTable struct {
-	items    map[string]map[string]types.AttributeValue // poolId/userSub -> item
-	puts     int
-	queries  []*dynamodb.QueryInput
-	pageSize int
-	err      error
-}
+type fakeTable = fakes.Ledger
 
-func (f *fakeTable) PutItem(_ context.Context, in *dynamodb.PutItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
-	f.puts++
-	if f.err != nil {
-		return nil, f.err
-	}
-	if f.items == nil {
-		f.items = map[string]map[string]types.AttributeValue{}
-	}
-	f.items[str(in.Item[attrPool])+"/"+str(in.Item[attrSub])] = in.Item
-	return &dynamodb.PutItemOutput{}, nil
-}
-
-func (f *fakeTable) Query(_ context.Context, in *dynamodb.QueryInput, _ ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
-	cp := *in
-	f.queries = append(f.queries, &cp)
-	if f.err != nil {
-		return nil, f.err
-	}
-	pool := str(in.ExpressionAttributeValues[":p"])
-	var keys []string
-	for k := range f.items {
-		if strings.HasPrefix(k, pool+"/") {
-			keys = append(keys, k)
-		}
-	}
-	sortStrings(keys)
-	start := 0
-	if in.ExclusiveStartKey != nil {
-		after := pool + "/" + str(in.ExclusiveStartKey[attrSub])
-		for start < len(keys) && keys[start] <= after {
-			start++
-		}
-	}
-	end := min(start+f.pageSize, len(keys))
-	out := &dynamodb.QueryOutput{ScannedCount: int32(end - start)}
-	for _, k := range keys[start:end] {
-		out.Items = append(out.Items, f.items[k]) // the fake neither filters nor projects: the reader must cope
-	}
-	if end < len(keys) {
-		last := f.items[keys[end-1]]
-		out.LastEvaluatedKey = map[string]types.AttributeValue{attrPool: last[attrPool], attrSub: last[attrSub]}
-	}
-	return out, nil
-}
-
-func sortStrings(s []string) {
-	for i := 1; i < len(s); i++ {
-		for j := i; j > 0 && s[j] < s[j-1]; j-- {
-			s[j], s[j-1] = s[j-1], s[j]
-		}
-	}
-}
-
-func str(v types.AttributeValue) string {
-	if s, ok := v.(*types.AttributeValueMemberS); ok {
-		return s.Value
-	}
-	return ""
-}
+func str(v types.AttributeValue) string { return fakes.S(v) }
 
 func TestRecordWritesOneItemWithoutNames(t *testing.T) {
 	f := &fakeTable{}
@@ -96,10 +31,10 @@ func TestRecordWritesOneItemWithoutNames(t *testing.T) {
 	if err := l.Record(context.Background(), "us-east-1_A", "sub-1", u, t0); err != nil {
 		t.Fatal(err)
 	}
-	if f.puts != 1 || len(f.items) != 1 {
-		t.Fatalf("%d PutItem calls, %d items; want 1 and 1", f.puts, len(f.items))
+	if f.Puts != 1 || len(f.Items) != 1 {
+		t.Fatalf("%d PutItem calls, %d items; want 1 and 1", f.Puts, len(f.Items))
 	}
-	it := f.items["us-east-1_A/sub-1"]
+	it := f.Items["us-east-1_A/sub-1"]
 	want := map[string]string{
 		attrPool: "us-east-1_A", attrSub: "sub-1", attrPreferred: "softwareToken",
 		attrLastSeen: strconv.FormatInt(t0.Unix(), 10), attrExpires: strconv.FormatInt(t0.Add(30*24*time.Hour).Unix(), 10),
@@ -130,7 +65,7 @@ func TestRecordNilAndErrors(t *testing.T) {
 	if NewLedger(&fakeTable{}, "", policy.Default()) != nil {
 		t.Error("no table, yet a ledger")
 	}
-	f := &fakeTable{err: errors.New("boom")}
+	f := &fakeTable{Err: errors.New("boom")}
 	l = NewLedger(f, "ledger", policy.Default())
 	if err := l.Record(context.Background(), "p_1", "s", policy.UserMFA{}, t0); err == nil || !strings.Contains(err.Error(), "boom") {
 		t.Errorf("write error: %v", err)
@@ -180,7 +115,7 @@ func TestReadCounts(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			f := &fakeTable{pageSize: tc.page}
+			f := &fakeTable{PageSize: tc.page}
 			l := &Ledger{API: f, Table: "ledger", Window: 400 * 24 * time.Hour}
 			for i, su := range tc.users {
 				seen := t0.Add(-time.Duration(su.daysAgo * float64(24*time.Hour)))
@@ -202,10 +137,10 @@ func TestReadCounts(t *testing.T) {
 				t.Errorf("ratio = %v, want %v", c.Ratio, tc.ratio)
 			}
 			wantPages := max(1, (len(tc.users)+tc.page-1)/tc.page)
-			if cost.Pages != wantPages || cost.Items != len(tc.users) || len(f.queries) != wantPages {
-				t.Errorf("cost %+v, %d queries; want %d pages of %d items", cost, len(f.queries), wantPages, len(tc.users))
+			if cost.Pages != wantPages || cost.Items != len(tc.users) || len(f.Queries) != wantPages {
+				t.Errorf("cost %+v, %d queries; want %d pages of %d items", cost, len(f.Queries), wantPages, len(tc.users))
 			}
-			q := f.queries[0]
+			q := f.Queries[0]
 			if aws.ToString(q.ProjectionExpression) != "#s, #f, #k" || q.ReturnConsumedCapacity != types.ReturnConsumedCapacityTotal || aws.ToBool(q.ConsistentRead) {
 				t.Errorf("query %+v: want a projection of three attributes, eventually consistent, with its cost", q)
 			}
@@ -214,7 +149,7 @@ func TestReadCounts(t *testing.T) {
 }
 
 func TestReadRefusesUnreadableItems(t *testing.T) {
-	f := &fakeTable{pageSize: 10, items: map[string]map[string]types.AttributeValue{
+	f := &fakeTable{PageSize: 10, Items: map[string]map[string]types.AttributeValue{
 		"p_1/a": {attrPool: &types.AttributeValueMemberS{Value: "p_1"}, attrSub: &types.AttributeValueMemberS{Value: "a"},
 			attrLastSeen: &types.AttributeValueMemberN{Value: strconv.FormatInt(t0.Unix(), 10)},
 			attrFactors:  &types.AttributeValueMemberL{Value: []types.AttributeValue{&types.AttributeValueMemberS{Value: "carrierPigeon"}}}},
@@ -223,7 +158,7 @@ func TestReadRefusesUnreadableItems(t *testing.T) {
 	if _, _, err := r.Read(context.Background(), "p_1", 30); err == nil || !strings.Contains(err.Error(), "not a factor") {
 		t.Errorf("unreadable item: %v (never count it as a user without MFA)", err)
 	}
-	f.err = errors.New("throttled")
+	f.Err = errors.New("throttled")
 	if _, _, err := r.Read(context.Background(), "p_1", 30); err == nil || !strings.Contains(err.Error(), "throttled") {
 		t.Errorf("query error: %v", err)
 	}

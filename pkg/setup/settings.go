@@ -60,12 +60,18 @@ var (
 	CheckBudgetVar = Var{Env: "CHECK_BUDGET", Kind: Duration, Default: "1500ms", Min: 0.1, Max: 4}
 	// Import pool findings into Security Hub CSPM too.
 	SecurityHubVar = Var{Env: "SECURITY_HUB", Param: "EnableSecurityHub", Kind: Choice, Default: "false", Values: []string{"true", "false"}}
+	// The coverage ledger (DynamoDB table); empty: no ledger.
+	CoverageTableVar = Var{Env: "COVERAGE_TABLE", Kind: Text}
+	// The sweep's pace reading the ledger, in read units per second: an
+	// on-demand table serves 12,000 at once and up to 40,000 by default.
+	CoverageReadUnitsVar = Var{Env: "COVERAGE_READ_UNITS_PER_SECOND", Param: "CoverageReadUnitsPerSecond", Kind: Number, Default: "3000", Min: 100, Max: 40000}
 )
 
 // Vars lists what each function reads, by logical ID in template.yaml.
 var Vars = map[string][]Var{
-	"DriftFunction":   {PolicyVar, PolicyParameterVar, PolicyRefreshVar, EventBusVar, LogLevelVar, RoleARNsVar, SecurityHubVar},
-	"SweepFunction":   {PolicyVar, PolicyParameterVar, PolicyRefreshVar, EventBusVar, LogLevelVar, MaxReadsVar, MaxWritesVar, ConcurrencyVar, SecurityHubVar},
+	"DriftFunction": {PolicyVar, PolicyParameterVar, PolicyRefreshVar, EventBusVar, LogLevelVar, RoleARNsVar, SecurityHubVar},
+	"SweepFunction": {PolicyVar, PolicyParameterVar, PolicyRefreshVar, EventBusVar, LogLevelVar, MaxReadsVar, MaxWritesVar, ConcurrencyVar, SecurityHubVar,
+		CoverageTableVar, CoverageReadUnitsVar},
 	"TriggerFunction": {PolicyVar, PolicyParameterVar, PolicyRefreshVar, EventBusVar, LogLevelVar, PoolCheckTTLVar, CheckBudgetVar},
 }
 
@@ -180,6 +186,10 @@ type SweepSettings struct {
 	MaxWrites   float64 // UserPoolUpdate calls per second
 	Concurrency int
 	SecurityHub bool // import findings into Security Hub
+	// CoverageTable is the coverage ledger ("": none), read at
+	// CoverageReadUnits read units per second.
+	CoverageTable     string
+	CoverageReadUnits float64
 }
 
 // TriggerSettings are the TriggerFunction's settings.
@@ -202,7 +212,8 @@ func LoadSweep() (SweepSettings, error) {
 	var r reader
 	s := SweepSettings{Settings: r.common(), MaxReads: get[float64](&r, MaxReadsVar),
 		MaxWrites: get[float64](&r, MaxWritesVar), Concurrency: int(get[float64](&r, ConcurrencyVar)),
-		SecurityHub: get[string](&r, SecurityHubVar) == "true"}
+		SecurityHub: get[string](&r, SecurityHubVar) == "true", CoverageTable: strings.TrimSpace(get[string](&r, CoverageTableVar)),
+		CoverageReadUnits: get[float64](&r, CoverageReadUnitsVar)}
 	return s, r.err
 }
 
