@@ -4,7 +4,7 @@
 GOARCH ?= arm64
 ARTIFACTS_DIR ?= build/$(FUNCTION)
 HOST_ARCH := $(shell go env GOARCH)
-FUNCTIONS := DriftFunction SweepFunction TriggerFunction
+FUNCTIONS := DriftFunction SweepFunction TriggerFunction SignInCheckFunction
 GO_BUILD = GOOS=linux GOARCH=$(GOARCH) CGO_ENABLED=0 go build -tags lambda.norpc -trimpath -ldflags "-s -w"
 PYTHON ?= python3
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
@@ -19,6 +19,9 @@ build-SweepFunction:
 
 build-TriggerFunction:
 	$(GO_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/trigger
+
+build-SignInCheckFunction:
+	$(GO_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/signin
 
 # Every function for the host, under build/<LogicalId>/bootstrap.
 build:
@@ -58,7 +61,7 @@ unit:
 test: moto
 	cfn-lint template.yaml
 	go test -count=1 -timeout 8m ./...
-	go test -count=1 -race ./pkg/sweep/ ./pkg/trigger/ ./pkg/dev/localinvoke/
+	go test -count=1 -race ./pkg/sweep/ ./pkg/trigger/ ./pkg/signin/ ./pkg/dev/localinvoke/
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi

@@ -38,7 +38,9 @@ func (c class) has(err error) bool {
 
 var (
 	notFound = exceptionOf[types.ResourceNotFoundException]()
-	throttle = exceptionOf[types.TooManyRequestsException]()
+	// The user was deleted (or renamed) after signing in.
+	userNotFound = exceptionOf[types.UserNotFoundException]()
+	throttle     = exceptionOf[types.TooManyRequestsException]()
 	// The operation is not enabled here: a multi-Region pool's secondary
 	// replica, whose configuration is written in its primary Region.
 	// Retrying cannot help and the pool is not at fault.
@@ -60,6 +62,9 @@ var (
 
 // IsNotFound reports Cognito's ResourceNotFoundException: the pool is gone.
 func IsNotFound(err error) bool { return notFound.in(err) }
+
+// IsUserNotFound reports Cognito's UserNotFoundException: the user is gone.
+func IsUserNotFound(err error) bool { return userNotFound.in(err) }
 
 // IsRefusal reports a write Cognito rejected for its content.
 func IsRefusal(err error) bool { return refusals.has(err) }

@@ -2,6 +2,7 @@ package drift
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -112,7 +113,7 @@ type fixture struct {
 
 func newFixture(t *testing.T, doc string) *fixture {
 	t.Helper()
-	p, err := policy.Load(doc)
+	p, err := policy.Load(cmp.Or(doc, "{}"))
 	if err != nil {
 		t.Fatal(err)
 	}

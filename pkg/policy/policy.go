@@ -218,12 +218,14 @@ func IsPoolID(s string) bool {
 }
 
 // Load parses and validates a policy document, version 1 (one set of
-// rules) or 2 (profiles). An empty document yields the defaults. The JSON
-// must be strict (see checkStrict). Errors name the offending field.
+// rules) or 2 (profiles). A blank document is refused like any other
+// invalid one: "{}" asks for the defaults (and an unset inline MFA_POLICY
+// means them, see pkg/setup). The JSON must be strict (see checkStrict).
+// Errors name the offending field.
 func Load(doc string) (Policy, error) {
 	p := Default()
 	if strings.TrimSpace(doc) == "" {
-		return p, nil
+		return Policy{}, errors.New(`policy: the document is blank (write {} for the defaults)`)
 	}
 	if err := checkStrict(doc); err != nil {
 		return Policy{}, fmt.Errorf("policy: %w", err)

@@ -7,13 +7,20 @@ import (
 )
 
 func TestLoadDefaults(t *testing.T) {
-	for _, doc := range []string{"", "  ", "{}"} {
+	for _, doc := range []string{"{}", " {} "} {
 		p, err := Load(doc)
 		if err != nil {
 			t.Fatalf("Load(%q): %v", doc, err)
 		}
 		if !reflect.DeepEqual(p, Default()) {
 			t.Errorf("Load(%q) = %+v, want defaults %+v", doc, p, Default())
+		}
+	}
+	// A blank document is refused, not read as "the defaults" (F9): a
+	// parameter emptied by mistake must not drop every exemption.
+	for _, doc := range []string{"", " ", "\n\t "} {
+		if _, err := Load(doc); err == nil || !strings.Contains(err.Error(), "blank") {
+			t.Errorf("Load(%q): %v, want the blank document refused", doc, err)
 		}
 	}
 	want := Default()

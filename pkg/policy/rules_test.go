@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"cmp"
 	"fmt"
 	"math/rand/v2"
 	"reflect"
@@ -18,7 +19,7 @@ var (
 
 func mustLoad(t testing.TB, doc string) Policy {
 	t.Helper()
-	p, err := Load(doc)
+	p, err := Load(cmp.Or(doc, "{}"))
 	if err != nil {
 		t.Fatalf("Load(%s): %v", doc, err)
 	}

@@ -28,6 +28,10 @@ type fakeSSM struct {
 
 func (f *fakeSSM) publish(value string) { f.value, f.version = value, f.version+1 }
 
+// recreate deletes the parameter and creates it again with value: SSM
+// starts its versions again at 1.
+func (f *fakeSSM) recreate(value string) { f.value, f.version = value, 1 }
+
 func (f *fakeSSM) GetParameter(_ context.Context, in *ssm.GetParameterInput, _ ...func(*ssm.Options)) (*ssm.GetParameterOutput, error) {
 	f.reads++
 	f.in = in
@@ -57,7 +61,7 @@ func TestInit(t *testing.T) {
 		wantErr string
 	}{
 		{"valid version", `{"mfaConfiguration":"OPTIONAL"}`, nil, policy.LevelOptional, ""},
-		{"empty document: the defaults", ` `, nil, policy.LevelOn, ""},
+		{"blank document refused", ` `, nil, "", `policy parameter /org/cognito/mfa-policy version 1: policy: the document is blank`},
 		{"invalid version names field and version", `{"mfaConfiguration":"on"}`, nil, "", `policy parameter /org/cognito/mfa-policy version 1: policy: mfaConfiguration: "on" is not one of`},
 		{"read fails", "", errors.New("AccessDeniedException"), "", "read policy parameter /org/cognito/mfa-policy: AccessDeniedException"},
 	} {
@@ -103,6 +107,8 @@ func TestCurrent(t *testing.T) {
 		{"after the interval, no new version", 6 * time.Minute, "", nil, policy.LevelOptional, 1, 2, nil, ""},
 		{"invalid version refused, the old stays", 5 * time.Minute, `{"factors":{"sms":"required","Email":"allowed"}}`, nil, policy.LevelOptional, 1, 2,
 			[]string{"policy version refused", `version 2: policy: factors.Email: unknown field`, `"inForce":1`}, `"PolicyVersionRefused":1`},
+		{"blank version refused, the old stays", 5 * time.Minute, " \n", nil, policy.LevelOptional, 1, 2,
+			[]string{"policy version refused", `version 2: policy: the document is blank`}, `"PolicyVersionRefused":1`},
 		{"read fails, the old stays", 5 * time.Minute, "", errors.New("ThrottlingException"), policy.LevelOptional, 1, 2,
 			[]string{"policy parameter not read", "ThrottlingException"}, `"PolicyReadFailed":1`},
 	} {
@@ -200,5 +206,68 @@ func TestRefreshing(t *testing.T) {
 	}
 	if out, _ := Refreshing(nil, set, handle)(context.Background(), nil); out != "done" {
 		t.Errorf("without a source the handler is not called as is")
+	}
+}
+
+// TestRecreatedParameter: a parameter deleted and created again restarts
+// at version 1; its new document takes over although the version number
+// is the one in force (F7).
+func TestRecreatedParameter(t *testing.T) {
+	api := &fakeSSM{}
+	api.publish(`{"mode":"enforce"}`)
+	c := &clock{time.Unix(0, 0)}
+	var logs, metrics bytes.Buffer
+	src := newSource(api, c, &logs, &metrics)
+	if _, err := src.Init(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	api.recreate(`{"mode":"report"}`)
+	c.now = c.now.Add(5 * time.Minute)
+	if p := src.Current(context.Background()); p.Mode != policy.Report || p.Origin.Version != 1 {
+		t.Errorf("after re-creation: mode %s version %d, want report version 1", p.Mode, p.Origin.Version)
+	}
+	if !strings.Contains(logs.String(), "policy version in force") {
+		t.Errorf("the new document in force is not logged:\n%s", logs.String())
+	}
+	// A blank re-created parameter is refused like any invalid version.
+	api.recreate(" ")
+	c.now = c.now.Add(5 * time.Minute)
+	if p := src.Current(context.Background()); p.Mode != policy.Report {
+		t.Errorf("blank re-created parameter: mode %s, want report kept", p.Mode)
+	}
+	if !strings.Contains(metrics.String(), `"PolicyVersionRefused":1`) {
+		t.Errorf("blank version not counted as refused: %s", metrics.String())
+	}
+}
+
+// hangingSSM answers only when the caller gives up.
+type hangingSSM struct{ deadline bool }
+
+func (h *hangingSSM) GetParameter(ctx context.Context, _ *ssm.GetParameterInput, _ ...func(*ssm.Options)) (*ssm.GetParameterOutput, error) {
+	_, h.deadline = ctx.Deadline()
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
+
+// TestReadIsBounded: a hanging SSM ends the read at the source's timeout
+// (the invocation's context has none here), and the policy in force
+// stays (F1).
+func TestReadIsBounded(t *testing.T) {
+	api := &fakeSSM{}
+	api.publish(`{"mode":"report"}`)
+	c := &clock{time.Unix(0, 0)}
+	var logs, metrics bytes.Buffer
+	src := newSource(api, c, &logs, &metrics)
+	if _, err := src.Init(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	hang := &hangingSSM{}
+	src.API, src.Timeout = hang, 10*time.Millisecond
+	c.now = c.now.Add(5 * time.Minute)
+	if p := src.Current(context.Background()); p.Mode != policy.Report || !hang.deadline {
+		t.Errorf("mode %s, read with a deadline: %v", p.Mode, hang.deadline)
+	}
+	if !strings.Contains(logs.String(), "context deadline exceeded") || !strings.Contains(metrics.String(), `"PolicyReadFailed":1`) {
+		t.Errorf("the bounded read is not reported:\n%s\n%s", logs.String(), metrics.String())
 	}
 }

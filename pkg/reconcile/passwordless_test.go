@@ -1,6 +1,7 @@
 package reconcile
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -184,7 +185,7 @@ func TestCompliantPoolsCostOneRead(t *testing.T) {
 			f, sdk := cognitofake.StartForTest(t)
 			id := f.AddPool(kind.name, nil, kind.mfa)
 			f.SetSignIn(id, kind.tier, kind.first...)
-			p, err := policy.Load(kind.policy)
+			p, err := policy.Load(cmp.Or(kind.policy, "{}"))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -214,7 +215,7 @@ func BenchmarkCompliantPoolCalls(b *testing.B) {
 		kind := compliantKinds[i%len(compliantKinds)]
 		id := f.AddPool(fmt.Sprint(kind.name, i), nil, kind.mfa)
 		f.SetSignIn(id, kind.tier, kind.first...)
-		p, err := policy.Load(kind.policy)
+		p, err := policy.Load(cmp.Or(kind.policy, "{}"))
 		if err != nil {
 			b.Fatal(err)
 		}

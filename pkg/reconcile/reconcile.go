@@ -141,6 +141,9 @@ func (r *Reconciler) pool(ctx context.Context, poolID string, known Known) Resul
 		if err := describe(); err != nil {
 			return res.fail("describe pool for its sign-in policy and plan", err)
 		}
+		// The tags just read may name another profile than the tags the
+		// caller knew: the pool is judged by the profile its tags name now.
+		pol, err = all.For(poolID, known.Tags)
 	}
 	switch {
 	case err != nil && !exempt:

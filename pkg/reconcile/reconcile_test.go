@@ -2,6 +2,7 @@ package reconcile
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -33,7 +34,7 @@ var totpOn = &types.SoftwareTokenMfaConfigType{Enabled: true}
 
 func reconciler(t *testing.T, f *fakes.Pools, doc string) (*Reconciler, *bytes.Buffer) {
 	t.Helper()
-	p, err := policy.Load(doc)
+	p, err := policy.Load(cmp.Or(doc, "{}"))
 	if err != nil {
 		t.Fatal(err)
 	}

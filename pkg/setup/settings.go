@@ -52,12 +52,14 @@ var (
 	RoleARNsVar      = Var{Env: "ENFORCER_ROLE_ARNS", Kind: ARNs}
 	// Cognito allows 15 pool reads and 15 pool writes per second per account,
 	// each its own quota: the sweep paces each at its own cap.
-	MaxReadsVar     = Var{Env: "MAX_READS_PER_SECOND", Param: "MaxReadsPerSecond", Kind: Number, Default: "10", Min: 1, Max: 15}
-	MaxWritesVar    = Var{Env: "MAX_WRITES_PER_SECOND", Param: "MaxWritesPerSecond", Kind: Number, Default: "10", Min: 1, Max: 15}
-	ConcurrencyVar  = Var{Env: "SWEEP_CONCURRENCY", Kind: Number, Default: "4", Min: 1, Max: 64}
+	MaxReadsVar    = Var{Env: "MAX_READS_PER_SECOND", Param: "MaxReadsPerSecond", Kind: Number, Default: "10", Min: 1, Max: 15}
+	MaxWritesVar   = Var{Env: "MAX_WRITES_PER_SECOND", Param: "MaxWritesPerSecond", Kind: Number, Default: "10", Min: 1, Max: 15}
+	ConcurrencyVar = Var{Env: "SWEEP_CONCURRENCY", Kind: Number, Default: "4", Min: 1, Max: 64}
+	// How long a trigger instance does not enqueue again a pool or user it
+	// enqueued: repeat sign-ins do not flood the queue.
 	PoolCheckTTLVar = Var{Env: "POOL_CHECK_TTL", Param: "PoolCheckTTLSeconds", Kind: Duration, Default: "5m", Min: 1, Max: 86400}
-	// Far inside Cognito's fixed 5 s trigger timeout.
-	CheckBudgetVar = Var{Env: "CHECK_BUDGET", Kind: Duration, Default: "1500ms", Min: 0.1, Max: 4}
+	// The queue the trigger sends sign-ins to (the template's SignInQueue).
+	SignInQueueVar = Var{Env: "SIGN_IN_QUEUE_URL", Kind: Text}
 	// Import pool findings into Security Hub CSPM too.
 	SecurityHubVar = Var{Env: "SECURITY_HUB", Param: "EnableSecurityHub", Kind: Choice, Default: "false", Values: []string{"true", "false"}}
 	// The coverage ledger (DynamoDB table); empty: no ledger.
@@ -72,7 +74,9 @@ var Vars = map[string][]Var{
 	"DriftFunction": {PolicyVar, PolicyParameterVar, PolicyRefreshVar, EventBusVar, LogLevelVar, RoleARNsVar, SecurityHubVar},
 	"SweepFunction": {PolicyVar, PolicyParameterVar, PolicyRefreshVar, EventBusVar, LogLevelVar, MaxReadsVar, MaxWritesVar, ConcurrencyVar, SecurityHubVar,
 		CoverageTableVar, CoverageReadUnitsVar},
-	"TriggerFunction": {PolicyVar, PolicyParameterVar, PolicyRefreshVar, EventBusVar, LogLevelVar, PoolCheckTTLVar, CheckBudgetVar},
+	// The trigger reads no policy: it only enqueues.
+	"TriggerFunction":     {SignInQueueVar, LogLevelVar, PoolCheckTTLVar},
+	"SignInCheckFunction": {PolicyVar, PolicyParameterVar, PolicyRefreshVar, EventBusVar, LogLevelVar, CoverageTableVar},
 }
 
 // Check reports whether s is a value the functions accept, with an error
@@ -122,6 +126,11 @@ func (v Var) parse(s string) (any, error) {
 		}
 		return arns, nil
 	case Policy:
+		if s == "" {
+			// Unset or empty (the template's default): the defaults. A value
+			// of spaces is refused like a blank parameter version.
+			return policy.Default(), nil
+		}
 		p, err := policy.Load(s)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", v.Env, err)
@@ -192,11 +201,22 @@ type SweepSettings struct {
 	CoverageReadUnits float64
 }
 
-// TriggerSettings are the TriggerFunction's settings.
+// TriggerSettings are the TriggerFunction's settings: no policy.
 type TriggerSettings struct {
+	QueueURL string        // SIGN_IN_QUEUE_URL
+	TTL      time.Duration // how long an enqueued pool or user is not enqueued again
+	LogLevel slog.Level
+}
+
+// Logger returns the trigger's JSON logger.
+func (s TriggerSettings) Logger(function string) *slog.Logger {
+	return Settings{LogLevel: s.LogLevel}.Logger(function)
+}
+
+// SignInSettings are the SignInCheckFunction's settings.
+type SignInSettings struct {
 	Settings
-	TTL    time.Duration // how long a pool or user check is trusted
-	Budget time.Duration // for all enforcer work in one sign-in
+	CoverageTable string // the coverage ledger; "": none
 }
 
 // LoadDrift reads and validates the DriftFunction's variables; an error
@@ -220,6 +240,20 @@ func LoadSweep() (SweepSettings, error) {
 // LoadTrigger reads and validates the TriggerFunction's variables.
 func LoadTrigger() (TriggerSettings, error) {
 	var r reader
-	s := TriggerSettings{Settings: r.common(), TTL: get[time.Duration](&r, PoolCheckTTLVar), Budget: get[time.Duration](&r, CheckBudgetVar)}
+	s := TriggerSettings{QueueURL: strings.TrimSpace(get[string](&r, SignInQueueVar)), TTL: get[time.Duration](&r, PoolCheckTTLVar)}
+	if lvl := get[string](&r, LogLevelVar); lvl != "" {
+		_ = s.LogLevel.UnmarshalText([]byte(lvl))
+	}
+	if r.err == nil && s.QueueURL == "" {
+		r.err = fmt.Errorf("%s: not set: the trigger has no queue to send sign-ins to", SignInQueueVar.Env)
+	}
+	return s, r.err
+}
+
+// LoadSignIn reads and validates the SignInCheckFunction's variables.
+func LoadSignIn() (SignInSettings, error) {
+	var r reader
+	s := SignInSettings{Settings: r.common()}
+	s.CoverageTable = strings.TrimSpace(get[string](&r, CoverageTableVar))
 	return s, r.err
 }

@@ -11,7 +11,7 @@ import (
 	"github.com/aws/smithy-go"
 )
 
-func TestLoadTrigger(t *testing.T) {
+func TestLoadSignIn(t *testing.T) {
 	cases := []struct {
 		name    string
 		env     map[string]string
@@ -20,12 +20,9 @@ func TestLoadTrigger(t *testing.T) {
 		{"all defaults", map[string]string{}, ""},
 		{"bad policy names the variable and field", map[string]string{"MFA_POLICY": `{"mode":"x"}`}, "MFA_POLICY: policy: mode"},
 		{"policy enum values are case-sensitive", map[string]string{"MFA_POLICY": `{"mode":"Report"}`}, "MFA_POLICY: policy: mode"},
+		{"inline policy of spaces refused", map[string]string{"MFA_POLICY": "  "}, "MFA_POLICY: policy: the document is blank"},
 		{"bad log level", map[string]string{"LOG_LEVEL": "LOUD"}, `LOG_LEVEL: "LOUD" is not one of DEBUG, INFO, WARN, ERROR`},
 		{"log level as the template spells it", map[string]string{"LOG_LEVEL": "debug"}, "LOG_LEVEL"},
-		{"TTL of zero", map[string]string{"POOL_CHECK_TTL": "0s"}, "POOL_CHECK_TTL"},
-		{"TTL under a second", map[string]string{"POOL_CHECK_TTL": "500ms"}, "POOL_CHECK_TTL"},
-		{"TTL over a day", map[string]string{"POOL_CHECK_TTL": "48h"}, "POOL_CHECK_TTL"},
-		{"budget past Cognito's timeout", map[string]string{"CHECK_BUDGET": "5s"}, "CHECK_BUDGET"},
 		{"policy parameter alone", map[string]string{"MFA_POLICY_PARAMETER": "/org/mfa"}, ""},
 		{"policy parameter and inline policy both set", map[string]string{"MFA_POLICY_PARAMETER": "/org/mfa", "MFA_POLICY": `{"mode":"report"}`},
 			"MFA_POLICY and MFA_POLICY_PARAMETER are both set"},
@@ -34,7 +31,40 @@ func TestLoadTrigger(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			for _, v := range Vars["TriggerFunction"] {
+			for _, v := range Vars["SignInCheckFunction"] {
+				t.Setenv(v.Env, tc.env[v.Env])
+			}
+			_, err := LoadSignIn()
+			if (err == nil) != (tc.wantErr == "") || (err != nil && !strings.Contains(err.Error(), tc.wantErr)) {
+				t.Errorf("LoadSignIn() error %v, want %q", err, tc.wantErr)
+			}
+		})
+	}
+	t.Setenv("LOG_LEVEL", "DEBUG")
+	s, err := LoadSignIn()
+	if err != nil || s.LogLevel != slog.LevelDebug || s.Policy.Origin.Source != "inline" || s.PolicyParameter != "" || s.PolicyRefresh != 5*time.Minute {
+		t.Errorf("LoadSignIn() = %+v, %v", s, err)
+	}
+}
+
+func TestLoadTrigger(t *testing.T) {
+	const url = "https://sqs.us-east-1.amazonaws.com/123456789012/sign-in"
+	cases := []struct {
+		name    string
+		env     map[string]string
+		wantErr string
+	}{
+		{"queue set", map[string]string{"SIGN_IN_QUEUE_URL": url}, ""},
+		{"no queue", map[string]string{}, "SIGN_IN_QUEUE_URL: not set"},
+		{"a policy is not the trigger's concern", map[string]string{"SIGN_IN_QUEUE_URL": url, "MFA_POLICY": `{"mode":"x"}`}, ""},
+		{"bad log level", map[string]string{"SIGN_IN_QUEUE_URL": url, "LOG_LEVEL": "LOUD"}, "LOG_LEVEL"},
+		{"TTL of zero", map[string]string{"SIGN_IN_QUEUE_URL": url, "POOL_CHECK_TTL": "0s"}, "POOL_CHECK_TTL"},
+		{"TTL under a second", map[string]string{"SIGN_IN_QUEUE_URL": url, "POOL_CHECK_TTL": "500ms"}, "POOL_CHECK_TTL"},
+		{"TTL over a day", map[string]string{"SIGN_IN_QUEUE_URL": url, "POOL_CHECK_TTL": "48h"}, "POOL_CHECK_TTL"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, v := range append(Vars["TriggerFunction"], PolicyVar) {
 				t.Setenv(v.Env, tc.env[v.Env])
 			}
 			_, err := LoadTrigger()
@@ -43,14 +73,12 @@ func TestLoadTrigger(t *testing.T) {
 			}
 		})
 	}
+	t.Setenv("SIGN_IN_QUEUE_URL", url)
 	t.Setenv("LOG_LEVEL", "DEBUG")
 	t.Setenv("POOL_CHECK_TTL", "90s")
 	s, err := LoadTrigger()
-	if err != nil || s.LogLevel != slog.LevelDebug || s.TTL != 90*time.Second || s.Budget != 1500*time.Millisecond {
+	if err != nil || s.LogLevel != slog.LevelDebug || s.TTL != 90*time.Second || s.QueueURL != url {
 		t.Errorf("LoadTrigger() = %+v, %v", s, err)
-	}
-	if s.Policy.Origin.Source != "inline" || s.PolicyParameter != "" || s.PolicyRefresh != 5*time.Minute {
-		t.Errorf("policy source %+v, parameter %q, refresh %s; want inline, none, 5m", s.Policy.Origin, s.PolicyParameter, s.PolicyRefresh)
 	}
 }
 

@@ -1,6 +1,7 @@
 package sweep
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -45,7 +46,7 @@ type rig struct {
 // categories capped at rate.
 func newRig(t testing.TB, api cognito.API, doc string, rate float64, concurrency int) *rig {
 	t.Helper()
-	p, err := policy.Load(doc)
+	p, err := policy.Load(cmp.Or(doc, "{}"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,284 +3,216 @@ package trigger
 import (
 	"bytes"
 	"context"
-	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"log/slog"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
-	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/cognito"
-	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/dev/cognitofake"
-	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/dev/fakes"
-	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/findings"
-	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/policy"
-	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/reconcile"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/signinmsg"
 )
 
-type rig struct {
-	fake *cognitofake.Server
-	bus  *fakes.Bus
-	h    *Handler
-	logs *bytes.Buffer
+// fakeQueue records what is sent, or fails, or hangs until the caller
+// gives up.
+type fakeQueue struct {
+	mu   sync.Mutex
+	sent []*sqs.SendMessageInput
+	err  error
+	hang bool
 }
 
-func load(t testing.TB, doc string) policy.Policy {
-	t.Helper()
-	p, err := policy.Load(doc)
-	if err != nil {
-		t.Fatal(err)
+func (q *fakeQueue) SendMessage(ctx context.Context, in *sqs.SendMessageInput, _ ...func(*sqs.Options)) (*sqs.SendMessageOutput, error) {
+	if q.hang {
+		<-ctx.Done()
+		return nil, ctx.Err()
 	}
-	return p
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.err != nil {
+		return nil, q.err
+	}
+	q.sent = append(q.sent, in)
+	return &sqs.SendMessageOutput{MessageId: aws.String("m")}, nil
 }
 
-func newRig(t testing.TB, doc string) *rig {
+func (q *fakeQueue) messages(t *testing.T) []signinmsg.Message {
 	t.Helper()
-	f, sdk := cognitofake.StartForTest(t)
-	client := cognito.New(sdk)
-	p := load(t, doc)
-	logs := &bytes.Buffer{}
-	log := slog.New(slog.NewJSONHandler(&lockedWriter{w: logs}, nil))
-	r := reconcile.New(client, p, log)
-	r.Backoff = reconcile.Backoff{Attempts: 1}
-	bus := &fakes.Bus{}
-	return &rig{fake: f, bus: bus, logs: logs, h: &Handler{Reconciler: r, Users: client, Recorder: findings.Recorder{Publisher: findings.NewPublisher(bus, "findings", log)},
-		Budget: 2 * time.Second, TTL: 5 * time.Minute, Log: log, Now: time.Now}}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	var out []signinmsg.Message
+	for _, in := range q.sent {
+		if aws.ToString(in.QueueUrl) != queueURL {
+			t.Errorf("sent to %s", aws.ToString(in.QueueUrl))
+		}
+		m, err := signinmsg.Decode(aws.ToString(in.MessageBody))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, m)
+	}
+	return out
 }
 
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
+const queueURL = "https://sqs.us-east-1.amazonaws.com/123456789012/sign-in"
+
+var discard = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+type clock struct{ now time.Time }
+
+func (c *clock) Now() time.Time { return c.now }
+
+func newHandler(q Sender, c *clock, logs io.Writer) *Handler {
+	return &Handler{Queue: q, QueueURL: queueURL, TTL: 5 * time.Minute, Log: slog.New(slog.NewJSONHandler(logs, nil)), Now: c.Now}
 }
 
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
-}
-
+// signIn returns a trigger event as Cognito sends it.
 func signIn(source, pool, user string) []byte {
-	ev, _ := json.Marshal(map[string]any{
-		"version": "1", "triggerSource": source, "region": "us-east-1", "userPoolId": pool, "userName": user,
-		"callerContext": map[string]any{"awsSdkVersion": "aws-sdk-unknown-unknown", "clientId": "abc"},
-		"request":       map[string]any{"userAttributes": map[string]any{"email": "a@example.com", "sub": "sub-" + user}, "newDeviceUsed": false},
-		"response":      map[string]any{},
-	})
-	return ev
+	return []byte(fmt.Sprintf(`{"version":"1","triggerSource":%q,"region":"us-east-1","userPoolId":%q,"userName":%q,
+		"callerContext":{"awsSdkVersion":"x","clientId":"c"},"request":{"userAttributes":{"sub":"sub-%s"}},"response":{}}`, source, pool, user, user))
 }
 
-func (r *rig) handle(t *testing.T, ev []byte) {
+// handle runs one sign-in and fails unless the event comes back unchanged
+// and without an error.
+func handle(t testing.TB, h *Handler, ev []byte) {
 	t.Helper()
-	out, err := r.h.Handle(context.Background(), ev)
-	if err != nil {
-		t.Fatalf("sign-in blocked: %v", err)
-	}
-	if !bytes.Equal(out, ev) {
-		t.Fatalf("event not returned unchanged:\n%s\n%s", out, ev)
+	out, err := h.Handle(context.Background(), ev)
+	if err != nil || !bytes.Equal(out, ev) {
+		t.Fatalf("sign-in not passed through: %v\n%s", err, out)
 	}
 }
 
-func TestDriftedPoolCorrectedOnceWithinTTL(t *testing.T) {
-	r := newRig(t, "")
-	pool := r.fake.AddPool("p", nil, cognitofake.MFA{MfaConfiguration: "OFF"})
-	r.handle(t, signIn(PreAuthentication, pool, "alice"))
-	if mfa, _ := r.fake.Pool(pool); mfa.MfaConfiguration != "ON" {
-		t.Fatalf("pool not corrected by the first sign-in: %+v", mfa)
-	}
-	if len(r.bus.Received) != 1 {
-		t.Errorf("%d findings, want 1", len(r.bus.Received))
-	}
-	for range 5 {
-		r.handle(t, signIn(PreAuthentication, pool, "bob"))
-		r.handle(t, signIn(PostAuthentication, pool, "bob"))
-	}
-	// One check: a read, the sign-in policy for the raise to ON, the re-read before the write.
-	if got, described := r.fake.Calls("GetUserPoolMfaConfig"), r.fake.Calls("DescribeUserPool"); got != 2 || described != 1 {
-		t.Errorf("%d pool reads and %d descriptions for 11 sign-ins within the TTL, want one check's 2 and 1", got, described)
+func TestSignInEnqueued(t *testing.T) {
+	q, c := &fakeQueue{}, &clock{time.Date(2026, 12, 2, 3, 0, 0, 0, time.UTC)}
+	h := newHandler(q, c, io.Discard)
+	handle(t, h, signIn(PostAuthentication, "us-east-1_p", "jane"))
+	ms := q.messages(t)
+	want := signinmsg.New("us-east-1_p", "jane", "sub-jane", PostAuthentication, c.now, "", "us-east-1")
+	if len(ms) != 1 || ms[0] != want {
+		t.Fatalf("messages %+v, want %+v", ms, want)
 	}
 }
 
-func TestConcurrentSignInsShareOneCheck(t *testing.T) {
-	r := newRig(t, `{"users":{"preferSoftwareToken":false}}`)
-	pool := r.fake.AddPool("p", nil, cognitofake.MFA{MfaConfiguration: "OFF"})
-	r.fake.Latency = 50 * time.Millisecond
-	var wg sync.WaitGroup
-	for range 8 {
-		wg.Add(1)
-		go func() { defer wg.Done(); _, _ = r.h.Handle(context.Background(), signIn(PreAuthentication, pool, "u")) }()
+// TestRepeatsNotEnqueued: within the TTL, a user's sign-ins are enqueued
+// once, and a pool's sign-in attempts once; after it, again.
+func TestRepeatsNotEnqueued(t *testing.T) {
+	q, c := &fakeQueue{}, &clock{time.Unix(0, 0)}
+	h := newHandler(q, c, io.Discard)
+	for range 3 {
+		handle(t, h, signIn(PreAuthentication, "us-east-1_p", "jane"))
+		handle(t, h, signIn(PreAuthentication, "us-east-1_p", "joe"))
+		handle(t, h, signIn(PostAuthentication, "us-east-1_p", "jane"))
 	}
-	wg.Wait()
-	if got, described := r.fake.Calls("GetUserPoolMfaConfig"), r.fake.Calls("DescribeUserPool"); got != 2 || described != 1 {
-		t.Errorf("%d pool reads and %d descriptions for 8 concurrent sign-ins, want one check's 2 and 1", got, described)
+	if n := len(q.messages(t)); n != 2 {
+		t.Errorf("%d messages for one pool and one user within the TTL, want 2", n)
+	}
+	c.now = c.now.Add(5 * time.Minute)
+	handle(t, h, signIn(PostAuthentication, "us-east-1_p", "jane"))
+	if n := len(q.messages(t)); n != 3 {
+		t.Errorf("%d messages after the TTL, want 3", n)
 	}
 }
 
+// TestEnforcerFailuresNeverBlockSignIn: whatever the queue does (fails,
+// hangs) and whatever the event holds, the sign-in goes on, unchanged and
+// without an error; a hanging queue is given up at the deadline.
 func TestEnforcerFailuresNeverBlockSignIn(t *testing.T) {
-	t.Run("throttled: skipped, retried later", func(t *testing.T) {
-		r := newRig(t, "")
-		pool := r.fake.AddPool("p", nil, cognitofake.MFA{MfaConfiguration: "OFF"})
-		r.fake.AddUser(pool, "u", cognitofake.User{MFASettings: []string{policy.SMS.CognitoUserName(), policy.SoftwareToken.CognitoUserName()}, Preferred: policy.SMS.CognitoUserName()})
-		r.fake.ThrottleProb = 1
-		r.handle(t, signIn(PostAuthentication, pool, "u"))
-		r.handle(t, signIn(PostAuthentication, pool, "u"))
-		if got := r.fake.Calls("GetUserPoolMfaConfig"); got != 1 {
-			t.Errorf("%d pool reads under throttling, want 1 (then wait RetryAfter)", got)
-		}
-		if got := r.fake.Calls("AdminGetUser"); got != 0 {
-			t.Errorf("%d user reads while the pool's exemption is unknown, want 0", got)
-		}
-		r.fake.ThrottleProb = 0
-		later := time.Now().Add(RetryAfter + time.Second)
-		r.h.Now = func() time.Time { return later }
-		r.handle(t, signIn(PostAuthentication, pool, "u"))
-		if mfa, _ := r.fake.Pool(pool); mfa.MfaConfiguration != "ON" {
-			t.Errorf("pool not corrected once throttling stopped: %+v", mfa)
-		}
-	})
-	t.Run("unknown pool", func(t *testing.T) {
-		r := newRig(t, "")
-		r.handle(t, signIn(PostAuthentication, "us-east-1_nosuchpool", "u"))
-		if !strings.Contains(r.logs.String(), `"outcome":"deleted"`) {
-			t.Errorf("unknown pool not logged as such: %s", r.logs)
-		}
-	})
-	t.Run("slow Cognito: sign-in does not wait past the budget", func(t *testing.T) {
-		r := newRig(t, "")
-		pool := r.fake.AddPool("p", nil, cognitofake.MFA{MfaConfiguration: "OFF"})
-		r.fake.Latency = 2 * time.Second
-		r.h.Budget = 50 * time.Millisecond
-		r.handle(t, signIn(PreAuthentication, pool, "u"))
-		if mfa, _ := r.fake.Pool(pool); mfa.MfaConfiguration != "OFF" {
-			t.Errorf("the handler waited for a check slower than its budget")
-		}
-	})
-	t.Run("malformed and unknown events returned unchanged", func(t *testing.T) {
-		r := newRig(t, "")
-		for _, ev := range [][]byte{[]byte(`"hello"`), signIn("PreSignUp_SignUp", "us-east-1_x", "u"), signIn(PreAuthentication, "", "u")} {
-			r.handle(t, ev)
-		}
-		if r.fake.Calls("GetUserPoolMfaConfig")+r.fake.Calls("AdminGetUser") != 0 {
-			t.Error("Cognito called for an event the trigger does not handle")
-		}
-	})
-}
-
-func TestUserPreference(t *testing.T) {
-	cases := []struct {
-		name      string
-		policy    string
-		user      cognitofake.User
-		want      cognitofake.User
-		wantWrite int64
+	for _, tc := range []struct {
+		name  string
+		queue *fakeQueue
+		ev    []byte
+		log   string
 	}{
-		{"SMS preferred becomes TOTP preferred", ``,
-			cognitofake.User{MFASettings: []string{policy.SMS.CognitoUserName(), policy.SoftwareToken.CognitoUserName()}, Preferred: policy.SMS.CognitoUserName()},
-			cognitofake.User{MFASettings: []string{policy.SMS.CognitoUserName(), policy.SoftwareToken.CognitoUserName()}, Preferred: policy.SoftwareToken.CognitoUserName()}, 1},
-		{"forbidden SMS disabled", `{"factors":{"sms":"forbidden"}}`,
-			cognitofake.User{MFASettings: []string{policy.SMS.CognitoUserName(), policy.SoftwareToken.CognitoUserName()}, Preferred: policy.SMS.CognitoUserName()},
-			cognitofake.User{MFASettings: []string{policy.SoftwareToken.CognitoUserName()}, Preferred: policy.SoftwareToken.CognitoUserName()}, 1},
-		{"SMS-only user keeps SMS", `{"factors":{"sms":"forbidden"}}`,
-			cognitofake.User{MFASettings: []string{policy.SMS.CognitoUserName()}, Preferred: policy.SMS.CognitoUserName()},
-			cognitofake.User{MFASettings: []string{policy.SMS.CognitoUserName()}, Preferred: policy.SMS.CognitoUserName()}, 0},
-		{"compliant user: read once, no write", ``,
-			cognitofake.User{MFASettings: []string{policy.SoftwareToken.CognitoUserName()}, Preferred: policy.SoftwareToken.CognitoUserName()},
-			cognitofake.User{MFASettings: []string{policy.SoftwareToken.CognitoUserName()}, Preferred: policy.SoftwareToken.CognitoUserName()}, 0},
-		// Passkey MFA needs another factor beside it (the fake refuses a write
-		// that leaves it alone): TOTP stays, passkey MFA is not touched.
-		{"passkey MFA user: forbidden SMS disabled, TOTP and passkey MFA kept", `{"factors":{"sms":"forbidden"}}`,
-			cognitofake.User{MFASettings: []string{policy.SMS.CognitoUserName(), policy.SoftwareToken.CognitoUserName(), "WEB_AUTHN_MFA"}, Preferred: policy.SMS.CognitoUserName()},
-			cognitofake.User{MFASettings: []string{policy.SoftwareToken.CognitoUserName(), "WEB_AUTHN_MFA"}, Preferred: policy.SoftwareToken.CognitoUserName()}, 1},
-		{"passkey MFA beside SMS alone: SMS is its other factor, kept", `{"factors":{"sms":"forbidden"}}`,
-			cognitofake.User{MFASettings: []string{policy.SMS.CognitoUserName(), "WEB_AUTHN_MFA"}, Preferred: policy.SMS.CognitoUserName()},
-			cognitofake.User{MFASettings: []string{policy.SMS.CognitoUserName(), "WEB_AUTHN_MFA"}, Preferred: policy.SMS.CognitoUserName()}, 0},
-	}
-	for _, tc := range cases {
+		{"queue refuses", &fakeQueue{err: errors.New("AccessDenied")}, signIn(PostAuthentication, "us-east-1_p", "jane"), "AccessDenied"},
+		{"queue hangs", &fakeQueue{hang: true}, signIn(PostAuthentication, "us-east-1_p", "jane"), "context deadline exceeded"},
+		{"not JSON", &fakeQueue{}, []byte(`{"triggerSource":`), "not understood"},
+		{"pool ID invalid", &fakeQueue{}, signIn(PostAuthentication, "../x", "jane"), "poolId"},
+		{"another trigger source", &fakeQueue{}, signIn("PreTokenGeneration_Authentication", "us-east-1_p", "jane"), "not handled"},
+	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := newRig(t, tc.policy)
-			pool := r.fake.AddPool("p", nil, cognitofake.MFA{MfaConfiguration: "ON", SoftwareTokenMfaConfiguration: &cognitofake.TOTP{Enabled: true}})
-			r.fake.AddUser(pool, "u", tc.user)
-			for range 3 { // Cognito may invoke a trigger up to three times
-				r.handle(t, signIn(PostAuthentication, pool, "u"))
+			var logs bytes.Buffer
+			h := newHandler(tc.queue, &clock{time.Unix(0, 0)}, &logs)
+			h.Deadline = 20 * time.Millisecond
+			out, err := h.Handle(context.Background(), tc.ev)
+			if err != nil || !bytes.Equal(out, tc.ev) {
+				t.Fatalf("sign-in blocked or changed: %v %s", err, out)
 			}
-			got, _ := r.fake.User(pool, "u")
-			if !sameSet(got.MFASettings, tc.want.MFASettings) || got.Preferred != tc.want.Preferred {
-				t.Errorf("user %+v, want %+v", got, tc.want)
-			}
-			if r.fake.Calls("AdminSetUserMFAPreference") != tc.wantWrite || r.fake.Calls("AdminGetUser") != 1 {
-				t.Errorf("%d reads and %d writes for 3 sign-ins, want 1 and %d", r.fake.Calls("AdminGetUser"), r.fake.Calls("AdminSetUserMFAPreference"), tc.wantWrite)
+			if !strings.Contains(logs.String(), tc.log) {
+				t.Errorf("log lacks %q:\n%s", tc.log, logs.String())
 			}
 		})
 	}
 }
 
-func sameSet(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
+// TestFailedSendRetriedLater: a message that could not be sent is sent by
+// a sign-in after RetryAfter, not by every sign-in meanwhile.
+func TestFailedSendRetriedLater(t *testing.T) {
+	q, c := &fakeQueue{err: errors.New("throttled")}, &clock{time.Unix(0, 0)}
+	h := newHandler(q, c, io.Discard)
+	handle(t, h, signIn(PostAuthentication, "us-east-1_p", "jane"))
+	q.err = nil
+	handle(t, h, signIn(PostAuthentication, "us-east-1_p", "jane"))
+	if n := len(q.messages(t)); n != 0 {
+		t.Errorf("%d messages within RetryAfter", n)
 	}
-	m := map[string]bool{}
-	for _, x := range a {
-		m[x] = true
+	c.now = c.now.Add(RetryAfter)
+	handle(t, h, signIn(PostAuthentication, "us-east-1_p", "jane"))
+	if n := len(q.messages(t)); n != 1 {
+		t.Errorf("%d messages after RetryAfter, want 1", n)
 	}
-	for _, x := range b {
-		if !m[x] {
-			return false
+}
+
+// TestTriggerCachesBounded: however many distinct users sign in, the
+// instance remembers at most MaxRecent of them, and every one is enqueued.
+func TestTriggerCachesBounded(t *testing.T) {
+	q := &fakeQueue{}
+	h := newHandler(q, &clock{time.Unix(0, 0)}, io.Discard)
+	h.MaxRecent = 50
+	for i := range 1000 {
+		handle(t, h, signIn(PostAuthentication, "us-east-1_p", fmt.Sprintf("u%d", i)))
+	}
+	if n := h.recent.len(); n > 50 {
+		t.Errorf("%d sign-ins remembered, cap 50", n)
+	}
+	if n := len(q.sent); n != 1000 {
+		t.Errorf("%d messages for 1000 distinct users", n)
+	}
+}
+
+// BenchmarkHeapDistinctUsers signs in distinct users on one instance and
+// reports the live heap after 10,000 users (the baseline) and after
+// 1,000,000: with a bounded memory the two are about equal.
+func BenchmarkHeapDistinctUsers(b *testing.B) {
+	for b.Loop() {
+		h := &Handler{Queue: nopQueue{}, QueueURL: queueURL, TTL: 5 * time.Minute, Log: discard, Now: time.Now}
+		heap := func() float64 {
+			runtime.GC()
+			var m runtime.MemStats
+			runtime.ReadMemStats(&m)
+			return float64(m.HeapAlloc) / (1 << 20)
 		}
-	}
-	return true
-}
-
-func TestNoUserReadsWithoutUserRules(t *testing.T) {
-	r := newRig(t, `{"users":{"preferSoftwareToken":false}}`)
-	pool := r.fake.AddPool("p", nil, cognitofake.MFA{MfaConfiguration: "ON", SoftwareTokenMfaConfiguration: &cognitofake.TOTP{Enabled: true}})
-	r.fake.AddUser(pool, "u", cognitofake.User{MFASettings: []string{policy.SMS.CognitoUserName()}, Preferred: policy.SMS.CognitoUserName()})
-	r.handle(t, signIn(PostAuthentication, pool, "u"))
-	if r.fake.Calls("AdminGetUser") != 0 {
-		t.Error("user read although no user-level rule is enabled")
-	}
-}
-
-// TestReplicaPool: a secondary replica answers OperationNotEnabledException;
-// the check is neither failed nor retried, and the pool's users are left to
-// the primary Region.
-func TestReplicaPool(t *testing.T) {
-	r := newRig(t, "")
-	pool := r.fake.AddPool("p", nil, cognitofake.MFA{MfaConfiguration: "OFF"})
-	r.fake.AddUser(pool, "u", cognitofake.User{MFASettings: []string{policy.SMS.CognitoUserName(), policy.SoftwareToken.CognitoUserName()}, Preferred: policy.SMS.CognitoUserName()})
-	// Reads work in a replica's Region; writes are the primary's.
-	r.fake.FailOp = map[string]string{"SetUserPoolMfaConfig": "OperationNotEnabledException", "AdminSetUserMFAPreference": "OperationNotEnabledException"}
-	r.handle(t, signIn(PostAuthentication, pool, "u"))
-	later := time.Now().Add(RetryAfter + time.Second)
-	r.h.Now = func() time.Time { return later }
-	r.handle(t, signIn(PostAuthentication, pool, "u"))
-	if got := r.fake.Calls("SetUserPoolMfaConfig"); got != 1 {
-		t.Errorf("%d pool writes, want 1: a replica is not retried", got)
-	}
-	if got := r.fake.Calls("AdminGetUser"); got != 0 {
-		t.Errorf("%d user reads of a replica's user, want 0", got)
-	}
-	if len(r.bus.Received) != 1 || !strings.Contains(aws.ToString(r.bus.Received[0].Detail), `"status":"replica"`) {
-		t.Errorf("findings %d, want one replica finding", len(r.bus.Received))
+		var at10k float64
+		for i := range 1_000_000 {
+			_, _ = h.Handle(context.Background(), signIn(PostAuthentication, "us-east-1_p", fmt.Sprintf("user-%d", i)))
+			if i == 9_999 {
+				at10k = heap()
+			}
+		}
+		at1m := heap()
+		b.ReportMetric(at10k, "heapMB@10k-users")
+		b.ReportMetric(at1m, "heapMB@1M-users")
+		b.ReportMetric(at1m/at10k, "ratio")
 	}
 }
 
-// TestReplicaUserWrite: a user write that a replica's Region does not
-// enable is a replica result, not a failure to retry.
-func TestReplicaUserWrite(t *testing.T) {
-	r := newRig(t, "")
-	pool := r.fake.AddPool("p", nil, cognitofake.MFA{MfaConfiguration: "ON", SoftwareTokenMfaConfiguration: &cognitofake.TOTP{Enabled: true}})
-	r.fake.AddUser(pool, "u", cognitofake.User{MFASettings: []string{policy.SMS.CognitoUserName(), policy.SoftwareToken.CognitoUserName()}, Preferred: policy.SMS.CognitoUserName()})
-	r.fake.FailOp = map[string]string{"AdminSetUserMFAPreference": "OperationNotEnabledException"}
-	r.handle(t, signIn(PostAuthentication, pool, "u"))
-	later := time.Now().Add(RetryAfter + time.Second)
-	r.h.Now = func() time.Time { return later }
-	r.handle(t, signIn(PostAuthentication, pool, "u"))
-	if got := r.fake.Calls("AdminSetUserMFAPreference"); got != 1 {
-		t.Errorf("%d user writes, want 1: a replica is not retried", got)
-	}
-	if len(r.bus.Received) != 1 || !strings.Contains(aws.ToString(r.bus.Received[0].Detail), `"status":"replica"`) {
-		t.Errorf("%d findings, want one replica user finding", len(r.bus.Received))
-	}
+type nopQueue struct{}
+
+func (nopQueue) SendMessage(context.Context, *sqs.SendMessageInput, ...func(*sqs.Options)) (*sqs.SendMessageOutput, error) {
+	return &sqs.SendMessageOutput{}, nil
 }

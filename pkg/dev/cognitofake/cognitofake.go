@@ -141,6 +141,13 @@ func (s *Server) SetSignIn(id, tier string, firstFactors ...string) {
 	s.pools[id].tier, s.pools[id].firstFactors = tier, firstFactors
 }
 
+// Tag replaces a pool's tags, as TagResource and UntagResource would.
+func (s *Server) Tag(id string, tags map[string]string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.pools[id].tags = tags
+}
+
 // Pool returns a pool's MFA configuration.
 func (s *Server) Pool(id string) (MFA, bool) {
 	s.mu.Lock()

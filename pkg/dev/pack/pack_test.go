@@ -59,8 +59,8 @@ func TestMemberTemplate(t *testing.T) {
 		}
 		checkZip(t, filepath.Join(out, id+".zip"))
 	}
-	if functions != 3 {
-		t.Errorf("%d functions, want 3", functions)
+	if functions != 4 {
+		t.Errorf("%d functions, want 4", functions)
 	}
 	if b, err := exec.Command("cfn-lint", path).CombinedOutput(); err != nil {
 		t.Errorf("cfn-lint: %v\n%s", err, b)

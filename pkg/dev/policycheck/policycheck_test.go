@@ -17,6 +17,8 @@ func TestCheck(t *testing.T) {
 		{"defaults shown", `{}`, `"mfaConfiguration":"ON"`, ""},
 		{"field named", `{"factors":{"sms":"mandatory"}}`, "", `p.json: policy: factors.sms: "mandatory" is not one of required, allowed, forbidden`},
 		{"case of a key", `{"Mode":"report"}`, "", `p.json: policy: Mode: unknown field "Mode" (did you mean "mode"?`},
+		{"empty file refused", ``, "", "p.json: policy: the document is blank"},
+		{"blank file refused", " \n\t", "", "p.json: policy: the document is blank"},
 		{"over 4 KB", `{"exemptions":{"poolIds":[` + pools(200) + `]}}`, "needs an Advanced-tier SSM parameter", ""},
 		{"over 8 KB", `{"exemptions":{"poolIds":[` + pools(400) + `]}}`, "", "larger than an SSM parameter holds"},
 	} {

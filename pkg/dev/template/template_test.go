@@ -22,7 +22,7 @@ import (
 
 const root = "../../.."
 
-var functions = map[string]string{"DriftFunction": "drift", "SweepFunction": "sweep", "TriggerFunction": "trigger"}
+var functions = map[string]string{"DriftFunction": "drift", "SweepFunction": "sweep", "TriggerFunction": "trigger", "SignInCheckFunction": "signin"}
 
 var (
 	once     sync.Once
@@ -356,6 +356,9 @@ func TestSecurityHubGrant(t *testing.T) {
 func TestPolicyParameterGrant(t *testing.T) {
 	tpl := transformed(t)
 	for id := range functions {
+		if !slices.ContainsFunc(setup.Vars[id], func(v setup.Var) bool { return v.Env == setup.PolicyParameterVar.Env }) {
+			continue // the trigger reads no policy
+		}
 		var read, decrypt []any
 		for _, pol := range props(t, tpl, id+"Role")["Policies"].([]any) {
 			for _, st := range pol.(map[string]any)["PolicyDocument"].(map[string]any)["Statement"].([]any) {
@@ -387,5 +390,74 @@ func TestPolicyParameterGrant(t *testing.T) {
 	}
 	if c := asJSON(tpl.Conditions["PolicyKeyGiven"]); !strings.Contains(c, `{"Condition":"PolicyFromParameter"}`) {
 		t.Errorf("PolicyKeyGiven does not need a parameter: %s", c)
+	}
+}
+
+// TestTriggerOnlyEnqueues: the trigger's role may send to the sign-in
+// queue and nothing else: no Cognito, SSM or EventBridge call can slow a
+// sign-in, and the trigger's environment names the queue.
+func TestTriggerOnlyEnqueues(t *testing.T) {
+	tpl := transformed(t)
+	role := props(t, tpl, "TriggerFunctionRole")
+	var got []string
+	for _, pol := range role["Policies"].([]any) {
+		for _, s := range statements(pol.(map[string]any)["PolicyDocument"].(map[string]any)["Statement"].([]any)) {
+			got = append(got, asJSON(s["Action"])+" on "+asJSON(s["Resource"]))
+		}
+	}
+	if want := []string{`"sqs:SendMessage" on {"Fn::GetAtt":["SignInQueue","Arn"]}`}; !slices.Equal(got, want) {
+		t.Errorf("trigger role allows %v, want %v", got, want)
+	}
+	if m := asJSON(role["ManagedPolicyArns"]); strings.Contains(m, "SQS") || strings.Count(m, "arn:") > 1 {
+		t.Errorf("trigger role's managed policies %s", m)
+	}
+	env := asJSON(props(t, tpl, "TriggerFunction")["Environment"])
+	if !strings.Contains(env, `"SIGN_IN_QUEUE_URL":{"Ref":"SignInQueue"}`) {
+		t.Errorf("trigger environment %s", env)
+	}
+}
+
+// TestSignInQueue: SignInCheckFunction consumes the encrypted sign-in
+// queue in batches, reporting failed messages one by one, with a small
+// fixed concurrency; failed messages end in an alarmed dead-letter queue,
+// and an alarm watches the oldest message's age.
+func TestSignInQueue(t *testing.T) {
+	tpl := transformed(t)
+	q := props(t, tpl, "SignInQueue")
+	if q["SqsManagedSseEnabled"] != true || !strings.Contains(asJSON(q["RedrivePolicy"]), `"deadLetterTargetArn":{"Fn::GetAtt":["SignInDeadLetterQueue","Arn"]}`) {
+		t.Errorf("queue %s", asJSON(q))
+	}
+	if props(t, tpl, "SignInDeadLetterQueue")["SqsManagedSseEnabled"] != true {
+		t.Error("dead-letter queue not encrypted")
+	}
+	timeout := props(t, tpl, "SignInCheckFunction")["Timeout"].(float64)
+	if v := q["VisibilityTimeout"].(float64); v < 6*timeout {
+		t.Errorf("visibility timeout %v under six times the function's timeout %v", v, timeout)
+	}
+	var mappings []map[string]any
+	for _, id := range tpl.OfType("AWS::Lambda::EventSourceMapping") {
+		mappings = append(mappings, props(t, tpl, id))
+	}
+	if len(mappings) != 1 {
+		t.Fatalf("%d event source mappings, want 1", len(mappings))
+	}
+	m := mappings[0]
+	if asJSON(m["EventSourceArn"]) != `{"Fn::GetAtt":["SignInQueue","Arn"]}` || !strings.Contains(asJSON(m["FunctionName"]), "SignInCheckFunction") ||
+		asJSON(m["FunctionResponseTypes"]) != `["ReportBatchItemFailures"]` || asJSON(m["ScalingConfig"]) != `{"MaximumConcurrency":2}` {
+		t.Errorf("event source mapping %s", asJSON(m))
+	}
+	alarms := map[string]string{}
+	for _, id := range tpl.OfType("AWS::CloudWatch::Alarm") {
+		p := props(t, tpl, id)
+		alarms[asJSON(p["MetricName"])+" "+asJSON(p["Dimensions"])] = id
+	}
+	for _, want := range []string{
+		`"ApproximateNumberOfMessagesVisible" [{"Name":"QueueName","Value":{"Fn::GetAtt":["SignInDeadLetterQueue","QueueName"]}}]`,
+		`"ApproximateAgeOfOldestMessage" [{"Name":"QueueName","Value":{"Fn::GetAtt":["SignInQueue","QueueName"]}}]`,
+		`"Errors" [{"Name":"FunctionName","Value":{"Ref":"SignInCheckFunction"}}]`,
+	} {
+		if alarms[want] == "" {
+			t.Errorf("no alarm on %s", want)
+		}
 	}
 }

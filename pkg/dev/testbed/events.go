@@ -13,7 +13,7 @@ const (
 )
 
 // Sample reads root/events/file and fills in a real pool ID and, when user
-// is not empty, a real user name.
+// is not empty, a real user name (also inside an SQS message's body).
 func Sample(root, file, poolID, user string) ([]byte, error) {
 	raw, err := os.ReadFile(filepath.Join(root, "events", file))
 	if err != nil {
@@ -22,6 +22,7 @@ func Sample(root, file, poolID, user string) ([]byte, error) {
 	s := strings.ReplaceAll(string(raw), SamplePoolID, poolID)
 	if user != "" {
 		s = strings.ReplaceAll(s, `"`+SampleUserName+`"`, `"`+user+`"`)
+		s = strings.ReplaceAll(s, `\"`+SampleUserName+`\"`, `\"`+user+`\"`) // in an SQS message's body
 	}
 	return []byte(s), nil
 }

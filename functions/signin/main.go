@@ -1,0 +1,46 @@
+// Command signin is the SignInCheckFunction: it consumes the sign-in queue
+// the TriggerFunction fills, and checks each signed-in user's pool and user
+// with the policy in force.
+package main
+
+import (
+	"context"
+	"os"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/cognito"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/coverage"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/findings"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/policyparam"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/reconcile"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/setup"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/signin"
+)
+
+const name = "SignInCheckFunction"
+
+func main() {
+	s, cfg, log := setup.Start(name, setup.LoadSignIn)
+	src, err := policyparam.Open(context.Background(), &s.Settings, cfg, name, log)
+	if err != nil {
+		setup.Fatal(name, err)
+	}
+	client := cognito.New(cip.NewFromConfig(cfg))
+	r := reconcile.New(client, s.Policy, log)
+	h := &signin.Handler{
+		Reconciler: r, Users: client, Log: log, Now: time.Now,
+		Recorder: findings.Recorder{Publisher: findings.NewPublisher(eventbridge.NewFromConfig(cfg), s.EventBusName, log),
+			Metrics: os.Stdout, Function: os.Getenv("AWS_LAMBDA_FUNCTION_NAME")},
+	}
+	// Only a real ledger: a nil one in the interface would still make the
+	// check read users no rule needs.
+	if l := coverage.NewLedger(dynamodb.NewFromConfig(cfg), s.CoverageTable, s.Policy); l != nil {
+		h.Ledger = l
+	}
+	lambda.Start(policyparam.Refreshing(src, r.SetPolicy, h.Handle))
+}

@@ -1,0 +1,77 @@
+package testbed
+
+import (
+	"context"
+	"crypto/md5"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
+)
+
+// Queue is an SQS queue in moto: the sign-in queue the trigger sends to
+// and the sign-in check's event source reads.
+type Queue struct {
+	api  *sqs.Client
+	Name string
+	URL  string
+	ARN  string
+}
+
+// Queue creates an SQS queue.
+func (m *Moto) Queue(ctx context.Context, name string) (*Queue, error) {
+	cfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(Region), config.WithBaseEndpoint(m.Endpoint),
+		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("testing", "testing", "")))
+	if err != nil {
+		return nil, err
+	}
+	api := sqs.NewFromConfig(cfg)
+	out, err := api.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(name)})
+	if err != nil {
+		return nil, fmt.Errorf("create queue %s: %w", name, err)
+	}
+	return &Queue{api: api, Name: name, URL: aws.ToString(out.QueueUrl),
+		ARN: fmt.Sprintf("arn:aws:sqs:%s:%s:%s", Region, Account, name)}, nil
+}
+
+// Batch receives up to 10 messages and returns them as the SQS event
+// Lambda's event source mapping would deliver (as JSON), and how many it
+// holds. The messages stay in flight, as they do while a function runs.
+func (q *Queue) Batch(ctx context.Context) ([]byte, int, error) {
+	out, err := q.api.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(q.URL), MaxNumberOfMessages: 10,
+		VisibilityTimeout: 3600, MessageSystemAttributeNames: []types.MessageSystemAttributeName{types.MessageSystemAttributeNameAll}})
+	if err != nil {
+		return nil, 0, fmt.Errorf("receive from %s: %w", q.Name, err)
+	}
+	var ev events.SQSEvent
+	for _, m := range out.Messages {
+		sum := md5.Sum([]byte(aws.ToString(m.Body)))
+		ev.Records = append(ev.Records, events.SQSMessage{MessageId: aws.ToString(m.MessageId), ReceiptHandle: aws.ToString(m.ReceiptHandle),
+			Body: aws.ToString(m.Body), Md5OfBody: hex.EncodeToString(sum[:]), Attributes: m.Attributes,
+			MessageAttributes: map[string]events.SQSMessageAttribute{}, EventSource: "aws:sqs", EventSourceARN: q.ARN, AWSRegion: Region})
+	}
+	raw, err := json.Marshal(ev)
+	return raw, len(ev.Records), err
+}
+
+// Bodies receives every message now in the queue and returns their bodies.
+func (q *Queue) Bodies(ctx context.Context) ([]string, error) {
+	var bodies []string
+	for {
+		raw, n, err := q.Batch(ctx)
+		if err != nil || n == 0 {
+			return bodies, err
+		}
+		var ev events.SQSEvent
+		_ = json.Unmarshal(raw, &ev)
+		for _, r := range ev.Records {
+			bodies = append(bodies, r.Body)
+		}
+	}
+}

@@ -1,0 +1,201 @@
+// Package signin is the sign-in check: it consumes the queue the sign-in
+// trigger fills and runs, for each sign-in, the pool check and (after a
+// completed sign-in) the user check, with the policy in force when the
+// message is processed. A user is aligned moments after signing in, not
+// during it; nothing here can slow or fail a sign-in.
+package signin
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/cognito"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/findings"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/policy"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/reconcile"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/signinmsg"
+)
+
+// Ledger records the users the check reads (the coverage ledger): once
+// per user read, after its AdminGetUser, with the sub from the message.
+type Ledger interface {
+	Record(ctx context.Context, poolID, sub string, user policy.UserMFA, seen time.Time) error
+}
+
+// DefaultMargin is the time left in an invocation under which no further
+// message is started: those left go back to the queue, not into a timeout.
+const DefaultMargin = 10 * time.Second
+
+// Handler is the SignInCheckFunction's Lambda handler for SQS batches.
+type Handler struct {
+	Reconciler *reconcile.Reconciler // pool checks; its policy is the one in force
+	Users      cognito.Users
+	Recorder   findings.Recorder
+	Ledger     Ledger // nil: no coverage ledger
+	Log        *slog.Logger
+	Now        func() time.Time
+	Margin     time.Duration // 0 means DefaultMargin
+}
+
+// poolOutcome is what a pool check found, shared by the batch's messages
+// for that pool. It is never kept past the batch: the next batch checks
+// the pool again, under the policy in force then and with its tags read
+// anew, so an exemption or a new profile applies from the next message.
+type poolOutcome struct {
+	status  reconcile.Status
+	why     string
+	profile string // the profile that judged the pool: its user rules apply
+}
+
+// invocation is what one batch has taught.
+type invocation struct {
+	policy policy.Policy
+	pools  map[string]poolOutcome
+	users  map[string]bool // users checked in this batch
+}
+
+// Handle processes a batch and reports the messages to try again (an AWS
+// call failed, or too little time was left): SQS returns those to the
+// queue, and after the queue's maxReceiveCount to its dead-letter queue.
+// A batch that is not an SQS event is an error: every message comes back.
+func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (events.SQSEventResponse, error) {
+	var resp events.SQSEventResponse
+	var ev events.SQSEvent
+	if err := json.Unmarshal(raw, &ev); err != nil {
+		return resp, fmt.Errorf("decode SQS event: %w", err)
+	}
+	b := &invocation{policy: h.Reconciler.CurrentPolicy(), pools: map[string]poolOutcome{}, users: map[string]bool{}}
+	margin := h.Margin
+	if margin == 0 {
+		margin = DefaultMargin
+	}
+	for i, rec := range ev.Records {
+		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < margin {
+			h.Log.Warn("invocation ending: messages returned to the queue", "outcome", "deferred", "messages", len(ev.Records)-i)
+			for _, r := range ev.Records[i:] {
+				resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: r.MessageId})
+			}
+			break
+		}
+		if err := h.process(ctx, rec, b); err != nil {
+			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: rec.MessageId})
+		}
+	}
+	return resp, nil
+}
+
+// errRetry marks a message to try again; the reason is already logged
+// and published.
+var errRetry = errors.New("check failed: message returned to the queue")
+
+func (h *Handler) process(ctx context.Context, rec events.SQSMessage, b *invocation) error {
+	m, err := signinmsg.Decode(rec.Body)
+	if err != nil {
+		// Not retried into success, but kept: the dead-letter queue and its
+		// alarm show a trigger and a consumer that disagree.
+		h.Log.Error("sign-in message refused", "messageId", rec.MessageId, "outcome", "refused", "error", err.Error())
+		return err
+	}
+	account, region := m.Account, m.Region
+	if account == "" {
+		account, region = findings.Origin(ctx, m.Region)
+	}
+	cause := findings.Cause{Kind: "sign-in", EventName: m.TriggerSource}
+	pool, ok := b.pools[m.PoolID]
+	if !ok {
+		res := h.Reconciler.Reconcile(ctx, m.PoolID)
+		h.Recorder.Record(ctx, findings.New(account, region, res, cause, h.Now()))
+		pool = poolOutcome{status: res.Status, why: res.Message, profile: res.Profile}
+		b.pools[m.PoolID] = pool
+	}
+	switch {
+	case pool.status == reconcile.Failed:
+		return errRetry // whether the pool is exempt is not known: its users wait
+	case !m.ChecksUser() || b.users[m.Key()]:
+		return nil
+	case !b.policy.UserRulesEnabled() && h.Ledger == nil:
+		return nil
+	case pool.status == reconcile.Deleted:
+		return nil
+	case pool.status == reconcile.Replica:
+		// Users of a secondary replica are written in the primary Region.
+		h.Log.Info("user check skipped: the pool is a secondary replica", "poolId", m.PoolID, "user", m.Username, "outcome", "skipped")
+		return nil
+	}
+	b.users[m.Key()] = true
+	res, user := h.user(ctx, m, pool, b.policy)
+	level := slog.LevelInfo
+	if res.Status == reconcile.Failed {
+		level = slog.LevelWarn
+	}
+	h.Log.Log(ctx, level, "user checked", "poolId", m.PoolID, "user", m.Username, "outcome", string(res.Status),
+		"mode", string(res.Mode), "violations", policy.Labels(res.Violations), "before", user.Before, "desired", user.Desired,
+		"signedInAt", m.Time, "message", res.Message)
+	f := findings.New(account, region, res, cause, h.Now())
+	f.User = user
+	h.Recorder.Record(ctx, f)
+	if res.Status == reconcile.Failed {
+		return errRetry
+	}
+	return nil
+}
+
+// user observes, plans and (in enforce mode, for a pool that is not
+// exempt) applies one user's MFA settings: one AdminGetUser, at most one
+// AdminSetUserMFAPreference. In report mode, or when the pool is exempt,
+// it reports what it would change and writes nothing.
+func (h *Handler) user(ctx context.Context, m signinmsg.Message, pool poolOutcome, all policy.Policy) (reconcile.Result, *findings.User) {
+	p := all.Named(pool.profile)
+	res := reconcile.Result{PoolID: m.PoolID, Mode: p.Mode, Policy: p.Origin, Profile: p.Profile, Violations: []policy.Violation{}}
+	user := &findings.User{Username: m.Username, Sub: m.Sub}
+	before, err := h.Users.GetUserMFA(ctx, m.PoolID, m.Username)
+	if err != nil {
+		if cognito.IsUserNotFound(err) || cognito.IsNotFound(err) {
+			// The user or pool was deleted since signing in: nothing to align.
+			res.Status, res.Message = reconcile.Deleted, "the user no longer exists: "+err.Error()
+			return res, user
+		}
+		res.Status, res.Err = reconcile.Failed, fmt.Errorf("get user %s of %s: %w", m.Username, m.PoolID, err)
+		res.Message = res.Err.Error()
+		return res, user
+	}
+	user.Before = &before
+	if h.Ledger != nil {
+		if err := h.Ledger.Record(ctx, m.PoolID, m.Sub, before, m.Time); err != nil {
+			h.Log.Warn("coverage ledger not updated", "poolId", m.PoolID, "user", m.Username, "outcome", "ledger-failed", "error", err.Error())
+		}
+	}
+	want, vs := policy.PlanUser(p, before)
+	res.Violations = append(res.Violations, vs...)
+	if len(vs) == 0 {
+		res.Status = reconcile.Compliant
+		return res, user
+	}
+	user.Desired = &want
+	switch {
+	case pool.status == reconcile.Exempt:
+		res.Status, res.Message = reconcile.Exempt, "the user's pool is exempt: "+pool.why
+		return res, user
+	case p.Mode == policy.Report:
+		res.Status = reconcile.Drift
+		return res, user
+	}
+	if err := h.Users.SetUserMFA(ctx, m.PoolID, m.Username, before, want); err != nil {
+		if cognito.IsNotEnabled(err) {
+			// Not a failure, and retrying cannot help: the primary Region writes users.
+			res.Status, res.Message = reconcile.Replica, "the user's pool is a secondary replica: its primary Region writes its users ("+err.Error()+")"
+			return res, user
+		}
+		res.Status, res.Err = reconcile.Failed, fmt.Errorf("set MFA preference of user %s of %s: %w", m.Username, m.PoolID, err)
+		res.Message = res.Err.Error()
+		return res, user
+	}
+	res.Status, user.After = reconcile.Remediated, &want
+	return res, user
+}
