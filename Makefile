@@ -92,3 +92,4 @@ invoke-moto: moto
 bench:
 	go test -run '^$$' -bench . -benchmem ./pkg/trigger/
 	go test -run '^$$' -bench . -benchtime 1x -benchmem ./pkg/sweep/
+	go test -run '^$$' -bench . -benchtime 1x -benchmem ./pkg/coverage/

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/dev/localinvoke"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/dev/testbed"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/policy"
 )
@@ -20,6 +21,7 @@ var bed testbed.Lazy
 func TestMain(m *testing.M) {
 	code := m.Run()
 	bed.Stop()
+	localinvoke.RemoveBuilds()
 	os.Exit(code)
 }
 
