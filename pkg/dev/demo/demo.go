@@ -21,8 +21,9 @@ import (
 )
 
 // Policy is the demo's embedded policy: MFA ON, TOTP required, SMS
-// forbidden, pools tagged mfa-policy-exempt left alone.
-const Policy = `{"mfaConfiguration":"ON","factors":{"softwareToken":"required","sms":"forbidden","email":"allowed"},"exemptions":{"tagKey":"mfa-policy-exempt"},"users":{"preferSoftwareToken":true}}`
+// forbidden, pools tagged mfa-policy-exempt left alone, at least half of
+// each pool's active users with MFA.
+const Policy = `{"mfaConfiguration":"ON","factors":{"softwareToken":"required","sms":"forbidden","email":"allowed"},"exemptions":{"tagKey":"mfa-policy-exempt"},"users":{"preferSoftwareToken":true,"minimumCoverage":0.5}}`
 
 type pool struct {
 	story string
@@ -83,7 +84,7 @@ func Run(ctx context.Context, root string, w io.Writer) error {
 	}
 	defer os.RemoveAll(dir)
 	bins := map[string]string{}
-	for _, fn := range []string{"SweepFunction", "DriftFunction", "TriggerFunction"} {
+	for _, fn := range []string{"SweepFunction", "DriftFunction", "TriggerFunction", "SignInCheckFunction"} {
 		if bins[fn], err = localinvoke.Build(root, fn, filepath.Join(dir, fn)); err != nil {
 			return err
 		}
@@ -91,6 +92,10 @@ func Run(ctx context.Context, root string, w io.Writer) error {
 	start := func(fn string, mode string) (*localinvoke.Runtime, error) {
 		doc := strings.Replace(Policy, `{`, `{"mode":"`+mode+`",`, 1)
 		return localinvoke.StartFunction(root, bins[fn], fn, map[string]string{"PolicyDocument": doc, "ExistingFindingsBusName": bus.Name}, m.Env(), nil)
+	}
+	measured, err := signIns(ctx, m, start, say)
+	if err != nil {
+		return err
 	}
 	before, err := snapshot(ctx, m)
 	if err != nil {
@@ -118,6 +123,12 @@ func Run(ctx context.Context, root string, w io.Writer) error {
 		}
 		table(w, before, after, status)
 		before = after
+		if c := rep.Coverage; c != nil && mode == "report" {
+			say("-- MFA coverage of active users (from the ledger): %d of %d in %d pools; %d pool(s) below the policy's 50%%", c.WithMFA, c.ActiveUsers, c.Pools, c.BelowPolicy)
+			if err := coverageTable(ctx, m, w, measured); err != nil {
+				return err
+			}
+		}
 	}
 
 	// Someone changes a pool: the CloudTrail event reaches the drift function.
