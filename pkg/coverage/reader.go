@@ -23,9 +23,10 @@ type QueryAPI interface {
 
 var _ QueryAPI = (*dynamodb.Client)(nil)
 
-// DefaultUnitsPerSecond paces the sweep's reads of the ledger: a quarter
-// of the 12,000 read units per second a new on-demand table serves at
-// once, so the signing-in users' writes and other readers keep room.
+// DefaultUnitsPerSecond paces the sweep's reads of the ledger (the
+// template's default, COVERAGE_READ_UNITS_PER_SECOND): a pool's items share
+// one partition key, and one partition serves at most 3,000 read units per
+// second; a new on-demand table serves 12,000.
 const DefaultUnitsPerSecond = 3000
 
 // Reader computes pools' coverage from the ledger: one paginated Query per
