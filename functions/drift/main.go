@@ -15,6 +15,7 @@ import (
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/cognito"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/drift"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/findings"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/pace"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/policyparam"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/reconcile"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/securityhub"
@@ -29,11 +30,13 @@ func main() {
 	if err != nil {
 		setup.Fatal(name, err)
 	}
+	pacer := pace.ForFunction(s.Share, setup.MaxConcurrency[name])
 	var hub findings.Exporter // nil: not exported
 	if s.SecurityHub {
-		hub = &securityhub.Exporter{API: sh.NewFromConfig(cfg), Log: log, Now: time.Now}
+		hub = &securityhub.Exporter{API: sh.NewFromConfig(cfg), Log: log, Now: time.Now, Pacer: pacer}
 	}
 	r := reconcile.New(cognito.New(cip.NewFromConfig(cfg)), s.Policy, log)
+	r.Pacer = pacer
 	h := &drift.Handler{
 		Reconciler: r,
 		Recorder: findings.Recorder{Publisher: findings.NewPublisher(eventbridge.NewFromConfig(cfg), s.EventBusName, log),

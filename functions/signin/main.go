@@ -16,6 +16,7 @@ import (
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/cognito"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/coverage"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/findings"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/pace"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/policyparam"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/reconcile"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/setup"
@@ -32,6 +33,10 @@ func main() {
 	}
 	client := cognito.New(cip.NewFromConfig(cfg))
 	r := reconcile.New(client, s.Policy, log)
+	// Its instances together stay within QUOTA_SHARE of every category,
+	// user calls included: the pacer divides it by the function's maximum
+	// concurrency.
+	r.Pacer = pace.ForFunction(s.Share, setup.MaxConcurrency[name])
 	h := &signin.Handler{
 		Reconciler: r, Users: client, Log: log, Now: time.Now,
 		Recorder: findings.Recorder{Publisher: findings.NewPublisher(eventbridge.NewFromConfig(cfg), s.EventBusName, log),

@@ -20,6 +20,7 @@ import (
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/cognito"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/coverage"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/findings"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/pace"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/policyparam"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/reconcile"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/setup"
@@ -35,7 +36,7 @@ func main() {
 		setup.Fatal(name, err)
 	}
 	client := cognito.New(cip.NewFromConfig(cfg))
-	pacer := sweep.NewPacer(s.MaxReads, s.MaxWrites)
+	pacer := pace.ForFunction(s.Share, setup.MaxConcurrency[name])
 	r := reconcile.New(client, s.Policy, log)
 	r.Backoff, r.Pacer = sweep.Backoff, pacer
 	sw := &sweep.Sweeper{
@@ -45,7 +46,7 @@ func main() {
 		Coverage: coverage.NewReader(dynamodb.NewFromConfig(cfg), s.CoverageTable, s.CoverageReadUnits),
 	}
 	if s.SecurityHub {
-		hub := &securityhub.Exporter{API: sh.NewFromConfig(cfg), Log: log, Now: time.Now}
+		hub := &securityhub.Exporter{API: sh.NewFromConfig(cfg), Log: log, Now: time.Now, Pacer: pacer}
 		sw.Export = func(ctx context.Context, region, account string) (sweep.Batch, error) {
 			return hub.Sweep(ctx, region, account)
 		}

@@ -15,6 +15,7 @@ import (
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/dev/testbed"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/findings"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/policy"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/quota"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/reconcile"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/sweep"
 )
@@ -81,7 +82,7 @@ func TestSweepFunctionEndToEnd(t *testing.T) {
 	}
 
 	// moto never throttles: the highest cap allowed, so the test spends its time on checks.
-	env := append(m.Env(), "MAX_READS_PER_SECOND=15", "MAX_WRITES_PER_SECOND=15")
+	env := append(m.Env(), "QUOTA_SHARE=100")
 	t0 = time.Now()
 	rep := run(t, localinvoke.StartForTest(t, root, name, params(`,"mode":"report"`), env))
 	t.Logf("report sweep %s", time.Since(t0))
@@ -90,7 +91,7 @@ func TestSweepFunctionEndToEnd(t *testing.T) {
 	}
 	// moto's tagging API (with the launcher's patch) told the exempt pools:
 	// no note of a fallback to DescribeUserPool, one leg, no continuation.
-	if len(rep.Notes) != 0 || rep.Legs != 1 || rep.Continuation != nil || rep.Calls.UserPoolRead == 0 {
+	if len(rep.Notes) != 0 || rep.Legs != 1 || rep.Continuation != nil || rep.Calls[quota.UserPoolResourceRead].Calls == 0 {
 		t.Errorf("report mode: %+v", rep.Summary)
 	}
 	events, err := bus.Drain(ctx)
@@ -161,7 +162,7 @@ func TestSweepFunctionUnderThrottling(t *testing.T) {
 	for i := range 30 {
 		f.AddPool(fmt.Sprintf("p%d", i), nil, cognitofake.MFA{MfaConfiguration: "OFF"})
 	}
-	rep := run(t, localinvoke.StartForTest(t, root, name, map[string]string{"MaxReadsPerSecond": "10", "MaxWritesPerSecond": "10"}, f.Env()))
+	rep := run(t, localinvoke.StartForTest(t, root, name, map[string]string{"QuotaSharePercent": "50"}, f.Env()))
 	if rep.Failed != 0 || rep.Remediated != 30 || rep.Incomplete {
 		t.Errorf("%+v", rep.Summary)
 	}
@@ -196,7 +197,7 @@ func TestSweepFunctionContinues(t *testing.T) {
 			ids = append(ids, f.AddPool(fmt.Sprintf("exempt-%d", i), map[string]string{"mfa-policy-exempt": "legacy"}, cognitofake.MFA{MfaConfiguration: "OFF"}))
 		}
 	}
-	rt := localinvoke.StartForTest(t, root, name, map[string]string{"MaxReadsPerSecond": "15",
+	rt := localinvoke.StartForTest(t, root, name, map[string]string{"QuotaSharePercent": "100",
 		"PolicyDocument": `{"mode":"report","exemptions":{"tagKey":"mfa-policy-exempt"}}`}, f.Env())
 	// 2 s of each leg before its stop margin (20 s before the deadline).
 	rt.SetTimeout(sweep.StopMargin + 2*time.Second)
@@ -273,7 +274,7 @@ func TestSweepFunctionFollowsThePolicyParameter(t *testing.T) {
 	}
 	first := put(`{"mode":"report"}`)
 	rt := localinvoke.StartForTest(t, root, name, map[string]string{"ExistingFindingsBusName": bus.Name, "PolicyParameter": param,
-		"PolicyRefreshSeconds": "30"}, append(m.Env(), "MAX_READS_PER_SECOND=15", "MAX_WRITES_PER_SECOND=15"))
+		"PolicyRefreshSeconds": "30"}, append(m.Env(), "QUOTA_SHARE=100"))
 	source := "ssm:" + param
 
 	steps := []struct {
@@ -357,7 +358,7 @@ func TestSweepFunctionProfiles(t *testing.T) {
 	  },
 	  "default": "baseline", "profileTag": "` + tag + `"}`
 	rt := localinvoke.StartForTest(t, root, name, map[string]string{"ExistingFindingsBusName": bus.Name, "PolicyDocument": doc},
-		append(m.Env(), "MAX_READS_PER_SECOND=15", "MAX_WRITES_PER_SECOND=15"))
+		append(m.Env(), "QUOTA_SHARE=100"))
 	rep := run(t, rt)
 
 	want := []struct {

@@ -8,11 +8,11 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
-	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/dev/cognitofake"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/dev/localinvoke"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/dev/testbed"
-	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/findings"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/signinmsg"
 )
 
 var moto testbed.Lazy
@@ -51,226 +51,109 @@ func signIn(t *testing.T, rt *localinvoke.Runtime, ev []byte) {
 	}
 }
 
-func TestTriggerFunctionEndToEnd(t *testing.T) {
-	m := moto.Get(t)
-	ctx := context.Background()
-	for _, tc := range []struct {
-		name, policy string
-		wantList     []string
-	}{
-		{"prefer TOTP", `{}`, []string{"SMS_MFA", "SOFTWARE_TOKEN_MFA"}},
-		{"SMS forbidden", `{"factors":{"sms":"forbidden"}}`, []string{"SOFTWARE_TOKEN_MFA"}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			pool := smsPreferringUser(t, m, nil)
-			rt := localinvoke.StartForTest(t, root, name, map[string]string{"PolicyDocument": tc.policy}, m.Env())
-
-			signIn(t, rt, sample(t, "trigger-pre-authentication.json", pool, "jane"))
-			if got, _ := m.GetMFA(ctx, pool); got.MfaConfiguration != "ON" || !got.TOTP() {
-				t.Fatalf("drifted pool not corrected by the first sign-in: %s", got)
-			}
-			signIn(t, rt, sample(t, "trigger-post-authentication.json", pool, "jane"))
-			u, err := m.GetUserMFA(ctx, pool, "jane")
-			if err != nil {
-				t.Fatal(err)
-			}
-			slices.Sort(u.UserMFASettingList)
-			if u.PreferredMfaSetting != "SOFTWARE_TOKEN_MFA" || !slices.Equal(u.UserMFASettingList, tc.wantList) {
-				t.Errorf("user after sign-in: %+v, want TOTP preferred and %v", u, tc.wantList)
-			}
-
-			// Within the TTL the pool is not read again: drift made now stays
-			// until the TTL passes (the sweep and drift functions catch it).
-			if err := m.SetMFA(ctx, pool, "OFF"); err != nil {
-				t.Fatal(err)
-			}
-			signIn(t, rt, sample(t, "trigger-post-authentication.json", pool, "jane"))
-			if got, _ := m.GetMFA(ctx, pool); got.MfaConfiguration != "OFF" {
-				t.Errorf("pool read again within the TTL: %s", got)
-			}
-		})
-	}
-
-	t.Run("unknown pool: sign-in goes on", func(t *testing.T) {
-		rt := localinvoke.StartForTest(t, root, name, nil, m.Env())
-		signIn(t, rt, sample(t, "trigger-post-authentication.json", "us-east-1_doesnotexist", "jane"))
-	})
-	t.Run("unknown trigger source returned unchanged", func(t *testing.T) {
-		rt := localinvoke.StartForTest(t, root, name, nil, m.Env())
-		ev := strings.Replace(string(sample(t, "trigger-pre-authentication.json", "us-east-1_x", "jane")), "PreAuthentication_Authentication", "PreTokenGeneration_Authentication", 1)
-		signIn(t, rt, []byte(ev))
-	})
-}
-
-// smsPreferringUser creates a pool at OFF (with tags) and a user "jane"
-// with TOTP and SMS who prefers SMS, and returns the pool ID.
-func smsPreferringUser(t *testing.T, m *testbed.Moto, tags map[string]string) string {
-	t.Helper()
-	ctx := context.Background()
-	pool, err := m.CreatePool(ctx, "signin", tags, "OFF")
-	if err != nil {
-		t.Fatal(err)
-	}
-	token, err := m.TOTPUser(ctx, pool, "jane")
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The user prefers SMS, with their own access token (AWS CLI example).
-	if err := m.CLI(ctx, nil, "cognito-idp", "set-user-mfa-preference", "--access-token", token,
-		"--software-token-mfa-settings", "Enabled=true,PreferredMfa=false", "--sms-mfa-settings", "Enabled=true,PreferredMfa=true"); err != nil {
-		t.Fatal(err)
-	}
-	if u, _ := m.GetUserMFA(ctx, pool, "jane"); u.PreferredMfaSetting != "SMS_MFA" {
-		t.Fatalf("set-up failed: %+v", u)
-	}
-	return pool
-}
-
-// userUnchanged fails unless jane still has SMS and TOTP and prefers SMS.
-func userUnchanged(t *testing.T, m *testbed.Moto, pool string) {
-	t.Helper()
-	u, err := m.GetUserMFA(context.Background(), pool, "jane")
-	if err != nil {
-		t.Fatal(err)
-	}
-	slices.Sort(u.UserMFASettingList)
-	if u.PreferredMfaSetting != "SMS_MFA" || !slices.Equal(u.UserMFASettingList, []string{"SMS_MFA", "SOFTWARE_TOKEN_MFA"}) {
-		t.Errorf("user written: %+v", u)
-	}
-}
-
-// userFindings drains the bus and returns the user findings on it.
-func userFindings(t *testing.T, bus *testbed.Bus) []findings.Finding {
-	t.Helper()
-	events, err := bus.Drain(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []findings.Finding
-	for _, e := range events {
-		if e.DetailType != findings.DetailTypeUser {
-			continue
+// logsWith returns the function's logs once they hold n lines with s, or
+// after a few seconds: its stdout reaches the harness after its answer.
+func logsWith(rt *localinvoke.Runtime, s string, n int) string {
+	for range 100 {
+		if strings.Count(rt.Logs(), s) >= n {
+			break
 		}
-		var f findings.Finding
-		if err := json.Unmarshal(e.Detail, &f); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, f)
+		time.Sleep(30 * time.Millisecond)
 	}
-	return out
+	return rt.Logs()
 }
 
 const janeSub = "94a8e4c8-0071-70e2-7d3c-5b1e0c2f6a9d" // events/trigger-post-authentication.json
 
-func TestReportModeWritesNoUser(t *testing.T) {
-	m := moto.Get(t)
-	ctx := context.Background()
-	bus, err := m.FindingsBus(ctx, "trigger-report")
+// messages decodes what the queue holds.
+func messages(t *testing.T, q *testbed.Queue) []signinmsg.Message {
+	t.Helper()
+	bodies, err := q.Bodies(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	pool := smsPreferringUser(t, m, nil)
-	rt := localinvoke.StartForTest(t, root, name, map[string]string{
-		"PolicyDocument": `{"mode":"report","factors":{"sms":"forbidden"}}`, "ExistingFindingsBusName": bus.Name}, m.Env())
-	signIn(t, rt, sample(t, "trigger-pre-authentication.json", pool, "jane"))
-	signIn(t, rt, sample(t, "trigger-post-authentication.json", pool, "jane"))
-	if got, _ := m.GetMFA(ctx, pool); got.MfaConfiguration != "OFF" {
-		t.Errorf("report mode wrote the pool: %s", got)
+	var out []signinmsg.Message
+	for _, b := range bodies {
+		m, err := signinmsg.Decode(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, m)
 	}
-	userUnchanged(t, m, pool)
-	fs := userFindings(t, bus)
-	if len(fs) != 1 || fs[0].Status != "drift" || fs[0].User == nil || fs[0].User.Username != "jane" || fs[0].User.Sub != janeSub || fs[0].User.Desired == nil {
-		t.Errorf("user findings on the bus: %+v\n%s", fs, rt.Logs())
-	}
+	return out
 }
 
-func TestExemptPoolUserUntouched(t *testing.T) {
+// TestTriggerOnlyEnqueues: the built trigger, on moto behind a recording
+// proxy, answers every sign-in with the event unchanged and makes one
+// call per new sign-in, an SQS SendMessage: no Cognito, SSM or EventBridge
+// call. Repeats within the TTL send nothing.
+func TestTriggerOnlyEnqueues(t *testing.T) {
 	m := moto.Get(t)
 	ctx := context.Background()
-	for _, tc := range []struct {
-		name, policy string
-		tags         map[string]string
-	}{
-		{"by tag", `{"factors":{"sms":"forbidden"},"exemptions":{"tagKey":"mfa-exempt"}}`, map[string]string{"mfa-exempt": "kiosk"}},
-		{"by pool ID", `{"factors":{"sms":"forbidden"},"exemptions":{"poolIds":["%s"]}}`, nil},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			pool := smsPreferringUser(t, m, tc.tags)
-			rt := localinvoke.StartForTest(t, root, name, map[string]string{"PolicyDocument": strings.ReplaceAll(tc.policy, "%s", pool)}, m.Env())
-			signIn(t, rt, sample(t, "trigger-post-authentication.json", pool, "jane"))
-			if got, _ := m.GetMFA(ctx, pool); got.MfaConfiguration != "OFF" {
-				t.Errorf("exempt pool written: %s", got)
-			}
-			userUnchanged(t, m, pool)
-			if !strings.Contains(rt.Logs(), `"outcome":"exempt"`) {
-				t.Errorf("no exempt decision logged:\n%s", rt.Logs())
-			}
-		})
-	}
-}
-
-func TestUserFindingOnTheBus(t *testing.T) {
-	m := moto.Get(t)
-	bus, err := m.FindingsBus(context.Background(), "trigger-users")
+	q, err := m.Queue(ctx, "trigger-only-enqueues")
 	if err != nil {
 		t.Fatal(err)
 	}
-	pool := smsPreferringUser(t, m, nil)
-	rt := localinvoke.StartForTest(t, root, name, map[string]string{"PolicyDocument": `{"factors":{"sms":"forbidden"}}`, "ExistingFindingsBusName": bus.Name}, m.Env())
-	signIn(t, rt, sample(t, "trigger-post-authentication.json", pool, "jane"))
-	fs := userFindings(t, bus)
-	if len(fs) != 1 {
-		t.Fatalf("%d user findings, want 1\n%s", len(fs), rt.Logs())
+	rec := m.Record()
+	defer rec.Close()
+	// A policy the checking functions would refuse is no concern of the
+	// trigger's: it is not even in its environment.
+	rt := localinvoke.StartForTest(t, root, name, map[string]string{"SignInQueue": q.URL, "PolicyDocument": `{"mode":"dry-run"}`}, rec.Env())
+	const pool = "us-east-1_Trig1"
+	for range 3 {
+		signIn(t, rt, sample(t, "trigger-pre-authentication.json", pool, "jane"))
+		signIn(t, rt, sample(t, "trigger-post-authentication.json", pool, "jane"))
 	}
-	f := fs[0]
-	if f.Status != "remediated" || f.PoolID != pool || f.Account != testbed.Account || f.User.Sub != janeSub ||
-		f.User.Before == nil || len(f.User.Before.Enabled) != 2 || f.User.Before.Preferred != "sms" ||
-		f.User.After == nil || len(f.User.After.Enabled) != 1 || f.User.After.Preferred != "softwareToken" {
-		t.Errorf("user finding %+v %+v", f, f.User)
+	if got := rec.Calls(); !slices.Equal(got, []string{"sqs:SendMessage", "sqs:SendMessage"}) {
+		t.Errorf("the trigger called %v, want two SendMessage (one sign-in attempt, one sign-in)\n%s", got, rt.Logs())
 	}
-	if !strings.Contains(rt.Logs(), `"UsersRemediated":1`) {
-		t.Errorf("no user metric in the EMF lines:\n%s", rt.Logs())
+	ms := messages(t, q)
+	if len(ms) != 2 {
+		t.Fatalf("%d messages, want 2", len(ms))
+	}
+	slices.SortFunc(ms, func(a, b signinmsg.Message) int { return strings.Compare(a.TriggerSource, b.TriggerSource) })
+	post := ms[0]
+	if post.TriggerSource != signinmsg.PostAuthentication || post.PoolID != pool || post.Username != "jane" || post.Sub != janeSub ||
+		post.Account != testbed.Account || post.Region != testbed.Region || post.Time.IsZero() || !post.ChecksUser() {
+		t.Errorf("sign-in message %+v", post)
+	}
+	if ms[1].TriggerSource != signinmsg.PreAuthentication || ms[1].ChecksUser() {
+		t.Errorf("sign-in attempt message %+v", ms[1])
+	}
+	if strings.Contains(rt.Logs(), `"level":"ERROR"`) {
+		t.Errorf("errors logged:\n%s", rt.Logs())
 	}
 }
 
-// TestInvalidConfigPassesSignInsThrough: a setting the function refuses
+// TestInvalidConfigPassesSignInsThrough: a setting the trigger refuses
 // starts it in pass-through mode: init does not fail, every sign-in goes
-// on, nothing is read or written, one ERROR names the field, and every
-// sign-in counts in the TriggerConfigInvalid metric.
+// on, nothing is sent, one ERROR names the variable, and every sign-in
+// counts in the TriggerConfigInvalid metric.
 func TestInvalidConfigPassesSignInsThrough(t *testing.T) {
 	m := moto.Get(t)
-	ctx := context.Background()
-	pool := smsPreferringUser(t, m, nil)
-	if _, err := m.PutParameter(ctx, "/enforcer/trigger/broken-policy", `{"mode":"dry-run"}`); err != nil {
-		t.Fatal(err)
-	}
 	for _, tc := range []struct {
 		name   string
 		params map[string]string
 		field  string
 	}{
-		{"invalid first version of the policy parameter", map[string]string{"PolicyParameter": "/enforcer/trigger/broken-policy"},
-			"MFA_POLICY_PARAMETER: policy parameter /enforcer/trigger/broken-policy version 1: policy: mode"},
-		{"missing policy parameter", map[string]string{"PolicyParameter": "/enforcer/trigger/no-such-policy"},
-			"MFA_POLICY_PARAMETER: read policy parameter /enforcer/trigger/no-such-policy"},
-		{"policy enum in the wrong case", map[string]string{"PolicyDocument": `{"mode":"Report"}`}, "MFA_POLICY: policy: mode"},
-		{"ambiguous policy", map[string]string{"PolicyDocument": `{"mode":"report","mode":"enforce"}`}, "MFA_POLICY: policy: mode: duplicate key"},
+		{"no queue", map[string]string{"SignInQueue": ""}, "SIGN_IN_QUEUE_URL: not set"},
 		{"log level", map[string]string{"LogLevel": "LOUD"}, "LOG_LEVEL"},
 		{"TTL of 0 s", map[string]string{"PoolCheckTTLSeconds": "0"}, "POOL_CHECK_TTL"},
 		{"TTL of 48 h", map[string]string{"PoolCheckTTLSeconds": "172800"}, "POOL_CHECK_TTL"},
 		{"TTL of 500 ms", map[string]string{"PoolCheckTTLSeconds": "0.5"}, "POOL_CHECK_TTL"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			rt := localinvoke.StartForTest(t, root, name, tc.params, m.Env())
+			rec := m.Record()
+			defer rec.Close()
+			rt := localinvoke.StartForTest(t, root, name, tc.params, rec.Env())
 			for range 2 {
-				signIn(t, rt, sample(t, "trigger-pre-authentication.json", pool, "jane"))
-				signIn(t, rt, sample(t, "trigger-post-authentication.json", pool, "jane"))
+				signIn(t, rt, sample(t, "trigger-pre-authentication.json", "us-east-1_Trig2", "jane"))
+				signIn(t, rt, sample(t, "trigger-post-authentication.json", "us-east-1_Trig2", "jane"))
 			}
-			if got, _ := m.GetMFA(ctx, pool); got.MfaConfiguration != "OFF" {
-				t.Errorf("pool written in pass-through mode: %s", got)
+			if got := rec.Calls(); len(got) != 0 {
+				t.Errorf("calls in pass-through mode: %v", got)
 			}
-			userUnchanged(t, m, pool)
-			logs := rt.Logs()
+			logs := logsWith(rt, `"TriggerConfigInvalid":1`, 4)
 			if n := strings.Count(logs, `"level":"ERROR"`); n != 1 || !strings.Contains(logs, tc.field) {
 				t.Errorf("want one ERROR naming %s, got %d:\n%s", tc.field, n, logs)
 			}
@@ -281,18 +164,21 @@ func TestInvalidConfigPassesSignInsThrough(t *testing.T) {
 	}
 }
 
-func TestTriggerFunctionUnderThrottling(t *testing.T) {
-	f := cognitofake.New()
-	f.ThrottleProb = 1
-	if _, err := f.Start(); err != nil {
-		t.Fatal(err)
+// TestUnreachableQueuePassesSignInsThrough: with the queue unreachable
+// (nothing listens at the endpoint), every sign-in goes on, and each
+// failure is one WARN line.
+func TestUnreachableQueuePassesSignInsThrough(t *testing.T) {
+	m := moto.Get(t)
+	env := slices.Clone(m.Env())
+	for i, kv := range env {
+		if strings.HasPrefix(kv, "AWS_ENDPOINT_URL=") {
+			env[i] = "AWS_ENDPOINT_URL=http://127.0.0.1:9" // discard: refused
+		}
 	}
-	defer f.Close()
-	pool := f.AddPool("p", nil, cognitofake.MFA{MfaConfiguration: "OFF"})
-	f.AddUser(pool, "jane", cognitofake.User{MFASettings: []string{"SMS_MFA", "SOFTWARE_TOKEN_MFA"}, Preferred: "SMS_MFA"})
-	rt := localinvoke.StartForTest(t, root, name, nil, f.Env())
-	signIn(t, rt, sample(t, "trigger-post-authentication.json", pool, "jane"))
-	if f.Throttled() == 0 {
-		t.Error("the fake never throttled")
+	rt := localinvoke.StartForTest(t, root, name, map[string]string{"SignInQueue": "http://127.0.0.1:9/123456789012/q"}, env)
+	signIn(t, rt, sample(t, "trigger-post-authentication.json", "us-east-1_Trig3", "jane"))
+	signIn(t, rt, sample(t, "trigger-post-authentication.json", "us-east-1_Trig3", "joe"))
+	if n := strings.Count(logsWith(rt, `"outcome":"not-enqueued"`, 2), `"outcome":"not-enqueued"`); n != 2 {
+		t.Errorf("%d failed sends logged, want 2:\n%s", n, rt.Logs())
 	}
 }

@@ -203,3 +203,34 @@ func TestOptionalKeepsForbiddenFactor(t *testing.T) {
 		t.Errorf("AWS CLI reads %s; want OPTIONAL with SMS and TOTP untouched", got)
 	}
 }
+
+// TestProfileChosenFromFreshTags: the sweep knows a pool's tags from its
+// bulk read; when the check then reads the pool with DescribeUserPool (to
+// raise it to ON) and its profile tag has changed since, the profile the
+// fresh tag names judges it: here report mode, nothing written (F8).
+func TestProfileChosenFromFreshTags(t *testing.T) {
+	m := moto.Get(t)
+	ctx := context.Background()
+	pool, err := m.CreatePool(ctx, "retagged", map[string]string{"mfa-profile": "lenient"}, "OFF")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := setup.AWS(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := policy.Load(`{"version":2,"profiles":{"strict":{"mfaConfiguration":"ON"},"lenient":{"mfaConfiguration":"ON","mode":"report"}},
+		"default":"strict","profileTag":"mfa-profile"}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := New(cognito.New(cip.NewFromConfig(cfg)), p, slog.New(slog.DiscardHandler))
+	stale := Known{Tags: map[string]string{"mfa-profile": "strict"}} // the bulk read, before the pool was re-tagged
+	res := r.ReconcileKnown(ctx, pool, stale)
+	if res.Status != Drift || res.Profile != "lenient" {
+		t.Errorf("%s by profile %q, want drift by lenient: %s", res.Status, res.Profile, res.Message)
+	}
+	if got, _ := m.GetMFA(ctx, pool); got.MfaConfiguration != "OFF" {
+		t.Errorf("pool written under the stale profile: %s", got)
+	}
+}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/cognito"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/policy"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/quota"
 )
 
 // Result is what one pool check found and did.
@@ -40,12 +41,13 @@ type Result struct {
 	Err      error            `json:"-"`
 }
 
-// Pacer spaces Cognito calls. Wait takes tokens for the calls about to be
-// made, by quota category (UserPoolRead, UserPoolUpdate); Observe reports
-// each call's outcome in its category, so throttling slows that category.
+// Pacer spaces Cognito calls (pace.Pacer). Wait takes the token of one
+// call of op on poolID ("" for no single pool) from op's quota category,
+// and from the pool's own limit where the category has one; Observe
+// reports each call's outcome, so throttling slows that category.
 type Pacer interface {
-	Wait(ctx context.Context, reads, writes int) error
-	Observe(q cognito.Quota, err error)
+	Wait(ctx context.Context, op quota.Op, poolID string) error
+	Observe(op quota.Op, err error)
 }
 
 // Reconciler checks pools against one policy.
@@ -202,7 +204,12 @@ func (r *Reconciler) apply(ctx context.Context, pol policy.Policy, res Result, f
 		err := r.Backoff.Do(ctx, func() error {
 			if stale {
 				step = stepWait
-				if err := r.wait(ctx, 1, 1); err != nil {
+				// The write's token first: a caller waiting for a slowed
+				// write category then holds no read slot.
+				if err := r.wait(ctx, quota.SetUserPoolMfaConfig, res.PoolID); err != nil {
+					return err
+				}
+				if err := r.wait(ctx, quota.GetUserPoolMfaConfig, res.PoolID); err != nil {
 					return err
 				}
 				step = stepRead
@@ -310,38 +317,35 @@ func refusal(err error) string {
 	return err.Error()
 }
 
-// Call runs one Cognito call of quota category q with the backoff, taking
-// a pacer token before each try and reporting each outcome to the pacer.
-func (r *Reconciler) Call(ctx context.Context, q cognito.Quota, op func() error) error {
-	reads, writes := 1, 0
-	if q == cognito.UserPoolUpdate {
-		reads, writes = 0, 1
-	}
+// Call runs one Cognito call, op on poolID ("" for no single pool), with
+// the backoff, taking a pacer token before each try and reporting each
+// outcome to the pacer.
+func (r *Reconciler) Call(ctx context.Context, op quota.Op, poolID string, call func() error) error {
 	return r.Backoff.Do(ctx, func() error {
-		if err := r.wait(ctx, reads, writes); err != nil {
+		if err := r.wait(ctx, op, poolID); err != nil {
 			return err
 		}
-		return r.observe(q, op())
+		return r.observe(op, call())
 	})
 }
 
-func (r *Reconciler) wait(ctx context.Context, reads, writes int) error {
+func (r *Reconciler) wait(ctx context.Context, op quota.Op, poolID string) error {
 	if r.Pacer == nil {
 		return nil
 	}
-	return r.Pacer.Wait(ctx, reads, writes)
+	return r.Pacer.Wait(ctx, op, poolID)
 }
 
 // observe reports a call's outcome to the pacer and returns it.
-func (r *Reconciler) observe(q cognito.Quota, err error) error {
+func (r *Reconciler) observe(op quota.Op, err error) error {
 	if r.Pacer != nil {
-		r.Pacer.Observe(q, err)
+		r.Pacer.Observe(op, err)
 	}
 	return err
 }
 
 func (r *Reconciler) read(ctx context.Context, poolID string) (c policy.PoolMFA, err error) {
-	err = r.Call(ctx, cognito.UserPoolRead, func() (err error) {
+	err = r.Call(ctx, quota.GetUserPoolMfaConfig, poolID, func() (err error) {
 		c, err = r.API.GetMFA(ctx, poolID)
 		return err
 	})
@@ -349,7 +353,7 @@ func (r *Reconciler) read(ctx context.Context, poolID string) (c policy.PoolMFA,
 }
 
 func (r *Reconciler) describe(ctx context.Context, poolID string) (p cognito.Pool, err error) {
-	err = r.Call(ctx, cognito.UserPoolRead, func() (err error) {
+	err = r.Call(ctx, quota.DescribeUserPool, poolID, func() (err error) {
 		p, err = r.API.Describe(ctx, poolID)
 		return err
 	})
@@ -360,12 +364,12 @@ func (r *Reconciler) describe(ctx context.Context, poolID string) (p cognito.Poo
 // apply takes the tokens and retries the pair.
 func (r *Reconciler) readNow(ctx context.Context, poolID string) (policy.PoolMFA, error) {
 	c, err := r.API.GetMFA(ctx, poolID)
-	return c, r.observe(cognito.UserPoolRead, err)
+	return c, r.observe(quota.GetUserPoolMfaConfig, err)
 }
 
 func (r *Reconciler) writeNow(ctx context.Context, poolID string, c policy.PoolMFA) (policy.PoolMFA, error) {
 	stored, err := r.API.SetMFA(ctx, poolID, c)
-	return stored, r.observe(cognito.UserPoolUpdate, err)
+	return stored, r.observe(quota.SetUserPoolMfaConfig, err)
 }
 
 func (res Result) fail(what string, err error) Result {

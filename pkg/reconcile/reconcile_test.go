@@ -21,6 +21,7 @@ import (
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/cognito"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/dev/fakes"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/policy"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/quota"
 )
 
 const pool = "us-east-1_Pool1"
@@ -226,12 +227,18 @@ type pacerLog struct {
 	observed int
 }
 
-func (p *pacerLog) Wait(_ context.Context, reads, writes int) error {
-	*p.calls = append(*p.calls, fmt.Sprintf("Wait(%d,%d)", reads, writes))
+// Wait records the quota category of the call; a call about no pool is
+// marked "no pool".
+func (p *pacerLog) Wait(_ context.Context, op quota.Op, poolID string) error {
+	c, _ := quota.Of(op)
+	if poolID == "" {
+		c += " no pool"
+	}
+	*p.calls = append(*p.calls, fmt.Sprintf("Wait(%s)", c))
 	return nil
 }
 
-func (p *pacerLog) Observe(cognito.Quota, error) { p.observed++ }
+func (p *pacerLog) Observe(quota.Op, error) { p.observed++ }
 
 // changedAfterFirstRead is the fake with someone changing the pool right
 // after the enforcer's first read of it.
@@ -272,7 +279,7 @@ func TestConcurrentChangeKept(t *testing.T) {
 		msg     string
 	}{
 		{name: "paced: re-read after the wait", paced: true, change: adminEdit, status: Remediated,
-			calls: "Wait(1,0) Get Wait(1,0) Describe Wait(1,1) Get Set", wantSMS: adminSMS, msg: "changed after it was first read"},
+			calls: "Wait(UserPoolResourceRead) Get Wait(UserPoolRead) Describe Wait(UserPoolResourceUpdate) Wait(UserPoolResourceRead) Get Set", wantSMS: adminSMS, msg: "changed after it was first read"},
 		{name: "tag lookup in between: re-read", policy: `{"exemptions":{"tagKey":"mfa-exempt"}}`, change: adminEdit, status: Remediated,
 			calls: "Get Describe Get Set", wantSMS: adminSMS, msg: "sms.settings"},
 		{name: "throttled write: the pair is retried", errs: map[string][]error{"Set": {&types.TooManyRequestsException{}}},
@@ -281,7 +288,7 @@ func TestConcurrentChangeKept(t *testing.T) {
 			change: func(f *fakes.Pools) {
 				f.MFA[pool] = &cip.GetUserPoolMfaConfigOutput{MfaConfiguration: "ON", SmsMfaConfiguration: adminSMS, SoftwareTokenMfaConfiguration: totpOn}
 			},
-			status: Compliant, calls: "Wait(1,0) Get Wait(1,0) Describe Wait(1,1) Get", wantSMS: adminSMS, msg: "now complies: nothing written"},
+			status: Compliant, calls: "Wait(UserPoolResourceRead) Get Wait(UserPoolRead) Describe Wait(UserPoolResourceUpdate) Wait(UserPoolResourceRead) Get", wantSMS: adminSMS, msg: "now complies: nothing written"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -333,6 +340,8 @@ func hasField(cs []policy.Change, field string) bool {
 
 // TestPacerWaitsBeforeTheReread: both tokens are taken before the re-read,
 // none between the re-read and the write; compliant pools cost one read.
+// Each call waits in its own quota category (GetUserPoolMfaConfig is
+// UserPoolResourceRead, DescribeUserPool UserPoolRead), for its pool.
 func TestPacerWaitsBeforeTheReread(t *testing.T) {
 	off := &cip.GetUserPoolMfaConfigOutput{MfaConfiguration: "OFF"}
 	cases := []struct {
@@ -344,19 +353,19 @@ func TestPacerWaitsBeforeTheReread(t *testing.T) {
 		known  Known
 		calls  string
 	}{
-		{name: "compliant", start: &cip.GetUserPoolMfaConfigOutput{MfaConfiguration: "ON", SoftwareTokenMfaConfiguration: totpOn}, calls: "Wait(1,0) Get"},
-		{name: "report mode", policy: `{"mode":"report"}`, start: off, calls: "Wait(1,0) Get Wait(1,0) Describe"},
-		{name: "exempt", policy: `{"exemptions":{"poolIds":["us-east-1_Pool1"]}}`, start: off, calls: "Wait(1,0) Get"},
-		{name: "drift corrected", start: off, calls: "Wait(1,0) Get Wait(1,0) Describe Wait(1,1) Get Set"},
-		{name: "tag lookup", policy: `{"exemptions":{"tagKey":"mfa-exempt"}}`, start: off, calls: "Wait(1,0) Get Wait(1,0) Describe Wait(1,1) Get Set"},
+		{name: "compliant", start: &cip.GetUserPoolMfaConfigOutput{MfaConfiguration: "ON", SoftwareTokenMfaConfiguration: totpOn}, calls: "Wait(UserPoolResourceRead) Get"},
+		{name: "report mode", policy: `{"mode":"report"}`, start: off, calls: "Wait(UserPoolResourceRead) Get Wait(UserPoolRead) Describe"},
+		{name: "exempt", policy: `{"exemptions":{"poolIds":["us-east-1_Pool1"]}}`, start: off, calls: "Wait(UserPoolResourceRead) Get"},
+		{name: "drift corrected", start: off, calls: "Wait(UserPoolResourceRead) Get Wait(UserPoolRead) Describe Wait(UserPoolResourceUpdate) Wait(UserPoolResourceRead) Get Set"},
+		{name: "tag lookup", policy: `{"exemptions":{"tagKey":"mfa-exempt"}}`, start: off, calls: "Wait(UserPoolResourceRead) Get Wait(UserPoolRead) Describe Wait(UserPoolResourceUpdate) Wait(UserPoolResourceRead) Get Set"},
 		{name: "tags known: no lookup", policy: `{"exemptions":{"tagKey":"mfa-exempt"}}`, start: off, known: Known{Tags: map[string]string{}},
-			calls: "Wait(1,0) Get Wait(1,0) Describe Wait(1,1) Get Set"},
+			calls: "Wait(UserPoolResourceRead) Get Wait(UserPoolRead) Describe Wait(UserPoolResourceUpdate) Wait(UserPoolResourceRead) Get Set"},
 		{name: "known exemption tag: one read", policy: `{"exemptions":{"tagKey":"mfa-exempt"}}`, start: off,
-			known: Known{Tags: map[string]string{"mfa-exempt": ""}}, calls: "Wait(1,0) Get"},
+			known: Known{Tags: map[string]string{"mfa-exempt": ""}}, calls: "Wait(UserPoolResourceRead) Get"},
 		{name: "throttled write retries the pair with fresh tokens", start: off,
-			errs: map[string][]error{"Set": {&types.TooManyRequestsException{}}}, calls: "Wait(1,0) Get Wait(1,0) Describe Wait(1,1) Get Set Wait(1,1) Get Set"},
+			errs: map[string][]error{"Set": {&types.TooManyRequestsException{}}}, calls: "Wait(UserPoolResourceRead) Get Wait(UserPoolRead) Describe Wait(UserPoolResourceUpdate) Wait(UserPoolResourceRead) Get Set Wait(UserPoolResourceUpdate) Wait(UserPoolResourceRead) Get Set"},
 		{name: "throttled re-read retries the pair", start: off,
-			errs: map[string][]error{"Get": {nil, &types.TooManyRequestsException{}}}, calls: "Wait(1,0) Get Wait(1,0) Describe Wait(1,1) Get Wait(1,1) Get Set"},
+			errs: map[string][]error{"Get": {nil, &types.TooManyRequestsException{}}}, calls: "Wait(UserPoolResourceRead) Get Wait(UserPoolRead) Describe Wait(UserPoolResourceUpdate) Wait(UserPoolResourceRead) Get Wait(UserPoolResourceUpdate) Wait(UserPoolResourceRead) Get Set"},
 		{name: "refused write: the fallback is a new pair", start: off,
 			refuse: func(in *cip.SetUserPoolMfaConfigInput) error {
 				if in.MfaConfiguration == "ON" {
@@ -364,7 +373,7 @@ func TestPacerWaitsBeforeTheReread(t *testing.T) {
 				}
 				return nil
 			},
-			calls: "Wait(1,0) Get Wait(1,0) Describe Wait(1,1) Get Set Wait(1,1) Get Set"},
+			calls: "Wait(UserPoolResourceRead) Get Wait(UserPoolRead) Describe Wait(UserPoolResourceUpdate) Wait(UserPoolResourceRead) Get Set Wait(UserPoolResourceUpdate) Wait(UserPoolResourceRead) Get Set"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

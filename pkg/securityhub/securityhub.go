@@ -17,16 +17,18 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/securityhub/types"
 
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/findings"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/pace"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/policy"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/quota"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/reconcile"
 )
 
-// Security Hub's limits for BatchImportFindings: 100 findings per call, 10
-// calls per second; GetFindings returns at most 100 per page.
+// Security Hub's limits: 100 findings per BatchImportFindings call,
+// GetFindings returns at most 100 per page. Their request rates are in
+// pkg/quota's table.
 const (
-	maxBatch    = 100
-	minInterval = 100 * time.Millisecond
-	pageSize    = 100
+	maxBatch = 100
+	pageSize = 100
 )
 
 // GeneratorPrefix starts every GeneratorId the enforcer writes; the rest is
@@ -47,9 +49,12 @@ type Exporter struct {
 	API API
 	Log *slog.Logger
 	Now func() time.Time
+	// Pacer paces the calls within the function's share of Security Hub's
+	// quotas: the function's own pacer (pace.ForFunction). nil: paced
+	// alone at Security Hub's full quotas.
+	Pacer *pace.Pacer
 
-	mu   sync.Mutex
-	last time.Time // of the last call, for pacing
+	once sync.Once
 }
 
 // ID is a pool violation's Security Hub Id: the same pool and violation
@@ -121,10 +126,11 @@ func (e *Exporter) begin(ctx context.Context, resource []types.StringFilter, reg
 	}
 	var token *string
 	for {
-		if err := e.pace(ctx); err != nil {
-			return nil, err
-		}
-		out, err := e.API.GetFindings(ctx, &sh.GetFindingsInput{Filters: filters, MaxResults: aws.Int32(pageSize), NextToken: token})
+		var out *sh.GetFindingsOutput
+		err := e.call(ctx, quota.GetFindings, func() (err error) {
+			out, err = e.API.GetFindings(ctx, &sh.GetFindingsInput{Filters: filters, MaxResults: aws.Int32(pageSize), NextToken: token})
+			return err
+		})
 		if err != nil {
 			return nil, fmt.Errorf("get active Security Hub findings of %s: %w", product, err)
 		}
@@ -221,18 +227,19 @@ func (b *Batch) asff(f findings.Finding, pool string, v policy.Violation, now st
 	}
 }
 
-// Flush imports what is queued, 100 findings per call, paced under
-// Security Hub's 10 calls per second. Findings Security Hub refuses are
-// logged and counted in the error.
+// Flush imports what is queued, 100 findings per call, paced within the
+// share of Security Hub's quota (10 calls per second). Findings Security
+// Hub refuses are logged and counted in the error.
 func (b *Batch) Flush(ctx context.Context) error {
 	var failed []string
 	for len(b.pending) > 0 {
 		n := min(len(b.pending), maxBatch)
 		batch := b.pending[:n]
-		if err := b.e.pace(ctx); err != nil {
+		var out *sh.BatchImportFindingsOutput
+		err := b.e.call(ctx, quota.BatchImportFindings, func() (err error) {
+			out, err = b.e.API.BatchImportFindings(ctx, &sh.BatchImportFindingsInput{Findings: batch})
 			return err
-		}
-		out, err := b.e.API.BatchImportFindings(ctx, &sh.BatchImportFindingsInput{Findings: batch})
+		})
 		if err != nil {
 			return fmt.Errorf("import %d findings into Security Hub: %w", n, err)
 		}
@@ -247,17 +254,19 @@ func (b *Batch) Flush(ctx context.Context) error {
 	return nil
 }
 
-// pace spaces calls at least minInterval apart.
-func (e *Exporter) pace(ctx context.Context) error {
-	e.mu.Lock()
-	at := e.last.Add(minInterval)
-	now := time.Now()
-	if at.Before(now) {
-		at = now
+// call makes one paced call of op and reports its outcome to the pacer.
+func (e *Exporter) call(ctx context.Context, op quota.Op, f func() error) error {
+	e.once.Do(func() {
+		if e.Pacer == nil {
+			e.Pacer = pace.ForFunction(quota.Full, 1)
+		}
+	})
+	if err := e.Pacer.Wait(ctx, op, ""); err != nil {
+		return err
 	}
-	e.last = at
-	e.mu.Unlock()
-	return reconcile.Sleep(ctx, time.Until(at))
+	err := f()
+	e.Pacer.Observe(op, err)
+	return err
 }
 
 func clip(s string, n int) string {

@@ -3,6 +3,7 @@ package setup
 import (
 	"fmt"
 	"log/slog"
+	"math"
 	"os"
 	"slices"
 	"strconv"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/policy"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/quota"
 )
 
 // Kind says how a variable's text is read.
@@ -18,6 +20,7 @@ type Kind int
 const (
 	Text     Kind = iota // any text
 	Number               // a decimal number within [Min, Max]
+	Integer              // a whole number within [Min, Max]
 	Duration             // a Go duration ("90s") within [Min, Max] seconds
 	Choice               // one of Values, exactly
 	ARNs                 // comma-separated ARNs
@@ -50,11 +53,13 @@ var (
 	EventBusVar      = Var{Env: "EVENT_BUS_NAME", Kind: Text}
 	LogLevelVar      = Var{Env: "LOG_LEVEL", Param: "LogLevel", Kind: Choice, Default: "INFO", Values: []string{"DEBUG", "INFO", "WARN", "ERROR"}}
 	RoleARNsVar      = Var{Env: "ENFORCER_ROLE_ARNS", Kind: ARNs}
-	// Cognito allows 15 pool reads and 15 pool writes per second per account,
-	// each its own quota: the sweep paces each at its own cap.
-	MaxReadsVar    = Var{Env: "MAX_READS_PER_SECOND", Param: "MaxReadsPerSecond", Kind: Number, Default: "10", Min: 1, Max: 15}
-	MaxWritesVar   = Var{Env: "MAX_WRITES_PER_SECOND", Param: "MaxWritesPerSecond", Kind: Number, Default: "10", Min: 1, Max: 15}
-	ConcurrencyVar = Var{Env: "SWEEP_CONCURRENCY", Kind: Number, Default: "4", Min: 1, Max: 64}
+	// The percentage of each of AWS's request-rate quotas (pkg/quota) one
+	// function may use in any second, all its instances together.
+	QuotaShareVar = Var{Env: "QUOTA_SHARE", Param: "QuotaSharePercent", Kind: Integer, Default: "50", Min: 1, Max: 100}
+	// The account's UserRead quota (AdminGetUser), which AWS adjusts on
+	// request: 120 by default.
+	UserReadQuotaVar = Var{Env: "USER_READ_QUOTA", Param: "UserReadQuotaPerSecond", Kind: Integer, Default: "120", Min: 120, Max: 100000}
+	ConcurrencyVar   = Var{Env: "SWEEP_CONCURRENCY", Kind: Integer, Default: "4", Min: 1, Max: 64}
 	// How long a trigger instance does not enqueue again a pool or user it
 	// enqueued: repeat sign-ins do not flood the queue.
 	PoolCheckTTLVar = Var{Env: "POOL_CHECK_TTL", Param: "PoolCheckTTLSeconds", Kind: Duration, Default: "5m", Min: 1, Max: 86400}
@@ -71,12 +76,30 @@ var (
 
 // Vars lists what each function reads, by logical ID in template.yaml.
 var Vars = map[string][]Var{
-	"DriftFunction": {PolicyVar, PolicyParameterVar, PolicyRefreshVar, EventBusVar, LogLevelVar, RoleARNsVar, SecurityHubVar},
-	"SweepFunction": {PolicyVar, PolicyParameterVar, PolicyRefreshVar, EventBusVar, LogLevelVar, MaxReadsVar, MaxWritesVar, ConcurrencyVar, SecurityHubVar,
-		CoverageTableVar, CoverageReadUnitsVar},
-	// The trigger reads no policy: it only enqueues.
+	"DriftFunction": append(common(), RoleARNsVar, SecurityHubVar),
+	"SweepFunction": append(common(), ConcurrencyVar, SecurityHubVar, CoverageTableVar, CoverageReadUnitsVar),
+	// The trigger reads no policy and calls no Cognito API: it only enqueues.
 	"TriggerFunction":     {SignInQueueVar, LogLevelVar, PoolCheckTTLVar},
-	"SignInCheckFunction": {PolicyVar, PolicyParameterVar, PolicyRefreshVar, EventBusVar, LogLevelVar, CoverageTableVar},
+	"SignInCheckFunction": append(common(), CoverageTableVar),
+}
+
+// common lists what every function that checks pools reads (Settings).
+func common() []Var {
+	return []Var{PolicyVar, PolicyParameterVar, PolicyRefreshVar, EventBusVar, LogLevelVar, QuotaShareVar, UserReadQuotaVar}
+}
+
+// MaxConcurrency is the most instances of each function that run at once,
+// which its pacer divides the quota share by (pace.ForFunction). The
+// template caps each function at it with ReservedConcurrentExecutions
+// (TestConcurrencyMatchesTemplate); the sweep runs one leg at a time, and
+// one leg's goroutines share one pacer. The sign-in check's SQS event
+// source also caps it (ScalingConfig.MaximumConcurrency, 2 at least). The
+// trigger is not listed: Cognito calls it on every sign-in, so it cannot be
+// capped, and it calls no Cognito API.
+var MaxConcurrency = map[string]int{
+	"DriftFunction":       2,
+	"SweepFunction":       1,
+	"SignInCheckFunction": 2,
 }
 
 // Check reports whether s is a value the functions accept, with an error
@@ -97,11 +120,18 @@ func (v Var) value() (any, error) {
 func (v Var) parse(s string) (any, error) {
 	switch v.Kind {
 	case Number:
+		// ParseFloat reads "NaN" and "Inf", which no bound check refuses.
 		f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
-		if err != nil || f < v.Min || f > v.Max {
+		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || f < v.Min || f > v.Max {
 			return nil, fmt.Errorf("%s: %q is not a number from %g to %g", v.Env, s, v.Min, v.Max)
 		}
 		return f, nil
+	case Integer:
+		n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+		if err != nil || float64(n) < v.Min || float64(n) > v.Max {
+			return nil, fmt.Errorf("%s: %q is not a whole number from %g to %g", v.Env, s, v.Min, v.Max)
+		}
+		return int(n), nil
 	case Duration:
 		d, err := time.ParseDuration(strings.TrimSpace(s))
 		lo, hi := seconds(v.Min), seconds(v.Max)
@@ -165,11 +195,15 @@ type Settings struct {
 	PolicyRefresh   time.Duration // how often a warm function reads the parameter again
 	EventBusName    string        // empty: findings are not published
 	LogLevel        slog.Level
+	// Share is the part of AWS's quotas the function may use: build its
+	// pacer with pace.ForFunction(s.Share, setup.MaxConcurrency[name]).
+	Share quota.Share
 }
 
 func (r *reader) common() Settings {
 	s := Settings{Policy: get[policy.Policy](r, PolicyVar), PolicyParameter: strings.TrimSpace(get[string](r, PolicyParameterVar)),
-		PolicyRefresh: get[time.Duration](r, PolicyRefreshVar), EventBusName: get[string](r, EventBusVar)}
+		PolicyRefresh: get[time.Duration](r, PolicyRefreshVar), EventBusName: get[string](r, EventBusVar),
+		Share: quota.Share{Percent: get[int](r, QuotaShareVar), Adjusted: map[quota.Category]float64{quota.UserRead: float64(get[int](r, UserReadQuotaVar))}}}
 	s.Policy.Origin = policy.Origin{Source: "inline"}
 	if s.PolicyParameter != "" && strings.TrimSpace(os.Getenv(PolicyVar.Env)) != "" && r.err == nil {
 		// Two sources would leave the reader guessing which one is in force.
@@ -191,9 +225,7 @@ type DriftSettings struct {
 // SweepSettings are the SweepFunction's settings.
 type SweepSettings struct {
 	Settings
-	MaxReads    float64 // UserPoolRead calls per second
-	MaxWrites   float64 // UserPoolUpdate calls per second
-	Concurrency int
+	Concurrency int  // pools checked at once, all through one pacer
 	SecurityHub bool // import findings into Security Hub
 	// CoverageTable is the coverage ledger ("": none), read at
 	// CoverageReadUnits read units per second.
@@ -230,10 +262,8 @@ func LoadDrift() (DriftSettings, error) {
 // LoadSweep reads and validates the SweepFunction's variables.
 func LoadSweep() (SweepSettings, error) {
 	var r reader
-	s := SweepSettings{Settings: r.common(), MaxReads: get[float64](&r, MaxReadsVar),
-		MaxWrites: get[float64](&r, MaxWritesVar), Concurrency: int(get[float64](&r, ConcurrencyVar)),
-		SecurityHub: get[string](&r, SecurityHubVar) == "true", CoverageTable: strings.TrimSpace(get[string](&r, CoverageTableVar)),
-		CoverageReadUnits: get[float64](&r, CoverageReadUnitsVar)}
+	s := SweepSettings{Settings: r.common(), Concurrency: get[int](&r, ConcurrencyVar), SecurityHub: get[string](&r, SecurityHubVar) == "true",
+		CoverageTable: strings.TrimSpace(get[string](&r, CoverageTableVar)), CoverageReadUnits: get[float64](&r, CoverageReadUnitsVar)}
 	return s, r.err
 }
 

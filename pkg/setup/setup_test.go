@@ -3,12 +3,15 @@ package setup
 import (
 	"context"
 	"log/slog"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 	"github.com/aws/smithy-go"
+
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/quota"
 )
 
 func TestLoadSignIn(t *testing.T) {
@@ -93,33 +96,74 @@ func TestLoadDriftRoleARNs(t *testing.T) {
 	}
 }
 
-func TestLoadSweepBounds(t *testing.T) {
-	t.Setenv("MAX_READS_PER_SECOND", "")
-	t.Setenv("MAX_WRITES_PER_SECOND", "")
-	if s, err := LoadSweep(); err != nil || s.MaxReads != 10 || s.MaxWrites != 10 || s.Concurrency != 4 {
+func TestLoadSweepDefaults(t *testing.T) {
+	s, err := LoadSweep()
+	if err != nil || s.Concurrency != 4 || s.Share.Percent != 50 || s.Share.Quota(quota.UserRead) != 120 {
 		t.Errorf("defaults: %+v %v", s, err)
 	}
-	caps := []struct {
-		env string
-		get func(SweepSettings) float64
-	}{
-		{"MAX_READS_PER_SECOND", func(s SweepSettings) float64 { return s.MaxReads }},
-		{"MAX_WRITES_PER_SECOND", func(s SweepSettings) float64 { return s.MaxWrites }},
+	t.Setenv("QUOTA_SHARE", " 100 ")
+	t.Setenv("USER_READ_QUOTA", "300")
+	if s, err := LoadSweep(); err != nil || s.Share.Percent != 100 || s.Share.Quota(quota.UserRead) != 300 {
+		t.Errorf("share %+v, %v; want 100%% and UserRead at 300", s.Share, err)
 	}
-	for _, c := range caps {
-		t.Run(c.env, func(t *testing.T) {
-			for _, bad := range []string{"0", "0.5", "16", "ten", "1e9"} {
-				t.Setenv(c.env, bad)
-				if _, err := LoadSweep(); err == nil || !strings.Contains(err.Error(), c.env+":") {
-					t.Errorf("accepted %q (%v)", bad, err)
+}
+
+// TestNumbersRefuseWhatIsNotANumber: every numeric variable of every
+// function refuses NaN, infinities, text, values out of its bounds and,
+// where a whole number is meant, fractions, with an error naming it. NaN
+// once passed every bound check and turned pacing off.
+func TestNumbersRefuseWhatIsNotANumber(t *testing.T) {
+	seen := map[string]bool{}
+	for function, vars := range Vars {
+		for _, v := range vars {
+			if (v.Kind != Number && v.Kind != Integer) || seen[v.Env] {
+				continue
+			}
+			seen[v.Env] = true
+			t.Run(v.Env, func(t *testing.T) {
+				bad := []string{"NaN", "nan", "Inf", "+Inf", "-Inf", "infinity", "ten", "", "1e999",
+					strconv.FormatFloat(v.Min-1, 'g', -1, 64), strconv.FormatFloat(v.Max+1, 'g', -1, 64)}
+				if v.Kind == Integer {
+					bad = append(bad, strconv.FormatFloat(v.Min+0.5, 'g', -1, 64), "1e2", "0x10")
 				}
-			}
-			t.Setenv(c.env, " 2.5 ")
-			if s, err := LoadSweep(); c.get(s) != 2.5 || err != nil {
-				t.Errorf("2.5: %v %v", c.get(s), err)
-			}
-		})
+				for _, s := range bad {
+					if err := v.Check(s); err == nil || !strings.HasPrefix(err.Error(), v.Env+": ") {
+						t.Errorf("%s accepted %q (%v)", function, s, err)
+					}
+				}
+				for _, good := range []float64{v.Min, v.Max} {
+					if err := v.Check(" " + strconv.FormatFloat(good, 'f', -1, 64) + " "); err != nil {
+						t.Errorf("%g refused: %v", good, err)
+					}
+				}
+				t.Setenv(v.Env, "NaN")
+				if _, err := load[function](); err == nil || !strings.Contains(err.Error(), v.Env) {
+					t.Errorf("%s started with %s=NaN (%v)", function, v.Env, err)
+				}
+			})
+		}
 	}
+	// A decimal setting takes fractions, and no more than an integer one.
+	rate := Var{Env: "SOME_RATE", Kind: Number, Min: 1, Max: 15}
+	for _, s := range []string{"NaN", "Inf", "-Inf", "16", "0.5"} {
+		if err := rate.Check(s); err == nil || !strings.HasPrefix(err.Error(), "SOME_RATE: ") {
+			t.Errorf("a Number accepted %q (%v)", s, err)
+		}
+	}
+	if err := rate.Check("2.5"); err != nil {
+		t.Errorf("a Number refused 2.5: %v", err)
+	}
+	for _, env := range []string{"QUOTA_SHARE", "USER_READ_QUOTA", "SWEEP_CONCURRENCY"} {
+		if !seen[env] {
+			t.Errorf("%s is not a numeric variable of any function", env)
+		}
+	}
+}
+
+var load = map[string]func() (any, error){
+	"DriftFunction":   func() (any, error) { return LoadDrift() },
+	"SweepFunction":   func() (any, error) { return LoadSweep() },
+	"TriggerFunction": func() (any, error) { return LoadTrigger() },
 }
 
 func TestDurationNeedsAUnit(t *testing.T) {

@@ -18,6 +18,7 @@ import (
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/cognito"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/findings"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/policy"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/quota"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/reconcile"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/signinmsg"
 )
@@ -34,7 +35,9 @@ const DefaultMargin = 10 * time.Second
 
 // Handler is the SignInCheckFunction's Lambda handler for SQS batches.
 type Handler struct {
-	Reconciler *reconcile.Reconciler // pool checks; its policy is the one in force
+	// Reconciler checks pools; its policy is the one in force, and its
+	// pacer and backoff pace and retry the user calls too.
+	Reconciler *reconcile.Reconciler
 	Users      cognito.Users
 	Recorder   findings.Recorder
 	Ledger     Ledger // nil: no coverage ledger
@@ -148,13 +151,18 @@ func (h *Handler) process(ctx context.Context, rec events.SQSMessage, b *invocat
 
 // user observes, plans and (in enforce mode, for a pool that is not
 // exempt) applies one user's MFA settings: one AdminGetUser, at most one
-// AdminSetUserMFAPreference. In report mode, or when the pool is exempt,
+// AdminSetUserMFAPreference, each within the pacer's share of its quota
+// category (UserRead, UserResourceUpdate). In report mode, or when the pool is exempt,
 // it reports what it would change and writes nothing.
 func (h *Handler) user(ctx context.Context, m signinmsg.Message, pool poolOutcome, all policy.Policy) (reconcile.Result, *findings.User) {
 	p := all.Named(pool.profile)
 	res := reconcile.Result{PoolID: m.PoolID, Mode: p.Mode, Policy: p.Origin, Profile: p.Profile, Violations: []policy.Violation{}}
 	user := &findings.User{Username: m.Username, Sub: m.Sub}
-	before, err := h.Users.GetUserMFA(ctx, m.PoolID, m.Username)
+	var before policy.UserMFA
+	err := h.Reconciler.Call(ctx, quota.AdminGetUser, m.PoolID, func() (err error) {
+		before, err = h.Users.GetUserMFA(ctx, m.PoolID, m.Username)
+		return err
+	})
 	if err != nil {
 		if cognito.IsUserNotFound(err) || cognito.IsNotFound(err) {
 			// The user or pool was deleted since signing in: nothing to align.
@@ -186,7 +194,10 @@ func (h *Handler) user(ctx context.Context, m signinmsg.Message, pool poolOutcom
 		res.Status = reconcile.Drift
 		return res, user
 	}
-	if err := h.Users.SetUserMFA(ctx, m.PoolID, m.Username, before, want); err != nil {
+	err = h.Reconciler.Call(ctx, quota.AdminSetUserMFAPreference, m.PoolID, func() error {
+		return h.Users.SetUserMFA(ctx, m.PoolID, m.Username, before, want)
+	})
+	if err != nil {
 		if cognito.IsNotEnabled(err) {
 			// Not a failure, and retrying cannot help: the primary Region writes users.
 			res.Status, res.Message = reconcile.Replica, "the user's pool is a secondary replica: its primary Region writes its users ("+err.Error()+")"

@@ -13,12 +13,12 @@ import (
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/dev/cognitofake"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/quota"
 )
 
 const (
 	benchLatency     = 5 * time.Millisecond // per Cognito call, as over a network
 	benchConcurrency = 4                    // the SweepFunction default
-	cognitoQuota     = 15.0                 // UserPoolRead and UserPoolUpdate, each, per second
 )
 
 // bareGets is the floor: one GetUserPoolMfaConfig per pool at the same
@@ -100,10 +100,10 @@ func BenchmarkReadsPerPool(b *testing.B) {
 			for b.Loop() {
 				f.ResetCounters()
 				rep := newRig(b, client, `{"exemptions":{"tagKey":"mfa-policy-exempt"}}`, 1e6, benchConcurrency).sweeper.Run(context.Background(), "", "", nil)
-				if rep.Checked != n || rep.Exempt != n/3 || rep.Calls.UserPoolUpdate != 0 {
+				if rep.Checked != n || rep.Exempt != n/3 || rep.Calls[quota.UserPoolResourceUpdate].Calls != 0 {
 					b.Fatalf("%+v", rep.Summary)
 				}
-				reads += rep.Calls.UserPoolRead
+				reads += rep.Calls[quota.UserPoolRead].Calls + rep.Calls[quota.UserPoolResourceRead].Calls
 				tagCalls += f.Calls("GetResources")
 			}
 			b.ReportMetric(float64(reads)/float64(n*b.N), "reads/pool")
@@ -130,105 +130,6 @@ func population(f *cognitofake.Server, n int) (drifted map[string]bool) {
 		}
 	}
 	return drifted
-}
-
-// floorSweep is the floor of an enforcing sweep: the listing and one
-// GetUserPoolMfaConfig per pool at the read cap, and a write for each
-// pool named in drifted at the write cap, beside the reads.
-func floorSweep(client *cip.Client, ids []string, drifted map[string]bool, reads, writes float64) {
-	ctx := context.Background()
-	pacer := NewPacer(reads, writes)
-	for range (len(ids) + 59) / 60 {
-		_ = pacer.Wait(ctx, 1, 0)
-		_, _ = client.ListUserPools(ctx, &cip.ListUserPoolsInput{MaxResults: aws.Int32(60)})
-	}
-	toWrite := make(chan string, len(ids))
-	var written sync.WaitGroup
-	written.Add(1)
-	go func() {
-		defer written.Done()
-		for id := range toWrite {
-			_ = pacer.Wait(ctx, 0, 1)
-			_, _ = client.SetUserPoolMfaConfig(ctx, &cip.SetUserPoolMfaConfigInput{UserPoolId: aws.String(id), MfaConfiguration: "OFF"})
-		}
-	}()
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range benchConcurrency {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := next.Add(1) - 1; i < int64(len(ids)); i = next.Add(1) - 1 {
-				_ = pacer.Wait(ctx, 1, 0)
-				_, _ = client.GetUserPoolMfaConfig(ctx, &cip.GetUserPoolMfaConfigInput{UserPoolId: aws.String(ids[i])})
-				if drifted[ids[i]] {
-					toWrite <- ids[i]
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	close(toWrite)
-	written.Wait()
-}
-
-// BenchmarkEnforceBehindCognitoQuotas: the issue's measurement. An
-// enforcing sweep with a tag exemption over 300 pools, 180 drifted, behind
-// a server that throttles each category at Cognito's 15 per second, with
-// both caps at 15; beside it, the floor (one read per pool at 15 per
-// second, writes beside the reads). Goal: wall <= 1.1 x (reads / 15 s).
-// A corrected pool costs a fresh read right before its write and a
-// DescribeUserPool (its sign-in policy) besides: reads/floor-reads says
-// what those cost.
-func BenchmarkEnforceBehindCognitoQuotas(b *testing.B) {
-	const n = 300
-	var sweepWall, floorWall time.Duration
-	var reads, writes, floorReads, throttled, failed int64
-	for b.Loop() {
-		b.StopTimer()
-		f, client := fakeCognito(b)
-		f.Latency = benchLatency
-		f.Quotas = map[string]float64{"UserPoolRead": cognitoQuota, "UserPoolUpdate": cognitoQuota}
-		drifted := population(f, n)
-		rg := newRig(b, client, `{"exemptions":{"tagKey":"mfa-policy-exempt"}}`, cognitoQuota, benchConcurrency)
-		rg.sweeper.Pacer = NewPacer(cognitoQuota, cognitoQuota)
-		rg.sweeper.Reconciler.Pacer, rg.sweeper.Reconciler.Backoff = rg.sweeper.Pacer, Backoff
-		b.StartTimer()
-		t0 := time.Now()
-		rep := rg.sweeper.Run(context.Background(), "", "", nil)
-		sweepWall += time.Since(t0)
-		b.StopTimer()
-		if rep.Remediated != len(drifted) || rep.Exempt != n/5 || rep.Failed != 0 {
-			b.Fatalf("%+v", rep.Summary)
-		}
-		reads += rep.Calls.UserPoolRead
-		writes += rep.Calls.UserPoolUpdate
-		throttled += rep.Calls.UserPoolReadThrottled + rep.Calls.UserPoolUpdateThrottled
-		failed += int64(rep.Failed)
-
-		g, floorClient := fakeCognito(b)
-		g.Latency = benchLatency
-		g.Quotas = f.Quotas
-		toWrite := population(g, n)
-		ids := allIDs(b, floorClient)
-		g.ResetCounters()
-		b.StartTimer()
-		t0 = time.Now()
-		floorSweep(floorClient, ids, toWrite, cognitoQuota, cognitoQuota)
-		floorWall += time.Since(t0)
-		floorReads += g.CallsIn("UserPoolRead")
-	}
-	perOp := func(v int64) float64 { return float64(v) / float64(b.N) }
-	b.ReportMetric(sweepWall.Seconds()/float64(b.N), "wall-s")
-	b.ReportMetric(floorWall.Seconds()/float64(b.N), "floor-wall-s")
-	b.ReportMetric(perOp(reads), "reads/op")
-	b.ReportMetric(perOp(writes), "writes/op")
-	b.ReportMetric(perOp(floorReads), "floor-reads/op")
-	b.ReportMetric(sweepWall.Seconds()/(float64(reads)/cognitoQuota), "wall/(reads/15s)")
-	b.ReportMetric(float64(sweepWall)/float64(floorWall), "wall/floor")
-	b.ReportMetric(float64(reads)/float64(floorReads), "reads/floor-reads")
-	b.ReportMetric(perOp(throttled), "throttled/op")
-	b.ReportMetric(perOp(failed), "failed-pools/op")
 }
 
 // BenchmarkSweepUnderThrottling measures the achieved rate of each
@@ -263,7 +164,7 @@ func BenchmarkSweepUnderThrottling(b *testing.B) {
 					_, _ = client.SetUserPoolMfaConfig(context.Background(), &cip.SetUserPoolMfaConfigInput{UserPoolId: aws.String(id), MfaConfiguration: "OFF"})
 				}
 				f.ResetCounters()
-				f.Quotas = map[string]float64{"UserPoolRead": tc.reads, "UserPoolUpdate": tc.sets}
+				f.Quotas = map[string]float64{"UserPoolRead": tc.reads, "UserPoolResourceRead": tc.reads, "UserPoolResourceUpdate": tc.sets}
 				f.ThrottleProb = tc.throttleProb
 				rg := newRig(b, client, ``, capRate, benchConcurrency)
 				rg.sweeper.Reconciler.Backoff = Backoff
@@ -278,10 +179,10 @@ func BenchmarkSweepUnderThrottling(b *testing.B) {
 				}
 			}
 			s := elapsed.Seconds()
-			b.ReportMetric(float64(calls.UserPoolRead)/s/capRate, "reads/cap")
-			b.ReportMetric(float64(calls.UserPoolUpdate)/s/capRate, "writes/cap")
-			b.ReportMetric(float64(calls.UserPoolReadThrottled)/float64(b.N), "read-throttled/op")
-			b.ReportMetric(float64(calls.UserPoolUpdateThrottled)/float64(b.N), "write-throttled/op")
+			b.ReportMetric(float64(calls[quota.UserPoolResourceRead].Calls)/s/capRate, "reads/cap")
+			b.ReportMetric(float64(calls[quota.UserPoolResourceUpdate].Calls)/s/capRate, "writes/cap")
+			b.ReportMetric(float64(calls[quota.UserPoolResourceRead].Throttled)/float64(b.N), "read-throttled/op")
+			b.ReportMetric(float64(calls[quota.UserPoolResourceUpdate].Throttled)/float64(b.N), "write-throttled/op")
 			b.ReportMetric(float64(failed)/float64(b.N), "failed-pools/op")
 		})
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"reflect"
 	"strings"
 	"testing"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/dev/cognitofake"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/findings"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/quota"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/reconcile"
 )
 
@@ -67,7 +69,7 @@ func TestContinuation(t *testing.T) {
 			if checked != n || last.Checked != n || last.Exempt != n/4 || last.Compliant != n/4 || last.Drift+last.Remediated != drifted {
 				t.Errorf("legs checked %d, last report %+v", checked, last.Summary)
 			}
-			if want := (Calls{UserPoolRead: f.CallsIn("UserPoolRead"), UserPoolUpdate: f.CallsIn("UserPoolUpdate")}); last.Calls != want {
+			if want := fakeCalls(f); !maps.Equal(last.Calls, want) {
 				t.Errorf("calls %+v, the fake answered %+v", last.Calls, want)
 			}
 			for _, id := range allIDs(t, client) {
@@ -179,9 +181,9 @@ func TestContinuationOf(t *testing.T) {
 		{name: "an empty object starts a sweep", event: `{}`},
 		{name: "not an object starts a sweep", event: `"sweep now"`},
 		{name: "a null continuation: the sweep is over, a new one starts", event: `{"continuation":null}`},
-		{name: "a continuation carries on", event: `{"continuation":{"page":"120","done":7,"legs":2,"started":"2026-11-20T12:00:00Z","tally":{"checked":127,"calls":{"userPoolRead":130}}}}`,
+		{name: "a continuation carries on", event: `{"continuation":{"page":"120","done":7,"legs":2,"started":"2026-11-20T12:00:00Z","tally":{"checked":127,"calls":{"UserPoolResourceRead":{"calls":130}}}}}`,
 			want: &Continuation{Page: "120", Done: 7, Legs: 2, Started: time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC),
-				Tally: Tally{Counts: reconcile.Counts{Checked: 127}, Calls: Calls{UserPoolRead: 130}}}},
+				Tally: Tally{Counts: reconcile.Counts{Checked: 127}, Calls: Calls{quota.UserPoolResourceRead: {Calls: 130}}}}},
 		{name: "a misspelt field is refused", event: `{"continuation":{"pgae":"120"}}`, err: `unknown field "pgae"`},
 		{name: "a mistyped field is refused", event: `{"continuation":{"done":"7"}}`, err: "event with a continuation"},
 		{name: "anything beside the continuation is refused", event: `{"continuation":{},"force":true}`, err: `unknown field "force"`},

@@ -6,10 +6,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/findings"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/metrics"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/quota"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/reconcile"
 )
 
@@ -61,18 +63,32 @@ func continuationOf(event json.RawMessage) (*Continuation, error) {
 // leg's own counts and calls, so sums over legs are the sweep's; the last
 // leg adds the sweep's duration and whether it ended incomplete.
 func EMF(rep Report, function string, at time.Time) []byte {
-	c := rep.Leg.Calls
-	values := append(metrics.CountValues(rep.Leg.Counts),
-		metrics.Value{Name: "UserPoolReadCalls", Value: c.UserPoolRead, Unit: "Count"},
-		metrics.Value{Name: "UserPoolUpdateCalls", Value: c.UserPoolUpdate, Unit: "Count"},
-		metrics.Value{Name: "UserPoolReadThrottled", Value: c.UserPoolReadThrottled, Unit: "Count"},
-		metrics.Value{Name: "UserPoolUpdateThrottled", Value: c.UserPoolUpdateThrottled, Unit: "Count"})
+	values := append(metrics.CountValues(rep.Leg.Counts), callValues(rep.Leg.Calls)...)
 	if rep.Continuation == nil {
 		values = append(values,
 			metrics.Value{Name: "SweepIncomplete", Value: boolInt(rep.Incomplete), Unit: "Count"},
 			metrics.Value{Name: "SweepDurationMs", Value: rep.DurationMs, Unit: "Milliseconds"})
 	}
 	return metrics.Line(function, at, values...)
+}
+
+// Categories are the quota categories every sweep draws on; their metrics
+// are sent every leg, zeros included, so the dashboard's lines do not break.
+var Categories = []quota.Category{quota.UserPoolRead, quota.UserPoolResourceRead, quota.UserPoolResourceUpdate}
+
+// callValues are the metrics <Category>Calls and <Category>Throttled of
+// each category the leg called, and of Categories.
+func callValues(c Calls) []metrics.Value {
+	var out []metrics.Value
+	for _, l := range quota.Table {
+		n, called := c[l.Category]
+		if !called && !slices.Contains(Categories, l.Category) {
+			continue
+		}
+		out = append(out, metrics.Value{Name: string(l.Category) + "Calls", Value: n.Calls, Unit: "Count"},
+			metrics.Value{Name: string(l.Category) + "Throttled", Value: n.Throttled, Unit: "Count"})
+	}
+	return out
 }
 
 func boolInt(b bool) int64 {

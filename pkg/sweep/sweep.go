@@ -17,7 +17,9 @@ import (
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/cognito"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/coverage"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/findings"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/pace"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/policy"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/quota"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/reconcile"
 )
 
@@ -31,22 +33,32 @@ type PoolReport struct {
 	Message    string             `json:"message,omitempty"`
 }
 
-// Calls counts Cognito calls by quota category. Throttled calls are counted
-// in their category and again on their own.
-type Calls struct {
-	UserPoolRead            int64 `json:"userPoolRead"`
-	UserPoolUpdate          int64 `json:"userPoolUpdate"`
-	UserPoolReadThrottled   int64 `json:"userPoolReadThrottled"`
-	UserPoolUpdateThrottled int64 `json:"userPoolUpdateThrottled"`
-}
+// Calls counts AWS calls by quota category, under AWS's names
+// (UserPoolRead, UserPoolResourceRead, UserPoolResourceUpdate, ...), each
+// with how many of them AWS throttled. A category without calls is left out.
+type Calls map[quota.Category]pace.Count
 
-func (c Calls) plus(o Calls) Calls {
-	return Calls{c.UserPoolRead + o.UserPoolRead, c.UserPoolUpdate + o.UserPoolUpdate,
-		c.UserPoolReadThrottled + o.UserPoolReadThrottled, c.UserPoolUpdateThrottled + o.UserPoolUpdateThrottled}
-}
+func (c Calls) plus(o Calls) Calls { return c.combine(o, 1) }
 
-func (c Calls) minus(o Calls) Calls {
-	return c.plus(Calls{-o.UserPoolRead, -o.UserPoolUpdate, -o.UserPoolReadThrottled, -o.UserPoolUpdateThrottled})
+func (c Calls) minus(o Calls) Calls { return c.combine(o, -1) }
+
+func (c Calls) combine(o Calls, sign int64) Calls {
+	out := Calls{}
+	for k, v := range c {
+		out[k] = v
+	}
+	for k, v := range o {
+		n := out[k]
+		n.Calls += sign * v.Calls
+		n.Throttled += sign * v.Throttled
+		out[k] = n
+	}
+	for k, v := range out {
+		if v == (pace.Count{}) {
+			delete(out, k)
+		}
+	}
+	return out
 }
 
 // Tally is what a sweep, or one leg of it, counted.
@@ -147,7 +159,7 @@ type Sweeper struct {
 	Reconciler *reconcile.Reconciler
 	// Pacer must be the reconciler's pacer too: it paces every Cognito
 	// call, the listing included, and counts them for the report.
-	Pacer     *Pacer
+	Pacer     *pace.Pacer
 	Publisher *findings.Publisher
 	// Export starts a batch that receives every result of a leg, compliant
 	// ones too (Security Hub); nil exports nothing.
@@ -202,7 +214,7 @@ func (s *Sweeper) Run(ctx context.Context, account, region string, from *Continu
 		workCtx, cancel = context.WithDeadline(ctx, dl.Add(-s.FinishMargin))
 		defer cancel()
 	}
-	before := s.Pacer.Calls()
+	before := Calls(s.Pacer.Counts())
 	s.noteLedger(&next)
 
 	tagged, err := s.poolTags(workCtx, &next)
@@ -211,7 +223,7 @@ func (s *Sweeper) Run(ctx context.Context, account, region string, from *Continu
 		cutOff, err = s.check(ctx, workCtx, stopAt, tagged, &next, &rep)
 	}
 
-	rep.Leg.Calls = s.Pacer.Calls().minus(before)
+	rep.Leg.Calls = Calls(s.Pacer.Counts()).minus(before)
 	next.Tally.add(rep.Leg)
 	next.Retry = append(next.Retry, cutOff...)
 	more := !next.Listed || len(next.Retry) > 0
@@ -355,7 +367,7 @@ func (s *Sweeper) feed(ctx context.Context, stopAt time.Time, c *Continuation, o
 	for !c.Listed {
 		var page []cognito.PoolRef
 		var following string
-		err := s.Reconciler.Call(ctx, cognito.UserPoolRead, func() (err error) {
+		err := s.Reconciler.Call(ctx, quota.ListUserPools, "", func() (err error) {
 			page, following, err = s.Lister.ListPools(ctx, c.Page)
 			return err
 		})

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"reflect"
 	"strings"
 	"testing"
@@ -19,7 +20,9 @@ import (
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/dev/cognitofake"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/dev/fakes"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/findings"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/pace"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/policy"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/quota"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/reconcile"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/setup"
 )
@@ -38,12 +41,12 @@ func fakeCognito(t testing.TB) (*cognitofake.Server, *cip.Client) {
 type rig struct {
 	sweeper *Sweeper
 	bus     *fakes.Bus
-	pacer   *Pacer
+	pacer   *pace.Pacer
 }
 
 // newRig builds a sweeper over api, reading tags through the tagging API
-// at the same endpoint (the fake's, from the environment), with both
-// categories capped at rate.
+// at the same endpoint (the fake's, from the environment), with every
+// category capped at rate and no per-pool cap.
 func newRig(t testing.TB, api cognito.API, doc string, rate float64, concurrency int) *rig {
 	t.Helper()
 	p, err := policy.Load(cmp.Or(doc, "{}"))
@@ -55,7 +58,7 @@ func newRig(t testing.TB, api cognito.API, doc string, rate float64, concurrency
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
-	pacer := NewPacer(rate, rate)
+	pacer := pace.New(func(quota.Category) float64 { return rate }, func(quota.Category) float64 { return 0 })
 	client := cognito.New(api)
 	r := reconcile.New(client, p, log)
 	r.Backoff = reconcile.Backoff{Attempts: 10, Base: 5 * time.Millisecond, Max: 200 * time.Millisecond}
@@ -126,8 +129,8 @@ func TestSweepReportThenEnforce(t *testing.T) {
 	if f.Calls("ListUserPools") != 3 || f.Calls("GetUserPoolMfaConfig") != n || f.Calls("DescribeUserPool") != int64(drifted) || f.Calls("GetResources") != 1 {
 		t.Errorf("calls: list %d get %d describe %d tags %d", f.Calls("ListUserPools"), f.Calls("GetUserPoolMfaConfig"), f.Calls("DescribeUserPool"), f.Calls("GetResources"))
 	}
-	if rep.Calls.UserPoolRead != f.CallsIn("UserPoolRead") || rep.Calls.UserPoolUpdate != 0 || rep.Legs != 1 || rep.Continuation != nil {
-		t.Errorf("report counts %+v, the fake %d reads", rep.Summary, f.CallsIn("UserPoolRead"))
+	if want := fakeCalls(f); !maps.Equal(rep.Calls, want) || rep.Calls[quota.UserPoolResourceUpdate].Calls != 0 || rep.Legs != 1 || rep.Continuation != nil {
+		t.Errorf("report counts %+v, the fake %+v", rep.Summary, want)
 	}
 	if len(rep.Pools) != n-rep.Compliant {
 		t.Errorf("%d pools listed, want every non-compliant one (%d)", len(rep.Pools), n-rep.Compliant)
@@ -198,8 +201,9 @@ func TestSweepCallsPerPoolWithoutTagExemption(t *testing.T) {
 		f.Calls("GetResources") != 0 {
 		t.Errorf("describe %d get %d list %d tags %d", f.Calls("DescribeUserPool"), f.Calls("GetUserPoolMfaConfig"), f.Calls("ListUserPools"), f.Calls("GetResources"))
 	}
-	want := Calls{UserPoolRead: f.CallsIn("UserPoolRead"), UserPoolUpdate: f.CallsIn("UserPoolUpdate")}
-	if rep.Calls != want || rep.Leg.Calls != want || want.UserPoolUpdate != int64(rep.Remediated) {
+	want := fakeCalls(f)
+	if !maps.Equal(rep.Calls, want) || !maps.Equal(rep.Leg.Calls, want) || want[quota.UserPoolResourceUpdate].Calls != int64(rep.Remediated) ||
+		want[quota.UserPoolResourceRead].Calls != f.Calls("GetUserPoolMfaConfig") || want[quota.UserPoolRead].Calls != f.Calls("DescribeUserPool")+f.Calls("ListUserPools") {
 		t.Errorf("calls reported %+v (leg %+v), made %+v", rep.Calls, rep.Leg.Calls, want)
 	}
 }
@@ -242,11 +246,8 @@ func TestThrottlingSlowsNeverFails(t *testing.T) {
 				t.Fatal("the fake never throttled: the test tests nothing")
 			}
 			// The report counts every call the fake answered, throttled ones too.
-			c := rep.Calls
-			if c.UserPoolRead != f.CallsIn("UserPoolRead") || c.UserPoolUpdate != f.CallsIn("UserPoolUpdate") ||
-				c.UserPoolReadThrottled != f.ThrottledIn("UserPoolRead") || c.UserPoolUpdateThrottled != f.ThrottledIn("UserPoolUpdate") {
-				t.Errorf("calls reported %+v; the fake answered %d reads (%d throttled), %d writes (%d throttled)", c,
-					f.CallsIn("UserPoolRead"), f.ThrottledIn("UserPoolRead"), f.CallsIn("UserPoolUpdate"), f.ThrottledIn("UserPoolUpdate"))
+			if want := fakeCalls(f); !maps.Equal(rep.Calls, want) {
+				t.Errorf("calls reported %+v; the fake answered %+v", rep.Calls, want)
 			}
 		})
 	}
@@ -264,17 +265,18 @@ func TestWriteThrottlingLeavesReadsAlone(t *testing.T) {
 	for range n {
 		f.AddPool("off", nil, cognitofake.MFA{MfaConfiguration: "OFF"})
 	}
-	f.Quotas = map[string]float64{"UserPoolUpdate": 20}
+	f.Quotas = map[string]float64{"UserPoolResourceUpdate": 20}
 	rg := newRig(t, client, ``, cap, 4)
 	rep := rg.sweeper.Run(context.Background(), "", "", nil)
 	if rep.Remediated != n || rep.Failed != 0 {
 		t.Fatalf("%+v", rep.Summary)
 	}
-	if rep.Calls.UserPoolUpdateThrottled == 0 {
+	if rep.Calls[quota.UserPoolResourceUpdate].Throttled == 0 {
 		t.Fatal("the writes were never throttled: the test tests nothing")
 	}
-	if rep.Calls.UserPoolReadThrottled != 0 || f.ThrottledIn("UserPoolRead") != 0 || rg.pacer.rate(cognito.UserPoolRead) != cap {
-		t.Errorf("reads slowed by throttled writes: %+v, read rate %g", rep.Calls, rg.pacer.rate(cognito.UserPoolRead))
+	reads, _ := rg.pacer.Rate(quota.UserPoolResourceRead)
+	if rep.Calls[quota.UserPoolResourceRead].Throttled != 0 || f.ThrottledIn("UserPoolResourceRead") != 0 || reads != cap {
+		t.Errorf("reads slowed by throttled writes: %+v, read rate %g", rep.Calls, reads)
 	}
 }
 
@@ -321,7 +323,8 @@ func TestListingFailureIsReported(t *testing.T) {
 
 func TestEMF(t *testing.T) {
 	leg := Tally{Counts: reconcile.Counts{Checked: 5, Compliant: 2, Remediated: 1, Drift: 0, Unremediable: 1, Failed: 1},
-		Calls: Calls{UserPoolRead: 9, UserPoolUpdate: 1, UserPoolReadThrottled: 2}}
+		Calls: Calls{quota.UserPoolRead: {Calls: 3}, quota.UserPoolResourceRead: {Calls: 9, Throttled: 2}, quota.UserPoolResourceUpdate: {Calls: 1},
+			quota.SecurityHubImport: {Calls: 1}}}
 	whole := Summary{Tally: Tally{Counts: reconcile.Counts{Checked: 50}}, DurationMs: 1234, Incomplete: true}
 	type doc struct {
 		AWS struct {
@@ -332,10 +335,11 @@ func TestEMF(t *testing.T) {
 				Metrics    []struct{ Name, Unit string }
 			}
 		} `json:"_aws"`
-		FunctionName                                                                    string
-		PoolsChecked, PoolsCompliant, DriftDetected, PoolsRemediated, PoolsUnremediable int
-		PoolsFailed, UserPoolReadCalls, UserPoolUpdateCalls, UserPoolReadThrottled      int
-		SweepDurationMs, SweepIncomplete                                                *int
+		FunctionName                                                                             string
+		PoolsChecked, PoolsCompliant, DriftDetected, PoolsRemediated, PoolsUnremediable          int
+		PoolsFailed, UserPoolReadCalls, UserPoolResourceReadCalls, UserPoolResourceReadThrottled int
+		UserPoolResourceUpdateCalls, UserPoolResourceUpdateThrottled, BatchImportFindingsCalls   *int
+		SweepDurationMs, SweepIncomplete                                                         *int
 	}
 	cases := []struct {
 		name    string
@@ -343,8 +347,8 @@ func TestEMF(t *testing.T) {
 		metrics int
 		last    bool
 	}{
-		{"a leg the sweep goes on from", Report{Summary: whole, Leg: leg, Continuation: &Continuation{}}, 10, false},
-		{"the last leg", Report{Summary: whole, Leg: leg}, 12, true},
+		{"a leg the sweep goes on from", Report{Summary: whole, Leg: leg, Continuation: &Continuation{}}, 14, false},
+		{"the last leg", Report{Summary: whole, Leg: leg}, 16, true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -360,7 +364,9 @@ func TestEMF(t *testing.T) {
 			}
 			// The leg's own counts: summed over legs they are the sweep's.
 			if d.PoolsChecked != 5 || d.DriftDetected != 2 || d.PoolsFailed != 1 || d.PoolsUnremediable != 1 ||
-				d.UserPoolReadCalls != 9 || d.UserPoolUpdateCalls != 1 || d.UserPoolReadThrottled != 2 {
+				d.UserPoolReadCalls != 3 || d.UserPoolResourceReadCalls != 9 || d.UserPoolResourceReadThrottled != 2 ||
+				d.UserPoolResourceUpdateCalls == nil || *d.UserPoolResourceUpdateCalls != 1 ||
+				d.UserPoolResourceUpdateThrottled == nil || *d.UserPoolResourceUpdateThrottled != 0 || d.BatchImportFindingsCalls == nil {
 				t.Errorf("EMF values %s", line)
 			}
 			if got := d.SweepDurationMs != nil && *d.SweepDurationMs == 1234 && d.SweepIncomplete != nil && *d.SweepIncomplete == 1; got != tc.last {
@@ -368,4 +374,16 @@ func TestEMF(t *testing.T) {
 			}
 		})
 	}
+}
+
+// fakeCalls is what the fake answered, by quota category, as the report
+// counts it.
+func fakeCalls(f *cognitofake.Server) Calls {
+	c := Calls{}
+	for _, l := range quota.Table {
+		if n := (pace.Count{Calls: f.CallsIn(string(l.Category)), Throttled: f.ThrottledIn(string(l.Category))}); n != (pace.Count{}) {
+			c[l.Category] = n
+		}
+	}
+	return c
 }

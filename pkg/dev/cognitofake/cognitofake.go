@@ -7,6 +7,7 @@ package cognitofake
 
 import (
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/dev/fakes"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/quota"
 
 	"encoding/json"
 	"fmt"
@@ -24,12 +25,11 @@ import (
 // Account is the account in the ARNs of the fake's pools.
 const Account = "123456789012"
 
-// categories are Cognito's request-rate quota categories of the operations
-// the fake answers; each category is its own budget.
-var categories = map[string]string{
-	"ListUserPools": "UserPoolRead", "DescribeUserPool": "UserPoolRead", "GetUserPoolMfaConfig": "UserPoolRead",
-	"SetUserPoolMfaConfig": "UserPoolUpdate",
-	"AdminGetUser":         "UserRead", "AdminSetUserMFAPreference": "UserUpdate",
+// category is an operation's request-rate quota category, from AWS's
+// table (pkg/quota); each category is its own budget.
+func category(op string) string {
+	c, _ := quota.Of(quota.Op(op))
+	return string(c)
 }
 
 // MFA is a pool's MFA configuration in Cognito's JSON shape.
@@ -66,9 +66,12 @@ type Server struct {
 	Latency      time.Duration // added to every call
 	ThrottleRate float64       // Cognito calls per second, all in one budget, above which TooManyRequests is answered; 0: never
 	// Quotas caps the Cognito calls per second of each quota category
-	// ("UserPoolRead", "UserPoolUpdate", "UserRead", "UserUpdate"), each in
-	// its own budget as Cognito does; a category not listed is not capped.
+	// ("UserPoolRead", "UserPoolResourceRead", ... as pkg/quota names
+	// them), each in its own budget as Cognito does; a category not listed
+	// is not capped. PerPool caps each single operation of a category on
+	// one pool. ThrottleByTable sets both from AWS's table.
 	Quotas       map[string]float64
+	PerPool      map[string]float64
 	ThrottleProb float64 // probability of TooManyRequests on any Cognito call
 	// Fail answers every call naming one of these pools with this error type.
 	Fail map[string]string
@@ -80,7 +83,8 @@ type Server struct {
 	pools    map[string]*pool
 	order    []string
 	seq      int
-	budgets  map[string]*budget // by category; "" for ThrottleRate's
+	budgets  map[string]*budget     // by category; "" for ThrottleRate's; op/pool for PerPool's
+	arrivals map[string][]time.Time // by category: when each call came
 	perPool  map[[2]string]int64
 	calls    sync.Map // op -> *atomic.Int64
 	throtld  sync.Map // category -> *atomic.Int64
@@ -97,7 +101,39 @@ type budget struct {
 
 // New returns an empty fake.
 func New() *Server {
-	return &Server{pools: map[string]*pool{}, budgets: map[string]*budget{}, perPool: map[[2]string]int64{}}
+	return &Server{pools: map[string]*pool{}, budgets: map[string]*budget{}, perPool: map[[2]string]int64{}, arrivals: map[string][]time.Time{}}
+}
+
+// ThrottleByTable throttles every Cognito category at fraction of AWS's
+// quota for it, and each operation on one pool at fraction of the per-pool
+// limit where the table has one, as Cognito does at fraction 1.
+func (s *Server) ThrottleByTable(fraction float64) {
+	s.Quotas, s.PerPool = map[string]float64{}, map[string]float64{}
+	for _, l := range quota.Table {
+		if l.Service != "cognito-idp" {
+			continue
+		}
+		s.Quotas[string(l.Category)] = l.RPS * fraction
+		if l.PerPool > 0 {
+			s.PerPool[string(l.Category)] = l.PerPool * fraction
+		}
+	}
+}
+
+// PeakPerSecond returns the most calls of a quota category (throttled ones
+// included) that arrived within any one second.
+func (s *Server) PeakPerSecond(category string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	at := s.arrivals[category]
+	peak, first := 0, 0
+	for i, t := range at { // in arrival order
+		for t.Sub(at[first]) >= time.Second {
+			first++
+		}
+		peak = max(peak, i-first+1)
+	}
+	return peak
 }
 
 // Start serves on 127.0.0.1 and a free port and returns the endpoint URL.
@@ -184,13 +220,14 @@ func (s *Server) Calls(op string) int64 { return load(&s.calls, op) }
 
 // CallsIn returns how many calls of one quota category were answered,
 // throttled ones included.
-func (s *Server) CallsIn(category string) int64 {
+func (s *Server) CallsIn(cat string) int64 {
 	var n int64
-	for op, c := range categories {
-		if c == category {
-			n += s.Calls(op)
+	s.calls.Range(func(op, c any) bool {
+		if category(op.(string)) == cat {
+			n += c.(*atomic.Int64).Load()
 		}
-	}
+		return true
+	})
 	return n
 }
 
@@ -228,6 +265,7 @@ func (s *Server) ResetCounters() {
 	s.throttle.Store(0)
 	s.mu.Lock()
 	clear(s.perPool)
+	clear(s.arrivals)
 	s.mu.Unlock()
 }
 
@@ -262,9 +300,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// The tagging API has its own quota, which the fake does not model.
-	if !tagging && s.throttled(categories[op]) {
+	if !tagging && s.throttled(category(op), op, str(in, "UserPoolId")) {
 		s.throttle.Add(1)
-		inc(&s.throtld, categories[op])
+		inc(&s.throtld, category(op))
 		writeErr(w, apiError{400, "TooManyRequestsException", "Rate exceeded"})
 		return
 	}
@@ -284,18 +322,24 @@ func writeErr(w http.ResponseWriter, e apiError) {
 	_ = json.NewEncoder(w).Encode(map[string]string{"__type": e.typ, "message": e.msg})
 }
 
-// throttled applies the random throttling, ThrottleRate's budget and the
-// category's own, taking a token from each budget that has one.
-func (s *Server) throttled(category string) bool {
-	if s.ThrottleProb > 0 && rand.Float64() < s.ThrottleProb {
-		return true
-	}
+// throttled records the call's arrival and applies the random throttling,
+// ThrottleRate's budget, the category's own and the pool's for op, taking
+// a token from each budget that has one.
+func (s *Server) throttled(category, op, poolID string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := time.Now()
+	s.arrivals[category] = append(s.arrivals[category], now)
+	if s.ThrottleProb > 0 && rand.Float64() < s.ThrottleProb {
+		return true
+	}
 	all := s.take("", s.ThrottleRate, now)
 	own := s.take(category, s.Quotas[category], now)
-	return !all || !own
+	pool := true
+	if poolID != "" {
+		pool = s.take(op+"/"+poolID, s.PerPool[category], now)
+	}
+	return !all || !own || !pool
 }
 
 // take takes one token from a budget refilled at rate per second; a rate

@@ -89,9 +89,14 @@ func Run(ctx context.Context, root string, w io.Writer) error {
 			return err
 		}
 	}
+	queue, err := m.Queue(ctx, "demo-sign-ins")
+	if err != nil {
+		return err
+	}
 	start := func(fn string, mode string) (*localinvoke.Runtime, error) {
 		doc := strings.Replace(Policy, `{`, `{"mode":"`+mode+`",`, 1)
-		return localinvoke.StartFunction(root, bins[fn], fn, map[string]string{"PolicyDocument": doc, "ExistingFindingsBusName": bus.Name}, m.Env(), nil)
+		return localinvoke.StartFunction(root, bins[fn], fn, map[string]string{"PolicyDocument": doc, "ExistingFindingsBusName": bus.Name,
+			"SignInQueue": queue.URL}, m.Env(), nil)
 	}
 	measured, err := signIns(ctx, m, start, say)
 	if err != nil {
@@ -151,8 +156,9 @@ func Run(ctx context.Context, root string, w io.Writer) error {
 	}
 	say("-- DriftFunction: UpdateUserPool by %s set %s to OFF again; result: %s, %s", f.Cause.CallerARN, pools[0].spec.Name, f.Status, changes(f))
 
-	// A sign-in: the trigger makes TOTP the user's preferred factor and
-	// disables the forbidden SMS factor (the user keeps TOTP).
+	// A sign-in: the trigger enqueues it and lets the user in at once; the
+	// sign-in check, fed from the queue, makes TOTP the user's preferred
+	// factor and disables the forbidden SMS factor (the user keeps TOTP).
 	u0, err := m.GetUserMFA(ctx, pools[1].id, user)
 	if err != nil {
 		return err
@@ -168,12 +174,28 @@ func Run(ctx context.Context, root string, w io.Writer) error {
 	if err != nil {
 		return err
 	}
+	batch, n, err := queue.Batch(ctx)
+	if err != nil {
+		return err
+	}
+	say("-- TriggerFunction: %s signed in to %s: sign-in allowed at once, %d message on the sign-in queue", user, pools[1].spec.Name, n)
+	if rt, err = start("SignInCheckFunction", "enforce"); err != nil {
+		return err
+	}
+	var resp struct {
+		BatchItemFailures []struct{ ItemIdentifier string } `json:"batchItemFailures"`
+	}
+	err = invoke(ctx, rt, batch, &resp)
+	rt.Close()
+	if err != nil {
+		return err
+	}
 	u1, err := m.GetUserMFA(ctx, pools[1].id, user)
 	if err != nil {
 		return err
 	}
-	say("-- TriggerFunction: %s signed in to %s (sign-in allowed)\n   before: factors %v, preferred %s\n   after:  factors %v, preferred %s\n",
-		user, pools[1].spec.Name, u0.UserMFASettingList, u0.PreferredMfaSetting, u1.UserMFASettingList, u1.PreferredMfaSetting)
+	say("-- SignInCheckFunction: took the message from the queue (%d returned for retry)\n   before: factors %v, preferred %s\n   after:  factors %v, preferred %s\n",
+		len(resp.BatchItemFailures), u0.UserMFASettingList, u0.PreferredMfaSetting, u1.UserMFASettingList, u1.PreferredMfaSetting)
 
 	events, err := bus.Drain(ctx)
 	if err != nil {

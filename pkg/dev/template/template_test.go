@@ -8,6 +8,7 @@ import (
 	"go/token"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -18,6 +19,7 @@ import (
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/metrics"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/policyparam"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/setup"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/sweep"
 )
 
 const root = "../../.."
@@ -207,9 +209,52 @@ func TestAlarmsAndDashboard(t *testing.T) {
 	body := asJSON(props(t, tpl, "Dashboard")["DashboardBody"])
 	for _, m := range []string{"DriftDetected", "PoolsRemediated", "PoolsUnremediable", "PoolsFailed", "SweepDurationMs", "Errors",
 		"UsersChecked", "UserDriftDetected", "UsersRemediated", "UsersFailed", metrics.ConfigInvalid,
-		"UserPoolReadCalls", "UserPoolUpdateCalls", "UserPoolReadThrottled", "UserPoolUpdateThrottled", "ExecutionsFailed"} {
+		"BatchImportFindingsCalls", "ExecutionsFailed"} {
 		if !strings.Contains(body, m) {
 			t.Errorf("dashboard lacks %s", m)
+		}
+	}
+	// The sweep's calls per quota category under AWS's names, and beside
+	// them AWS's own usage metrics of the account for the same categories.
+	var dash struct {
+		Widgets []struct {
+			Properties struct{ Metrics [][]any }
+		}
+	}
+	if err := json.Unmarshal([]byte(dashboardJSON(t, props(t, tpl, "Dashboard")["DashboardBody"])), &dash); err != nil {
+		t.Fatalf("dashboard body is not JSON: %v", err)
+	}
+	lines := map[string]bool{}
+	for _, w := range dash.Widgets {
+		var last []string
+		for _, m := range w.Properties.Metrics {
+			var line []string
+			for i, v := range m {
+				s, ok := v.(string)
+				switch {
+				case !ok: // the line's options
+				case s == "...": // CloudWatch's shorthand: the line above, its last value replaced
+					line = append(line, last[:len(last)-1]...)
+				case s == "." && i < len(last):
+					line = append(line, last[i])
+				default:
+					line = append(line, s)
+				}
+			}
+			last = line
+			lines[strings.Join(line, " ")] = true
+		}
+	}
+	for _, c := range sweep.Categories {
+		for _, want := range []string{
+			"CognitoMfaEnforcer " + string(c) + "Calls Service cognito-mfa-enforcer",
+			"CognitoMfaEnforcer " + string(c) + "Throttled Service cognito-mfa-enforcer",
+			"AWS/Usage CallCount Service Cognito user pools Type API Resource " + string(c),
+			"AWS/Usage ThrottleCount Service Cognito user pools Type API Resource " + string(c),
+		} {
+			if !lines[want] {
+				t.Errorf("dashboard lacks the line %s", want)
+			}
 		}
 	}
 	for _, o := range []string{"DriftFunctionArn", "SweepFunctionArn", "SweepStateMachineArn", "TriggerFunctionArn", "FindingsBusArn", "DriftDeadLetterQueueUrl", "SweepDeadLetterQueueUrl", "DashboardUrl"} {
@@ -292,7 +337,7 @@ func checkParam(t *testing.T, v setup.Var, param map[string]any) {
 	t.Helper()
 	def := fmt.Sprint(param["Default"])
 	switch v.Kind {
-	case setup.Number, setup.Duration:
+	case setup.Number, setup.Integer, setup.Duration:
 		if param["Type"] != "Number" || param["MinValue"] != v.Min || param["MaxValue"] != v.Max {
 			t.Errorf("parameter %s: %s from %v to %v; the function accepts %g to %g", v.Param, param["Type"], param["MinValue"], param["MaxValue"], v.Min, v.Max)
 		}
@@ -311,6 +356,54 @@ func checkParam(t *testing.T, v setup.Var, param map[string]any) {
 	}
 	if err := v.Check(def); err != nil {
 		t.Errorf("parameter %s: the default is refused: %v", v.Param, err)
+	}
+}
+
+// TestRemovedParameters: a stack deployed with a removed parameter fails
+// with a message naming what replaces it, rather than ignoring its value;
+// one that omits it deploys.
+func TestRemovedParameters(t *testing.T) {
+	tpl := transformed(t)
+	for old, replacement := range map[string]string{"MaxReadsPerSecond": "QuotaSharePercent", "MaxWritesPerSecond": "QuotaSharePercent"} {
+		p, ok := tpl.Parameters[old].(map[string]any)
+		if !ok {
+			t.Errorf("no parameter %s: a stack passing it would fail with CloudFormation's bare \"parameters do not exist\"", old)
+			continue
+		}
+		if p["Type"] != "String" || p["Default"] != "" || asJSON(p["AllowedValues"]) != `[""]` {
+			t.Errorf("%s accepts values: %s; it must allow only the empty default", old, asJSON(p))
+		}
+		msg, _ := p["ConstraintDescription"].(string)
+		if !strings.Contains(msg, old+" was removed") || !strings.Contains(msg, replacement) || !strings.Contains(msg, "CHANGELOG") {
+			t.Errorf("%s: the failure reads %q; it must say it was removed and name %s and the CHANGELOG", old, msg, replacement)
+		}
+		for id := range functions {
+			if env := asJSON(props(t, tpl, id)["Environment"]); strings.Contains(env, old) {
+				t.Errorf("%s still reads %s: %s", id, old, env)
+			}
+		}
+	}
+}
+
+// TestConcurrencyMatchesTemplate: each function whose pacer divides the
+// quota share by its maximum concurrency is capped at that concurrency,
+// and no function is capped without the code knowing.
+func TestConcurrencyMatchesTemplate(t *testing.T) {
+	tpl := transformed(t)
+	for id := range functions {
+		got, capped := props(t, tpl, id)["ReservedConcurrentExecutions"]
+		want, known := setup.MaxConcurrency[id]
+		switch {
+		case known && (!capped || fmt.Sprint(got) != strconv.Itoa(want)):
+			t.Errorf("%s: ReservedConcurrentExecutions %v; its pacer divides the share by %d", id, got, want)
+		case !known && capped:
+			t.Errorf("%s is capped at %v, which setup.MaxConcurrency does not know", id, got)
+		}
+	}
+	for id := range setup.MaxConcurrency {
+		if _, ok := tpl.Resources[id]; !ok {
+			t.Errorf("setup.MaxConcurrency names %s, which the template does not have", id)
+		}
 	}
 }
 
@@ -460,4 +553,15 @@ func TestSignInQueue(t *testing.T) {
 			t.Errorf("no alarm on %s", want)
 		}
 	}
+}
+
+// dashboardJSON is a dashboard body's !Sub text with each ${...} replaced
+// by plain text: every one stands inside a JSON string.
+func dashboardJSON(t *testing.T, body any) string {
+	t.Helper()
+	sub, ok := body.(map[string]any)["Fn::Sub"].(string)
+	if !ok {
+		t.Fatalf("dashboard body %s is not a !Sub of text", asJSON(body))
+	}
+	return regexp.MustCompile(`\$\{[^}]*\}`).ReplaceAllString(sub, "sub")
 }

@@ -150,8 +150,105 @@ CognitoIdpResponse.set_user_pool_mfa_config = _set_user_pool_mfa_config
 CognitoIdpBackend.get_user_pool_mfa_config = _get_user_pool_mfa_config
 
 
+# --- Request-rate quotas ---------------------------------------------------------
+# AWS answers TooManyRequestsException once an account's calls of one quota
+# category pass its rate per second (Cognito Developer Guide, "Quotas in Amazon
+# Cognito": per-category request rate quotas, and footnote 3: every single
+# operation of UserPoolResourceRead/Update and UserPoolClientRead/Update is also
+# limited to 5 per second per user pool); moto never throttles. The table comes
+# from pkg/quota through COGNITO_QUOTAS (one table for the Go code and moto).
+# Off until a test asks: POST /_quota/throttle {"fraction": f} throttles at f
+# times AWS's quotas (0: off) and resets the counters; GET /_quota/counts gives
+# calls and throttled calls per category.
+import io
+import json
+import os
+import threading
+import time
+
+
+class _Quotas:
+    def __init__(self, table):
+        self.category, self.rps, self.per_pool = {}, {}, {}
+        for row in table:
+            if row["service"] != "cognito-idp":
+                continue
+            for op in row["operations"]:
+                self.category[op] = row["category"]
+            self.rps[row["category"]] = row["rps"]
+            self.per_pool[row["category"]] = row.get("perPool", 0)
+        self.lock = threading.Lock()
+        self.fraction, self.buckets, self.counts = 0.0, {}, {}
+
+    def _take(self, key, rate, now):
+        # A token bucket holding one second of calls, full at first.
+        if rate <= 0:
+            return True
+        tokens, last = self.buckets.get(key, (rate, now))
+        tokens = min(rate, tokens + (now - last) * rate)
+        ok = tokens >= 1
+        self.buckets[key] = (tokens - 1 if ok else tokens, now)
+        return ok
+
+    def throttled(self, op, pool):
+        category = self.category.get(op)
+        if category is None:
+            return False
+        with self.lock:
+            count = self.counts.setdefault(category, {"calls": 0, "throttled": 0})
+            count["calls"] += 1
+            if self.fraction <= 0:
+                return False
+            now = time.monotonic()
+            ok = self._take(category, self.rps[category] * self.fraction, now)
+            if pool and self.per_pool[category]:
+                ok = self._take((op, pool), self.per_pool[category] * self.fraction, now) and ok
+            if not ok:
+                count["throttled"] += 1
+            return not ok
+
+    def control(self, environ, start_response):
+        if environ["PATH_INFO"] == "/_quota/throttle":
+            body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+            with self.lock:
+                self.fraction = float(json.loads(body or b"{}").get("fraction", 0))
+                self.buckets, self.counts = {}, {}
+            out = b"{}"
+        else:
+            with self.lock:
+                out = json.dumps(self.counts).encode()
+        start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(out)))])
+        return [out]
+
+
+def _throttling(app, quotas):
+    prefix = "AWSCognitoIdentityProviderService."
+
+    def wsgi(environ, start_response):
+        if environ.get("PATH_INFO", "").startswith("/_quota/"):
+            return quotas.control(environ, start_response)
+        target = environ.get("HTTP_X_AMZ_TARGET", "")
+        if target.startswith(prefix):
+            body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+            environ["wsgi.input"] = io.BytesIO(body)
+            try:
+                pool = json.loads(body or b"{}").get("UserPoolId", "")
+            except ValueError:
+                pool = ""
+            if quotas.throttled(target[len(prefix):], pool):
+                out = json.dumps({"__type": "TooManyRequestsException", "message": "Rate exceeded"}).encode()
+                start_response("400 Bad Request", [("Content-Type", "application/x-amz-json-1.1"),
+                                                   ("x-amzn-ErrorType", "TooManyRequestsException"),
+                                                   ("Content-Length", str(len(out)))])
+                return [out]
+        return app(environ, start_response)
+
+    return wsgi
+
+
 def main():
     app = DomainDispatcherApplication(create_backend_app)
+    app = _throttling(app, _Quotas(json.loads(os.environ.get("COGNITO_QUOTAS", "[]"))))
     server = make_server("127.0.0.1", 0, app, threaded=True)
     print("PORT %d" % server.port, flush=True)
     server.serve_forever()

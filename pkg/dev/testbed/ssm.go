@@ -14,3 +14,13 @@ func (m *Moto) PutParameter(ctx context.Context, name, value string) (int64, err
 	}
 	return out.Version, nil
 }
+
+// RecreateParameter deletes a parameter and creates it again with value,
+// as CloudFormation does when it replaces an AWS::SSM::Parameter: SSM
+// starts its versions again at 1.
+func (m *Moto) RecreateParameter(ctx context.Context, name, value string) (int64, error) {
+	if err := m.CLI(ctx, nil, "ssm", "delete-parameter", "--name", name); err != nil {
+		return 0, fmt.Errorf("delete policy parameter %s: %w", name, err)
+	}
+	return m.PutParameter(ctx, name, value)
+}

@@ -4,6 +4,8 @@ package testbed
 
 import (
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/dev/logbuf"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/pace"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/quota"
 
 	"bufio"
 	"bytes"
@@ -12,6 +14,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -51,7 +54,7 @@ func StartMoto() (*Moto, error) {
 	m := &Moto{dir: dir, stderr: &logbuf.Buffer{Max: 1 << 20}, done: make(chan struct{})}
 	m.cmd = exec.Command("python3", script)
 	m.cmd.Stderr = m.stderr
-	m.cmd.Env = append(os.Environ(), "PYTHONUNBUFFERED=1")
+	m.cmd.Env = append(os.Environ(), "PYTHONUNBUFFERED=1", "COGNITO_QUOTAS="+quota.JSON())
 	out, err := m.cmd.StdoutPipe()
 	if err != nil {
 		return nil, err
@@ -121,6 +124,37 @@ func (m *Moto) environ(aws []string) []string {
 		}
 	}
 	return append(env, aws...)
+}
+
+// Throttle makes moto answer TooManyRequestsException as AWS does, at
+// fraction of AWS's quotas (pkg/quota's table), per category and per pool
+// and operation; 0 stops throttling. Either way the counters start over.
+func (m *Moto) Throttle(fraction float64) error {
+	body, _ := json.Marshal(map[string]float64{"fraction": fraction})
+	resp, err := http.Post(m.Endpoint+"/_quota/throttle", "application/json", bytes.NewReader(body))
+	if err != nil {
+		return fmt.Errorf("set moto's throttling: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("set moto's throttling: %s", resp.Status)
+	}
+	return nil
+}
+
+// QuotaCounts returns the Cognito calls moto answered since the last
+// Throttle, and how many it throttled, by quota category.
+func (m *Moto) QuotaCounts() (map[quota.Category]pace.Count, error) {
+	resp, err := http.Get(m.Endpoint + "/_quota/counts")
+	if err != nil {
+		return nil, fmt.Errorf("read moto's quota counts: %w", err)
+	}
+	defer resp.Body.Close()
+	var counts map[quota.Category]pace.Count
+	if err := json.NewDecoder(resp.Body).Decode(&counts); err != nil {
+		return nil, fmt.Errorf("read moto's quota counts: %w", err)
+	}
+	return counts, nil
 }
 
 // Stop ends the server and removes its files.

@@ -1,0 +1,343 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/dev/cognitofake"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/dev/localinvoke"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/dev/testbed"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/findings"
+)
+
+var moto testbed.Lazy
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	moto.Stop()
+	localinvoke.RemoveBuilds()
+	os.Exit(code)
+}
+
+const root = "../.."
+
+const janeSub = "94a8e4c8-0071-70e2-7d3c-5b1e0c2f6a9d" // events/signin-sqs-batch.json
+
+// batchFor is events/signin-sqs-batch.json for one user of one pool.
+func batchFor(t *testing.T, pool, user string) []byte {
+	t.Helper()
+	raw, err := testbed.Sample(root, "signin-sqs-batch.json", pool, user)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return raw
+}
+
+// check invokes the sign-in check with a batch and fails unless every
+// message was processed (none reported for retry).
+func check(t *testing.T, rt *localinvoke.Runtime, batch []byte) {
+	t.Helper()
+	res, err := rt.Invoke(context.Background(), batch)
+	if err != nil || res.Err != nil {
+		t.Fatalf("batch failed: %v %v\n%s", err, res.Err, rt.Logs())
+	}
+	var resp events.SQSEventResponse
+	if err := json.Unmarshal(res.Payload, &resp); err != nil || len(resp.BatchItemFailures) != 0 {
+		t.Fatalf("messages returned to the queue: %s (%v)\n%s", res.Payload, err, rt.Logs())
+	}
+}
+
+// smsPreferringUsers creates a pool at OFF (with tags) and users with TOTP
+// and SMS who prefer SMS, and returns the pool ID.
+func smsPreferringUsers(t *testing.T, m *testbed.Moto, tags map[string]string, users ...string) string {
+	t.Helper()
+	ctx := context.Background()
+	pool, err := m.CreatePool(ctx, "signin", tags, "OFF")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range users {
+		token, err := m.TOTPUser(ctx, pool, u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The user prefers SMS, with their own access token (AWS CLI example).
+		if err := m.CLI(ctx, nil, "cognito-idp", "set-user-mfa-preference", "--access-token", token,
+			"--software-token-mfa-settings", "Enabled=true,PreferredMfa=false", "--sms-mfa-settings", "Enabled=true,PreferredMfa=true"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return pool
+}
+
+// unchanged reports whether the user still has SMS and TOTP and prefers SMS.
+func unchanged(t *testing.T, m *testbed.Moto, pool, user string) bool {
+	t.Helper()
+	u, err := m.GetUserMFA(context.Background(), pool, user)
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(u.UserMFASettingList)
+	return u.PreferredMfaSetting == "SMS_MFA" && slices.Equal(u.UserMFASettingList, []string{"SMS_MFA", "SOFTWARE_TOKEN_MFA"})
+}
+
+// userFindings drains the bus and returns the user findings on it.
+func userFindings(t *testing.T, bus *testbed.Bus) []findings.Finding {
+	t.Helper()
+	evs, err := bus.Drain(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []findings.Finding
+	for _, e := range evs {
+		if e.DetailType != findings.DetailTypeUser {
+			continue
+		}
+		var f findings.Finding
+		if err := json.Unmarshal(e.Detail, &f); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+// TestSignInThroughTheQueue: the built trigger enqueues a sign-in attempt
+// and a sign-in into moto's SQS; the built sign-in check, given the batch
+// as Lambda's event source delivers it, corrects the pool and the user.
+func TestSignInThroughTheQueue(t *testing.T) {
+	m := moto.Get(t)
+	ctx := context.Background()
+	q, err := m.Queue(ctx, "signin-through-the-queue")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := smsPreferringUsers(t, m, nil, "jane")
+	trigger := localinvoke.StartForTest(t, root, "TriggerFunction", map[string]string{"SignInQueue": q.URL}, m.Env())
+	for _, file := range []string{"trigger-pre-authentication.json", "trigger-post-authentication.json"} {
+		ev, err := testbed.Sample(root, file, pool, "jane")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res, err := trigger.Invoke(ctx, ev); err != nil || res.Err != nil {
+			t.Fatalf("sign-in failed: %v %v", err, res.Err)
+		}
+	}
+	if !unchanged(t, m, pool, "jane") {
+		t.Fatal("the trigger wrote the user")
+	}
+	batch, n, err := q.Batch(ctx)
+	if err != nil || n != 2 {
+		t.Fatalf("%d messages in the queue (%v), want 2", n, err)
+	}
+	rt := localinvoke.StartForTest(t, root, name, map[string]string{"PolicyDocument": `{"factors":{"sms":"forbidden"}}`}, m.Env())
+	check(t, rt, batch)
+	if got, _ := m.GetMFA(ctx, pool); got.MfaConfiguration != "ON" || !got.TOTP() {
+		t.Errorf("pool after the check: %s", got)
+	}
+	u, _ := m.GetUserMFA(ctx, pool, "jane")
+	if u.PreferredMfaSetting != "SOFTWARE_TOKEN_MFA" || !slices.Equal(u.UserMFASettingList, []string{"SOFTWARE_TOKEN_MFA"}) {
+		t.Errorf("user after the check: %+v\n%s", u, rt.Logs())
+	}
+}
+
+func TestReportModeWritesNoUser(t *testing.T) {
+	m := moto.Get(t)
+	ctx := context.Background()
+	bus, err := m.FindingsBus(ctx, "signin-report")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := smsPreferringUsers(t, m, nil, "jane")
+	rt := localinvoke.StartForTest(t, root, name, map[string]string{
+		"PolicyDocument": `{"mode":"report","factors":{"sms":"forbidden"}}`, "ExistingFindingsBusName": bus.Name}, m.Env())
+	check(t, rt, batchFor(t, pool, "jane"))
+	if got, _ := m.GetMFA(ctx, pool); got.MfaConfiguration != "OFF" {
+		t.Errorf("report mode wrote the pool: %s", got)
+	}
+	if !unchanged(t, m, pool, "jane") {
+		t.Error("report mode wrote the user")
+	}
+	fs := userFindings(t, bus)
+	if len(fs) != 1 || fs[0].Status != "drift" || fs[0].User == nil || fs[0].User.Username != "jane" || fs[0].User.Sub != janeSub || fs[0].User.Desired == nil {
+		t.Errorf("user findings on the bus: %+v\n%s", fs, rt.Logs())
+	}
+}
+
+func TestExemptPoolUserUntouched(t *testing.T) {
+	m := moto.Get(t)
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name, policy string
+		tags         map[string]string
+	}{
+		{"by tag", `{"factors":{"sms":"forbidden"},"exemptions":{"tagKey":"mfa-exempt"}}`, map[string]string{"mfa-exempt": "kiosk"}},
+		{"by pool ID", `{"factors":{"sms":"forbidden"},"exemptions":{"poolIds":["%s"]}}`, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			pool := smsPreferringUsers(t, m, tc.tags, "jane")
+			rt := localinvoke.StartForTest(t, root, name, map[string]string{"PolicyDocument": strings.ReplaceAll(tc.policy, "%s", pool)}, m.Env())
+			check(t, rt, batchFor(t, pool, "jane"))
+			if got, _ := m.GetMFA(ctx, pool); got.MfaConfiguration != "OFF" {
+				t.Errorf("exempt pool written: %s", got)
+			}
+			if !unchanged(t, m, pool, "jane") {
+				t.Error("exempt pool's user written")
+			}
+			if !strings.Contains(rt.Logs(), `"outcome":"exempt"`) {
+				t.Errorf("no exempt decision logged:\n%s", rt.Logs())
+			}
+		})
+	}
+}
+
+func TestUserFindingOnTheBus(t *testing.T) {
+	m := moto.Get(t)
+	bus, err := m.FindingsBus(context.Background(), "signin-users")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := smsPreferringUsers(t, m, nil, "jane")
+	rt := localinvoke.StartForTest(t, root, name, map[string]string{"PolicyDocument": `{"factors":{"sms":"forbidden"}}`, "ExistingFindingsBusName": bus.Name}, m.Env())
+	check(t, rt, batchFor(t, pool, "jane"))
+	fs := userFindings(t, bus)
+	if len(fs) != 1 {
+		t.Fatalf("%d user findings, want 1\n%s", len(fs), rt.Logs())
+	}
+	f := fs[0]
+	if f.Status != "remediated" || f.PoolID != pool || f.Account != testbed.Account || f.User.Sub != janeSub ||
+		f.User.Before == nil || len(f.User.Before.Enabled) != 2 || f.User.Before.Preferred != "sms" ||
+		f.User.After == nil || len(f.User.After.Enabled) != 1 || f.User.After.Preferred != "softwareToken" {
+		t.Errorf("user finding %+v %+v", f, f.User)
+	}
+	if !strings.Contains(rt.Logs(), `"UsersRemediated":1`) {
+		t.Errorf("no user metric in the EMF lines:\n%s", rt.Logs())
+	}
+}
+
+// TestBlankPolicyVersionRefused: a blank first version of the policy
+// parameter is refused like any invalid one: the function does not start
+// (its messages wait in the queue, then its dead-letter queue, alarmed),
+// and the error names the parameter, version and why (F9).
+func TestBlankPolicyVersionRefused(t *testing.T) {
+	m := moto.Get(t)
+	ctx := context.Background()
+	if _, err := m.PutParameter(ctx, "/enforcer/signin/blank", " "); err != nil {
+		t.Fatal(err)
+	}
+	rt := localinvoke.StartForTest(t, root, name, map[string]string{"PolicyParameter": "/enforcer/signin/blank"}, m.Env())
+	res, err := rt.Invoke(ctx, batchFor(t, "us-east-1_Blank1", "jane"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Err == nil || !strings.Contains(rt.Logs(), "policy parameter /enforcer/signin/blank version 1: policy: the document is blank") {
+		t.Errorf("blank policy not refused: %v\n%s", res.Err, rt.Logs())
+	}
+}
+
+// TestWarmPolicyChanges: a warm sign-in check reads the policy parameter
+// again after PolicyRefreshSeconds (30 s, the least) and judges the next
+// message by the document in force then: a new version exempting the pool
+// (F2), a re-created parameter back at version 1 (F7); a blank version is
+// refused and the last valid one stays (F9). The cases wait out one
+// refresh interval each, side by side.
+func TestWarmPolicyChanges(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits out a 30 s policy refresh")
+	}
+	m := moto.Get(t)
+	ctx := context.Background()
+	const enforce = `{"factors":{"sms":"forbidden"}}`
+	for _, tc := range []struct {
+		name    string
+		change  func(param, pool string) (int64, error)
+		written bool // the second user is written
+		status  string
+		version int64
+		logged  string
+	}{
+		{"new version exempting the pool", func(param, pool string) (int64, error) {
+			return m.PutParameter(ctx, param, fmt.Sprintf(`{"factors":{"sms":"forbidden"},"exemptions":{"poolIds":[%q]}}`, pool))
+		}, false, "exempt", 2, `"policyVersion":2`},
+		{"re-created parameter at version 1", func(param, _ string) (int64, error) {
+			return m.RecreateParameter(ctx, param, `{"mode":"report","factors":{"sms":"forbidden"}}`)
+		}, false, "drift", 1, "policy version in force"},
+		{"blank version refused", func(param, _ string) (int64, error) {
+			return m.PutParameter(ctx, param, " ")
+		}, true, "remediated", 1, "policy version refused"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			param := "/enforcer/signin/" + strings.ReplaceAll(tc.name, " ", "-")
+			if _, err := m.PutParameter(ctx, param, enforce); err != nil {
+				t.Fatal(err)
+			}
+			bus, err := m.FindingsBus(ctx, "signin-"+strings.ReplaceAll(tc.name, " ", "-"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			pool := smsPreferringUsers(t, m, nil, "jane", "john")
+			rt := localinvoke.StartForTest(t, root, name, map[string]string{"PolicyParameter": param, "PolicyRefreshSeconds": "30",
+				"ExistingFindingsBusName": bus.Name}, m.Env())
+			check(t, rt, batchFor(t, pool, "jane"))
+			if unchanged(t, m, pool, "jane") {
+				t.Fatalf("the first version was not enforced\n%s", rt.Logs())
+			}
+			if _, err := tc.change(param, pool); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(31 * time.Second) // one refresh interval
+			check(t, rt, batchFor(t, pool, "john"))
+			if written := !unchanged(t, m, pool, "john"); written != tc.written {
+				t.Errorf("second user written: %v, want %v\n%s", written, tc.written, rt.Logs())
+			}
+			var got []string
+			for _, f := range userFindings(t, bus) {
+				if f.User.Username == "john" {
+					got = append(got, fmt.Sprintf("%s/v%d", f.Status, f.Policy.Version))
+				}
+			}
+			if want := []string{fmt.Sprintf("%s/v%d", tc.status, tc.version)}; !slices.Equal(got, want) {
+				t.Errorf("second user's findings %v, want %v", got, want)
+			}
+			if !strings.Contains(rt.Logs(), tc.logged) {
+				t.Errorf("logs lack %s:\n%s", tc.logged, rt.Logs())
+			}
+		})
+	}
+}
+
+// TestSignInCheckUnderThrottling: when Cognito throttles every call, the
+// built check returns each message to the queue (to be tried again after
+// the visibility timeout, and alarmed in the dead-letter queue if it never
+// succeeds) instead of failing the batch or guessing.
+func TestSignInCheckUnderThrottling(t *testing.T) {
+	f := cognitofake.New()
+	f.ThrottleProb = 1
+	if _, err := f.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	pool := f.AddPool("p", nil, cognitofake.MFA{MfaConfiguration: "OFF"})
+	f.AddUser(pool, "jane", cognitofake.User{MFASettings: []string{"SMS_MFA", "SOFTWARE_TOKEN_MFA"}, Preferred: "SMS_MFA"})
+	rt := localinvoke.StartForTest(t, root, name, nil, f.Env())
+	res, err := rt.Invoke(context.Background(), batchFor(t, pool, "jane"))
+	if err != nil || res.Err != nil {
+		t.Fatalf("batch failed: %v %v\n%s", err, res.Err, rt.Logs())
+	}
+	var resp events.SQSEventResponse
+	if err := json.Unmarshal(res.Payload, &resp); err != nil || len(resp.BatchItemFailures) != 2 {
+		t.Errorf("response %s (%v), want both messages returned", res.Payload, err)
+	}
+	if f.Throttled() == 0 || f.Calls("AdminGetUser") != 0 {
+		t.Errorf("%d throttled, %d user reads while the pool's exemption is unknown", f.Throttled(), f.Calls("AdminGetUser"))
+	}
+}

@@ -1,0 +1,221 @@
+// Package pace spaces AWS calls within the enforcer's share of AWS's
+// request-rate quotas (pkg/quota): one limiter per quota category, one per
+// user pool and operation where the category has a per-pool limit, each
+// slowing down when AWS throttles and climbing back after. It counts calls
+// and throttles per category. Cognito and Security Hub calls go through it.
+package pace
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/aws/smithy-go"
+	"golang.org/x/time/rate"
+
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/quota"
+)
+
+// Adaptive slow-down: a throttled call cuts its category's rate to
+// decrease times itself (never below floor times the cap); each success
+// adds climb times the cap back, up to the cap.
+const (
+	decrease = 0.75
+	climb    = 1.0 / 50
+	floor    = 1.0 / 20
+)
+
+// maxPools bounds the per-pool limiters kept; idle ones are dropped past it.
+const maxPools = 1024
+
+// Count is the calls of one category and how many of them AWS throttled.
+type Count struct {
+	Calls     int64 `json:"calls"`
+	Throttled int64 `json:"throttled"`
+}
+
+// Pacer paces one function instance's calls. The zero value is not usable:
+// build one with ForFunction or New.
+type Pacer struct {
+	rate     func(quota.Category) float64 // the cap per category
+	poolRate func(quota.Category) float64 // the per-pool cap; 0: none
+
+	mu    sync.Mutex
+	cats  map[quota.Category]*category
+	pools map[poolKey]*rate.Limiter
+}
+
+type category struct {
+	lim    *rate.Limiter
+	cap    rate.Limit
+	counts Count
+}
+
+type poolKey struct {
+	op   quota.Op
+	pool string
+}
+
+// ForFunction returns the pacer of one instance of a function that runs at
+// most maxConcurrency instances at once: each category at the share of
+// its quota divided by maxConcurrency, so that all instances together stay
+// within the share.
+func ForFunction(share quota.Share, maxConcurrency int) *Pacer {
+	return New(func(c quota.Category) float64 { return share.Rate(c, maxConcurrency) },
+		func(c quota.Category) float64 { return share.PoolRate(c, maxConcurrency) })
+}
+
+// New returns a pacer with the given caps per category and per pool and
+// operation, in calls per second (a cap of 0 or less: not paced).
+func New(perCategory, perPool func(quota.Category) float64) *Pacer {
+	return &Pacer{rate: perCategory, poolRate: perPool, cats: map[quota.Category]*category{}, pools: map[poolKey]*rate.Limiter{}}
+}
+
+// Wait blocks until op may be called on poolID ("" for a call about no
+// single pool), or ctx ends: first for the pool's own limit, then for the
+// category's, so a caller held back by one busy pool holds no slot of the
+// category. The call is then to be made at once, and its outcome reported
+// with Observe.
+func (p *Pacer) Wait(ctx context.Context, op quota.Op, poolID string) error {
+	c, _ := quota.Of(op)
+	if pool := p.poolLimiter(c, op, poolID); pool != nil {
+		if err := wait(ctx, pool); err != nil {
+			return err
+		}
+	}
+	if cat := p.category(c); cat.lim != nil {
+		return wait(ctx, cat.lim)
+	}
+	return ctx.Err()
+}
+
+// wait takes one token, sleeping until it is due; it gives the token back
+// when ctx ends first. (rate.Limiter.Wait fails at once, with its own
+// error, when the token is due after ctx's deadline: a caller could not
+// tell that from a failure.)
+func wait(ctx context.Context, l *rate.Limiter) error {
+	r := l.Reserve()
+	d := r.Delay()
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		r.Cancel()
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// Observe counts a call of op and adapts its category's rate to the
+// outcome: multiplicative decrease when AWS throttled it, additive climb
+// back to the cap on success; other failures leave the rate alone.
+func (p *Pacer) Observe(op quota.Op, err error) {
+	c, _ := quota.Of(op)
+	cat := p.category(c)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	cat.counts.Calls++
+	if cat.lim == nil {
+		if IsThrottle(err) {
+			cat.counts.Throttled++
+		}
+		return
+	}
+	now := time.Now()
+	cur := cat.lim.Limit()
+	switch {
+	case IsThrottle(err):
+		cat.counts.Throttled++
+		cat.lim.SetLimitAt(now, max(cur*decrease, cat.cap*floor))
+	case err == nil && cur < cat.cap:
+		cat.lim.SetLimitAt(now, min(cat.cap, cur+cat.cap*climb))
+	}
+}
+
+// Counts returns the calls observed so far, by category.
+func (p *Pacer) Counts() map[quota.Category]Count {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := make(map[quota.Category]Count, len(p.cats))
+	for c, cat := range p.cats {
+		if cat.counts != (Count{}) {
+			out[c] = cat.counts
+		}
+	}
+	return out
+}
+
+// Rate returns a category's current rate in calls per second, and its cap;
+// 0 for a category not paced.
+func (p *Pacer) Rate(c quota.Category) (now, limit float64) {
+	cat := p.category(c)
+	if cat.lim == nil {
+		return 0, 0
+	}
+	return float64(cat.lim.Limit()), float64(cat.cap)
+}
+
+func (p *Pacer) category(c quota.Category) *category {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	cat, ok := p.cats[c]
+	if !ok {
+		cat = &category{}
+		if r := p.rate(c); r > 0 {
+			cat.cap = rate.Limit(r)
+			cat.lim = rate.NewLimiter(cat.cap, 1)
+		}
+		p.cats[c] = cat
+	}
+	return cat
+}
+
+func (p *Pacer) poolLimiter(c quota.Category, op quota.Op, poolID string) *rate.Limiter {
+	if poolID == "" {
+		return nil
+	}
+	r := p.poolRate(c)
+	if r <= 0 {
+		return nil
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	k := poolKey{op, poolID}
+	l, ok := p.pools[k]
+	if !ok {
+		if len(p.pools) >= maxPools {
+			p.dropIdle()
+		}
+		l = rate.NewLimiter(rate.Limit(r), 1)
+		p.pools[k] = l
+	}
+	return l
+}
+
+// dropIdle forgets the per-pool limiters whose token is back: a new one
+// behaves the same.
+func (p *Pacer) dropIdle() {
+	now := time.Now()
+	for k, l := range p.pools {
+		if l.TokensAt(now) >= 1 {
+			delete(p.pools, k)
+		}
+	}
+}
+
+// throttles are the error codes with which AWS says a quota was exceeded
+// (Cognito: TooManyRequestsException; Security Hub: also
+// LimitExceededException, ThrottlingException).
+var throttles = []string{"TooManyRequestsException", "ThrottlingException", "LimitExceededException"}
+
+// IsThrottle reports whether AWS refused a call for its request rate.
+func IsThrottle(err error) bool {
+	var ae smithy.APIError
+	return errors.As(err, &ae) && slices.Contains(throttles, ae.ErrorCode())
+}

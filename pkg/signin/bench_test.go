@@ -1,0 +1,122 @@
+package signin
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/cognito"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/dev/cognitofake"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/dev/fakes"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/findings"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/pace"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/quota"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/reconcile"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/setup"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/signinmsg"
+)
+
+// BenchmarkBurstWithinShare: 2,000 users of 4 pools sign in at once after
+// a policy change, and each needs a write (SMS preferred, TOTP required to
+// be preferred). SignInCheckFunction's instances (setup.MaxConcurrency,
+// each with its pacer from pace.ForFunction) drain the queue in batches of
+// 10 behind a fake that throttles every category at QUOTA_SHARE of AWS's
+// quota, as Cognito would if the account's applications used the rest.
+// Reported: per category, the calls per second over the run and the most
+// calls that reached the fake within any one second, each over the share of
+// AWS's quota (goal <= 1: the function never takes more than its share, so
+// the users' own MFA enrolment in UserResourceUpdate keeps the rest); the
+// calls the fake throttled (its token bucket at the share is how AWS
+// counts; goal 0) and the messages returned for retry; wall time over the
+// floor, the slowest category's calls at its share. The sliding-window
+// peak can exceed the share by a call per instance: each instance's pacer
+// may spend its one-call burst, and network jitter bunches arrivals.
+func BenchmarkBurstWithinShare(b *testing.B) {
+	const users, pools, batchSize = 2000, 4, 10
+	share := quota.Share{Percent: 50}
+	instances := setup.MaxConcurrency["SignInCheckFunction"]
+	categories := []quota.Category{quota.UserPoolResourceRead, quota.UserRead, quota.UserResourceUpdate}
+	peaks := map[quota.Category]int{}
+	calls := map[quota.Category]int64{}
+	var wall, floor time.Duration
+	var throttled, retried, written int64
+	discard := slog.New(slog.NewTextHandler(io.Discard, nil))
+	for b.Loop() {
+		b.StopTimer()
+		f, sdk := cognitofake.StartForTest(b)
+		f.Latency = 5 * time.Millisecond // per call, as over a network
+		f.ThrottleByTable(float64(share.Percent) / 100)
+		ids := make([]string, pools)
+		for i := range ids {
+			ids[i] = f.AddPool(fmt.Sprintf("p%d", i), nil, compliantMFA)
+		}
+		var batches [][]byte
+		var msgs []signinmsg.Message
+		for i := range users {
+			pool, user := ids[i%pools], fmt.Sprintf("user-%d", i)
+			f.AddUser(pool, user, cognitofake.User{MFASettings: []string{sms, totp}, Preferred: sms})
+			msgs = append(msgs, signedIn(pool, user))
+			if len(msgs) == batchSize {
+				batches = append(batches, batch(msgs...))
+				msgs = nil
+			}
+		}
+		client := cognito.New(sdk)
+		queue := make(chan []byte, len(batches))
+		for _, bt := range batches {
+			queue <- bt
+		}
+		close(queue)
+		f.ResetCounters()
+		b.StartTimer()
+		t0 := time.Now()
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		for range instances {
+			r := reconcile.New(client, load(b, ""), discard)
+			r.Pacer = pace.ForFunction(share, instances)
+			h := &Handler{Reconciler: r, Users: client, Log: discard, Now: time.Now,
+				Recorder: findings.Recorder{Publisher: findings.NewPublisher(&fakes.Bus{}, "findings", discard)}}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for bt := range queue {
+					resp, err := h.Handle(context.Background(), bt)
+					if err != nil {
+						b.Error(err)
+					}
+					mu.Lock()
+					retried += int64(len(resp.BatchItemFailures))
+					mu.Unlock()
+				}
+			}()
+		}
+		wg.Wait()
+		wall += time.Since(t0)
+		b.StopTimer()
+		var slowest float64
+		for _, c := range categories {
+			slowest = max(slowest, float64(f.CallsIn(string(c)))/share.Rate(c, 1))
+			peaks[c] = max(peaks[c], f.PeakPerSecond(string(c)))
+			calls[c] += f.CallsIn(string(c))
+		}
+		floor += time.Duration(slowest * float64(time.Second))
+		throttled += f.Throttled()
+		written += f.Calls("AdminSetUserMFAPreference")
+		b.StartTimer()
+	}
+	n := float64(b.N)
+	for _, c := range categories {
+		b.ReportMetric(float64(peaks[c])/share.Rate(c, 1), "peak/share-"+string(c))
+		b.ReportMetric(float64(calls[c])/wall.Seconds()/share.Rate(c, 1), "mean/share-"+string(c))
+	}
+	b.ReportMetric(wall.Seconds()/n, "wall-s")
+	b.ReportMetric(float64(wall)/float64(floor), "wall/floor")
+	b.ReportMetric(float64(throttled)/n, "throttled/op")
+	b.ReportMetric(float64(retried)/n, "retried/op")
+	b.ReportMetric(float64(written)/n, "users-written/op")
+}
