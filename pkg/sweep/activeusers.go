@@ -51,9 +51,14 @@ func (t *CoverageTotals) merge(c policy.Coverage) {
 // noLedgerNote is the report's note when the sweep has no coverage ledger.
 const noLedgerNote = "no coverage ledger (COVERAGE_TABLE is not set): MFA coverage of active users is not measured"
 
-// noteLedger notes in c that coverage is not measured, when it is not.
+// noteLedger notes in c that coverage is not measured, when it is not;
+// with a ledger, the totals start at zero, so that a sweep of no pool
+// still reports them.
 func (s *Sweeper) noteLedger(c *Continuation) {
-	if s.Coverage == nil && !slices.Contains(c.Notes, noLedgerNote) {
+	switch {
+	case s.Coverage != nil && c.Tally.Coverage == nil:
+		c.Tally.Coverage = &CoverageTotals{}
+	case s.Coverage == nil && !slices.Contains(c.Notes, noLedgerNote):
 		c.Notes = append(c.Notes, noLedgerNote)
 	}
 }

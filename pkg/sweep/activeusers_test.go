@@ -147,6 +147,18 @@ func TestSweepCoverageUnknown(t *testing.T) {
 	}
 }
 
+// TestSweepCoverageOfNoPool: with a ledger, an account without pools
+// reports zero active users, not no coverage.
+func TestSweepCoverageOfNoPool(t *testing.T) {
+	_, client := fakeCognito(t)
+	rg := newRig(t, client, `{}`, 1000, 2)
+	rg.sweeper.Coverage = &coverage.Reader{API: &fakes.Ledger{}, Table: "ledger", Now: time.Now}
+	rep := rg.sweeper.Run(context.Background(), "", "", nil)
+	if rep.Coverage == nil || rep.Coverage.ActiveUsers != 0 || rep.Coverage.Ratio != nil || len(rep.Notes) != 0 {
+		t.Errorf("coverage %+v, notes %v", rep.Coverage, rep.Notes)
+	}
+}
+
 func TestCoverageTotalsAddUp(t *testing.T) {
 	var sum *CoverageTotals
 	if sum.plus(nil) != nil {
