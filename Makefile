@@ -108,3 +108,4 @@ bench:
 	go test -run '^$$' -bench . -benchtime 3x ./pkg/pace/
 	go test -run '^$$' -bench . -benchtime 1x -benchmem ./pkg/sweep/
 	go test -run '^$$' -bench . -benchtime 1x -timeout 20m ./pkg/signin/
+	go test -run '^$$' -bench . -benchtime 1x -benchmem ./pkg/coverage/

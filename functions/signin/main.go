@@ -10,9 +10,11 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/cognito"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/coverage"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/findings"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/pace"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/policyparam"
@@ -39,7 +41,11 @@ func main() {
 		Reconciler: r, Users: client, Log: log, Now: time.Now,
 		Recorder: findings.Recorder{Publisher: findings.NewPublisher(eventbridge.NewFromConfig(cfg), s.EventBusName, log),
 			Metrics: os.Stdout, Function: os.Getenv("AWS_LAMBDA_FUNCTION_NAME")},
-		// Ledger: issue 20 sets it from COVERAGE_TABLE.
+	}
+	// Only a real ledger: a nil one in the interface would still make the
+	// check read users no rule needs.
+	if l := coverage.NewLedger(dynamodb.NewFromConfig(cfg), s.CoverageTable, s.Policy); l != nil {
+		h.Ledger = l
 	}
 	lambda.Start(policyparam.Refreshing(src, r.SetPolicy, h.Handle))
 }

@@ -13,10 +13,12 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	rgt "github.com/aws/aws-sdk-go-v2/service/resourcegroupstaggingapi"
 
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/cognito"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/coverage"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/findings"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/pace"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/policyparam"
@@ -41,6 +43,7 @@ func main() {
 		Lister: client, Tags: cognito.NewTags(rgt.NewFromConfig(cfg)), Reconciler: r, Pacer: pacer, Log: log, Concurrency: s.Concurrency,
 		Publisher:  findings.NewPublisher(eventbridge.NewFromConfig(cfg), s.EventBusName, log),
 		StopMargin: sweep.StopMargin, FinishMargin: sweep.FinishMargin, Now: time.Now,
+		Coverage: coverage.NewReader(dynamodb.NewFromConfig(cfg), s.CoverageTable, s.CoverageReadUnits),
 	}
 	if s.SecurityHub {
 		hub := &securityhub.Exporter{API: sh.NewFromConfig(cfg), Log: log, Now: time.Now, Pacer: pacer}

@@ -12,6 +12,7 @@ const (
 	CodePasskeySingleFactor   = "PASSKEY_NOT_MULTI_FACTOR"
 	CodeOTPFirstFactor        = "OTP_FIRST_FACTOR_BLOCKS_MFA_ON"
 	CodePasskeyFirstFactor    = "PASSKEY_FIRST_FACTOR_BLOCKS_MFA_ON"
+	CodeCoverageBelowPolicy   = "MFA_COVERAGE_BELOW_POLICY"
 	CodeUserPreferenceNotTOTP = "USER_PREFERRED_FACTOR_NOT_TOTP"
 	CodeUserForbiddenEnabled  = "USER_FORBIDDEN_FACTOR_ENABLED"
 )
@@ -34,11 +35,12 @@ type Rule struct {
 
 // subject is what a violation's text and reason speak of.
 type subject struct {
-	policy  Policy
-	level   Level   // the pool's level as observed
-	factor  Factor  // the factor at issue; for a user's preference, the preferred one
-	planned PoolMFA // what the plan writes; reasons only
-	limits  Limits  // the pool's sign-in policy and plan, as far as they were read
+	policy   Policy
+	level    Level    // the pool's level as observed
+	factor   Factor   // the factor at issue; for a user's preference, the preferred one
+	planned  PoolMFA  // what the plan writes; reasons only
+	limits   Limits   // the pool's sign-in policy and plan, as far as they were read
+	coverage Coverage // the pool's users with MFA among those active
 }
 
 // noFactorToEnable is why a level cannot be raised: Cognito needs a factor.
@@ -182,6 +184,26 @@ var Rules = []Rule{
 			return "Cognito accepts MFA ON with WEB_AUTHN as a first factor only with multi-factor passkeys " +
 				"(MULTI_FACTOR_WITH_USER_VERIFICATION): set passkeys.factorConfiguration to multi-factor to have the enforcer " +
 				"set it in the same write as ON, or remove WEB_AUTHN from the pool's first factors" + until
+		},
+	},
+	{
+		Code: CodeCoverageBelowPolicy, Scope: "pool", Severity: "MEDIUM",
+		Meaning: "`users.minimumCoverage` is set and, of the pool's users seen signing in within `users.coverageWindowDays`, " +
+			"a smaller share has an MFA factor (from the coverage ledger; the finding's `coverage` has the numbers)",
+		Corrected: "not auto-correctable: the enforcer cannot enrol users. MFA ON makes every user set up a factor at their next " +
+			"sign-in; at OPTIONAL, enrolment prompts in the application raise it",
+		text: func(s subject) string {
+			c := s.coverage
+			return fmt.Sprintf("%d of %d users active in the last %d days have an MFA factor (%s); the policy requires at least %s",
+				c.WithMFA, c.ActiveUsers, c.WindowDays, percent(*c.Ratio), percent(s.policy.Users.MinimumCoverage))
+		},
+		reason: func(s subject) string {
+			if s.level == LevelOn {
+				return "the enforcer cannot enrol users; the pool requires MFA, so users without a factor set one up at their next sign-in " +
+					"and coverage rises as they return"
+			}
+			return "the enforcer cannot enrol users; to raise coverage, set the pool's MFA to ON (every user sets up a factor at the " +
+				"next sign-in) or prompt users to enrol in the application"
 		},
 	},
 	{

@@ -123,6 +123,15 @@ func TestRuleScopes(t *testing.T) {
 			}
 		}
 	}
+	for _, ratio := range []float64{0, 0.5, 1} {
+		c := Coverage{ActiveUsers: 2, WithMFA: int(2 * ratio), WindowDays: 30}
+		c.setRatio()
+		p := Default()
+		p.Users.MinimumCoverage = 0.9
+		for _, v := range EvaluateCoverage(p, LevelOptional, c) {
+			found[v.Code] = "pool"
+		}
+	}
 	for _, r := range Rules {
 		if found[r.Code] != r.Scope {
 			t.Errorf("%s has scope %q but was found by the %q check", r.Code, r.Scope, found[r.Code])

@@ -116,10 +116,20 @@ type Exemptions struct {
 	TagKey  string   `json:"tagKey,omitempty"`
 }
 
-// Users holds the user-level rules used on the sign-in path.
+// Users holds the user-level rules used on the sign-in path, and the
+// coverage rule: the least share of active users (seen signing in within
+// the window) who have an MFA factor; 0 checks nothing.
 type Users struct {
-	PreferSoftwareToken bool `json:"preferSoftwareToken"`
+	PreferSoftwareToken bool    `json:"preferSoftwareToken"`
+	MinimumCoverage     float64 `json:"minimumCoverage"`
+	CoverageWindowDays  int     `json:"coverageWindowDays"`
 }
+
+// Coverage window bounds, in days.
+const (
+	DefaultCoverageWindowDays = 30
+	MaxCoverageWindowDays     = 365
+)
 
 // Origin says where a policy in force came from: Source is "inline"
 // (MFA_POLICY) or "ssm:" and the parameter's name or ARN, with the
@@ -179,7 +189,9 @@ type rules struct {
 	} `json:"passkeys"`
 	Mode  *string `json:"mode"`
 	Users *struct {
-		PreferSoftwareToken *bool `json:"preferSoftwareToken"`
+		PreferSoftwareToken *bool    `json:"preferSoftwareToken"`
+		MinimumCoverage     *float64 `json:"minimumCoverage"`
+		CoverageWindowDays  *int     `json:"coverageWindowDays"`
 	} `json:"users"`
 }
 
@@ -193,7 +205,7 @@ func Default() Policy {
 		Passkeys:   Passkeys{UserVerification: VerificationPreferred, FactorConfiguration: PasskeyAny},
 		Mode:       Enforce,
 		Exemptions: Exemptions{PoolIDs: []string{}},
-		Users:      Users{PreferSoftwareToken: true},
+		Users:      Users{PreferSoftwareToken: true, CoverageWindowDays: DefaultCoverageWindowDays},
 	}
 }
 
@@ -294,10 +306,32 @@ func (r rules) apply(p *Policy, at string) error {
 			return err
 		}
 	}
-	if r.Users != nil && r.Users.PreferSoftwareToken != nil {
-		p.Users.PreferSoftwareToken = *r.Users.PreferSoftwareToken
+	if r.Users != nil {
+		if err := r.applyUsers(p, at); err != nil {
+			return err
+		}
 	}
 	return p.checkContradictions(at)
+}
+
+func (r rules) applyUsers(p *Policy, at string) error {
+	u := r.Users
+	if u.PreferSoftwareToken != nil {
+		p.Users.PreferSoftwareToken = *u.PreferSoftwareToken
+	}
+	if v := u.MinimumCoverage; v != nil {
+		if !(*v >= 0 && *v <= 1) {
+			return fmt.Errorf("policy: %susers.minimumCoverage: must be a share from 0 to 1 (0.9 is 90%%), got %v", at, *v)
+		}
+		p.Users.MinimumCoverage = *v
+	}
+	if v := u.CoverageWindowDays; v != nil {
+		if *v < 1 || *v > MaxCoverageWindowDays {
+			return fmt.Errorf("policy: %susers.coverageWindowDays: must be 1 to %d days, got %d", at, MaxCoverageWindowDays, *v)
+		}
+		p.Users.CoverageWindowDays = *v
+	}
+	return nil
 }
 
 func (r rules) empty() bool {

@@ -39,7 +39,7 @@ func TestLoadFull(t *testing.T) {
 	  "passkeys": {"userVerification": "required", "factorConfiguration": "multi-factor"},
 	  "mode": "report",
 	  "exemptions": {"poolIds": ["us-east-1_Example"], "tagKey": "mfa-policy-exempt"},
-	  "users": {"preferSoftwareToken": false}
+	  "users": {"preferSoftwareToken": false, "minimumCoverage": 0.9, "coverageWindowDays": 14}
 	}`)
 	if err != nil {
 		t.Fatal(err)
@@ -50,7 +50,7 @@ func TestLoadFull(t *testing.T) {
 		Passkeys:   Passkeys{UserVerification: VerificationRequired, FactorConfiguration: PasskeyMultiFactor},
 		Mode:       Report,
 		Exemptions: Exemptions{PoolIDs: []string{"us-east-1_Example"}, TagKey: "mfa-policy-exempt"},
-		Users:      Users{PreferSoftwareToken: false},
+		Users:      Users{PreferSoftwareToken: false, MinimumCoverage: 0.9, CoverageWindowDays: 14},
 	}
 	if !reflect.DeepEqual(p, want) {
 		t.Errorf("got %+v\nwant %+v", p, want)

@@ -161,6 +161,16 @@ func (w walker) value(tok json.Token, path string, t reflect.Type) error {
 			return fmt.Errorf("%s: expected an integer, got %s", path, n)
 		}
 		return nil
+	case reflect.Float64:
+		n, ok := tok.(json.Number)
+		if !ok {
+			want = "a number"
+			break
+		}
+		if _, err := strconv.ParseFloat(n.String(), 64); err != nil {
+			return fmt.Errorf("%s: expected a number, got %s", path, n)
+		}
+		return nil
 	default:
 		// Only a new kind of field in document can get here.
 		return fmt.Errorf("%s: strict check does not handle Go kind %s", path, t.Kind())

@@ -35,7 +35,10 @@ type Result struct {
 	// write differs from the configuration sent.
 	StoredDifferently []policy.Change `json:"storedDifferently,omitempty"`
 	Message           string          `json:"message,omitempty"`
-	Err               error           `json:"-"`
+	// Coverage is the pool's MFA coverage among active users, where the
+	// sweep measured it (from the coverage ledger).
+	Coverage *policy.Coverage `json:"coverage,omitempty"`
+	Err      error            `json:"-"`
 }
 
 // Pacer spaces Cognito calls (pace.Pacer). Wait takes the token of one

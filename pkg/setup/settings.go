@@ -67,15 +67,20 @@ var (
 	SignInQueueVar = Var{Env: "SIGN_IN_QUEUE_URL", Kind: Text}
 	// Import pool findings into Security Hub CSPM too.
 	SecurityHubVar = Var{Env: "SECURITY_HUB", Param: "EnableSecurityHub", Kind: Choice, Default: "false", Values: []string{"true", "false"}}
+	// The coverage ledger (DynamoDB table); empty: no ledger.
+	CoverageTableVar = Var{Env: "COVERAGE_TABLE", Kind: Text}
+	// The sweep's pace reading the ledger, in read units per second: an
+	// on-demand table serves 12,000 at once and up to 40,000 by default.
+	CoverageReadUnitsVar = Var{Env: "COVERAGE_READ_UNITS_PER_SECOND", Param: "CoverageReadUnitsPerSecond", Kind: Number, Default: "3000", Min: 100, Max: 40000}
 )
 
 // Vars lists what each function reads, by logical ID in template.yaml.
 var Vars = map[string][]Var{
 	"DriftFunction": append(common(), RoleARNsVar, SecurityHubVar),
-	"SweepFunction": append(common(), ConcurrencyVar, SecurityHubVar),
+	"SweepFunction": append(common(), ConcurrencyVar, SecurityHubVar, CoverageTableVar, CoverageReadUnitsVar),
 	// The trigger reads no policy and calls no Cognito API: it only enqueues.
 	"TriggerFunction":     {SignInQueueVar, LogLevelVar, PoolCheckTTLVar},
-	"SignInCheckFunction": common(),
+	"SignInCheckFunction": append(common(), CoverageTableVar),
 }
 
 // common lists what every function that checks pools reads (Settings).
@@ -222,6 +227,10 @@ type SweepSettings struct {
 	Settings
 	Concurrency int  // pools checked at once, all through one pacer
 	SecurityHub bool // import findings into Security Hub
+	// CoverageTable is the coverage ledger ("": none), read at
+	// CoverageReadUnits read units per second.
+	CoverageTable     string
+	CoverageReadUnits float64
 }
 
 // TriggerSettings are the TriggerFunction's settings: no policy.
@@ -239,6 +248,7 @@ func (s TriggerSettings) Logger(function string) *slog.Logger {
 // SignInSettings are the SignInCheckFunction's settings.
 type SignInSettings struct {
 	Settings
+	CoverageTable string // the coverage ledger; "": none
 }
 
 // LoadDrift reads and validates the DriftFunction's variables; an error
@@ -252,7 +262,8 @@ func LoadDrift() (DriftSettings, error) {
 // LoadSweep reads and validates the SweepFunction's variables.
 func LoadSweep() (SweepSettings, error) {
 	var r reader
-	s := SweepSettings{Settings: r.common(), Concurrency: get[int](&r, ConcurrencyVar), SecurityHub: get[string](&r, SecurityHubVar) == "true"}
+	s := SweepSettings{Settings: r.common(), Concurrency: get[int](&r, ConcurrencyVar), SecurityHub: get[string](&r, SecurityHubVar) == "true",
+		CoverageTable: strings.TrimSpace(get[string](&r, CoverageTableVar)), CoverageReadUnits: get[float64](&r, CoverageReadUnitsVar)}
 	return s, r.err
 }
 
@@ -273,5 +284,6 @@ func LoadTrigger() (TriggerSettings, error) {
 func LoadSignIn() (SignInSettings, error) {
 	var r reader
 	s := SignInSettings{Settings: r.common()}
+	s.CoverageTable = strings.TrimSpace(get[string](&r, CoverageTableVar))
 	return s, r.err
 }

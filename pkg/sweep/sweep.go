@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/cognito"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/coverage"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/findings"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/pace"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/policy"
@@ -67,6 +68,8 @@ type Tally struct {
 	// policy, by status; pools no profile judged are not in it.
 	Profiles map[string]reconcile.Counts `json:"profiles,omitempty"`
 	Calls    Calls                       `json:"calls"`
+	// Coverage is MFA coverage of active users; absent without a ledger.
+	Coverage *CoverageTotals `json:"coverage,omitempty"`
 }
 
 func (t *Tally) add(o Tally) {
@@ -75,6 +78,7 @@ func (t *Tally) add(o Tally) {
 		t.countProfile(name, func(pc *reconcile.Counts) { pc.Merge(c) })
 	}
 	t.Calls = t.Calls.plus(o.Calls)
+	t.Coverage = t.Coverage.plus(o.Coverage)
 }
 
 // count counts one result, also under its profile.
@@ -159,7 +163,9 @@ type Sweeper struct {
 	Publisher *findings.Publisher
 	// Export starts a batch that receives every result of a leg, compliant
 	// ones too (Security Hub); nil exports nothing.
-	Export      func(ctx context.Context, region, account string) (Batch, error)
+	Export func(ctx context.Context, region, account string) (Batch, error)
+	// Coverage reads each pool's coverage from the ledger; nil: no ledger.
+	Coverage    *coverage.Reader
 	Log         *slog.Logger
 	Concurrency int
 	// StopMargin: no new pool starts later than this before the deadline.
@@ -209,6 +215,7 @@ func (s *Sweeper) Run(ctx context.Context, account, region string, from *Continu
 		defer cancel()
 	}
 	before := Calls(s.Pacer.Counts())
+	s.noteLedger(&next)
 
 	tagged, err := s.poolTags(workCtx, &next)
 	var cutOff []cognito.PoolRef
@@ -277,6 +284,7 @@ func (s *Sweeper) check(ctx, workCtx context.Context, stopAt time.Time, tagged m
 	listed, exported := 0, 0
 	export := s.startExport(workCtx, rep.Region, rep.Account)
 	for res := range results {
+		s.measure(workCtx, &res, &rep.Leg)
 		if res.Status == reconcile.Failed && workCtx.Err() != nil {
 			// In flight at the cut-off: not checked, not failed.
 			cutOff = append(cutOff, cognito.PoolRef{ID: res.PoolID, Name: res.PoolName})

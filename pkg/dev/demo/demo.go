@@ -21,8 +21,9 @@ import (
 )
 
 // Policy is the demo's embedded policy: MFA ON, TOTP required, SMS
-// forbidden, pools tagged mfa-policy-exempt left alone.
-const Policy = `{"mfaConfiguration":"ON","factors":{"softwareToken":"required","sms":"forbidden","email":"allowed"},"exemptions":{"tagKey":"mfa-policy-exempt"},"users":{"preferSoftwareToken":true}}`
+// forbidden, pools tagged mfa-policy-exempt left alone, at least half of
+// each pool's active users with MFA.
+const Policy = `{"mfaConfiguration":"ON","factors":{"softwareToken":"required","sms":"forbidden","email":"allowed"},"exemptions":{"tagKey":"mfa-policy-exempt"},"users":{"preferSoftwareToken":true,"minimumCoverage":0.5}}`
 
 type pool struct {
 	story string
@@ -97,6 +98,10 @@ func Run(ctx context.Context, root string, w io.Writer) error {
 		return localinvoke.StartFunction(root, bins[fn], fn, map[string]string{"PolicyDocument": doc, "ExistingFindingsBusName": bus.Name,
 			"SignInQueue": queue.URL}, m.Env(), nil)
 	}
+	measured, err := signIns(ctx, m, start, say)
+	if err != nil {
+		return err
+	}
 	before, err := snapshot(ctx, m)
 	if err != nil {
 		return err
@@ -123,6 +128,12 @@ func Run(ctx context.Context, root string, w io.Writer) error {
 		}
 		table(w, before, after, status)
 		before = after
+		if c := rep.Coverage; c != nil && mode == "report" {
+			say("-- MFA coverage of active users (from the ledger): %d of %d in %d pools; %d pool(s) below the policy's 50%%", c.WithMFA, c.ActiveUsers, c.Pools, c.BelowPolicy)
+			if err := coverageTable(ctx, m, w, measured); err != nil {
+				return err
+			}
+		}
 	}
 
 	// Someone changes a pool: the CloudTrail event reaches the drift function.

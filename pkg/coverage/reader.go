@@ -1,0 +1,165 @@
+package coverage
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/policy"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/reconcile"
+)
+
+// QueryAPI is the part of the DynamoDB client the ledger reader uses.
+type QueryAPI interface {
+	Query(ctx context.Context, in *dynamodb.QueryInput, optFns ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
+}
+
+var _ QueryAPI = (*dynamodb.Client)(nil)
+
+// DefaultUnitsPerSecond paces the sweep's reads of the ledger (the
+// template's default, COVERAGE_READ_UNITS_PER_SECOND): a pool's items share
+// one partition key, and one partition serves at most 3,000 read units per
+// second; a new on-demand table serves 12,000.
+const DefaultUnitsPerSecond = 3000
+
+// Reader computes pools' coverage from the ledger: one paginated Query per
+// pool, eventually consistent, with only the attributes it counts.
+type Reader struct {
+	API   QueryAPI
+	Table string
+	Pace  *Pacer // shared by every pool read at the same time; nil: unpaced
+	Now   func() time.Time
+}
+
+// NewReader returns the reader for table, or nil when table is empty.
+func NewReader(api QueryAPI, table string, unitsPerSecond float64) *Reader {
+	if table == "" {
+		return nil
+	}
+	return &Reader{API: api, Table: table, Pace: NewPacer(unitsPerSecond), Now: time.Now}
+}
+
+// Cost is what reading the ledger took.
+type Cost struct {
+	Pages     int     `json:"pages"`
+	Items     int     `json:"items"`     // items read, old ones included
+	ReadUnits float64 `json:"readUnits"` // as DynamoDB reported them
+}
+
+// Add adds o to c.
+func (c *Cost) Add(o Cost) {
+	c.Pages += o.Pages
+	c.Items += o.Items
+	c.ReadUnits += o.ReadUnits
+}
+
+// Read returns the coverage of the pool among users last seen within
+// windowDays before now. Users seen earlier are not counted even while
+// their items wait for TTL deletion, which can lag by days.
+func (r *Reader) Read(ctx context.Context, poolID string, windowDays int) (policy.Coverage, Cost, error) {
+	cov := policy.Coverage{WindowDays: windowDays}
+	var cost Cost
+	since := r.Now().Add(-time.Duration(windowDays) * 24 * time.Hour)
+	in := &dynamodb.QueryInput{
+		TableName:              aws.String(r.Table),
+		KeyConditionExpression: aws.String("#p = :p"),
+		// The filter saves transfer, not read units: DynamoDB charges for
+		// the items it reads before filtering and projecting.
+		FilterExpression:         aws.String("#s >= :since"),
+		ProjectionExpression:     aws.String("#s, #f, #k"),
+		ExpressionAttributeNames: map[string]string{"#p": attrPool, "#s": attrLastSeen, "#f": attrFactors, "#k": attrPasskey},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":p":     &types.AttributeValueMemberS{Value: poolID},
+			":since": &types.AttributeValueMemberN{Value: strconv.FormatInt(since.Unix(), 10)},
+		},
+		ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal,
+	}
+	for {
+		if err := r.Pace.Wait(ctx); err != nil {
+			return cov, cost, fmt.Errorf("read coverage of %s: %w", poolID, err)
+		}
+		out, err := r.API.Query(ctx, in)
+		if err != nil {
+			return cov, cost, fmt.Errorf("read coverage of %s from %s: %w", poolID, r.Table, err)
+		}
+		units := pageUnits(out)
+		r.Pace.Spend(units)
+		cost.Pages++
+		cost.Items += int(out.ScannedCount)
+		cost.ReadUnits += units
+		for _, it := range out.Items {
+			u, seen, err := user(it)
+			if err != nil {
+				return cov, cost, fmt.Errorf("read coverage of %s: %w", poolID, err)
+			}
+			if !seen.Before(since) { // the filter's own condition, in case a store ignores it
+				cov.Count(u)
+			}
+		}
+		if len(out.LastEvaluatedKey) == 0 {
+			return cov, cost, nil
+		}
+		in.ExclusiveStartKey = out.LastEvaluatedKey
+	}
+}
+
+// itemBytes is a ledger item's size as DynamoDB counts it (names and
+// values), about 150 bytes; it estimates a page's cost when DynamoDB does
+// not report it.
+const itemBytes = 150
+
+// pageUnits is what a page cost: DynamoDB's ConsumedCapacity, else an
+// eventually consistent read's half unit per 4 KB read.
+func pageUnits(out *dynamodb.QueryOutput) float64 {
+	if out.ConsumedCapacity != nil && out.ConsumedCapacity.CapacityUnits != nil {
+		return *out.ConsumedCapacity.CapacityUnits
+	}
+	return math.Ceil(float64(out.ScannedCount)*itemBytes/4096) / 2
+}
+
+// Pacer spends read units at most at a rate, across every caller: each
+// page waits until the units of the pages before it are paid for.
+type Pacer struct {
+	rate float64 // units per second
+	mu   sync.Mutex
+	next time.Time // when the next page may start
+}
+
+// NewPacer returns a pacer of unitsPerSecond; nil (unpaced) for 0.
+func NewPacer(unitsPerSecond float64) *Pacer {
+	if unitsPerSecond <= 0 {
+		return nil
+	}
+	return &Pacer{rate: unitsPerSecond}
+}
+
+// Wait waits until the units spent so far are paid for.
+func (p *Pacer) Wait(ctx context.Context) error {
+	if p == nil {
+		return ctx.Err()
+	}
+	p.mu.Lock()
+	d := time.Until(p.next)
+	p.mu.Unlock()
+	return reconcile.Sleep(ctx, d)
+}
+
+// Spend records units just spent.
+func (p *Pacer) Spend(units float64) {
+	if p == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if now := time.Now(); p.next.Before(now) {
+		p.next = now
+	}
+	p.next = p.next.Add(time.Duration(units / p.rate * float64(time.Second)))
+}

@@ -1,0 +1,83 @@
+package policy
+
+import "fmt"
+
+// Coverage is observed state: how many of a pool's users seen signing in
+// within the window have an MFA factor. Only users who signed in are
+// counted: nothing reads the others.
+type Coverage struct {
+	ActiveUsers int `json:"activeUsers"`
+	WithMFA     int `json:"withMfa"`
+	// Ratio is WithMFA / ActiveUsers; null when no user was active.
+	Ratio      *float64     `json:"ratio"`
+	WindowDays int          `json:"windowDays"`
+	Factors    FactorCounts `json:"factors"`
+}
+
+// FactorCounts counts active users by the factors they have enabled; a
+// user with two factors counts under both.
+type FactorCounts struct {
+	SoftwareToken int `json:"softwareToken"`
+	SMS           int `json:"sms"`
+	Email         int `json:"email"`
+	PasskeyMFA    int `json:"passkeyMfa"`
+}
+
+// Count adds one active user's MFA state.
+func (c *Coverage) Count(u UserMFA) {
+	c.ActiveUsers++
+	if len(u.Enabled) > 0 || u.PasskeyMFA {
+		c.WithMFA++
+	}
+	for _, f := range u.Enabled {
+		switch f {
+		case SoftwareToken:
+			c.Factors.SoftwareToken++
+		case SMS:
+			c.Factors.SMS++
+		case Email:
+			c.Factors.Email++
+		}
+	}
+	if u.PasskeyMFA {
+		c.Factors.PasskeyMFA++
+	}
+	c.setRatio()
+}
+
+// Merge adds o's users to c, as pools add up to an account.
+func (c *Coverage) Merge(o Coverage) {
+	c.ActiveUsers += o.ActiveUsers
+	c.WithMFA += o.WithMFA
+	c.Factors.SoftwareToken += o.Factors.SoftwareToken
+	c.Factors.SMS += o.Factors.SMS
+	c.Factors.Email += o.Factors.Email
+	c.Factors.PasskeyMFA += o.Factors.PasskeyMFA
+	c.setRatio()
+}
+
+func (c *Coverage) setRatio() {
+	c.Ratio = nil
+	if c.ActiveUsers > 0 {
+		r := float64(c.WithMFA) / float64(c.ActiveUsers)
+		c.Ratio = &r
+	}
+}
+
+// EvaluateCoverage lists the coverage violation of a pool whose observed
+// coverage is c and MFA level is level: one when p sets a minimum and the
+// share of active users with MFA is below it. A pool nobody signed in to
+// has no share and no violation. Never auto-correctable: the enforcer
+// cannot enrol users.
+func EvaluateCoverage(p Policy, level Level, c Coverage) []Violation {
+	if p.Users.MinimumCoverage <= 0 || c.Ratio == nil || *c.Ratio >= p.Users.MinimumCoverage {
+		return nil
+	}
+	s := subject{policy: p, level: level, coverage: c}
+	r := ruleOf(CodeCoverageBelowPolicy)
+	v := r.violation(s)
+	v.Reason = r.reason(s)
+	return []Violation{v}
+}
+
+func percent(r float64) string { return fmt.Sprintf("%.1f%%", 100*r) }
