@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"go.yaml.in/yaml/v3"
+
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/dev/testbed"
 )
 
@@ -146,5 +148,47 @@ func TestInvokeAsksForTheAccount(t *testing.T) {
 				t.Errorf("the refusal does not name account %s:\n%s", tc.names, out)
 			}
 		})
+	}
+}
+
+// TestReadmeParameters: the README's table of template parameters lists
+// every parameter template.yaml declares, and no other.
+func TestReadmeParameters(t *testing.T) {
+	raw, err := os.ReadFile("../../template.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tmpl struct {
+		Parameters map[string]yaml.Node `yaml:"Parameters"`
+	}
+	if err := yaml.Unmarshal(raw, &tmpl); err != nil {
+		t.Fatal(err)
+	}
+	doc, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, table, ok := strings.Cut(string(doc), "\n| parameter | default | meaning |\n")
+	if !ok {
+		t.Fatal("README.md has no table of parameters")
+	}
+	listed := map[string]bool{}
+	for _, line := range strings.Split(table, "\n") {
+		if !strings.HasPrefix(line, "|") {
+			break
+		}
+		first := strings.Split(line, "|")[1]
+		for _, m := range regexp.MustCompile("`([A-Za-z]+)`").FindAllStringSubmatch(first, -1) {
+			listed[m[1]] = true
+		}
+	}
+	for name := range tmpl.Parameters {
+		if !listed[name] {
+			t.Errorf("README's parameter table lacks %s", name)
+		}
+		delete(listed, name)
+	}
+	for name := range listed {
+		t.Errorf("README's parameter table lists %s, which template.yaml does not declare", name)
 	}
 }

@@ -92,7 +92,7 @@ var Rules = []Rule{
 		Meaning: "a forbidden factor is active",
 		Corrected: "At ON: disabled; if it was the only factor, TOTP is enabled in the same write. " +
 			"At OPTIONAL: kept and reported as not auto-correctable, because users whose only factor it is would be left " +
-			"signing in with a password alone; the sign-in trigger turns it off for each user who also has TOTP, " +
+			"signing in with a password alone; the sign-in check turns it off for each user who also has TOTP, " +
 			"and raising `mfaConfiguration` to ON gets it removed. " +
 			"If TOTP is forbidden too, the factor is always kept (MFA is never turned off) and reported",
 		text: func(s subject) string {

@@ -31,7 +31,7 @@ type UserMFA struct {
 }
 
 // UserRulesEnabled reports whether any user-level rule applies: only then
-// does the sign-in trigger read users at all.
+// does the sign-in check read users for them.
 func (p Policy) UserRulesEnabled() bool {
 	for _, prof := range p.Profiles {
 		if prof.UserRulesEnabled() {
