@@ -14,6 +14,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/aws/smithy-go"
+
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/cognito"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/findings"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/policy"
@@ -121,9 +123,20 @@ const maxListed = 128 << 10
 // Continuation is a sweep that stopped before the Lambda deadline: where
 // the listing stopped, the pools to check again, and the counts so far.
 // Invoked with it, the SweepFunction carries on instead of starting over.
+//
+// It resumes by identity, never by position: the pools of the page in
+// progress already started are named, so a pool deleted or created
+// between legs cannot shift another out of the sweep. Decode one from an
+// event with Decode, which checks every field.
 type Continuation struct {
-	Page   string `json:"page,omitempty"`   // ListUserPools token of the page in progress; "" for the first
-	Done   int    `json:"done,omitempty"`   // pools of that page already started
+	Page string `json:"page,omitempty"` // ListUserPools token of the page in progress; "" for the first
+	// PageStarted names the pools of that page already started, in
+	// listing order (at most one page).
+	PageStarted []string `json:"pageStarted,omitempty"`
+	// Last is the last pool started, in ListUserPools order: where a
+	// listing restarted from the beginning resumes, should ListUserPools
+	// refuse Page (a token may not stay valid for long).
+	Last   string `json:"last,omitempty"`
 	Listed bool   `json:"listed,omitempty"` // the listing ended: only Retry is left
 	// Retry holds the pools still in flight when the leg was cut off: not
 	// counted, and checked first by the next leg.
@@ -183,7 +196,7 @@ func (s *Sweeper) Run(ctx context.Context, account, region string, from *Continu
 	next := Continuation{Started: start}
 	if from != nil {
 		next = *from
-		next.Retry, next.Notes = slices.Clone(from.Retry), slices.Clone(from.Notes)
+		next.Retry, next.Notes, next.PageStarted = slices.Clone(from.Retry), slices.Clone(from.Notes), slices.Clone(from.PageStarted)
 	}
 	next.Legs++
 	pol := s.Reconciler.CurrentPolicy()
@@ -211,6 +224,8 @@ func (s *Sweeper) Run(ctx context.Context, account, region string, from *Continu
 	switch {
 	case err != nil:
 		rep.Incomplete, rep.Error = true, err.Error()
+	case more && next.Legs >= MaxLegs:
+		rep.Incomplete, rep.Error = true, fmt.Sprintf("the sweep reached %d legs: it stops here", MaxLegs)
 	case more && rep.Leg.Checked == 0:
 		// Carrying on could loop without end.
 		rep.Incomplete, rep.Error = true, "the leg checked no pool before its deadline: the sweep stops here"
@@ -237,6 +252,12 @@ func (s *Sweeper) check(ctx, workCtx context.Context, stopAt time.Time, tagged m
 	var listErr error
 	go func() {
 		defer close(pools)
+		// A panic here would end the process, past Lambda's recovery.
+		defer func() {
+			if r := recover(); r != nil {
+				listErr = fmt.Errorf("listing stopped: %v", r)
+			}
+		}()
 		listErr = s.feed(workCtx, stopAt, c, pools)
 	}()
 
@@ -253,7 +274,7 @@ func (s *Sweeper) check(ctx, workCtx context.Context, stopAt time.Time, tagged m
 						known.Tags = tags
 					}
 				}
-				results <- s.Reconciler.ReconcileKnown(workCtx, p.ID, known)
+				results <- s.reconcile(workCtx, p, known)
 			}
 		}()
 	}
@@ -303,6 +324,17 @@ func (s *Sweeper) check(ctx, workCtx context.Context, stopAt time.Time, tagged m
 	return cutOff, listErr
 }
 
+// reconcile checks one pool; a panic fails the pool, not the process.
+func (s *Sweeper) reconcile(ctx context.Context, p cognito.PoolRef, known reconcile.Known) (res reconcile.Result) {
+	defer func() {
+		if r := recover(); r != nil {
+			s.Log.Error("pool check panicked", "poolId", p.ID, "outcome", "failed", "error", fmt.Sprint(r))
+			res = reconcile.Result{PoolID: p.ID, PoolName: p.Name, Status: reconcile.Failed, Message: fmt.Sprintf("check stopped: %v", r)}
+		}
+	}()
+	return s.Reconciler.ReconcileKnown(ctx, p.ID, known)
+}
+
 // startExport starts the leg's export batch, or returns nil when there is
 // none or it cannot start: the other system's failure never stops a sweep.
 func (s *Sweeper) startExport(ctx context.Context, region, account string) Batch {
@@ -344,28 +376,79 @@ func (s *Sweeper) feed(ctx context.Context, stopAt time.Time, c *Continuation, o
 		}
 		c.Retry = c.Retry[1:]
 	}
+	token, skipTo, restarted := c.Page, "", false
 	for !c.Listed {
 		var page []cognito.PoolRef
 		var following string
 		err := s.Reconciler.Call(ctx, cognito.UserPoolRead, func() (err error) {
-			page, following, err = s.Lister.ListPools(ctx, c.Page)
+			page, following, err = s.Lister.ListPools(ctx, token)
 			return err
 		})
+		if err != nil && token != "" && !restarted && tokenRefused(err) {
+			// The token expired or its page is gone: list again from the
+			// start, skipping every pool up to the last one started.
+			s.Log.Warn("page token refused; listing again from the start", "last", c.Last, "error", err.Error())
+			token, skipTo, restarted = "", c.Last, true
+			continue
+		}
 		if err != nil {
 			if errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil {
 				return nil
 			}
 			return fmt.Errorf("list user pools: %w", err)
 		}
-		for _, p := range page[min(c.Done, len(page)):] {
+		if skipTo != "" {
+			i := slices.IndexFunc(page, func(p cognito.PoolRef) bool { return p.ID == skipTo })
+			if i < 0 {
+				if following == "" {
+					return fmt.Errorf("%w: the listing was started again after its page token was refused, "+
+						"and the last pool checked (%s) is gone: the pools after it cannot be told apart from those before", errLost, skipTo)
+				}
+				token = following
+				continue
+			}
+			c.Page, c.PageStarted, skipTo = token, ids(page[:i+1]), ""
+			note(c, fmt.Sprintf("ListUserPools refused the page token in leg %d; the listing started again and resumed after pool %s", c.Legs, c.Last))
+		}
+		for _, p := range page {
+			if slices.Contains(c.PageStarted, p.ID) {
+				continue
+			}
 			if !send(p) {
 				return nil
 			}
-			c.Done++
+			c.PageStarted, c.Last = append(c.PageStarted, p.ID), p.ID
 		}
-		c.Page, c.Done, c.Listed = following, 0, following == ""
+		token = following
+		c.Page, c.PageStarted, c.Listed = following, nil, following == ""
 	}
 	return nil
+}
+
+// errLost: the sweep cannot tell which pools it has not checked.
+var errLost = errors.New("the sweep lost its place")
+
+// tokenRefused reports an error ListUserPools answers a page token with
+// that retrying the same token cannot mend: a client error other than
+// throttling or a denial.
+func tokenRefused(err error) bool {
+	var ae smithy.APIError
+	return errors.As(err, &ae) && ae.ErrorFault() != smithy.FaultServer && !cognito.IsThrottle(err) && !cognito.IsAccessDenied(err)
+}
+
+func ids(pools []cognito.PoolRef) []string {
+	out := make([]string, len(pools))
+	for i, p := range pools {
+		out[i] = p.ID
+	}
+	return out
+}
+
+// note adds a note to the sweep's summary once.
+func note(c *Continuation, text string) {
+	if !slices.Contains(c.Notes, text) && len(c.Notes) < maxNotes {
+		c.Notes = append(c.Notes, text)
+	}
 }
 
 // deniedNote is the report's note when the tagging API is denied.
@@ -390,9 +473,7 @@ func (s *Sweeper) poolTags(ctx context.Context, c *Continuation) (map[string]map
 			page, following, err := s.Tags.PoolsTagged(ctx, key, next)
 			if cognito.IsAccessDenied(err) {
 				s.Log.Warn("reading pool tags per pool", "error", err.Error())
-				if !slices.Contains(c.Notes, deniedNote) {
-					c.Notes = append(c.Notes, deniedNote)
-				}
+				note(c, deniedNote)
 				return nil, nil
 			}
 			if err != nil {
