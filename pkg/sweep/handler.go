@@ -42,7 +42,8 @@ func EMF(rep Report, function string, at time.Time) []byte {
 		metrics.Value{Name: "UserPoolReadCalls", Value: c.UserPoolRead, Unit: "Count"},
 		metrics.Value{Name: "UserPoolUpdateCalls", Value: c.UserPoolUpdate, Unit: "Count"},
 		metrics.Value{Name: "UserPoolReadThrottled", Value: c.UserPoolReadThrottled, Unit: "Count"},
-		metrics.Value{Name: "UserPoolUpdateThrottled", Value: c.UserPoolUpdateThrottled, Unit: "Count"})
+		metrics.Value{Name: "UserPoolUpdateThrottled", Value: c.UserPoolUpdateThrottled, Unit: "Count"},
+		metrics.Value{Name: metrics.ExportFailed, Value: int64(rep.Leg.ExportFailed), Unit: "Count"})
 	if rep.Continuation == nil {
 		values = append(values,
 			metrics.Value{Name: "SweepIncomplete", Value: boolInt(rep.Incomplete), Unit: "Count"},

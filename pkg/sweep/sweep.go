@@ -57,6 +57,9 @@ type Tally struct {
 	// policy, by status; pools no profile judged are not in it.
 	Profiles map[string]reconcile.Counts `json:"profiles,omitempty"`
 	Calls    Calls                       `json:"calls"`
+	// ExportFailed counts the results not brought to Security Hub: refused
+	// findings, failed calls, a leg whose export could not start.
+	ExportFailed int `json:"securityHubExportFailed,omitempty"`
 }
 
 func (t *Tally) add(o Tally) {
@@ -65,6 +68,7 @@ func (t *Tally) add(o Tally) {
 		t.countProfile(name, func(pc *reconcile.Counts) { pc.Merge(c) })
 	}
 	t.Calls = t.Calls.plus(o.Calls)
+	t.ExportFailed += o.ExportFailed
 }
 
 // count counts one result, also under its profile.
@@ -97,6 +101,9 @@ type Summary struct {
 	DurationMs int64  `json:"durationMs"` // since the first leg started
 	Incomplete bool   `json:"incomplete"` // the sweep ended without checking every pool
 	Error      string `json:"error,omitempty"`
+	// SecurityHubResolved counts the Security Hub findings of pools gone
+	// since an earlier sweep, resolved after the last leg.
+	SecurityHubResolved int `json:"securityHubResolved,omitempty"`
 	// Notes say how the sweep had to work around something, such as a
 	// denied tagging API.
 	Notes []string `json:"notes,omitempty"`
@@ -160,7 +167,14 @@ type Sweeper struct {
 	Publisher *findings.Publisher
 	// Export starts a batch that receives every result of a leg, compliant
 	// ones too (Security Hub); nil exports nothing.
-	Export      func(ctx context.Context, region, account string) (Batch, error)
+	Export func(ctx context.Context, region, account string) (Batch, error)
+	// ResolveGone, after the last leg of a complete sweep that began at
+	// since, resolves the exported findings of pools gone confirms are
+	// gone; it returns how many it resolved and how many it could not.
+	ResolveGone func(ctx context.Context, region, account string, since time.Time,
+		gone func(ctx context.Context, poolID string) (bool, error)) (resolved, failed int, err error)
+	// Pools answers whether a pool is gone, for ResolveGone.
+	Pools       cognito.Pools
 	Log         *slog.Logger
 	Concurrency int
 	// StopMargin: no new pool starts later than this before the deadline.
@@ -173,7 +187,8 @@ type Sweeper struct {
 // Batch receives a leg's results for another system and sends them on.
 type Batch interface {
 	Add(f findings.Finding)
-	Flush(ctx context.Context) error
+	// Flush sends what was added and returns how many were not sent.
+	Flush(ctx context.Context) (failed int, err error)
 }
 
 // findingsBatch is one full PutEvents call; exportBatch results are sent
@@ -219,6 +234,7 @@ func (s *Sweeper) Run(ctx context.Context, account, region string, from *Continu
 
 	rep.Leg.Calls = s.Pacer.Calls().minus(before)
 	next.Tally.add(rep.Leg)
+	legFailed := rep.Leg.ExportFailed
 	next.Retry = append(next.Retry, cutOff...)
 	more := !next.Listed || len(next.Retry) > 0
 	switch {
@@ -232,7 +248,15 @@ func (s *Sweeper) Run(ctx context.Context, account, region string, from *Continu
 	case more:
 		rep.Continuation = &next
 	}
-	rep.Tally, rep.Legs, rep.Notes = next.Tally, next.Legs, next.Notes
+	if rep.Continuation == nil && !rep.Incomplete {
+		s.resolveGone(ctx, &rep, next.Started)
+		next.Tally.ExportFailed += rep.Leg.ExportFailed - legFailed
+	}
+	rep.Tally, rep.Legs, rep.Notes = next.Tally, next.Legs, slices.Clone(next.Notes)
+	if rep.Continuation == nil && rep.ExportFailed > 0 {
+		rep.Notes = append(rep.Notes, fmt.Sprintf("%d results were not brought to Security Hub (refused, failed calls, or an export that could not start): "+
+			"Security Hub may not match these counts; the SweepFunction's log says why (outcome failed, message \"export\")", rep.ExportFailed))
+	}
 	rep.DurationMs = s.Now().Sub(next.Started).Milliseconds()
 	if rep.Continuation == nil {
 		// Publishing uses the caller's context: the cut-off leaves it time.
@@ -285,6 +309,7 @@ func (s *Sweeper) check(ctx, workCtx context.Context, stopAt time.Time, tagged m
 	now := s.Now()
 	listed, exported := 0, 0
 	export := s.startExport(workCtx, rep.Region, rep.Account)
+	notStarted := s.Export != nil && export == nil // every result of the leg goes unexported
 	for res := range results {
 		if res.Status == reconcile.Failed && workCtx.Err() != nil {
 			// In flight at the cut-off: not checked, not failed.
@@ -296,8 +321,10 @@ func (s *Sweeper) check(ctx, workCtx context.Context, stopAt time.Time, tagged m
 		if export != nil {
 			export.Add(f)
 			if exported++; exported%exportBatch == 0 {
-				s.flushExport(ctx, export)
+				rep.Leg.ExportFailed += s.flushExport(ctx, export)
 			}
+		} else if notStarted {
+			rep.Leg.ExportFailed++
 		}
 		if !res.Status.Published() {
 			continue
@@ -319,7 +346,7 @@ func (s *Sweeper) check(ctx, workCtx context.Context, stopAt time.Time, tagged m
 	}
 	_ = s.Publisher.Publish(ctx, entries)
 	if export != nil {
-		s.flushExport(ctx, export)
+		rep.Leg.ExportFailed += s.flushExport(ctx, export)
 	}
 	return cutOff, listErr
 }
@@ -333,6 +360,33 @@ func (s *Sweeper) reconcile(ctx context.Context, p cognito.PoolRef, known reconc
 		}
 	}()
 	return s.Reconciler.ReconcileKnown(ctx, p.ID, known)
+}
+
+// resolveGone resolves, once a sweep is known to have checked every pool,
+// the Security Hub findings of pools gone since: only those a read finds
+// gone (ResourceNotFoundException), never on a failed read.
+func (s *Sweeper) resolveGone(ctx context.Context, rep *Report, since time.Time) {
+	if s.ResolveGone == nil || s.Pools == nil {
+		return
+	}
+	gone := func(ctx context.Context, id string) (bool, error) {
+		err := s.Reconciler.Call(ctx, cognito.UserPoolRead, func() error {
+			_, err := s.Pools.GetMFA(ctx, id)
+			return err
+		})
+		if cognito.IsNotFound(err) {
+			return true, nil
+		}
+		return false, err
+	}
+	resolved, failed, err := s.ResolveGone(ctx, rep.Region, rep.Account, since, gone)
+	rep.SecurityHubResolved, rep.Leg.ExportFailed = resolved, rep.Leg.ExportFailed+failed
+	if err != nil {
+		s.Log.Error("export", "outcome", "failed", "error", "resolve the findings of pools gone: "+err.Error())
+		if failed == 0 {
+			rep.Leg.ExportFailed++
+		}
+	}
 }
 
 // startExport starts the leg's export batch, or returns nil when there is
@@ -349,10 +403,13 @@ func (s *Sweeper) startExport(ctx context.Context, region, account string) Batch
 	return b
 }
 
-func (s *Sweeper) flushExport(ctx context.Context, b Batch) {
-	if err := b.Flush(ctx); err != nil {
+func (s *Sweeper) flushExport(ctx context.Context, b Batch) (failed int) {
+	failed, err := b.Flush(ctx)
+	if err != nil {
 		s.Log.Error("export", "outcome", "failed", "error", err.Error())
+		failed = max(failed, 1)
 	}
+	return failed
 }
 
 // feed sends the pools to check, from where c says: first the pools to
