@@ -320,7 +320,7 @@ func TestListingFailureIsReported(t *testing.T) {
 
 func TestEMF(t *testing.T) {
 	leg := Tally{Counts: reconcile.Counts{Checked: 5, Compliant: 2, Remediated: 1, Drift: 0, Unremediable: 1, Failed: 1},
-		Calls: Calls{UserPoolRead: 9, UserPoolUpdate: 1, UserPoolReadThrottled: 2}}
+		Calls: Calls{UserPoolRead: 9, UserPoolUpdate: 1, UserPoolReadThrottled: 2}, ExportFailed: 3}
 	whole := Summary{Tally: Tally{Counts: reconcile.Counts{Checked: 50}}, DurationMs: 1234, Incomplete: true}
 	type doc struct {
 		AWS struct {
@@ -335,6 +335,7 @@ func TestEMF(t *testing.T) {
 		PoolsChecked, PoolsCompliant, DriftDetected, PoolsRemediated, PoolsUnremediable int
 		PoolsFailed, UserPoolReadCalls, UserPoolUpdateCalls, UserPoolReadThrottled      int
 		SweepDurationMs, SweepIncomplete                                                *int
+		SecurityHubExportFailed                                                         int
 	}
 	cases := []struct {
 		name    string
@@ -342,8 +343,8 @@ func TestEMF(t *testing.T) {
 		metrics int
 		last    bool
 	}{
-		{"a leg the sweep goes on from", Report{Summary: whole, Leg: leg, Continuation: &Continuation{}}, 10, false},
-		{"the last leg", Report{Summary: whole, Leg: leg}, 12, true},
+		{"a leg the sweep goes on from", Report{Summary: whole, Leg: leg, Continuation: &Continuation{}}, 11, false},
+		{"the last leg", Report{Summary: whole, Leg: leg}, 13, true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -359,7 +360,7 @@ func TestEMF(t *testing.T) {
 			}
 			// The leg's own counts: summed over legs they are the sweep's.
 			if d.PoolsChecked != 5 || d.DriftDetected != 2 || d.PoolsFailed != 1 || d.PoolsUnremediable != 1 ||
-				d.UserPoolReadCalls != 9 || d.UserPoolUpdateCalls != 1 || d.UserPoolReadThrottled != 2 {
+				d.UserPoolReadCalls != 9 || d.UserPoolUpdateCalls != 1 || d.UserPoolReadThrottled != 2 || d.SecurityHubExportFailed != 3 {
 				t.Errorf("EMF values %s", line)
 			}
 			if got := d.SweepDurationMs != nil && *d.SweepDurationMs == 1234 && d.SweepIncomplete != nil && *d.SweepIncomplete == 1; got != tc.last {
