@@ -305,8 +305,10 @@ func (e *Exporter) ResolveGone(ctx context.Context, region, account string, sinc
 	return resolved - failed, failed, err
 }
 
-// stale reports whether no finding of a pool was updated since t.
+// stale reports whether no finding of a pool was updated since t. The
+// findings' times are whole seconds: one updated in t's second is not.
 func stale(fs []types.AwsSecurityFinding, t time.Time) bool {
+	t = t.Truncate(time.Second)
 	for _, f := range fs {
 		at, err := time.Parse(time.RFC3339, aws.ToString(f.UpdatedAt))
 		if err != nil || !at.Before(t) {

@@ -42,7 +42,7 @@ func TestExportFailuresCounted(t *testing.T) {
 			rg := newRig(t, client, `{"mode":"report"}`, 1000, 2)
 			rg.sweeper.Export = tc.export
 			rep := rg.sweeper.Run(context.Background(), "123456789012", "us-east-1", nil)
-			if rep.Leg.ExportFailed != 12 || rep.ExportFailed != 12 || len(rep.Notes) != 1 || !strings.Contains(rep.Notes[0], "12 results were not brought to Security Hub") {
+			if rep.Leg.ExportFailed != 12 || rep.ExportFailed != 12 || len(rep.Notes) != 1 || !strings.Contains(rep.Notes[0], "12 findings were not brought to Security Hub") {
 				t.Errorf("%+v", rep.Summary)
 			}
 			if line := string(EMF(rep, "SweepFunction", time.Now())); !strings.Contains(line, `"SecurityHubExportFailed":12`) {

@@ -57,8 +57,9 @@ type Tally struct {
 	// policy, by status; pools no profile judged are not in it.
 	Profiles map[string]reconcile.Counts `json:"profiles,omitempty"`
 	Calls    Calls                       `json:"calls"`
-	// ExportFailed counts the results not brought to Security Hub: refused
-	// findings, failed calls, a leg whose export could not start.
+	// ExportFailed counts what was not brought to Security Hub: findings
+	// refused or in failed calls, and each pool result of a leg whose
+	// export could not start.
 	ExportFailed int `json:"securityHubExportFailed,omitempty"`
 }
 
@@ -254,7 +255,7 @@ func (s *Sweeper) Run(ctx context.Context, account, region string, from *Continu
 	}
 	rep.Tally, rep.Legs, rep.Notes = next.Tally, next.Legs, slices.Clone(next.Notes)
 	if rep.Continuation == nil && rep.ExportFailed > 0 {
-		rep.Notes = append(rep.Notes, fmt.Sprintf("%d results were not brought to Security Hub (refused, failed calls, or an export that could not start): "+
+		rep.Notes = append(rep.Notes, fmt.Sprintf("%d findings were not brought to Security Hub (refused, failed calls, or an export that could not start): "+
 			"Security Hub may not match these counts; the SweepFunction's log says why (outcome failed, message \"export\")", rep.ExportFailed))
 	}
 	rep.DurationMs = s.Now().Sub(next.Started).Milliseconds()
