@@ -86,8 +86,10 @@ func (c *Continuation) Check(region string, now time.Time) error {
 		return errors.New("continuation.listed: true, yet a page is in progress")
 	case c.Listed && len(c.Retry) == 0:
 		return errors.New("continuation.listed: true with nothing to retry: such a sweep is over and has no continuation")
-	case (c.Page != "" || c.Listed) && c.Last == "":
-		return errors.New("continuation.last: empty, yet the listing is past its first page")
+	case c.Listed && c.Last == "":
+		// A page token without a last pool is possible: Cognito can
+		// answer a page with no pool and a token.
+		return errors.New("continuation.last: empty, yet the listing ended with pools to retry")
 	case len(c.PageStarted) > 0 && c.Last != c.PageStarted[len(c.PageStarted)-1]:
 		return fmt.Errorf("continuation.last: %q is not the last of pageStarted", c.Last)
 	case len(c.Retry) > maxRetry:
