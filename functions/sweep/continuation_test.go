@@ -66,26 +66,32 @@ func TestSweepFunctionRefusesForgedContinuations(t *testing.T) {
 // shifted the next pool out when legs resumed by position), and the pool
 // moto's page token names (moto then refuses the token, and the leg lists
 // again from the start). Every remaining pool after the last one started
-// is checked exactly once, none before it, and the sweep is complete.
+// is checked exactly once, none before it, and the sweep is complete. It
+// has an account of its own: the other tests count the default one's pools.
 func TestSweepFunctionResumesByIdentity(t *testing.T) {
 	m := moto.Get(t)
 	ctx := context.Background()
+	const account = "666666666666"
+	acct, err := m.AssumeAccount(ctx, account)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var specs []testbed.PoolSpec
 	for i := range 70 {
 		specs = append(specs, testbed.PoolSpec{Name: fmt.Sprintf("resume-%d", i), Level: "OFF"})
 	}
-	if _, err := m.Seed(ctx, specs); err != nil {
+	if _, err := acct.Seed(ctx, specs); err != nil {
 		t.Fatal(err)
 	}
-	bus, err := m.FindingsBus(ctx, "resume-findings")
+	bus, err := acct.FindingsBus(ctx, "resume-findings")
 	if err != nil {
 		t.Fatal(err)
 	}
-	client, err := m.Client(ctx)
+	client, err := acct.Client(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The account's pools in ListUserPools order (other tests' pools too).
+	// The account's pools in ListUserPools order.
 	list := func() (ids []string, firstToken string) {
 		t.Helper()
 		var token *string
@@ -105,8 +111,8 @@ func TestSweepFunctionResumesByIdentity(t *testing.T) {
 			}
 		}
 	}
-	rt := localinvoke.StartForTest(t, root, name, map[string]string{"ExistingFindingsBusName": bus.Name, "PolicyDocument": `{"mode":"report"}`},
-		append(m.Env(), "MAX_READS_PER_SECOND=15", "MAX_WRITES_PER_SECOND=15"))
+	rt := localinvoke.StartForTestIn(t, root, name, account, map[string]string{"ExistingFindingsBusName": bus.Name, "PolicyDocument": `{"mode":"report"}`},
+		append(acct.Env, "MAX_READS_PER_SECOND=15", "MAX_WRITES_PER_SECOND=15"))
 	started := time.Now().Add(-time.Minute).UTC()
 
 	cases := []struct {
@@ -130,7 +136,7 @@ func TestSweepFunctionResumesByIdentity(t *testing.T) {
 			}
 			c, gone := tc.cut(ids, token)
 			for _, id := range gone {
-				if err := m.DeletePool(ctx, id); err != nil {
+				if err := acct.CLI(ctx, nil, "cognito-idp", "delete-user-pool", "--user-pool-id", id); err != nil {
 					t.Fatal(err)
 				}
 			}
