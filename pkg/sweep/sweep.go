@@ -250,7 +250,14 @@ func (s *Sweeper) Run(ctx context.Context, account, region string, from *Continu
 		rep.Continuation = &next
 	}
 	if rep.Continuation == nil && !rep.Incomplete {
-		s.resolveGone(ctx, &rep, next.Started)
+		// Within the leg's cut-off, leaving the summary time to go out: a
+		// pool not confirmed gone in time keeps its findings until the next
+		// sweep.
+		if workCtx.Err() == nil {
+			s.resolveGone(workCtx, &rep, next.Started)
+		} else if s.ResolveGone != nil {
+			s.Log.Warn("no time left to resolve the Security Hub findings of pools gone; the next sweep will", "outcome", "skipped")
+		}
 		next.Tally.ExportFailed += rep.Leg.ExportFailed - legFailed
 	}
 	rep.Tally, rep.Legs, rep.Notes = next.Tally, next.Legs, slices.Clone(next.Notes)
