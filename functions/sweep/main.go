@@ -50,6 +50,7 @@ func main() {
 		sw.Export = func(ctx context.Context, region, account string) (sweep.Batch, error) {
 			return hub.Sweep(ctx, region, account)
 		}
+		sw.ResolveGone, sw.Pools = hub.ResolveGone, client
 	}
 	h := &sweep.Handler{Sweeper: sw, Function: os.Getenv("AWS_LAMBDA_FUNCTION_NAME"), Region: cfg.Region, Metrics: os.Stdout}
 	lambda.Start(policyparam.Refreshing(src, r.SetPolicy, h.Handle))

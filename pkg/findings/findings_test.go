@@ -131,3 +131,28 @@ func TestOrigin(t *testing.T) {
 		t.Errorf("outside Lambda: %q, %q", a, r)
 	}
 }
+
+type exporterFunc func(context.Context, Finding) error
+
+func (f exporterFunc) Export(ctx context.Context, fd Finding) error { return f(ctx, fd) }
+
+// TestRecorderCountsExportFailures (F13): a drift or trigger result that
+// Security Hub did not take is counted in the EMF metrics for the alarm;
+// one it took is not.
+func TestRecorderCountsExportFailures(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		err  error
+		want bool
+	}{{"refused", errors.New("refused by Security Hub: 1 findings"), true}, {"imported", nil, false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			var emf strings.Builder
+			r := Recorder{Publisher: publisher(&fakes.Bus{}), Metrics: &emf, Function: "DriftFunction",
+				Export: exporterFunc(func(context.Context, Finding) error { return tc.err })}
+			r.Record(context.Background(), New("1", "eu-west-1", reconcile.Result{PoolID: "eu-west-1_a", Status: reconcile.Drift}, Cause{Kind: "cloudtrail"}, time.Now()))
+			if got := strings.Contains(emf.String(), `"SecurityHubExportFailed":1`); got != tc.want {
+				t.Errorf("counted %v, want %v: %s", got, tc.want, emf.String())
+			}
+		})
+	}
+}

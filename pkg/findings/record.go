@@ -19,7 +19,8 @@ type Recorder struct {
 }
 
 // Exporter sends results to another system that keeps their state, so it
-// sees compliant results too. It logs its own failures.
+// sees compliant results too. It logs its own failures; Record counts them
+// (SecurityHubExportFailed).
 type Exporter interface {
 	Export(ctx context.Context, f Finding) error
 }
@@ -36,7 +37,7 @@ func (r Recorder) Record(ctx context.Context, f Finding) {
 	if f.Status.Published() {
 		_ = r.Publisher.Publish(ctx, []Entry{ForFinding(f)})
 	}
-	if r.Export != nil {
-		_ = r.Export.Export(ctx, f)
+	if r.Export != nil && r.Export.Export(ctx, f) != nil {
+		metrics.Write(r.Metrics, r.Function, f.ObservedAt, metrics.Value{Name: metrics.ExportFailed, Value: 1, Unit: "Count"})
 	}
 }

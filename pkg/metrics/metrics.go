@@ -48,6 +48,10 @@ func UserCountValues(c reconcile.Counts) []Value {
 	}
 }
 
+// ExportFailed counts results not brought to Security Hub: findings it
+// refused, calls that failed, exports that could not start.
+const ExportFailed = "SecurityHubExportFailed"
+
 // ConfigInvalid counts sign-ins the TriggerFunction let through unchecked
 // because its own configuration is invalid.
 const ConfigInvalid = "TriggerConfigInvalid"

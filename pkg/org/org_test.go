@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"os"
 	"os/exec"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -16,6 +17,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/dev/localinvoke"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/dev/template"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/dev/testbed"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/findings"
 )
@@ -55,11 +57,20 @@ func TestHubTemplate(t *testing.T) {
 	if err := yaml.Unmarshal(raw, &tpl); err != nil {
 		t.Fatal(err)
 	}
+	// Only the members' forwarding roles, within the organisation (F11).
 	policy := tpl.Resources["CentralBusPolicy"].Properties["Statement"].(map[string]any)
 	cond, _ := json.Marshal(policy["Condition"])
-	if policy["Action"] != "events:PutEvents" || string(cond) != `{"StringEquals":{"aws:PrincipalOrgID":"OrganizationId"}}` ||
-		!strings.Contains(string(raw), "aws:PrincipalOrgID: !Ref OrganizationId") {
-		t.Errorf("the bus policy is not scoped to the organisation: %v", policy)
+	pattern := "arn:${AWS::Partition}:iam::*:role" + template.ForwardingRolePath + "*"
+	if policy["Action"] != "events:PutEvents" || policy["Effect"] != "Allow" ||
+		string(cond) != `{"ArnLike":{"aws:PrincipalArn":"`+pattern+`"},"StringEquals":{"aws:PrincipalOrgID":"OrganizationId"}}` ||
+		!strings.Contains(string(raw), "aws:PrincipalOrgID: !Ref OrganizationId") || !strings.Contains(string(raw), `aws:PrincipalArn: !Sub "`+pattern+`"`) {
+		t.Errorf("the bus policy is not scoped to the members' forwarding roles in the organisation: %s", cond)
+	}
+	memberRole := "arn:aws:iam::111111111111:role" + template.ForwardingRolePath + "cognito-mfa-enforcer-ForwardFindingsRole-1A2B3C"
+	for arn, want := range map[string]bool{memberRole: true, "arn:aws:iam::111111111111:role/Admin": false, "arn:aws:iam::111111111111:user/cognito-mfa-enforcer/x": false} {
+		if got := arnLike(strings.ReplaceAll(pattern, "${AWS::Partition}", "aws"), arn); got != want {
+			t.Errorf("%s admitted: %v, want %v", arn, got, want)
+		}
 	}
 	types := map[string]int{}
 	for _, r := range tpl.Resources {
@@ -71,12 +82,20 @@ func TestHubTemplate(t *testing.T) {
 		}
 	}
 	metric, _ := json.Marshal(tpl.Resources["FindingsByAccountMetric"].Properties)
-	if !strings.Contains(string(metric), `"Key":"Account","Value":"$.detail.account"`) {
-		t.Errorf("no metrics by account: %s", metric)
+	// By the envelope's account, which EventBridge sets; the detail's is
+	// written by the sender (F11).
+	if !strings.Contains(string(metric), `"Key":"Account","Value":"$.account"`) || strings.Contains(string(raw), "$.detail.account") {
+		t.Errorf("metrics by account not from the envelope: %s", metric)
 	}
 	if tpl.Outputs["CentralBusArn"] == nil {
 		t.Error("no CentralBusArn output for the members")
 	}
+}
+
+// arnLike is IAM's ArnLike for a pattern whose only wildcard is *.
+func arnLike(pattern, arn string) bool {
+	re := "^" + strings.ReplaceAll(regexp.QuoteMeta(pattern), `\*`, ".*") + "$"
+	return regexp.MustCompile(re).MatchString(arn)
 }
 
 // Accounts in the rollout test.
@@ -124,7 +143,7 @@ func TestOrganizationRollout(t *testing.T) {
 		for _, args := range [][]string{
 			{"events", "put-rule", "--name", "forward", "--event-bus-name", "findings", "--event-pattern", `{"source":["cognito-mfa-enforcer"]}`},
 			{"events", "put-targets", "--rule", "forward", "--event-bus-name", "findings", "--targets",
-				"Id=central-findings-bus,Arn=" + central.ARN + ",RoleArn=arn:aws:iam::" + id + ":role/forward"},
+				"Id=central-findings-bus,Arn=" + central.ARN + ",RoleArn=arn:aws:iam::" + id + ":role" + template.ForwardingRolePath + "forward"},
 		} {
 			if err := a.CLI(ctx, nil, args...); err != nil {
 				t.Fatal(err)

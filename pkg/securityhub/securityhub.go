@@ -1,10 +1,17 @@
 // Package securityhub imports the enforcer's pool findings into AWS
 // Security Hub CSPM as ASFF: one Security Hub finding per pool and
 // violation, with a stable Id, resolved (Compliance PASSED, RecordState
-// ARCHIVED) once a later check finds the violation gone.
+// ARCHIVED) once a later check finds the violation gone, and (Compliance
+// NOT_AVAILABLE, ARCHIVED) once the pool is gone.
+//
+// Updates follow the ASFF rules for providers: CreatedAt and
+// FirstObservedAt stay those of the first import, Workflow belongs to the
+// customer once the finding exists (it is sent only on creation), and
+// Severity and Types go in FindingProviderFields too.
 package securityhub
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -90,7 +97,7 @@ func (e *Exporter) Export(ctx context.Context, f findings.Finding) error {
 		Value: aws.String(PoolARN(f.Region, f.Account, f.PoolID))}}, f.Region, f.Account)
 	if err == nil {
 		b.Add(f)
-		err = b.Flush(ctx)
+		_, err = b.Flush(ctx)
 	}
 	if err != nil {
 		e.Log.Error("Security Hub export", "poolId", f.PoolID, "outcome", "failed", "error", err.Error())
@@ -166,6 +173,13 @@ func (b *Batch) Add(f findings.Finding) {
 		for _, v := range f.Violations {
 			asff := b.asff(f, pool, v, now)
 			current[aws.ToString(asff.Id)] = true
+			for _, old := range b.active[pool] {
+				if aws.ToString(old.Id) == aws.ToString(asff.Id) {
+					// The same issue, still there: when it was first seen
+					// stays, and the customer's workflow is theirs.
+					asff.CreatedAt, asff.FirstObservedAt, asff.Workflow = old.CreatedAt, cmp.Or(old.FirstObservedAt, old.CreatedAt), old.Workflow
+				}
+			}
 			b.pending = append(b.pending, asff)
 		}
 	}
@@ -177,9 +191,9 @@ func (b *Batch) Add(f findings.Finding) {
 		if current[aws.ToString(old.Id)] {
 			continue
 		}
-		old.UpdatedAt = aws.String(now)
+		// Workflow stays the customer's; Security Hub moves it itself.
+		old.UpdatedAt, old.LastObservedAt = aws.String(now), aws.String(now)
 		old.Compliance = &types.Compliance{Status: compliance}
-		old.Workflow = &types.Workflow{Status: types.WorkflowStatusResolved}
 		old.RecordState = types.RecordStateArchived
 		b.pending = append(b.pending, old)
 	}
@@ -201,19 +215,23 @@ func (b *Batch) asff(f findings.Finding, pool string, v policy.Violation, now st
 		remedy = "cognito-mfa-enforcer corrects this in enforce mode; in report mode, switch the policy to enforce or correct it by hand."
 	}
 	return types.AwsSecurityFinding{
-		SchemaVersion: aws.String("2018-10-08"),
-		Id:            aws.String(ID(pool, v)),
-		ProductArn:    aws.String(ProductARN(f.Region, f.Account)),
-		GeneratorId:   aws.String(GeneratorPrefix + v.Code),
-		AwsAccountId:  aws.String(f.Account),
-		Region:        aws.String(f.Region),
-		Types:         []string{"Software and Configuration Checks/AWS Security Best Practices"},
-		CreatedAt:     aws.String(now),
-		UpdatedAt:     aws.String(now),
-		Severity:      &types.Severity{Label: severity},
-		Title:         aws.String(clip("Cognito user pool MFA: "+v.Code, 256)),
-		Description:   aws.String(clip(fmt.Sprintf("%s (pool %s %s). Enforcer status: %s. %s", v.Text, f.PoolID, f.PoolName, f.Status, f.Message), 1024)),
-		Remediation:   &types.Remediation{Recommendation: &types.Recommendation{Text: aws.String(clip(remedy, 512))}},
+		SchemaVersion:   aws.String("2018-10-08"),
+		Id:              aws.String(ID(pool, v)),
+		ProductArn:      aws.String(ProductARN(f.Region, f.Account)),
+		GeneratorId:     aws.String(GeneratorPrefix + v.Code),
+		AwsAccountId:    aws.String(f.Account),
+		Region:          aws.String(f.Region),
+		Types:           []string{"Software and Configuration Checks/AWS Security Best Practices"},
+		CreatedAt:       aws.String(now),
+		UpdatedAt:       aws.String(now),
+		FirstObservedAt: aws.String(now),
+		LastObservedAt:  aws.String(now),
+		Severity:        &types.Severity{Label: severity},
+		FindingProviderFields: &types.FindingProviderFields{Severity: &types.FindingProviderSeverity{Label: severity},
+			Types: []string{"Software and Configuration Checks/AWS Security Best Practices"}},
+		Title:       aws.String(clip("Cognito user pool MFA: "+v.Code, 256)),
+		Description: aws.String(clip(fmt.Sprintf("%s (pool %s %s). Enforcer status: %s. %s", v.Text, f.PoolID, f.PoolName, f.Status, f.Message), 1024)),
+		Remediation: &types.Remediation{Recommendation: &types.Recommendation{Text: aws.String(clip(remedy, 512))}},
 		Resources: []types.Resource{{Type: aws.String("Other"), Id: aws.String(pool), Partition: types.PartitionAws, Region: aws.String(f.Region),
 			Details: &types.ResourceDetails{Other: map[string]string{"UserPoolId": f.PoolID}}}},
 		Compliance:  &types.Compliance{Status: compliance},
@@ -228,30 +246,87 @@ func (b *Batch) asff(f findings.Finding, pool string, v policy.Violation, now st
 }
 
 // Flush imports what is queued, 100 findings per call, paced within the
-// share of Security Hub's quota (10 calls per second). Findings Security
-// Hub refuses are logged and counted in the error.
-func (b *Batch) Flush(ctx context.Context) error {
-	var failed []string
+// share of Security Hub's quota (10 calls per second). It returns how many
+// findings were not imported (refused, or in a call that failed) and why;
+// a failed call does not stop the calls after it.
+func (b *Batch) Flush(ctx context.Context) (failed int, err error) {
+	var why []string
 	for len(b.pending) > 0 {
 		n := min(len(b.pending), maxBatch)
 		batch := b.pending[:n]
+		b.pending = b.pending[n:]
 		var out *sh.BatchImportFindingsOutput
 		err := b.e.call(ctx, quota.BatchImportFindings, func() (err error) {
 			out, err = b.e.API.BatchImportFindings(ctx, &sh.BatchImportFindingsInput{Findings: batch})
 			return err
 		})
+		if err != nil && ctx.Err() != nil {
+			// The leg's time is up: what is left is not imported either.
+			failed += n + len(b.pending)
+			b.pending = nil
+			why = append(why, err.Error())
+			break
+		}
 		if err != nil {
-			return fmt.Errorf("import %d findings into Security Hub: %w", n, err)
+			failed += n
+			why = append(why, fmt.Sprintf("import %d findings: %v", n, err))
+			continue
 		}
 		for _, f := range out.FailedFindings {
-			failed = append(failed, aws.ToString(f.Id)+": "+aws.ToString(f.ErrorCode)+" "+aws.ToString(f.ErrorMessage))
+			failed++
+			why = append(why, aws.ToString(f.Id)+": "+aws.ToString(f.ErrorCode)+" "+aws.ToString(f.ErrorMessage))
 		}
-		b.pending = b.pending[n:]
 	}
-	if len(failed) > 0 {
-		return fmt.Errorf("refused by Security Hub: %d findings: %s", len(failed), strings.Join(failed, "; "))
+	if failed > 0 {
+		return failed, fmt.Errorf("not imported into Security Hub: %d findings: %s", failed, clip(strings.Join(why, "; "), 2048))
 	}
-	return nil
+	return 0, nil
+}
+
+// ResolveGone resolves (Compliance NOT_AVAILABLE, RecordState ARCHIVED) the
+// active findings of pools that are gone: run after a complete sweep that
+// began at since, it asks gone about each pool whose findings that sweep
+// did not bring up to date, and resolves only those gone confirms (a
+// ResourceNotFoundException). A pool gone cannot answer for, or whose
+// Id is not a pool of this Region, keeps its findings: a failed read
+// never archives anything.
+func (e *Exporter) ResolveGone(ctx context.Context, region, account string, since time.Time,
+	gone func(ctx context.Context, poolID string) (bool, error)) (resolved, failed int, err error) {
+	b, err := e.begin(ctx, nil, region, account)
+	if err != nil {
+		return 0, 0, err
+	}
+	for pool, active := range b.active {
+		id, ok := strings.CutPrefix(pool, PoolARN(region, account, ""))
+		if !ok || !policy.IsPoolID(id) || !strings.HasPrefix(id, region+"_") || !stale(active, since) {
+			continue
+		}
+		yes, err := gone(ctx, id)
+		if err != nil {
+			e.Log.Warn("pool not confirmed gone; its Security Hub findings stay", "poolId", id, "outcome", "kept", "error", err.Error())
+			continue
+		}
+		if yes {
+			e.Log.Info("pool gone; its Security Hub findings resolved", "poolId", id, "outcome", "resolved", "findings", len(active))
+			b.Add(findings.Finding{Account: account, Region: region, Result: reconcile.Result{PoolID: id, Status: reconcile.Deleted}})
+			resolved += len(active)
+		}
+	}
+	failed, err = b.Flush(ctx)
+	return resolved - failed, failed, err
+}
+
+// stale reports whether no finding of a pool was updated since t. The
+// findings' times are whole seconds: one updated in t's second is not.
+func stale(fs []types.AwsSecurityFinding, t time.Time) bool {
+	t = t.Truncate(time.Second)
+	for _, f := range fs {
+		at, err := time.Parse(time.RFC3339, aws.ToString(f.UpdatedAt))
+		if err != nil || !at.Before(t) {
+			return false
+		}
+	}
+	return true
 }
 
 // call makes one paced call of op and reports its outcome to the pacer.

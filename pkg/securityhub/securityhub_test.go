@@ -2,9 +2,11 @@ package securityhub
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -25,6 +27,7 @@ type hub struct {
 	order    []string
 	imports  []int // findings per BatchImportFindings call
 	gets     int
+	fail     error // every BatchImportFindings answers this
 }
 
 func newHub() *hub { return &hub{findings: map[string]types.AwsSecurityFinding{}} }
@@ -32,6 +35,9 @@ func newHub() *hub { return &hub{findings: map[string]types.AwsSecurityFinding{}
 func (h *hub) BatchImportFindings(_ context.Context, in *sh.BatchImportFindingsInput, _ ...func(*sh.Options)) (*sh.BatchImportFindingsOutput, error) {
 	if len(in.Findings) > maxBatch {
 		return nil, fmt.Errorf("%d findings in one call", len(in.Findings))
+	}
+	if h.fail != nil {
+		return nil, h.fail
 	}
 	h.imports = append(h.imports, len(in.Findings))
 	for _, f := range in.Findings {
@@ -132,7 +138,8 @@ func TestExportLifecycle(t *testing.T) {
 		t.Errorf("%d findings in all, want 2 (one per pool and violation)", len(h.findings))
 	}
 	for id, f := range h.findings {
-		if f.RecordState != types.RecordStateArchived || f.Compliance.Status != types.ComplianceStatusPassed || f.Workflow.Status != types.WorkflowStatusResolved {
+		// Workflow is the customer's once the finding exists: not reset.
+		if f.RecordState != types.RecordStateArchived || f.Compliance.Status != types.ComplianceStatusPassed || f.Workflow.Status != types.WorkflowStatusNew {
 			t.Errorf("%s not resolved: %s %s %s", id, f.RecordState, f.Compliance.Status, f.Workflow.Status)
 		}
 	}
@@ -188,7 +195,7 @@ func TestSweepBatches(t *testing.T) {
 	for i := range 250 {
 		b.Add(finding(fmt.Sprintf("eu-west-1_p%d", i), reconcile.Drift, below))
 	}
-	if err := b.Flush(ctx); err != nil {
+	if _, err := b.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if len(h.imports) != 3 || h.imports[0] != 100 || h.gets != 1 {
@@ -203,7 +210,7 @@ func TestSweepBatches(t *testing.T) {
 	for i := range 10 {
 		b.Add(finding(fmt.Sprintf("eu-west-1_p%d", i), reconcile.Compliant))
 	}
-	if err := b.Flush(ctx); err != nil {
+	if _, err := b.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if n := len(h.active()); n != 240 {
@@ -218,5 +225,106 @@ func TestIDsAreStable(t *testing.T) {
 	a := ID("arn:aws:cognito-idp:eu-west-1:1:userpool/p", noSMS)
 	if a != ID("arn:aws:cognito-idp:eu-west-1:1:userpool/p", noSMS) || !strings.HasSuffix(a, "/FORBIDDEN_FACTOR_ENABLED/sms") {
 		t.Errorf("ID %s", a)
+	}
+}
+
+// TestHistoryKept (F6): re-importing a finding keeps when it was first
+// seen and the customer's workflow; UpdatedAt and LastObservedAt move on.
+func TestHistoryKept(t *testing.T) {
+	h := newHub()
+	e := exporter(h)
+	ctx := context.Background()
+	first := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
+	e.Now = func() time.Time { return first }
+	if err := e.Export(ctx, finding("eu-west-1_a", reconcile.Drift, below)); err != nil {
+		t.Fatal(err)
+	}
+	id := PoolARN("eu-west-1", "111111111111", "eu-west-1_a") + "/MFA_LEVEL_BELOW_POLICY"
+	f := h.findings[id]
+	f.Workflow = &types.Workflow{Status: types.WorkflowStatusNotified} // the customer's BatchUpdateFindings
+	h.findings[id] = f
+	later := first.Add(72 * time.Hour)
+	e.Now = func() time.Time { return later }
+	if err := e.Export(ctx, finding("eu-west-1_a", reconcile.Drift, below)); err != nil {
+		t.Fatal(err)
+	}
+	f = h.findings[id]
+	if aws.ToString(f.CreatedAt) != "2026-11-01T12:00:00Z" || aws.ToString(f.FirstObservedAt) != "2026-11-01T12:00:00Z" ||
+		aws.ToString(f.UpdatedAt) != "2026-11-04T12:00:00Z" || aws.ToString(f.LastObservedAt) != "2026-11-04T12:00:00Z" ||
+		f.Workflow.Status != types.WorkflowStatusNotified || f.FindingProviderFields == nil || f.FindingProviderFields.Severity.Label != types.SeverityLabelHigh {
+		t.Errorf("created %s first seen %s updated %s last seen %s workflow %s", aws.ToString(f.CreatedAt), aws.ToString(f.FirstObservedAt),
+			aws.ToString(f.UpdatedAt), aws.ToString(f.LastObservedAt), f.Workflow.Status)
+	}
+}
+
+// TestResolveGone (F5): after a complete sweep, the findings of a pool the
+// sweep did not update are resolved NOT_AVAILABLE only when the pool is
+// confirmed gone; a failed read, a pool still there, a pool the sweep
+// updated and an Id that is not a pool of the Region keep theirs.
+func TestResolveGone(t *testing.T) {
+	h := newHub()
+	e := exporter(h)
+	ctx := context.Background()
+	before := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
+	e.Now = func() time.Time { return before }
+	b, err := e.Sweep(ctx, "eu-west-1", "111111111111")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"eu-west-1_gone", "eu-west-1_unread", "eu-west-1_there", "eu-west-1_swept"} {
+		b.Add(finding(p, reconcile.Drift, below, noSMS))
+	}
+	if _, err := b.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	sweep := before.Add(6 * time.Hour)
+	e.Now = func() time.Time { return sweep }
+	b, _ = e.Sweep(ctx, "eu-west-1", "111111111111")
+	b.Add(finding("eu-west-1_swept", reconcile.Drift, below, noSMS))
+	if _, err := b.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var asked []string
+	gone := func(_ context.Context, id string) (bool, error) {
+		asked = append(asked, id)
+		switch id {
+		case "eu-west-1_gone":
+			return true, nil
+		case "eu-west-1_unread":
+			return false, errors.New("AccessDeniedException")
+		}
+		return false, nil
+	}
+	resolved, failed, err := e.ResolveGone(ctx, "eu-west-1", "111111111111", sweep, gone)
+	if err != nil || resolved != 2 || failed != 0 {
+		t.Fatalf("resolved %d, failed %d, %v", resolved, failed, err)
+	}
+	if slices.Contains(asked, "eu-west-1_swept") || len(asked) != 3 {
+		t.Errorf("asked about %v", asked)
+	}
+	for id, f := range h.findings {
+		gone := strings.Contains(id, "_gone/")
+		if gone != (f.RecordState == types.RecordStateArchived) || gone && (f.Compliance.Status != types.ComplianceStatusNotAvailable || aws.ToString(f.UpdatedAt) != "2026-11-01T18:00:00Z") {
+			t.Errorf("%s: %s %s", id, f.RecordState, f.Compliance.Status)
+		}
+	}
+}
+
+// TestImportFailuresCounted (F13): a BatchImportFindings answered with an
+// error counts every finding of the call, and the calls after it are
+// still made.
+func TestImportFailuresCounted(t *testing.T) {
+	h := newHub()
+	h.fail = errors.New("AccessDeniedException: 400")
+	b, err := exporter(h).Sweep(context.Background(), "eu-west-1", "111111111111")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 150 {
+		b.Add(finding(fmt.Sprintf("eu-west-1_p%d", i), reconcile.Drift, below))
+	}
+	failed, err := b.Flush(context.Background())
+	if failed != 150 || err == nil || !strings.Contains(err.Error(), "AccessDeniedException") {
+		t.Errorf("failed %d, %v", failed, err)
 	}
 }

@@ -6,10 +6,15 @@ import (
 	"fmt"
 	"maps"
 	"reflect"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/aws/smithy-go"
+
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/cognito"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/dev/cognitofake"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/findings"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/quota"
@@ -170,7 +175,12 @@ func TestReportFitsBetweenStates(t *testing.T) {
 	}
 }
 
-func TestContinuationOf(t *testing.T) {
+var now = time.Date(2026, 11, 20, 13, 0, 0, 0, time.UTC)
+
+// TestDecode: a continuation carries on only when every field holds; any
+// other answers with an error naming the field.
+func TestDecode(t *testing.T) {
+	const ok = `"started":"2026-11-20T12:00:00Z","legs":2`
 	cases := []struct {
 		name  string
 		event string
@@ -181,16 +191,44 @@ func TestContinuationOf(t *testing.T) {
 		{name: "an empty object starts a sweep", event: `{}`},
 		{name: "not an object starts a sweep", event: `"sweep now"`},
 		{name: "a null continuation: the sweep is over, a new one starts", event: `{"continuation":null}`},
-		{name: "a continuation carries on", event: `{"continuation":{"page":"120","done":7,"legs":2,"started":"2026-11-20T12:00:00Z","tally":{"checked":127,"calls":{"UserPoolResourceRead":{"calls":130}}}}}`,
-			want: &Continuation{Page: "120", Done: 7, Legs: 2, Started: time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC),
-				Tally: Tally{Counts: reconcile.Counts{Checked: 127}, Calls: Calls{quota.UserPoolResourceRead: {Calls: 130}}}}},
+		{name: "a continuation carries on", event: `{"continuation":{"page":"tok","pageStarted":["us-east-1_a","us-east-1_b"],"last":"us-east-1_b",` + ok +
+			`,"tally":{"checked":127,"compliant":100,"calls":{"UserPoolResourceRead":{"calls":130}}}}}`,
+			want: &Continuation{Page: "tok", PageStarted: []string{"us-east-1_a", "us-east-1_b"}, Last: "us-east-1_b", Legs: 2,
+				Started: time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC),
+				Tally:   Tally{Counts: reconcile.Counts{Checked: 127, Compliant: 100}, Calls: Calls{quota.UserPoolResourceRead: {Calls: 130}}}}},
 		{name: "a misspelt field is refused", event: `{"continuation":{"pgae":"120"}}`, err: `unknown field "pgae"`},
-		{name: "a mistyped field is refused", event: `{"continuation":{"done":"7"}}`, err: "event with a continuation"},
+		{name: "a mistyped field is refused", event: `{"continuation":{"last":7}}`, err: "event with a continuation"},
 		{name: "anything beside the continuation is refused", event: `{"continuation":{},"force":true}`, err: `unknown field "force"`},
+		// F4: forged continuations.
+		{name: "done -1, the old format", event: `{"continuation":{"done":-1,` + ok + `}}`, err: "continuation.done"},
+		{name: "done 1000000, the old format", event: `{"continuation":{"page":"x","done":1000000,` + ok + `}}`, err: "continuation.done"},
+		{name: "listed with nothing left", event: `{"continuation":{"listed":true,"last":"us-east-1_a",` + ok + `}}`, err: "continuation.listed"},
+		{name: "listed with a page in progress", event: `{"continuation":{"listed":true,"page":"x","last":"us-east-1_a","retry":[{"id":"us-east-1_a"}],` + ok + `}}`, err: "continuation.listed"},
+		{name: "a path for a pool", event: `{"continuation":{"retry":[{"id":"../../etc"}],` + ok + `}}`, err: "continuation.retry[0].id"},
+		{name: "another Region's pool", event: `{"continuation":{"retry":[{"id":"us-east-1_a"},{"id":"eu-west-1_a"}],` + ok + `}}`, err: "continuation.retry[1].id"},
+		{name: "too many to retry", event: `{"continuation":{"retry":[` + strings.Repeat(`{"id":"us-east-1_a"},`, maxRetry) + `{"id":"us-east-1_a"}],` + ok + `}}`, err: "continuation.retry:"},
+		{name: "a forged pool in the page", event: `{"continuation":{"page":"x","pageStarted":["x_","us-east-1_a"],"last":"us-east-1_a",` + ok + `}}`, err: "continuation.pageStarted[0]"},
+		{name: "a pool twice in the page", event: `{"continuation":{"page":"x","pageStarted":["us-east-1_a","us-east-1_a"],"last":"us-east-1_a",` + ok + `}}`, err: "continuation.pageStarted[1]"},
+		{name: "more than a page started", event: `{"continuation":{"pageStarted":[` + strings.Repeat(`"us-east-1_a",`, maxPage) + `"us-east-1_a"],"last":"us-east-1_a",` + ok + `}}`, err: "continuation.pageStarted:"},
+		{name: "last is not the last started", event: `{"continuation":{"pageStarted":["us-east-1_a"],"last":"us-east-1_b",` + ok + `}}`, err: "continuation.last"},
+		{name: "listed without a last pool", event: `{"continuation":{"listed":true,"retry":[{"id":"us-east-1_a"}],` + ok + `}}`, err: "continuation.last"},
+		{name: "a page token before any pool (an empty first page)", event: `{"continuation":{"page":"x",` + ok + `}}`,
+			want: &Continuation{Page: "x", Legs: 2, Started: time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)}},
+		{name: "a page token with spaces", event: `{"continuation":{"page":"a b","last":"us-east-1_a",` + ok + `}}`, err: "continuation.page:"},
+		{name: "a negative count", event: `{"continuation":{` + ok + `,"tally":{"checked":-6}}}`, err: "continuation.tally.checked: -6"},
+		{name: "a negative call count", event: `{"continuation":{` + ok + `,"tally":{"calls":{"UserPoolRead":{"calls":-1}}}}}`, err: "continuation.tally.calls.UserPoolRead.calls"},
+		{name: "calls of no quota category", event: `{"continuation":{` + ok + `,"tally":{"calls":{"../../etc":{"calls":1}}}}}`, err: "continuation.tally.calls.../../etc"},
+		{name: "a negative profile count", event: `{"continuation":{` + ok + `,"tally":{"profiles":{"a":{"drift":-1}}}}}`, err: "continuation.tally.profiles.a.drift"},
+		{name: "statuses beyond the pools checked", event: `{"continuation":{` + ok + `,"tally":{"checked":1,"drift":5}}}`, err: "continuation.tally.checked"},
+		{name: "started in the future", event: `{"continuation":{"started":"2026-11-21T12:00:00Z","legs":1}}`, err: "continuation.started"},
+		{name: "no start", event: `{"continuation":{"legs":1}}`, err: "continuation.started"},
+		{name: "no legs", event: `{"continuation":{"started":"2026-11-20T12:00:00Z"}}`, err: "continuation.legs"},
+		{name: "too many legs", event: `{"continuation":{"started":"2026-11-20T12:00:00Z","legs":1000}}`, err: "continuation.legs"},
+		{name: "too many notes", event: `{"continuation":{` + ok + `,"notes":["a","a","a","a","a","a","a","a","a"]}}`, err: "continuation.notes"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := continuationOf(json.RawMessage(tc.event))
+			got, err := Decode([]byte(tc.event), "us-east-1", now)
 			if tc.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.err) {
 					t.Fatalf("error %v, want %q", err, tc.err)
@@ -200,11 +238,156 @@ func TestContinuationOf(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if (got == nil) != (tc.want == nil) || got != nil && (got.Page != tc.want.Page || got.Done != tc.want.Done || got.Legs != tc.want.Legs ||
-				!got.Started.Equal(tc.want.Started) || !reflect.DeepEqual(got.Tally, tc.want.Tally)) {
+			if (got == nil) != (tc.want == nil) || got != nil && (got.Page != tc.want.Page || !reflect.DeepEqual(got.PageStarted, tc.want.PageStarted) ||
+				got.Last != tc.want.Last || got.Legs != tc.want.Legs || !got.Started.Equal(tc.want.Started) || !reflect.DeepEqual(got.Tally, tc.want.Tally)) {
 				t.Errorf("got %+v, want %+v", got, tc.want)
 			}
 		})
+	}
+}
+
+// FuzzDecode: no event panics the decoder, and what it accepts holds and
+// goes through JSON unchanged (the state machine passes it on as JSON).
+// The seeds run with every go test.
+func FuzzDecode(f *testing.F) {
+	for _, seed := range []string{
+		`{"continuation":{"done":-1}}`, `{"continuation":{"done":1000000}}`, `{"continuation":{"listed":true}}`,
+		`{"continuation":{"retry":[{"id":"../../etc"}],"started":"2026-11-20T12:00:00Z","legs":1}}`,
+		`{"continuation":{"tally":{"checked":-6}}}`, `{"continuation":null}`, `{}`, `[]`, `null`, `{"continuation":[]}`,
+		`{"continuation":{"page":"tok","pageStarted":["us-east-1_a"],"last":"us-east-1_a","started":"2026-11-20T12:00:00Z","legs":3,"tally":{"checked":1,"drift":1,"profiles":{"p":{"checked":1}}}}}`,
+		`{"continuation":{"listed":true,"last":"us-east-1_a","retry":[{"id":"us-east-1_b","name":"b"}],"started":"2026-11-20T12:00:00Z","legs":1}}`,
+		`{"continuation":{"tally":{"calls":{"userPoolRead":1e400}}}}`, `{"continuation":{"tally":{"profiles":null}}}`,
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, event []byte) {
+		c, err := Decode(event, "us-east-1", now)
+		if err != nil || c == nil {
+			return
+		}
+		if err := c.Check("us-east-1", now); err != nil {
+			t.Fatalf("accepted, yet: %v", err)
+		}
+		b, err := json.Marshal(Event{Continuation: c})
+		if err != nil {
+			t.Fatal(err)
+		}
+		again, err := Decode(b, "us-east-1", now)
+		if err != nil || again == nil {
+			t.Fatalf("%s: its own JSON refused: %v", b, err)
+		}
+	})
+}
+
+// shiftingLister lists pools as moto does: pages of 60, each token naming
+// the first pool of the next page, refused once that pool is gone. Pools
+// can be deleted from it between legs.
+type shiftingLister struct {
+	mu      sync.Mutex
+	pools   []cognito.PoolRef
+	refused int
+}
+
+func (l *shiftingLister) ListPools(_ context.Context, token string) ([]cognito.PoolRef, string, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	start := 0
+	if token != "" {
+		start = slices.IndexFunc(l.pools, func(p cognito.PoolRef) bool { return p.ID == token })
+		if start < 0 {
+			l.refused++
+			return nil, "", &smithy.GenericAPIError{Code: "InvalidParameterException", Message: "invalid token", Fault: smithy.FaultClient}
+		}
+	}
+	end := min(start+60, len(l.pools))
+	next := ""
+	if end < len(l.pools) {
+		next = l.pools[end].ID
+	}
+	return slices.Clone(l.pools[start:end]), next, nil
+}
+
+func (l *shiftingLister) delete(id string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.pools = slices.DeleteFunc(l.pools, func(p cognito.PoolRef) bool { return p.ID == id })
+}
+
+// TestDeletionBetweenLegs (F3): pools deleted between legs, one the next
+// leg's page already started and one the page token names, shift no
+// existing pool out of the sweep: every pool still listed at the end is
+// checked exactly once, and the sweep is complete.
+func TestDeletionBetweenLegs(t *testing.T) {
+	f, client := fakeCognito(t)
+	const n = 240
+	populate(f, n)
+	f.Latency = 5 * time.Millisecond
+	rg := newRig(t, client, `{"mode":"report","exemptions":{"tagKey":"mfa-policy-exempt"}}`, 1000, 2)
+	l := &shiftingLister{}
+	for _, id := range allIDs(t, client) {
+		l.pools = append(l.pools, cognito.PoolRef{ID: id})
+	}
+	rg.sweeper.Lister = l
+	deleted := map[string]bool{}
+	var from *Continuation
+	var last Report
+	startedGone := 0
+	for legs := 0; ; legs++ {
+		if legs > 100 {
+			t.Fatal("no end")
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 600*time.Millisecond)
+		last = rg.sweeper.Run(ctx, "123456789012", "us-east-1", from)
+		cancel()
+		if from = last.Continuation; from == nil {
+			break
+		}
+		// Delete a pool the page in progress already started, and the pool
+		// the page token names.
+		if len(from.PageStarted) > 1 {
+			l.delete(from.PageStarted[0])
+			deleted[from.PageStarted[0]] = true
+			startedGone++
+		}
+		if from.Page != "" && legs%2 == 0 {
+			l.delete(from.Page)
+			deleted[from.Page] = true
+		}
+	}
+	if startedGone == 0 || l.refused == 0 {
+		t.Fatalf("deleted %d started pools, %d tokens refused: the test tests nothing (%+v)", startedGone, l.refused, last.Summary)
+	}
+	if last.Incomplete || last.Error != "" || len(last.Notes) == 0 || last.Legs < 3 {
+		t.Errorf("%+v", last.Summary)
+	}
+	for _, p := range l.pools {
+		if got := f.PoolCalls("GetUserPoolMfaConfig", p.ID); got != 1 {
+			t.Errorf("pool %s read %d times", p.ID, got)
+		}
+	}
+	if want := n - len(deleted); last.Checked < want || last.Checked > n {
+		t.Errorf("checked %d, want %d to %d", last.Checked, want, n)
+	}
+}
+
+// TestLostPlaceIsIncomplete: when the page token is refused and the last
+// pool started is gone too, the sweep cannot tell which pools it missed:
+// it ends incomplete, saying why, rather than complete.
+func TestLostPlaceIsIncomplete(t *testing.T) {
+	f, client := fakeCognito(t)
+	populate(f, 130)
+	rg := newRig(t, client, `{"mode":"report"}`, 1000, 2)
+	l := &shiftingLister{}
+	for _, id := range allIDs(t, client) {
+		l.pools = append(l.pools, cognito.PoolRef{ID: id})
+	}
+	rg.sweeper.Lister = l
+	from := &Continuation{Page: l.pools[60].ID, Last: l.pools[59].ID, Started: time.Now(), Legs: 1}
+	l.delete(l.pools[60].ID)
+	l.delete(l.pools[59].ID)
+	rep := rg.sweeper.Run(context.Background(), "123456789012", "us-east-1", from)
+	if !rep.Incomplete || rep.Continuation != nil || !strings.Contains(rep.Error, "lost its place") || !strings.Contains(rep.Error, from.Last) {
+		t.Errorf("%+v", rep.Summary)
 	}
 }
 

@@ -1,10 +1,8 @@
 package sweep
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"slices"
 	"time"
@@ -24,39 +22,17 @@ type Handler struct {
 	Metrics  io.Writer // where the EMF line goes: stdout in Lambda
 }
 
-// Event is what carries a sweep on: the state machine invokes the
-// function with the last leg's continuation until it is null.
-type Event struct {
-	Continuation *Continuation `json:"continuation"`
-}
-
 // Handle runs one leg and returns its report, continuation included.
 func (h *Handler) Handle(ctx context.Context, event json.RawMessage) (Report, error) {
-	from, err := continuationOf(event)
+	account, region := findings.Origin(ctx, h.Region)
+	from, err := Decode(event, region, h.Sweeper.Now())
 	if err != nil {
+		h.Sweeper.Log.Error("continuation refused", "outcome", "refused", "error", err.Error())
 		return Report{}, err
 	}
-	account, region := findings.Origin(ctx, h.Region)
 	rep := h.Sweeper.Run(ctx, account, region, from)
 	_, _ = h.Metrics.Write(EMF(rep, h.Function, h.Sweeper.Now()))
 	return rep, nil
-}
-
-// continuationOf returns the continuation an event carries, nil for any
-// other event (a schedule's, say), and an error for a continuation that is
-// not one: starting over would hide the mistake.
-func continuationOf(event json.RawMessage) (*Continuation, error) {
-	var fields map[string]json.RawMessage
-	if json.Unmarshal(event, &fields) != nil || fields["continuation"] == nil || string(fields["continuation"]) == "null" {
-		return nil, nil
-	}
-	dec := json.NewDecoder(bytes.NewReader(event))
-	dec.DisallowUnknownFields()
-	var ev Event
-	if err := dec.Decode(&ev); err != nil {
-		return nil, fmt.Errorf("event with a continuation: %w", err)
-	}
-	return ev.Continuation, nil
 }
 
 // EMF renders one leg as a CloudWatch Embedded Metric Format line: the
@@ -64,6 +40,7 @@ func continuationOf(event json.RawMessage) (*Continuation, error) {
 // leg adds the sweep's duration and whether it ended incomplete.
 func EMF(rep Report, function string, at time.Time) []byte {
 	values := append(metrics.CountValues(rep.Leg.Counts), callValues(rep.Leg.Calls)...)
+	values = append(values, metrics.Value{Name: metrics.ExportFailed, Value: int64(rep.Leg.ExportFailed), Unit: "Count"})
 	if rep.Continuation == nil {
 		values = append(values,
 			metrics.Value{Name: "SweepIncomplete", Value: boolInt(rep.Incomplete), Unit: "Count"},

@@ -14,6 +14,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/aws/smithy-go"
+
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/cognito"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/coverage"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/findings"
@@ -70,6 +72,10 @@ type Tally struct {
 	Calls    Calls                       `json:"calls"`
 	// Coverage is MFA coverage of active users; absent without a ledger.
 	Coverage *CoverageTotals `json:"coverage,omitempty"`
+	// ExportFailed counts what was not brought to Security Hub: findings
+	// refused or in failed calls, and each pool result of a leg whose
+	// export could not start.
+	ExportFailed int `json:"securityHubExportFailed,omitempty"`
 }
 
 func (t *Tally) add(o Tally) {
@@ -79,6 +85,7 @@ func (t *Tally) add(o Tally) {
 	}
 	t.Calls = t.Calls.plus(o.Calls)
 	t.Coverage = t.Coverage.plus(o.Coverage)
+	t.ExportFailed += o.ExportFailed
 }
 
 // count counts one result, also under its profile.
@@ -111,6 +118,9 @@ type Summary struct {
 	DurationMs int64  `json:"durationMs"` // since the first leg started
 	Incomplete bool   `json:"incomplete"` // the sweep ended without checking every pool
 	Error      string `json:"error,omitempty"`
+	// SecurityHubResolved counts the Security Hub findings of pools gone
+	// since an earlier sweep, resolved after the last leg.
+	SecurityHubResolved int `json:"securityHubResolved,omitempty"`
 	// Notes say how the sweep had to work around something, such as a
 	// denied tagging API.
 	Notes []string `json:"notes,omitempty"`
@@ -137,9 +147,20 @@ const maxListed = 128 << 10
 // Continuation is a sweep that stopped before the Lambda deadline: where
 // the listing stopped, the pools to check again, and the counts so far.
 // Invoked with it, the SweepFunction carries on instead of starting over.
+//
+// It resumes by identity, never by position: the pools of the page in
+// progress already started are named, so a pool deleted or created
+// between legs cannot shift another out of the sweep. Decode one from an
+// event with Decode, which checks every field.
 type Continuation struct {
-	Page   string `json:"page,omitempty"`   // ListUserPools token of the page in progress; "" for the first
-	Done   int    `json:"done,omitempty"`   // pools of that page already started
+	Page string `json:"page,omitempty"` // ListUserPools token of the page in progress; "" for the first
+	// PageStarted names the pools of that page already started, in
+	// listing order (at most one page).
+	PageStarted []string `json:"pageStarted,omitempty"`
+	// Last is the last pool started, in ListUserPools order: where a
+	// listing restarted from the beginning resumes, should ListUserPools
+	// refuse Page (a token may not stay valid for long).
+	Last   string `json:"last,omitempty"`
 	Listed bool   `json:"listed,omitempty"` // the listing ended: only Retry is left
 	// Retry holds the pools still in flight when the leg was cut off: not
 	// counted, and checked first by the next leg.
@@ -165,7 +186,14 @@ type Sweeper struct {
 	// ones too (Security Hub); nil exports nothing.
 	Export func(ctx context.Context, region, account string) (Batch, error)
 	// Coverage reads each pool's coverage from the ledger; nil: no ledger.
-	Coverage    *coverage.Reader
+	Coverage *coverage.Reader
+	// ResolveGone, after the last leg of a complete sweep that began at
+	// since, resolves the exported findings of pools gone confirms are
+	// gone; it returns how many it resolved and how many it could not.
+	ResolveGone func(ctx context.Context, region, account string, since time.Time,
+		gone func(ctx context.Context, poolID string) (bool, error)) (resolved, failed int, err error)
+	// Pools answers whether a pool is gone, for ResolveGone.
+	Pools       cognito.Pools
 	Log         *slog.Logger
 	Concurrency int
 	// StopMargin: no new pool starts later than this before the deadline.
@@ -178,7 +206,8 @@ type Sweeper struct {
 // Batch receives a leg's results for another system and sends them on.
 type Batch interface {
 	Add(f findings.Finding)
-	Flush(ctx context.Context) error
+	// Flush sends what was added and returns how many were not sent.
+	Flush(ctx context.Context) (failed int, err error)
 }
 
 // findingsBatch is one full PutEvents call; exportBatch results are sent
@@ -201,7 +230,7 @@ func (s *Sweeper) Run(ctx context.Context, account, region string, from *Continu
 	next := Continuation{Started: start}
 	if from != nil {
 		next = *from
-		next.Retry, next.Notes = slices.Clone(from.Retry), slices.Clone(from.Notes)
+		next.Retry, next.Notes, next.PageStarted = slices.Clone(from.Retry), slices.Clone(from.Notes), slices.Clone(from.PageStarted)
 	}
 	next.Legs++
 	pol := s.Reconciler.CurrentPolicy()
@@ -225,18 +254,36 @@ func (s *Sweeper) Run(ctx context.Context, account, region string, from *Continu
 
 	rep.Leg.Calls = Calls(s.Pacer.Counts()).minus(before)
 	next.Tally.add(rep.Leg)
+	legFailed := rep.Leg.ExportFailed
 	next.Retry = append(next.Retry, cutOff...)
 	more := !next.Listed || len(next.Retry) > 0
 	switch {
 	case err != nil:
 		rep.Incomplete, rep.Error = true, err.Error()
+	case more && next.Legs >= MaxLegs:
+		rep.Incomplete, rep.Error = true, fmt.Sprintf("the sweep reached %d legs: it stops here", MaxLegs)
 	case more && rep.Leg.Checked == 0:
 		// Carrying on could loop without end.
 		rep.Incomplete, rep.Error = true, "the leg checked no pool before its deadline: the sweep stops here"
 	case more:
 		rep.Continuation = &next
 	}
-	rep.Tally, rep.Legs, rep.Notes = next.Tally, next.Legs, next.Notes
+	if rep.Continuation == nil && !rep.Incomplete {
+		// Within the leg's cut-off, leaving the summary time to go out: a
+		// pool not confirmed gone in time keeps its findings until the next
+		// sweep.
+		if workCtx.Err() == nil {
+			s.resolveGone(workCtx, &rep, next.Started)
+		} else if s.ResolveGone != nil {
+			s.Log.Warn("no time left to resolve the Security Hub findings of pools gone; the next sweep will", "outcome", "skipped")
+		}
+		next.Tally.ExportFailed += rep.Leg.ExportFailed - legFailed
+	}
+	rep.Tally, rep.Legs, rep.Notes = next.Tally, next.Legs, slices.Clone(next.Notes)
+	if rep.Continuation == nil && rep.ExportFailed > 0 {
+		rep.Notes = append(rep.Notes, fmt.Sprintf("%d findings were not brought to Security Hub (refused, failed calls, or an export that could not start): "+
+			"Security Hub may not match these counts; the SweepFunction's log says why (outcome failed, message \"export\")", rep.ExportFailed))
+	}
 	rep.DurationMs = s.Now().Sub(next.Started).Milliseconds()
 	if rep.Continuation == nil {
 		// Publishing uses the caller's context: the cut-off leaves it time.
@@ -256,6 +303,12 @@ func (s *Sweeper) check(ctx, workCtx context.Context, stopAt time.Time, tagged m
 	var listErr error
 	go func() {
 		defer close(pools)
+		// A panic here would end the process, past Lambda's recovery.
+		defer func() {
+			if r := recover(); r != nil {
+				listErr = fmt.Errorf("listing stopped: %v", r)
+			}
+		}()
 		listErr = s.feed(workCtx, stopAt, c, pools)
 	}()
 
@@ -272,7 +325,7 @@ func (s *Sweeper) check(ctx, workCtx context.Context, stopAt time.Time, tagged m
 						known.Tags = tags
 					}
 				}
-				results <- s.Reconciler.ReconcileKnown(workCtx, p.ID, known)
+				results <- s.reconcile(workCtx, p, known)
 			}
 		}()
 	}
@@ -283,6 +336,7 @@ func (s *Sweeper) check(ctx, workCtx context.Context, stopAt time.Time, tagged m
 	now := s.Now()
 	listed, exported := 0, 0
 	export := s.startExport(workCtx, rep.Region, rep.Account)
+	notStarted := s.Export != nil && export == nil // every result of the leg goes unexported
 	for res := range results {
 		s.measure(workCtx, &res, &rep.Leg)
 		if res.Status == reconcile.Failed && workCtx.Err() != nil {
@@ -295,8 +349,10 @@ func (s *Sweeper) check(ctx, workCtx context.Context, stopAt time.Time, tagged m
 		if export != nil {
 			export.Add(f)
 			if exported++; exported%exportBatch == 0 {
-				s.flushExport(ctx, export)
+				rep.Leg.ExportFailed += s.flushExport(ctx, export)
 			}
+		} else if notStarted {
+			rep.Leg.ExportFailed++
 		}
 		if !res.Status.Published() {
 			continue
@@ -318,9 +374,47 @@ func (s *Sweeper) check(ctx, workCtx context.Context, stopAt time.Time, tagged m
 	}
 	_ = s.Publisher.Publish(ctx, entries)
 	if export != nil {
-		s.flushExport(ctx, export)
+		rep.Leg.ExportFailed += s.flushExport(ctx, export)
 	}
 	return cutOff, listErr
+}
+
+// reconcile checks one pool; a panic fails the pool, not the process.
+func (s *Sweeper) reconcile(ctx context.Context, p cognito.PoolRef, known reconcile.Known) (res reconcile.Result) {
+	defer func() {
+		if r := recover(); r != nil {
+			s.Log.Error("pool check panicked", "poolId", p.ID, "outcome", "failed", "error", fmt.Sprint(r))
+			res = reconcile.Result{PoolID: p.ID, PoolName: p.Name, Status: reconcile.Failed, Message: fmt.Sprintf("check stopped: %v", r)}
+		}
+	}()
+	return s.Reconciler.ReconcileKnown(ctx, p.ID, known)
+}
+
+// resolveGone resolves, once a sweep is known to have checked every pool,
+// the Security Hub findings of pools gone since: only those a read finds
+// gone (ResourceNotFoundException), never on a failed read.
+func (s *Sweeper) resolveGone(ctx context.Context, rep *Report, since time.Time) {
+	if s.ResolveGone == nil || s.Pools == nil {
+		return
+	}
+	gone := func(ctx context.Context, id string) (bool, error) {
+		err := s.Reconciler.Call(ctx, quota.GetUserPoolMfaConfig, id, func() error {
+			_, err := s.Pools.GetMFA(ctx, id)
+			return err
+		})
+		if cognito.IsNotFound(err) {
+			return true, nil
+		}
+		return false, err
+	}
+	resolved, failed, err := s.ResolveGone(ctx, rep.Region, rep.Account, since, gone)
+	rep.SecurityHubResolved, rep.Leg.ExportFailed = resolved, rep.Leg.ExportFailed+failed
+	if err != nil {
+		s.Log.Error("export", "outcome", "failed", "error", "resolve the findings of pools gone: "+err.Error())
+		if failed == 0 {
+			rep.Leg.ExportFailed++
+		}
+	}
 }
 
 // startExport starts the leg's export batch, or returns nil when there is
@@ -337,10 +431,13 @@ func (s *Sweeper) startExport(ctx context.Context, region, account string) Batch
 	return b
 }
 
-func (s *Sweeper) flushExport(ctx context.Context, b Batch) {
-	if err := b.Flush(ctx); err != nil {
+func (s *Sweeper) flushExport(ctx context.Context, b Batch) (failed int) {
+	failed, err := b.Flush(ctx)
+	if err != nil {
 		s.Log.Error("export", "outcome", "failed", "error", err.Error())
+		failed = max(failed, 1)
 	}
+	return failed
 }
 
 // feed sends the pools to check, from where c says: first the pools to
@@ -364,28 +461,79 @@ func (s *Sweeper) feed(ctx context.Context, stopAt time.Time, c *Continuation, o
 		}
 		c.Retry = c.Retry[1:]
 	}
+	token, skipTo, restarted := c.Page, "", false
 	for !c.Listed {
 		var page []cognito.PoolRef
 		var following string
 		err := s.Reconciler.Call(ctx, quota.ListUserPools, "", func() (err error) {
-			page, following, err = s.Lister.ListPools(ctx, c.Page)
+			page, following, err = s.Lister.ListPools(ctx, token)
 			return err
 		})
+		if err != nil && token != "" && !restarted && tokenRefused(err) {
+			// The token expired or its page is gone: list again from the
+			// start, skipping every pool up to the last one started.
+			s.Log.Warn("page token refused; listing again from the start", "last", c.Last, "error", err.Error())
+			token, skipTo, restarted = "", c.Last, true
+			continue
+		}
 		if err != nil {
 			if errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil {
 				return nil
 			}
 			return fmt.Errorf("list user pools: %w", err)
 		}
-		for _, p := range page[min(c.Done, len(page)):] {
+		if skipTo != "" {
+			i := slices.IndexFunc(page, func(p cognito.PoolRef) bool { return p.ID == skipTo })
+			if i < 0 {
+				if following == "" {
+					return fmt.Errorf("%w: the listing was started again after its page token was refused, "+
+						"and the last pool checked (%s) is gone: the pools after it cannot be told apart from those before", errLost, skipTo)
+				}
+				token = following
+				continue
+			}
+			c.Page, c.PageStarted, skipTo = token, ids(page[:i+1]), ""
+			note(c, fmt.Sprintf("ListUserPools refused the page token in leg %d; the listing started again and resumed after pool %s", c.Legs, c.Last))
+		}
+		for _, p := range page {
+			if slices.Contains(c.PageStarted, p.ID) {
+				continue
+			}
 			if !send(p) {
 				return nil
 			}
-			c.Done++
+			c.PageStarted, c.Last = append(c.PageStarted, p.ID), p.ID
 		}
-		c.Page, c.Done, c.Listed = following, 0, following == ""
+		token = following
+		c.Page, c.PageStarted, c.Listed = following, nil, following == ""
 	}
 	return nil
+}
+
+// errLost: the sweep cannot tell which pools it has not checked.
+var errLost = errors.New("the sweep lost its place")
+
+// tokenRefused reports an error ListUserPools answers a page token with
+// that retrying the same token cannot mend: a client error other than
+// throttling or a denial.
+func tokenRefused(err error) bool {
+	var ae smithy.APIError
+	return errors.As(err, &ae) && ae.ErrorFault() != smithy.FaultServer && !cognito.IsThrottle(err) && !cognito.IsAccessDenied(err)
+}
+
+func ids(pools []cognito.PoolRef) []string {
+	out := make([]string, len(pools))
+	for i, p := range pools {
+		out[i] = p.ID
+	}
+	return out
+}
+
+// note adds a note to the sweep's summary once.
+func note(c *Continuation, text string) {
+	if !slices.Contains(c.Notes, text) && len(c.Notes) < maxNotes {
+		c.Notes = append(c.Notes, text)
+	}
 }
 
 // deniedNote is the report's note when the tagging API is denied.
@@ -410,9 +558,7 @@ func (s *Sweeper) poolTags(ctx context.Context, c *Continuation) (map[string]map
 			page, following, err := s.Tags.PoolsTagged(ctx, key, next)
 			if cognito.IsAccessDenied(err) {
 				s.Log.Warn("reading pool tags per pool", "error", err.Error())
-				if !slices.Contains(c.Notes, deniedNote) {
-					c.Notes = append(c.Notes, deniedNote)
-				}
+				note(c, deniedNote)
 				return nil, nil
 			}
 			if err != nil {

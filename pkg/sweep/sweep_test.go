@@ -324,7 +324,7 @@ func TestListingFailureIsReported(t *testing.T) {
 func TestEMF(t *testing.T) {
 	leg := Tally{Counts: reconcile.Counts{Checked: 5, Compliant: 2, Remediated: 1, Drift: 0, Unremediable: 1, Failed: 1},
 		Calls: Calls{quota.UserPoolRead: {Calls: 3}, quota.UserPoolResourceRead: {Calls: 9, Throttled: 2}, quota.UserPoolResourceUpdate: {Calls: 1},
-			quota.SecurityHubImport: {Calls: 1}}}
+			quota.SecurityHubImport: {Calls: 1}}, ExportFailed: 3}
 	whole := Summary{Tally: Tally{Counts: reconcile.Counts{Checked: 50}}, DurationMs: 1234, Incomplete: true}
 	type doc struct {
 		AWS struct {
@@ -340,6 +340,7 @@ func TestEMF(t *testing.T) {
 		PoolsFailed, UserPoolReadCalls, UserPoolResourceReadCalls, UserPoolResourceReadThrottled int
 		UserPoolResourceUpdateCalls, UserPoolResourceUpdateThrottled, BatchImportFindingsCalls   *int
 		SweepDurationMs, SweepIncomplete                                                         *int
+		SecurityHubExportFailed                                                                  int
 	}
 	cases := []struct {
 		name    string
@@ -347,8 +348,8 @@ func TestEMF(t *testing.T) {
 		metrics int
 		last    bool
 	}{
-		{"a leg the sweep goes on from", Report{Summary: whole, Leg: leg, Continuation: &Continuation{}}, 14, false},
-		{"the last leg", Report{Summary: whole, Leg: leg}, 16, true},
+		{"a leg the sweep goes on from", Report{Summary: whole, Leg: leg, Continuation: &Continuation{}}, 15, false},
+		{"the last leg", Report{Summary: whole, Leg: leg}, 17, true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -366,7 +367,8 @@ func TestEMF(t *testing.T) {
 			if d.PoolsChecked != 5 || d.DriftDetected != 2 || d.PoolsFailed != 1 || d.PoolsUnremediable != 1 ||
 				d.UserPoolReadCalls != 3 || d.UserPoolResourceReadCalls != 9 || d.UserPoolResourceReadThrottled != 2 ||
 				d.UserPoolResourceUpdateCalls == nil || *d.UserPoolResourceUpdateCalls != 1 ||
-				d.UserPoolResourceUpdateThrottled == nil || *d.UserPoolResourceUpdateThrottled != 0 || d.BatchImportFindingsCalls == nil {
+				d.UserPoolResourceUpdateThrottled == nil || *d.UserPoolResourceUpdateThrottled != 0 || d.BatchImportFindingsCalls == nil ||
+				d.SecurityHubExportFailed != 3 {
 				t.Errorf("EMF values %s", line)
 			}
 			if got := d.SweepDurationMs != nil && *d.SweepDurationMs == 1234 && d.SweepIncomplete != nil && *d.SweepIncomplete == 1; got != tc.last {

@@ -38,30 +38,23 @@ func CodeLocation(logicalID string) map[string]any {
 	}
 }
 
+// CloudFormation's limits on a template: passed inline (--template-body),
+// and read from S3 (--template-url). The member template is past the
+// first: the rollout uploads it and passes its URL.
+const (
+	BodyLimit = 51_200
+	URLLimit  = 1 << 20
+)
+
 // Package writes the member template and one zip per function into out.
 // It builds the functions for arm64 through the Makefile targets `sam
 // build` uses, so the zips hold what `sam deploy` would upload.
 func Package(root, out string) ([]string, error) {
-	if err := os.MkdirAll(out, 0o755); err != nil {
-		return nil, err
-	}
-	tpl, err := template.Transform(filepath.Join(root, "template.yaml"))
+	path, functions, err := Template(root, out)
 	if err != nil {
 		return nil, err
 	}
-	var doc map[string]any
-	if err := json.Unmarshal(tpl.Raw, &doc); err != nil {
-		return nil, err
-	}
-	functions := member(doc)
-	body, err := json.MarshalIndent(doc, "", " ")
-	if err != nil {
-		return nil, err
-	}
-	files := []string{filepath.Join(out, TemplateFile)}
-	if err := os.WriteFile(files[0], append(body, '\n'), 0o644); err != nil {
-		return nil, err
-	}
+	files := []string{path}
 	for _, id := range functions {
 		zipped, err := build(root, id, out)
 		if err != nil {
@@ -70,6 +63,32 @@ func Package(root, out string) ([]string, error) {
 		files = append(files, zipped)
 	}
 	return files, nil
+}
+
+// Template writes the member template alone into out, for upload to S3,
+// and returns its path and the functions' logical IDs.
+func Template(root, out string) (path string, functions []string, err error) {
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return "", nil, err
+	}
+	tpl, err := template.Transform(filepath.Join(root, "template.yaml"))
+	if err != nil {
+		return "", nil, err
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(tpl.Raw, &doc); err != nil {
+		return "", nil, err
+	}
+	functions = member(doc)
+	body, err := json.MarshalIndent(doc, "", " ")
+	if err != nil {
+		return "", nil, err
+	}
+	if len(body) >= URLLimit {
+		return "", nil, fmt.Errorf("member template of %d bytes: CloudFormation reads at most %d from S3", len(body), URLLimit)
+	}
+	path = filepath.Join(out, TemplateFile)
+	return path, functions, os.WriteFile(path, append(body, '\n'), 0o644)
 }
 
 // member rewrites a transformed template in place: code from the

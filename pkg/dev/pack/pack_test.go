@@ -30,6 +30,11 @@ func TestMemberTemplate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Past the --template-body limit: the rollout passes its S3 URL.
+	t.Logf("member template: %d bytes (inline limit %d, from S3 %d)", len(raw), BodyLimit, URLLimit)
+	if len(raw) >= URLLimit {
+		t.Errorf("member template of %d bytes: past what CloudFormation reads from S3", len(raw))
+	}
 	if strings.Contains(string(raw), "Transform") || strings.Contains(string(raw), "AWS::Serverless::") {
 		t.Error("the member template still needs the SAM transform")
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/cognito"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/sweep"
 )
 
@@ -104,7 +105,7 @@ func TestSweepStateMachine(t *testing.T) {
 		t.Errorf("the state machine may do more than invoke the sweep: %s", role)
 	}
 
-	legs := []*sweep.Continuation{{Page: "token-2", Done: 7, Legs: 1}, {Listed: true, Legs: 2, Retry: nil}, nil}
+	legs := []*sweep.Continuation{{Page: "token-2", PageStarted: []string{"us-east-1_a"}, Last: "us-east-1_a", Legs: 1}, {Listed: true, Legs: 2, Last: "us-east-1_b", Retry: []cognito.PoolRef{{ID: "us-east-1_b"}}}, nil}
 	var invoked []any
 	input := roundTrip(t, map[string]any{"detail-type": "Scheduled Event", "source": "aws.events", "detail": map[string]any{}})
 	name := def.StartAt

@@ -20,6 +20,7 @@ type Resource struct {
 	Type       string         `json:"Type"`
 	Properties map[string]any `json:"Properties"`
 	Condition  string         `json:"Condition"`
+	DependsOn  any            `json:"DependsOn"`
 }
 
 // Transformed is a template after the SAM transform.
@@ -65,3 +66,7 @@ func (t *Transformed) OfType(typ string) []string {
 	}
 	return ids
 }
+
+// ForwardingRolePath is the IAM path of the member stack's forwarding role:
+// the hub's bus policy admits roles under it only.
+const ForwardingRolePath = "/cognito-mfa-enforcer/"

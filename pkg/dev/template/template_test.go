@@ -201,6 +201,7 @@ func TestAlarmsAndDashboard(t *testing.T) {
 		`TriggerConfigInvalid [{"Name":"Service","Value":"cognito-mfa-enforcer"}]`,
 		policyparam.VersionRefused + ` [{"Name":"Service","Value":"cognito-mfa-enforcer"}]`,
 		`ExecutionsFailed [{"Name":"StateMachineArn","Value":{"Ref":"SweepStateMachine"}}]`,
+		metrics.ExportFailed + ` [{"Name":"Service","Value":"cognito-mfa-enforcer"}]`,
 	} {
 		if !alarms[want] {
 			t.Errorf("no alarm on %s", want)
@@ -209,7 +210,7 @@ func TestAlarmsAndDashboard(t *testing.T) {
 	body := asJSON(props(t, tpl, "Dashboard")["DashboardBody"])
 	for _, m := range []string{"DriftDetected", "PoolsRemediated", "PoolsUnremediable", "PoolsFailed", "SweepDurationMs", "Errors",
 		"UsersChecked", "UserDriftDetected", "UsersRemediated", "UsersFailed", metrics.ConfigInvalid,
-		"BatchImportFindingsCalls", "ExecutionsFailed"} {
+		"BatchImportFindingsCalls", "ExecutionsFailed", metrics.ExportFailed} {
 		if !strings.Contains(body, m) {
 			t.Errorf("dashboard lacks %s", m)
 		}
@@ -427,6 +428,10 @@ func TestForwardingToTheCentralBus(t *testing.T) {
 	policy := asJSON(role.Properties["Policies"])
 	if !strings.Contains(policy, `"Action":"events:PutEvents","Effect":"Allow","Resource":{"Ref":"CentralFindingsBusArn"}`) {
 		t.Errorf("role policy %s", policy)
+	}
+	// The hub's bus policy admits this path only (pkg/org/hub.yaml).
+	if role.Properties["Path"] != ForwardingRolePath {
+		t.Errorf("role path %v, want %s", role.Properties["Path"], ForwardingRolePath)
 	}
 }
 

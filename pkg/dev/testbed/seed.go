@@ -3,6 +3,7 @@ package testbed
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -37,6 +38,21 @@ func (m *Moto) Client(ctx context.Context) (*cip.Client, error) {
 	return cip.NewFromConfig(cfg), nil
 }
 
+// Client returns a Cognito SDK client acting in this account.
+func (a *OtherAccount) Client(ctx context.Context) (*cip.Client, error) {
+	env := map[string]string{}
+	for _, kv := range a.Env {
+		k, v, _ := strings.Cut(kv, "=")
+		env[k] = v
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(Region), config.WithBaseEndpoint(a.m.Endpoint),
+		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"], env["AWS_SESSION_TOKEN"])))
+	if err != nil {
+		return nil, err
+	}
+	return cip.NewFromConfig(cfg), nil
+}
+
 // Seed creates pools with the SDK, a few at a time (moto takes ~0.3 s per
 // pool), and returns their IDs in spec order.
 func (m *Moto) Seed(ctx context.Context, specs []PoolSpec) ([]string, error) {
@@ -44,6 +60,19 @@ func (m *Moto) Seed(ctx context.Context, specs []PoolSpec) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
+	return seed(ctx, c, specs)
+}
+
+// Seed creates pools in this account (see Moto.Seed).
+func (a *OtherAccount) Seed(ctx context.Context, specs []PoolSpec) ([]string, error) {
+	c, err := a.Client(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return seed(ctx, c, specs)
+}
+
+func seed(ctx context.Context, c *cip.Client, specs []PoolSpec) ([]string, error) {
 	ids := make([]string, len(specs))
 	errs := make([]error, len(specs))
 	sem := make(chan struct{}, 4)
