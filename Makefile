@@ -28,7 +28,7 @@ build:
 	@for f in $(FUNCTIONS); do $(MAKE) -s build-$$f ARTIFACTS_DIR=build/$$f GOARCH=$(HOST_ARCH) || exit 1; done
 
 # The member stack for an AWS Organizations StackSet: plain CloudFormation
-# (no Transform) reading code from S3, and the arm64 zips (README, "Rolling
+# (no Transform) reading code from S3, and the arm64 zips (docs/organisation.md, "Rolling
 # out to an organisation").
 package:
 	go run ./pkg/dev/pack/cmd/pack -out build/package

@@ -21,7 +21,7 @@ import (
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/reconcile"
 )
 
-// Event source and detail types; README documents the schema.
+// Event source and detail types; docs/findings.md documents the schema.
 const (
 	Source            = "cognito-mfa-enforcer"
 	DetailTypeFinding = "Cognito MFA Policy Finding"

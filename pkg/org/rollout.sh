@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The StackSet steps of the organisation rollout (README, "Rolling out to an
-# organisation"), as TestRolloutCommands runs them against moto. Run from the
+# The StackSet steps of the organisation rollout (docs/organisation.md), as
+# TestRolloutCommands runs them against moto. Run from the
 # repository, after `make package`, in the management account (or a StackSets
 # delegated administrator):
 #

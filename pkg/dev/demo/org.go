@@ -105,7 +105,7 @@ func RunOrg(ctx context.Context, root string, w io.Writer) error {
 		}
 		tw.Flush()
 	}
-	say("\nDone: moto stopped. README, \"Rolling out to an organisation\", has the real rollout.")
+	say("\nDone: moto stopped. docs/organisation.md has the real rollout.")
 	return nil
 }
 
