@@ -192,3 +192,42 @@ func TestReadmeParameters(t *testing.T) {
 		t.Errorf("README's parameter table lists %s, which template.yaml does not declare", name)
 	}
 }
+
+// TestDocsNameRealTests: every test, benchmark or fuzz target the
+// documentation names as evidence exists, so no claim cites a test that
+// was renamed or deleted.
+func TestDocsNameRealTests(t *testing.T) {
+	defined := map[string]bool{}
+	err := filepath.WalkDir("../..", func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, "_test.go") {
+			return err
+		}
+		src, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for _, m := range regexp.MustCompile(`(?m)^func ((?:Test|Benchmark|Fuzz)\w+)\(`).FindAllStringSubmatch(string(src), -1) {
+			defined[m[1]] = true
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	named := 0
+	for _, file := range docFiles(t) {
+		doc, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range regexp.MustCompile("`((?:Test|Benchmark|Fuzz)[A-Z]\\w*)`").FindAllStringSubmatch(string(doc), -1) {
+			named++
+			if !defined[m[1]] {
+				t.Errorf("%s names %s, which no test file defines", file, m[1])
+			}
+		}
+	}
+	if named == 0 {
+		t.Fatal("the documentation names no test")
+	}
+}
