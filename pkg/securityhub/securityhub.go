@@ -106,7 +106,7 @@ func (e *Exporter) Export(ctx context.Context, f findings.Finding) error {
 }
 
 func exported(f findings.Finding) bool {
-	return f.User == nil && f.Status != reconcile.Failed && f.Status != reconcile.Replica
+	return f.User == nil && f.Status.Known()
 }
 
 // Batch exports many pool checks of one account and Region (a sweep) with
@@ -169,7 +169,7 @@ func (b *Batch) Add(f findings.Finding) {
 	pool := PoolARN(f.Region, f.Account, f.PoolID)
 	now := b.e.Now().UTC().Format(time.RFC3339)
 	current := map[string]bool{}
-	if f.Status != reconcile.Compliant && f.Status != reconcile.Deleted {
+	if f.Status.Judged() { // a compliant pool has no violations
 		for _, v := range f.Violations {
 			asff := b.asff(f, pool, v, now)
 			current[aws.ToString(asff.Id)] = true
@@ -184,7 +184,7 @@ func (b *Batch) Add(f findings.Finding) {
 		}
 	}
 	compliance := types.ComplianceStatusPassed
-	if f.Status == reconcile.Deleted {
+	if !f.Status.Judged() { // deleted
 		compliance = types.ComplianceStatusNotAvailable
 	}
 	for _, old := range b.active[pool] {

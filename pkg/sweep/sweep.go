@@ -339,7 +339,7 @@ func (s *Sweeper) check(ctx, workCtx context.Context, stopAt time.Time, tagged m
 	notStarted := s.Export != nil && export == nil // every result of the leg goes unexported
 	for res := range results {
 		s.measure(workCtx, &res, &rep.Leg)
-		if res.Status == reconcile.Failed && workCtx.Err() != nil {
+		if res.Status.Retried() && workCtx.Err() != nil {
 			// In flight at the cut-off: not checked, not failed.
 			cutOff = append(cutOff, cognito.PoolRef{ID: res.PoolID, Name: res.PoolName})
 			continue
