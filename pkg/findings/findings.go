@@ -44,17 +44,80 @@ type Cause struct {
 	CallerARN string `json:"callerArn,omitempty"`
 }
 
-// Finding is the detail of a "Cognito MFA Policy Finding" event: a
-// reconcile result with where and when it was observed and what started it.
-// A finding about one user (a "Cognito MFA User Finding") also has User.
+// Finding is what one check found: a reconcile result with where and when
+// it was observed and what started it; a user check's also has User. Its
+// JSON is its Detail.
 type Finding struct {
-	SchemaVersion int    `json:"schemaVersion"`
-	Account       string `json:"account"`
-	Region        string `json:"region"`
+	SchemaVersion int
+	Account       string
+	Region        string
 	reconcile.Result
-	User       *User     `json:"user,omitempty"`
-	Cause      Cause     `json:"trigger"`
-	ObservedAt time.Time `json:"observedAt"`
+	User       *User
+	Cause      Cause
+	ObservedAt time.Time
+}
+
+// Detail is the published schema of a finding (docs/findings.md): the
+// detail of a "Cognito MFA Policy Finding" or "Cognito MFA User Finding"
+// event, and the drift function's response. testdata/*.json hold it.
+type Detail struct {
+	SchemaVersion int                `json:"schemaVersion"`
+	Account       string             `json:"account"`
+	Region        string             `json:"region"`
+	PoolID        string             `json:"poolId"`
+	PoolName      string             `json:"poolName,omitempty"`
+	Status        reconcile.Status   `json:"status"`
+	Mode          policy.Mode        `json:"mode"`
+	Policy        policy.Origin      `json:"policy"`
+	Profile       string             `json:"profile,omitempty"`
+	Violations    []policy.Violation `json:"violations"`
+	// Before is the state the decision was made on; After what Cognito
+	// stored; Changes is Before -> After.
+	Before  *policy.PoolMFA `json:"before,omitempty"`
+	After   *policy.PoolMFA `json:"after,omitempty"`
+	Changes []policy.Change `json:"changes,omitempty"`
+	// ConcurrentChanges is what someone else changed between the first read
+	// and Before; StoredDifferently is sent -> stored.
+	ConcurrentChanges []policy.Change  `json:"concurrentChanges,omitempty"`
+	StoredDifferently []policy.Change  `json:"storedDifferently,omitempty"`
+	Message           string           `json:"message,omitempty"`
+	Coverage          *policy.Coverage `json:"coverage,omitempty"`
+	User              *User            `json:"user,omitempty"`
+	Cause             Cause            `json:"trigger"`
+	ObservedAt        time.Time        `json:"observedAt"`
+}
+
+// Detail is the finding as published.
+func (f Finding) Detail() Detail {
+	r := f.Result
+	return Detail{SchemaVersion: f.SchemaVersion, Account: f.Account, Region: f.Region,
+		PoolID: r.PoolID, PoolName: r.PoolName, Status: r.Status, Mode: r.Mode, Policy: r.Policy, Profile: r.Profile,
+		Violations: r.Violations, Before: r.Before, After: r.After, Changes: r.Changes,
+		ConcurrentChanges: r.ConcurrentChanges, StoredDifferently: r.StoredDifferently, Message: r.Message, Coverage: r.Coverage,
+		User: f.User, Cause: f.Cause, ObservedAt: f.ObservedAt}
+}
+
+// Finding is the finding a published detail says (without the error,
+// which is not published).
+func (d Detail) Finding() Finding {
+	return Finding{SchemaVersion: d.SchemaVersion, Account: d.Account, Region: d.Region,
+		Result: reconcile.Result{PoolID: d.PoolID, PoolName: d.PoolName, Status: d.Status, Mode: d.Mode, Policy: d.Policy, Profile: d.Profile,
+			Violations: d.Violations, Before: d.Before, After: d.After, Changes: d.Changes,
+			ConcurrentChanges: d.ConcurrentChanges, StoredDifferently: d.StoredDifferently, Message: d.Message, Coverage: d.Coverage},
+		User: d.User, Cause: d.Cause, ObservedAt: d.ObservedAt}
+}
+
+// MarshalJSON encodes the finding as its Detail.
+func (f Finding) MarshalJSON() ([]byte, error) { return json.Marshal(f.Detail()) }
+
+// UnmarshalJSON decodes a Detail.
+func (f *Finding) UnmarshalJSON(b []byte) error {
+	var d Detail
+	if err := json.Unmarshal(b, &d); err != nil {
+		return err
+	}
+	*f = d.Finding()
+	return nil
 }
 
 // User is what a user finding says of the user: before is what Cognito
@@ -99,7 +162,7 @@ func ForFinding(f Finding) Entry {
 	if f.User != nil {
 		kind = DetailTypeUser
 	}
-	return Entry{DetailType: kind, Detail: f, Resources: []string{arn}}
+	return Entry{DetailType: kind, Detail: f.Detail(), Resources: []string{arn}}
 }
 
 // EventsAPI is the part of the EventBridge client the publisher uses.
@@ -156,6 +219,9 @@ func (p *Publisher) Publish(ctx context.Context, entries []Entry) error {
 	return nil
 }
 
+// send puts one batch, resending the entries EventBridge rejected with a
+// retryable code. A failed call is not tried again: the SDK's retryer has
+// already retried what was transient.
 func (p *Publisher) send(ctx context.Context, batch []types.PutEventsRequestEntry) error {
 	var lastErr error
 	for attempt := range max(p.Attempts, 1) {

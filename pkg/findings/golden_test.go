@@ -6,6 +6,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 	"time"
 
@@ -81,5 +82,19 @@ func TestGoldenFindings(t *testing.T) {
 			t.Fatal(err)
 		}
 		golden(t, name, back)
+	}
+}
+
+// TestDetailCarriesEveryResultField: a field added to reconcile.Result is
+// published (or deliberately not, like Err) only by adding it to Detail.
+func TestDetailCarriesEveryResultField(t *testing.T) {
+	detail := map[string]bool{}
+	for _, f := range reflect.VisibleFields(reflect.TypeFor[Detail]()) {
+		detail[f.Name] = true
+	}
+	for _, f := range reflect.VisibleFields(reflect.TypeFor[reconcile.Result]()) {
+		if f.Name != "Err" && !detail[f.Name] {
+			t.Errorf("reconcile.Result.%s is not in the published Detail", f.Name)
+		}
 	}
 }

@@ -14,31 +14,32 @@ import (
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/quota"
 )
 
-// Result is what one pool check found and did.
+// Result is what one pool check found and did; findings.Detail is how it
+// is published.
 type Result struct {
-	PoolID     string             `json:"poolId"`
-	PoolName   string             `json:"poolName,omitempty"`
-	Status     Status             `json:"status"`
-	Mode       policy.Mode        `json:"mode"`
-	Policy     policy.Origin      `json:"policy"`
-	Profile    string             `json:"profile,omitempty"` // the version 2 profile that judged the pool
-	Violations []policy.Violation `json:"violations"`
+	PoolID     string
+	PoolName   string
+	Status     Status
+	Mode       policy.Mode
+	Policy     policy.Origin
+	Profile    string // the version 2 profile that judged the pool
+	Violations []policy.Violation
 	// Before is the state the decision was made on: the last read, which
 	// is the re-read just before the write when the pool was re-read.
-	Before  *policy.PoolMFA `json:"before,omitempty"`
-	After   *policy.PoolMFA `json:"after,omitempty"`
-	Changes []policy.Change `json:"changes,omitempty"` // Before -> After: what the enforcer changed
+	Before  *policy.PoolMFA
+	After   *policy.PoolMFA
+	Changes []policy.Change // Before -> After: what the enforcer changed
 	// ConcurrentChanges is what someone else changed between the first read
 	// and Before; the write kept it.
-	ConcurrentChanges []policy.Change `json:"concurrentChanges,omitempty"`
+	ConcurrentChanges []policy.Change
 	// StoredDifferently is sent -> stored, where Cognito's answer to the
 	// write differs from the configuration sent.
-	StoredDifferently []policy.Change `json:"storedDifferently,omitempty"`
-	Message           string          `json:"message,omitempty"`
+	StoredDifferently []policy.Change
+	Message           string
 	// Coverage is the pool's MFA coverage among active users, where the
 	// sweep measured it (from the coverage ledger).
-	Coverage *policy.Coverage `json:"coverage,omitempty"`
-	Err      error            `json:"-"`
+	Coverage *policy.Coverage
+	Err      error
 }
 
 // Pacer spaces Cognito calls (pace.Pacer). Wait takes the token of one
