@@ -161,9 +161,10 @@ func TestNumbersRefuseWhatIsNotANumber(t *testing.T) {
 }
 
 var load = map[string]func() (any, error){
-	"DriftFunction":   func() (any, error) { return LoadDrift() },
-	"SweepFunction":   func() (any, error) { return LoadSweep() },
-	"TriggerFunction": func() (any, error) { return LoadTrigger() },
+	"DriftFunction":       func() (any, error) { return LoadDrift() },
+	"SweepFunction":       func() (any, error) { return LoadSweep() },
+	"TriggerFunction":     func() (any, error) { return LoadTrigger() },
+	"SignInCheckFunction": func() (any, error) { return LoadSignIn() },
 }
 
 func TestDurationNeedsAUnit(t *testing.T) {
