@@ -38,7 +38,7 @@ func main() {
 	client := cognito.New(cip.NewFromConfig(cfg))
 	pacer := pace.ForFunction(s.Share, setup.MaxConcurrency[name])
 	r := reconcile.New(client, s.Policy, log)
-	r.Backoff, r.Pacer = sweep.Backoff, pacer
+	r.Backoff, r.Pacer = pace.SweepBackoff, pacer
 	sw := &sweep.Sweeper{
 		Lister: client, Tags: cognito.NewTags(rgt.NewFromConfig(cfg)), Reconciler: r, Pacer: pacer, Log: log, Concurrency: s.Concurrency,
 		Publisher:  findings.NewPublisher(eventbridge.NewFromConfig(cfg), s.EventBusName, log),

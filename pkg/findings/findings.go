@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/pace"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/policy"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/reconcile"
 )
@@ -174,17 +175,16 @@ var _ EventsAPI = (*eventbridge.Client)(nil)
 
 // Publisher sends entries to one bus. With no bus it publishes nothing.
 type Publisher struct {
-	API      EventsAPI
-	Bus      string
-	Log      *slog.Logger
-	Attempts int           // tries per entry, including the first
-	Backoff  time.Duration // first wait before retrying failed entries
-	Failed   atomic.Int64  // entries that could not be published
+	API     EventsAPI
+	Bus     string
+	Log     *slog.Logger
+	Backoff pace.Backoff // resends of the entries EventBridge rejected with a retryable code
+	Failed  atomic.Int64 // entries that could not be published
 }
 
-// NewPublisher returns a publisher with default retries.
+// NewPublisher returns a publisher with the default retries.
 func NewPublisher(api EventsAPI, bus string, log *slog.Logger) *Publisher {
-	return &Publisher{API: api, Bus: bus, Log: log, Attempts: 3, Backoff: 100 * time.Millisecond}
+	return &Publisher{API: api, Bus: bus, Log: log, Backoff: pace.PublishBackoff}
 }
 
 // Publish sends entries in PutEvents batches of at most 10 entries and
@@ -223,32 +223,55 @@ func (p *Publisher) Publish(ctx context.Context, entries []Entry) error {
 // retryable code. A failed call is not tried again: the SDK's retryer has
 // already retried what was transient.
 func (p *Publisher) send(ctx context.Context, batch []types.PutEventsRequestEntry) error {
-	var lastErr error
-	for attempt := range max(p.Attempts, 1) {
-		if attempt > 0 && reconcile.Sleep(ctx, reconcile.Jitter(p.Backoff<<attempt)) != nil {
-			break
-		}
+	var lost int
+	err := p.Backoff.Do(ctx, isRejection, func() error {
 		out, err := p.API.PutEvents(ctx, &eventbridge.PutEventsInput{Entries: batch})
 		if err != nil {
-			lastErr = fmt.Errorf("put %d events on %s: %w", len(batch), p.Bus, err)
-			continue
+			lost = len(batch)
+			return fmt.Errorf("put %d events on %s: %w", len(batch), p.Bus, err)
 		}
 		var retry []types.PutEventsRequestEntry
 		var codes []string
+		permanent := 0
 		for i, r := range out.Entries {
-			if r.ErrorCode != nil && i < len(batch) {
+			if r.ErrorCode == nil || i >= len(batch) {
+				continue
+			}
+			codes = append(codes, aws.ToString(r.ErrorCode)+": "+aws.ToString(r.ErrorMessage))
+			if retryableEntry[aws.ToString(r.ErrorCode)] {
 				retry = append(retry, batch[i])
-				codes = append(codes, aws.ToString(r.ErrorCode)+": "+aws.ToString(r.ErrorMessage))
+			} else {
+				permanent++
 			}
 		}
-		if len(retry) == 0 {
+		if len(codes) == 0 {
 			return nil
 		}
-		batch = retry
-		lastErr = fmt.Errorf("%d events rejected by %s: %s", len(retry), p.Bus, strings.Join(codes, "; "))
+		p.Failed.Add(int64(permanent))
+		batch, lost = retry, len(retry)
+		err = fmt.Errorf("%d events rejected by %s: %s", len(codes), p.Bus, strings.Join(codes, "; "))
+		if len(retry) > 0 {
+			return rejection{err}
+		}
+		return err
+	})
+	if err != nil {
+		p.Failed.Add(int64(lost))
 	}
-	p.Failed.Add(int64(len(batch)))
-	return lastErr
+	return err
+}
+
+// retryableEntry are the PutEvents entry error codes worth resending, as
+// the EventBridge API reference (PutEventsResultEntry) lists them; the
+// others (access denied, malformed detail, ...) fail the same way again.
+var retryableEntry = map[string]bool{"InternalFailure": true, "ThrottlingException": true}
+
+// rejection is a batch with entries to resend.
+type rejection struct{ error }
+
+func isRejection(err error) bool {
+	var r rejection
+	return errors.As(err, &r)
 }
 
 // entrySize follows EventBridge's documented entry size calculation.

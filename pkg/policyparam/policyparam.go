@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/metrics"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/pace"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/policy"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/setup"
 )
@@ -165,7 +166,7 @@ func Open(ctx context.Context, s *setup.Settings, cfg aws.Config, function strin
 	}
 	// Few retries: Timeout bounds every read, and a failed read keeps the
 	// policy in force until the next interval.
-	api := ssm.NewFromConfig(cfg, func(o *ssm.Options) { o.RetryMaxAttempts = 2 })
+	api := ssm.NewFromConfig(cfg, func(o *ssm.Options) { o.RetryMaxAttempts = pace.PolicyReadAttempts })
 	src := &Source{API: api, Name: s.PolicyParameter, Refresh: s.PolicyRefresh,
 		Now: time.Now, Log: log, Metrics: os.Stdout, Function: function}
 	p, err := src.Init(ctx)

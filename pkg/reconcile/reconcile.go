@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/cognito"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/pace"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/policy"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/quota"
 )
@@ -41,6 +42,9 @@ type Result struct {
 	Coverage *policy.Coverage
 	Err      error
 }
+
+// Backoff bounds the retries of Cognito's transient errors (pace.Backoff).
+type Backoff = pace.Backoff
 
 // Pacer spaces Cognito calls (pace.Pacer). Wait takes the token of one
 // call of op on poolID ("" for no single pool) from op's quota category,
@@ -78,9 +82,9 @@ func (r *Reconciler) CurrentPolicy() policy.Policy {
 	return r.Policy
 }
 
-// New returns a reconciler with the default backoff.
+// New returns a reconciler with the backoff of one pool check.
 func New(api cognito.Pools, p policy.Policy, log *slog.Logger) *Reconciler {
-	return &Reconciler{API: api, Policy: p, Log: log, Backoff: DefaultBackoff}
+	return &Reconciler{API: api, Policy: p, Log: log, Backoff: pace.CheckBackoff}
 }
 
 // Known is what a caller already knows of a pool, so the reconciler need
@@ -267,7 +271,7 @@ func (w write) refused() bool { return w.step == stepWrite && cognito.IsRefusal(
 // correction, if it has one.
 func (r *Reconciler) writeOne(ctx context.Context, pol policy.Policy, poolID string, w write, i int, stale bool) write {
 	w.wrote, w.step = false, ""
-	w.err = r.Backoff.Do(ctx, func() error {
+	w.err = r.Backoff.Do(ctx, cognito.IsTransient, func() error {
 		w.wrote = false
 		if stale {
 			w.step = stepWait
@@ -373,7 +377,7 @@ func refusal(err error) string {
 // the backoff, taking a pacer token before each try and reporting each
 // outcome to the pacer.
 func (r *Reconciler) Call(ctx context.Context, op quota.Op, poolID string, call func() error) error {
-	return r.Backoff.Do(ctx, func() error {
+	return r.Backoff.Do(ctx, cognito.IsTransient, func() error {
 		if err := r.wait(ctx, op, poolID); err != nil {
 			return err
 		}

@@ -17,6 +17,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/cognito"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/pace"
 )
 
 // Logger returns the JSON logger for one function.
@@ -37,6 +38,7 @@ func AWS(ctx context.Context) (aws.Config, error) {
 	cfg, err := config.LoadDefaultConfig(ctx, config.WithRetryer(func() aws.Retryer {
 		return retry.NewStandard(func(o *retry.StandardOptions) {
 			o.RateLimiter = ratelimit.None
+			o.MaxAttempts = pace.SDKAttempts
 			o.Retryables = append([]retry.IsErrorRetryable{retry.IsErrorRetryableFunc(func(err error) aws.Ternary {
 				var ae smithy.APIError
 				if errors.As(err, &ae) && slices.Contains(cognitoRetried, ae.ErrorCode()) {
