@@ -29,14 +29,17 @@ import (
 
 const name = "SweepFunction"
 
+// id is the function's one identity: logs, metrics, the policy parameter's metrics.
+var id = setup.Function(name)
+
 func main() {
-	s, cfg, log := setup.Start(name, setup.LoadSweep)
-	src, err := policyparam.Open(context.Background(), &s.Settings, cfg, name, log)
+	s, cfg, log := setup.Start(id, setup.LoadSweep)
+	src, err := policyparam.Open(context.Background(), &s.Settings, cfg, id, log)
 	if err != nil {
-		setup.Fatal(name, err)
+		setup.Fatal(id.LogicalID, err)
 	}
 	client := cognito.New(cip.NewFromConfig(cfg))
-	pacer := pace.ForFunction(s.Share, setup.MaxConcurrency[name])
+	pacer := pace.ForFunction(s.Share, id.MaxConcurrency())
 	r := reconcile.New(client, s.Policy, log)
 	r.Backoff, r.Pacer = pace.SweepBackoff, pacer
 	sw := &sweep.Sweeper{
@@ -52,6 +55,6 @@ func main() {
 		}
 		sw.ResolveGone, sw.Pools = hub.ResolveGone, client
 	}
-	h := &sweep.Handler{Sweeper: sw, Function: os.Getenv("AWS_LAMBDA_FUNCTION_NAME"), Region: cfg.Region, Metrics: os.Stdout}
+	h := &sweep.Handler{Sweeper: sw, Function: id.Name, Region: cfg.Region, Metrics: os.Stdout}
 	lambda.Start(policyparam.Refreshing(src, r.SetPolicy, h.Handle))
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/cognito"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/pace"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/policy"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/reconcile"
@@ -158,7 +159,7 @@ type Entry struct {
 
 // ForFinding wraps a finding with the pool's ARN as its resource.
 func ForFinding(f Finding) Entry {
-	arn := fmt.Sprintf("arn:aws:cognito-idp:%s:%s:userpool/%s", f.Region, f.Account, f.PoolID)
+	arn := cognito.PoolARN(f.Region, f.Account, f.PoolID)
 	kind := DetailTypeFinding
 	if f.User != nil {
 		kind = DetailTypeUser

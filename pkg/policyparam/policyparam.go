@@ -160,7 +160,7 @@ func (s *Source) read(ctx context.Context) (policy.Policy, string, error) {
 // Open returns the source of a policy held in the SSM parameter s names,
 // after reading its first version into s.Policy; nil when the policy is
 // inline. An error means there is no valid policy to enforce.
-func Open(ctx context.Context, s *setup.Settings, cfg aws.Config, function string, log *slog.Logger) (*Source, error) {
+func Open(ctx context.Context, s *setup.Settings, cfg aws.Config, id setup.Identity, log *slog.Logger) (*Source, error) {
 	if s.PolicyParameter == "" {
 		return nil, nil
 	}
@@ -168,7 +168,7 @@ func Open(ctx context.Context, s *setup.Settings, cfg aws.Config, function strin
 	// policy in force until the next interval.
 	api := ssm.NewFromConfig(cfg, func(o *ssm.Options) { o.RetryMaxAttempts = pace.PolicyReadAttempts })
 	src := &Source{API: api, Name: s.PolicyParameter, Refresh: s.PolicyRefresh,
-		Now: time.Now, Log: log, Metrics: os.Stdout, Function: function}
+		Now: time.Now, Log: log, Metrics: os.Stdout, Function: id.Name}
 	p, err := src.Init(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", setup.PolicyParameterVar.Env, err)

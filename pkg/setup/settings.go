@@ -196,7 +196,7 @@ type Settings struct {
 	EventBusName    string        // empty: findings are not published
 	LogLevel        slog.Level
 	// Share is the part of AWS's quotas the function may use: build its
-	// pacer with pace.ForFunction(s.Share, setup.MaxConcurrency[name]).
+	// pacer with pace.ForFunction(s.Share, id.MaxConcurrency()).
 	Share quota.Share
 }
 

@@ -206,3 +206,16 @@ func TestRetryerLeavesCognitoTransientErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestFunctionIdentity: one identity per function, its deployed name from
+// Lambda's environment, the logical ID outside Lambda.
+func TestFunctionIdentity(t *testing.T) {
+	t.Setenv("AWS_LAMBDA_FUNCTION_NAME", "")
+	if id := Function("DriftFunction"); id.LogicalID != "DriftFunction" || id.Name != "DriftFunction" || id.MaxConcurrency() != MaxConcurrency["DriftFunction"] {
+		t.Errorf("outside Lambda: %+v", id)
+	}
+	t.Setenv("AWS_LAMBDA_FUNCTION_NAME", "enforcer-DriftFunction-AbC123")
+	if id := Function("DriftFunction"); id.LogicalID != "DriftFunction" || id.Name != "enforcer-DriftFunction-AbC123" {
+		t.Errorf("in Lambda: %+v", id)
+	}
+}
