@@ -136,24 +136,34 @@ func check(p Policy, c PoolMFA, lim Limits) []Violation {
 			}
 		}
 	}
+	for _, code := range passkeyAndFirstFactorCodes(p, c, lim) {
+		add(code, "")
+	}
+	return vs
+}
+
+// passkeyAndFirstFactorCodes lists the passkey rules c breaks, and the
+// first factors that keep a pool with lim from the ON p requires.
+func passkeyAndFirstFactorCodes(p Policy, c PoolMFA, lim Limits) []string {
+	var codes []string
 	if c.WebAuthn != nil {
 		if p.Passkeys.UserVerification == VerificationRequired && c.WebAuthn.UserVerification != userVerificationRequired {
-			add(CodePasskeyVerification, "")
+			codes = append(codes, CodePasskeyVerification)
 		}
 		if p.Passkeys.FactorConfiguration == PasskeyMultiFactor && !passkeysMultiFactor(c) {
-			add(CodePasskeySingleFactor, "")
+			codes = append(codes, CodePasskeySingleFactor)
 		}
 	}
 	if p.MFAConfiguration == LevelOn && c.Level != LevelOn {
 		// The first factors that keep this pool from ON, for Cognito.
 		if len(lim.otpFirstFactors()) > 0 {
-			add(CodeOTPFirstFactor, "")
+			codes = append(codes, CodeOTPFirstFactor)
 		}
 		if slices.Contains(lim.FirstFactors, FirstPasskey) && !passkeysMultiFactor(c) {
-			add(CodePasskeyFirstFactor, "")
+			codes = append(codes, CodePasskeyFirstFactor)
 		}
 	}
-	return vs
+	return codes
 }
 
 // Evaluate lists the violations of observed against p for a pool with

@@ -69,6 +69,18 @@ func (c *Counts) of(s Status) *int {
 		Unremediable: &c.Unremediable, Failed: &c.Failed, Deleted: &c.Deleted, Replica: &c.Replica}[s]
 }
 
+// ByStatus counts the results counted under a status: at most Checked
+// (an ignored event is checked but under no status).
+func (c Counts) ByStatus() int {
+	n := 0
+	for s := range meanings {
+		if p := c.of(s); p != nil {
+			n += *p
+		}
+	}
+	return n
+}
+
 // Drifted counts the results that found drift (Status.Drifted).
 func (c Counts) Drifted() int {
 	n := 0
