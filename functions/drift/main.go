@@ -24,13 +24,16 @@ import (
 
 const name = "DriftFunction"
 
+// id is the function's one identity: logs, metrics, the policy parameter's metrics.
+var id = setup.Function(name)
+
 func main() {
-	s, cfg, log := setup.Start(name, setup.LoadDrift)
-	src, err := policyparam.Open(context.Background(), &s.Settings, cfg, name, log)
+	s, cfg, log := setup.Start(id, setup.LoadDrift)
+	src, err := policyparam.Open(context.Background(), &s.Settings, cfg, id, log)
 	if err != nil {
-		setup.Fatal(name, err)
+		setup.Fatal(id.LogicalID, err)
 	}
-	pacer := pace.ForFunction(s.Share, setup.MaxConcurrency[name])
+	pacer := pace.ForFunction(s.Share, id.MaxConcurrency())
 	var hub findings.Exporter // nil: not exported
 	if s.SecurityHub {
 		hub = &securityhub.Exporter{API: sh.NewFromConfig(cfg), Log: log, Now: time.Now, Pacer: pacer}
@@ -40,7 +43,7 @@ func main() {
 	h := &drift.Handler{
 		Reconciler: r,
 		Recorder: findings.Recorder{Publisher: findings.NewPublisher(eventbridge.NewFromConfig(cfg), s.EventBusName, log),
-			Metrics: os.Stdout, Function: os.Getenv("AWS_LAMBDA_FUNCTION_NAME"), Export: hub},
+			Metrics: os.Stdout, Function: id.Name, Export: hub},
 		OwnRoles: s.OwnRoles,
 		Log:      log,
 		Now:      time.Now,

@@ -25,22 +25,25 @@ import (
 
 const name = "SignInCheckFunction"
 
+// id is the function's one identity: logs, metrics, the policy parameter's metrics.
+var id = setup.Function(name)
+
 func main() {
-	s, cfg, log := setup.Start(name, setup.LoadSignIn)
-	src, err := policyparam.Open(context.Background(), &s.Settings, cfg, name, log)
+	s, cfg, log := setup.Start(id, setup.LoadSignIn)
+	src, err := policyparam.Open(context.Background(), &s.Settings, cfg, id, log)
 	if err != nil {
-		setup.Fatal(name, err)
+		setup.Fatal(id.LogicalID, err)
 	}
 	client := cognito.New(cip.NewFromConfig(cfg))
 	r := reconcile.New(client, s.Policy, log)
 	// Its instances together stay within QUOTA_SHARE of every category,
 	// user calls included: the pacer divides it by the function's maximum
 	// concurrency.
-	r.Pacer = pace.ForFunction(s.Share, setup.MaxConcurrency[name])
+	r.Pacer = pace.ForFunction(s.Share, id.MaxConcurrency())
 	h := &signin.Handler{
 		Reconciler: r, Users: client, Log: log, Now: time.Now,
 		Recorder: findings.Recorder{Publisher: findings.NewPublisher(eventbridge.NewFromConfig(cfg), s.EventBusName, log),
-			Metrics: os.Stdout, Function: os.Getenv("AWS_LAMBDA_FUNCTION_NAME")},
+			Metrics: os.Stdout, Function: id.Name},
 	}
 	// Only a real ledger: a nil one in the interface would still make the
 	// check read users no rule needs.

@@ -29,16 +29,19 @@ import (
 
 const name = "SweepFunction"
 
+// id is the function's one identity: logs, metrics, the policy parameter's metrics.
+var id = setup.Function(name)
+
 func main() {
-	s, cfg, log := setup.Start(name, setup.LoadSweep)
-	src, err := policyparam.Open(context.Background(), &s.Settings, cfg, name, log)
+	s, cfg, log := setup.Start(id, setup.LoadSweep)
+	src, err := policyparam.Open(context.Background(), &s.Settings, cfg, id, log)
 	if err != nil {
-		setup.Fatal(name, err)
+		setup.Fatal(id.LogicalID, err)
 	}
 	client := cognito.New(cip.NewFromConfig(cfg))
-	pacer := pace.ForFunction(s.Share, setup.MaxConcurrency[name])
+	pacer := pace.ForFunction(s.Share, id.MaxConcurrency())
 	r := reconcile.New(client, s.Policy, log)
-	r.Backoff, r.Pacer = sweep.Backoff, pacer
+	r.Backoff, r.Pacer = pace.SweepBackoff, pacer
 	sw := &sweep.Sweeper{
 		Lister: client, Tags: cognito.NewTags(rgt.NewFromConfig(cfg)), Reconciler: r, Pacer: pacer, Log: log, Concurrency: s.Concurrency,
 		Publisher:  findings.NewPublisher(eventbridge.NewFromConfig(cfg), s.EventBusName, log),
@@ -52,6 +55,6 @@ func main() {
 		}
 		sw.ResolveGone, sw.Pools = hub.ResolveGone, client
 	}
-	h := &sweep.Handler{Sweeper: sw, Function: os.Getenv("AWS_LAMBDA_FUNCTION_NAME"), Region: cfg.Region, Metrics: os.Stdout}
+	h := &sweep.Handler{Sweeper: sw, Function: id.Name, Region: cfg.Region, Metrics: os.Stdout}
 	lambda.Start(policyparam.Refreshing(src, r.SetPolicy, h.Handle))
 }

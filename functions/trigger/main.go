@@ -19,7 +19,7 @@ import (
 const name = "TriggerFunction"
 
 func main() {
-	function := os.Getenv("AWS_LAMBDA_FUNCTION_NAME")
+	id := setup.Function(name)
 	s, err := setup.LoadTrigger()
 	var q *sqs.Client
 	if err == nil {
@@ -32,10 +32,10 @@ func main() {
 		// Cognito fails every sign-in whose trigger fails to start: pass
 		// sign-ins through instead, loudly (this line, a metric, an alarm).
 		slog.New(slog.NewJSONHandler(os.Stdout, nil)).Error("configuration invalid: every sign-in passes through unchecked until it is fixed",
-			"function", name, "outcome", "pass-through", "error", err.Error())
-		lambda.Start(trigger.PassThrough{Metrics: os.Stdout, Function: function, Now: time.Now}.Handle)
+			"function", id.LogicalID, "outcome", "pass-through", "error", err.Error())
+		lambda.Start(trigger.PassThrough{Metrics: os.Stdout, Function: id.Name, Now: time.Now}.Handle)
 		return
 	}
-	h := &trigger.Handler{Queue: q, QueueURL: s.QueueURL, TTL: s.TTL, Log: s.Logger(name), Now: time.Now}
+	h := &trigger.Handler{Queue: q, QueueURL: s.QueueURL, TTL: s.TTL, Log: s.Logger(id.LogicalID), Now: time.Now}
 	lambda.Start(h.Handle)
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	rgt "github.com/aws/aws-sdk-go-v2/service/resourcegroupstaggingapi"
@@ -62,8 +61,8 @@ func (t *Tags) PoolsTagged(ctx context.Context, key, next string) (map[string]st
 	pools := make(map[string]string, len(out.ResourceTagMappingList))
 	for _, m := range out.ResourceTagMappingList {
 		arn := aws.ToString(m.ResourceARN)
-		_, id, ok := strings.Cut(arn, ":userpool/")
-		if !ok || id == "" {
+		id, ok := poolIDOf(arn)
+		if !ok {
 			// Skipping it could leave an exempt pool unrecognised, and written.
 			return nil, "", fmt.Errorf("GetResources returned %q, not a user pool ARN", arn)
 		}

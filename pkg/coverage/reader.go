@@ -12,8 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/pace"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/policy"
-	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/reconcile"
 )
 
 // QueryAPI is the part of the DynamoDB client the ledger reader uses.
@@ -148,7 +148,7 @@ func (p *Pacer) Wait(ctx context.Context) error {
 	p.mu.Lock()
 	d := time.Until(p.next)
 	p.mu.Unlock()
-	return reconcile.Sleep(ctx, d)
+	return pace.Sleep(ctx, d)
 }
 
 // Spend records units just spent.

@@ -122,7 +122,7 @@ func newFixture(t *testing.T, doc string) *fixture {
 	r := reconcile.New(cognito.New(f.pools), p, log)
 	r.Backoff = reconcile.Backoff{Attempts: 2, Base: time.Millisecond, Max: time.Millisecond}
 	pub := findings.NewPublisher(f.bus, "findings", log)
-	pub.Backoff = time.Millisecond
+	pub.Backoff.Base, pub.Backoff.Max = time.Millisecond, time.Millisecond
 	f.h = &Handler{Reconciler: r, Recorder: findings.Recorder{Publisher: pub}, Log: log, Now: time.Now,
 		OwnRoles: []string{"arn:aws:iam::123456789012:role/enforcer-DriftFunctionRole-ABC"}}
 	return f

@@ -16,7 +16,7 @@ import (
 )
 
 // Ignored is the response status for events that need no check.
-const Ignored reconcile.Status = "ignored"
+const Ignored = reconcile.Ignored
 
 // Handler reconciles the pool a CloudTrail event names.
 type Handler struct {

@@ -17,6 +17,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/cognito"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/pace"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/policy"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/reconcile"
 )
@@ -44,17 +46,80 @@ type Cause struct {
 	CallerARN string `json:"callerArn,omitempty"`
 }
 
-// Finding is the detail of a "Cognito MFA Policy Finding" event: a
-// reconcile result with where and when it was observed and what started it.
-// A finding about one user (a "Cognito MFA User Finding") also has User.
+// Finding is what one check found: a reconcile result with where and when
+// it was observed and what started it; a user check's also has User. Its
+// JSON is its Detail.
 type Finding struct {
-	SchemaVersion int    `json:"schemaVersion"`
-	Account       string `json:"account"`
-	Region        string `json:"region"`
+	SchemaVersion int
+	Account       string
+	Region        string
 	reconcile.Result
-	User       *User     `json:"user,omitempty"`
-	Cause      Cause     `json:"trigger"`
-	ObservedAt time.Time `json:"observedAt"`
+	User       *User
+	Cause      Cause
+	ObservedAt time.Time
+}
+
+// Detail is the published schema of a finding (docs/findings.md): the
+// detail of a "Cognito MFA Policy Finding" or "Cognito MFA User Finding"
+// event, and the drift function's response. testdata/*.json hold it.
+type Detail struct {
+	SchemaVersion int                `json:"schemaVersion"`
+	Account       string             `json:"account"`
+	Region        string             `json:"region"`
+	PoolID        string             `json:"poolId"`
+	PoolName      string             `json:"poolName,omitempty"`
+	Status        reconcile.Status   `json:"status"`
+	Mode          policy.Mode        `json:"mode"`
+	Policy        policy.Origin      `json:"policy"`
+	Profile       string             `json:"profile,omitempty"`
+	Violations    []policy.Violation `json:"violations"`
+	// Before is the state the decision was made on; After what Cognito
+	// stored; Changes is Before -> After.
+	Before  *policy.PoolMFA `json:"before,omitempty"`
+	After   *policy.PoolMFA `json:"after,omitempty"`
+	Changes []policy.Change `json:"changes,omitempty"`
+	// ConcurrentChanges is what someone else changed between the first read
+	// and Before; StoredDifferently is sent -> stored.
+	ConcurrentChanges []policy.Change  `json:"concurrentChanges,omitempty"`
+	StoredDifferently []policy.Change  `json:"storedDifferently,omitempty"`
+	Message           string           `json:"message,omitempty"`
+	Coverage          *policy.Coverage `json:"coverage,omitempty"`
+	User              *User            `json:"user,omitempty"`
+	Cause             Cause            `json:"trigger"`
+	ObservedAt        time.Time        `json:"observedAt"`
+}
+
+// Detail is the finding as published.
+func (f Finding) Detail() Detail {
+	r := f.Result
+	return Detail{SchemaVersion: f.SchemaVersion, Account: f.Account, Region: f.Region,
+		PoolID: r.PoolID, PoolName: r.PoolName, Status: r.Status, Mode: r.Mode, Policy: r.Policy, Profile: r.Profile,
+		Violations: r.Violations, Before: r.Before, After: r.After, Changes: r.Changes,
+		ConcurrentChanges: r.ConcurrentChanges, StoredDifferently: r.StoredDifferently, Message: r.Message, Coverage: r.Coverage,
+		User: f.User, Cause: f.Cause, ObservedAt: f.ObservedAt}
+}
+
+// Finding is the finding a published detail says (without the error,
+// which is not published).
+func (d Detail) Finding() Finding {
+	return Finding{SchemaVersion: d.SchemaVersion, Account: d.Account, Region: d.Region,
+		Result: reconcile.Result{PoolID: d.PoolID, PoolName: d.PoolName, Status: d.Status, Mode: d.Mode, Policy: d.Policy, Profile: d.Profile,
+			Violations: d.Violations, Before: d.Before, After: d.After, Changes: d.Changes,
+			ConcurrentChanges: d.ConcurrentChanges, StoredDifferently: d.StoredDifferently, Message: d.Message, Coverage: d.Coverage},
+		User: d.User, Cause: d.Cause, ObservedAt: d.ObservedAt}
+}
+
+// MarshalJSON encodes the finding as its Detail.
+func (f Finding) MarshalJSON() ([]byte, error) { return json.Marshal(f.Detail()) }
+
+// UnmarshalJSON decodes a Detail.
+func (f *Finding) UnmarshalJSON(b []byte) error {
+	var d Detail
+	if err := json.Unmarshal(b, &d); err != nil {
+		return err
+	}
+	*f = d.Finding()
+	return nil
 }
 
 // User is what a user finding says of the user: before is what Cognito
@@ -94,12 +159,12 @@ type Entry struct {
 
 // ForFinding wraps a finding with the pool's ARN as its resource.
 func ForFinding(f Finding) Entry {
-	arn := fmt.Sprintf("arn:aws:cognito-idp:%s:%s:userpool/%s", f.Region, f.Account, f.PoolID)
+	arn := cognito.PoolARN(f.Region, f.Account, f.PoolID)
 	kind := DetailTypeFinding
 	if f.User != nil {
 		kind = DetailTypeUser
 	}
-	return Entry{DetailType: kind, Detail: f, Resources: []string{arn}}
+	return Entry{DetailType: kind, Detail: f.Detail(), Resources: []string{arn}}
 }
 
 // EventsAPI is the part of the EventBridge client the publisher uses.
@@ -111,17 +176,16 @@ var _ EventsAPI = (*eventbridge.Client)(nil)
 
 // Publisher sends entries to one bus. With no bus it publishes nothing.
 type Publisher struct {
-	API      EventsAPI
-	Bus      string
-	Log      *slog.Logger
-	Attempts int           // tries per entry, including the first
-	Backoff  time.Duration // first wait before retrying failed entries
-	Failed   atomic.Int64  // entries that could not be published
+	API     EventsAPI
+	Bus     string
+	Log     *slog.Logger
+	Backoff pace.Backoff // resends of the entries EventBridge rejected with a retryable code
+	Failed  atomic.Int64 // entries that could not be published
 }
 
-// NewPublisher returns a publisher with default retries.
+// NewPublisher returns a publisher with the default retries.
 func NewPublisher(api EventsAPI, bus string, log *slog.Logger) *Publisher {
-	return &Publisher{API: api, Bus: bus, Log: log, Attempts: 3, Backoff: 100 * time.Millisecond}
+	return &Publisher{API: api, Bus: bus, Log: log, Backoff: pace.PublishBackoff}
 }
 
 // Publish sends entries in PutEvents batches of at most 10 entries and
@@ -156,33 +220,59 @@ func (p *Publisher) Publish(ctx context.Context, entries []Entry) error {
 	return nil
 }
 
+// send puts one batch, resending the entries EventBridge rejected with a
+// retryable code. A failed call is not tried again: the SDK's retryer has
+// already retried what was transient.
 func (p *Publisher) send(ctx context.Context, batch []types.PutEventsRequestEntry) error {
-	var lastErr error
-	for attempt := range max(p.Attempts, 1) {
-		if attempt > 0 && reconcile.Sleep(ctx, reconcile.Jitter(p.Backoff<<attempt)) != nil {
-			break
-		}
+	var lost int
+	err := p.Backoff.Do(ctx, isRejection, func() error {
 		out, err := p.API.PutEvents(ctx, &eventbridge.PutEventsInput{Entries: batch})
 		if err != nil {
-			lastErr = fmt.Errorf("put %d events on %s: %w", len(batch), p.Bus, err)
-			continue
+			lost = len(batch)
+			return fmt.Errorf("put %d events on %s: %w", len(batch), p.Bus, err)
 		}
 		var retry []types.PutEventsRequestEntry
 		var codes []string
+		permanent := 0
 		for i, r := range out.Entries {
-			if r.ErrorCode != nil && i < len(batch) {
+			if r.ErrorCode == nil || i >= len(batch) {
+				continue
+			}
+			codes = append(codes, aws.ToString(r.ErrorCode)+": "+aws.ToString(r.ErrorMessage))
+			if retryableEntry[aws.ToString(r.ErrorCode)] {
 				retry = append(retry, batch[i])
-				codes = append(codes, aws.ToString(r.ErrorCode)+": "+aws.ToString(r.ErrorMessage))
+			} else {
+				permanent++
 			}
 		}
-		if len(retry) == 0 {
+		if len(codes) == 0 {
 			return nil
 		}
-		batch = retry
-		lastErr = fmt.Errorf("%d events rejected by %s: %s", len(retry), p.Bus, strings.Join(codes, "; "))
+		p.Failed.Add(int64(permanent))
+		batch, lost = retry, len(retry)
+		err = fmt.Errorf("%d events rejected by %s: %s", len(codes), p.Bus, strings.Join(codes, "; "))
+		if len(retry) > 0 {
+			return rejection{err}
+		}
+		return err
+	})
+	if err != nil {
+		p.Failed.Add(int64(lost))
 	}
-	p.Failed.Add(int64(len(batch)))
-	return lastErr
+	return err
+}
+
+// retryableEntry are the PutEvents entry error codes worth resending, as
+// the EventBridge API reference (PutEventsResultEntry) lists them; the
+// others (access denied, malformed detail, ...) fail the same way again.
+var retryableEntry = map[string]bool{"InternalFailure": true, "ThrottlingException": true}
+
+// rejection is a batch with entries to resend.
+type rejection struct{ error }
+
+func isRejection(err error) bool {
+	var r rejection
+	return errors.As(err, &r)
 }
 
 // entrySize follows EventBridge's documented entry size calculation.

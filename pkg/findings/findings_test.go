@@ -21,7 +21,7 @@ import (
 
 func publisher(bus *fakes.Bus) *Publisher {
 	p := NewPublisher(bus, "findings", slog.New(slog.NewJSONHandler(io.Discard, nil)))
-	p.Backoff = time.Millisecond
+	p.Backoff.Base, p.Backoff.Max = time.Millisecond, time.Millisecond
 	return p
 }
 
@@ -82,6 +82,8 @@ func TestRetriesRejectedEntries(t *testing.T) {
 	}
 }
 
+// TestGivesUpAndCounts: a failed call is not tried again (the SDK's
+// retryer has retried what was transient); its entries count as failed.
 func TestGivesUpAndCounts(t *testing.T) {
 	bus := &fakes.Bus{Err: errors.New("AccessDenied")}
 	p := publisher(bus)
@@ -89,8 +91,36 @@ func TestGivesUpAndCounts(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "AccessDenied") {
 		t.Fatalf("error %v", err)
 	}
-	if p.Failed.Load() != 12 || len(bus.Calls) != 6 {
-		t.Errorf("failed %d after %d calls, want 12 after 6", p.Failed.Load(), len(bus.Calls))
+	if p.Failed.Load() != 12 || len(bus.Calls) != 2 {
+		t.Errorf("failed %d after %d calls, want 12 after 2", p.Failed.Load(), len(bus.Calls))
+	}
+}
+
+// TestRetriesOnlyRetryableRejections: entries EventBridge rejects for good
+// (a malformed detail, say) are not resent; throttled ones are, up to the
+// backoff's attempts.
+func TestRetriesOnlyRetryableRejections(t *testing.T) {
+	cases := []struct {
+		code          string
+		calls, failed int
+	}{
+		{"MalformedDetail", 1, 2},
+		{"AccessDeniedException", 1, 2},
+		{"ThrottlingException", 2, 0},
+		{"InternalFailure", 2, 0},
+	}
+	for _, tc := range cases {
+		t.Run(tc.code, func(t *testing.T) {
+			bus := &fakes.Bus{RejectN: 2, RejectCode: tc.code}
+			p := publisher(bus)
+			err := p.Publish(context.Background(), entries(5, 1))
+			if len(bus.Calls) != tc.calls || p.Failed.Load() != int64(tc.failed) || (err != nil) != (tc.failed > 0) {
+				t.Errorf("%d calls, %d failed, error %v; want %d calls, %d failed", len(bus.Calls), p.Failed.Load(), err, tc.calls, tc.failed)
+			}
+			if err != nil && !strings.Contains(err.Error(), tc.code) {
+				t.Errorf("error %v does not name %s", err, tc.code)
+			}
+		})
 	}
 }
 

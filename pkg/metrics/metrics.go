@@ -31,7 +31,7 @@ func CountValues(c reconcile.Counts) []Value {
 	return []Value{
 		{"PoolsChecked", int64(c.Checked), "Count"},
 		{"PoolsCompliant", int64(c.Compliant), "Count"},
-		{"DriftDetected", int64(c.Remediated + c.Drift + c.Unremediable), "Count"},
+		{"DriftDetected", int64(c.Drifted()), "Count"},
 		{"PoolsRemediated", int64(c.Remediated), "Count"},
 		{"PoolsUnremediable", int64(c.Unremediable), "Count"},
 		{"PoolsFailed", int64(c.Failed), "Count"},
@@ -42,7 +42,7 @@ func CountValues(c reconcile.Counts) []Value {
 func UserCountValues(c reconcile.Counts) []Value {
 	return []Value{
 		{"UsersChecked", int64(c.Checked), "Count"},
-		{"UserDriftDetected", int64(c.Remediated + c.Drift), "Count"},
+		{"UserDriftDetected", int64(c.Drifted()), "Count"},
 		{"UsersRemediated", int64(c.Remediated), "Count"},
 		{"UsersFailed", int64(c.Failed), "Count"},
 	}

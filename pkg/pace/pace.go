@@ -101,15 +101,11 @@ func wait(ctx context.Context, l *rate.Limiter) error {
 	if d <= 0 {
 		return ctx.Err()
 	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
+	if err := Sleep(ctx, d); err != nil {
 		r.Cancel()
-		return ctx.Err()
-	case <-t.C:
-		return nil
+		return err
 	}
+	return nil
 }
 
 // Observe counts a call of op and adapts its category's rate to the

@@ -271,6 +271,25 @@ func (r rules) apply(p *Policy, at string) error {
 			return err
 		}
 	}
+	if err := r.applyFactors(p, at); err != nil {
+		return err
+	}
+	if r.Mode != nil {
+		if p.Mode, err = parseEnum(at+"mode", *r.Mode, Enforce, Report); err != nil {
+			return err
+		}
+	}
+	if r.Users != nil {
+		if err := r.applyUsers(p, at); err != nil {
+			return err
+		}
+	}
+	return p.checkContradictions(at)
+}
+
+// applyFactors sets the factor and passkey rules r holds on p.
+func (r rules) applyFactors(p *Policy, at string) error {
+	var err error
 	if r.Factors != nil {
 		for _, f := range []struct {
 			name string
@@ -301,17 +320,7 @@ func (r rules) apply(p *Policy, at string) error {
 			}
 		}
 	}
-	if r.Mode != nil {
-		if p.Mode, err = parseEnum(at+"mode", *r.Mode, Enforce, Report); err != nil {
-			return err
-		}
-	}
-	if r.Users != nil {
-		if err := r.applyUsers(p, at); err != nil {
-			return err
-		}
-	}
-	return p.checkContradictions(at)
+	return nil
 }
 
 func (r rules) applyUsers(p *Policy, at string) error {

@@ -136,62 +136,47 @@ func check(p Policy, c PoolMFA, lim Limits) []Violation {
 			}
 		}
 	}
+	for _, code := range passkeyAndFirstFactorCodes(p, c, lim) {
+		add(code, "")
+	}
+	return vs
+}
+
+// passkeyAndFirstFactorCodes lists the passkey rules c breaks, and the
+// first factors that keep a pool with lim from the ON p requires.
+func passkeyAndFirstFactorCodes(p Policy, c PoolMFA, lim Limits) []string {
+	var codes []string
 	if c.WebAuthn != nil {
 		if p.Passkeys.UserVerification == VerificationRequired && c.WebAuthn.UserVerification != userVerificationRequired {
-			add(CodePasskeyVerification, "")
+			codes = append(codes, CodePasskeyVerification)
 		}
 		if p.Passkeys.FactorConfiguration == PasskeyMultiFactor && !passkeysMultiFactor(c) {
-			add(CodePasskeySingleFactor, "")
+			codes = append(codes, CodePasskeySingleFactor)
 		}
 	}
 	if p.MFAConfiguration == LevelOn && c.Level != LevelOn {
 		// The first factors that keep this pool from ON, for Cognito.
 		if len(lim.otpFirstFactors()) > 0 {
-			add(CodeOTPFirstFactor, "")
+			codes = append(codes, CodeOTPFirstFactor)
 		}
 		if slices.Contains(lim.FirstFactors, FirstPasskey) && !passkeysMultiFactor(c) {
-			add(CodePasskeyFirstFactor, "")
+			codes = append(codes, CodePasskeyFirstFactor)
 		}
 	}
-	return vs
+	return codes
 }
 
 // Evaluate lists the violations of observed against p for a pool with
 // lim. A violation is correctable when the planned configuration no longer
 // has it.
 func Evaluate(p Policy, observed PoolMFA, lim Limits) []Violation {
-	return Assess(p, observed, Plan(p, observed, lim), lim, "")
+	return Decide(p, observed, lim).Violations
 }
 
 // Assess lists the violations of observed against p, each correctable when
-// achieved (what Cognito stored) no longer has it. One that achieved keeps
-// carries its rule's reason when the plan keeps it too, and otherwise why:
-// what stood between the plan and achieved (a refusal, say).
+// achieved no longer has it (Decision.Assess).
 func Assess(p Policy, observed, achieved PoolMFA, lim Limits, why string) []Violation {
-	vs := check(p, observed, lim)
-	if len(vs) == 0 {
-		return nil
-	}
-	planned := Plan(p, observed, lim)
-	keys := func(c PoolMFA) map[string]bool {
-		m := map[string]bool{}
-		for _, v := range check(p, c, lim) {
-			m[v.key()] = true
-		}
-		return m
-	}
-	keptByPlan, kept := keys(planned), keys(achieved)
-	for i := range vs {
-		switch {
-		case !kept[vs[i].key()]:
-			vs[i].Correctable = true
-		case keptByPlan[vs[i].key()]:
-			vs[i].Reason = ruleOf(vs[i].Code).reason(subject{policy: p, factor: vs[i].Factor, planned: planned, limits: lim})
-		default:
-			vs[i].Reason = why
-		}
-	}
-	return vs
+	return Decide(p, observed, lim).Assess(achieved, why)
 }
 
 // Plan returns the configuration that brings observed in line with p while

@@ -141,6 +141,19 @@ func (w walker) value(tok json.Token, path string, t reflect.Type) error {
 			return w.array(path, t.Elem())
 		}
 		want = "an array"
+	case reflect.String, reflect.Bool, reflect.Int, reflect.Float64:
+		return scalar(tok, path, t.Kind())
+	default:
+		// Only a new kind of field in document can get here.
+		return fmt.Errorf("%s: strict check does not handle Go kind %s", path, t.Kind())
+	}
+	return fmt.Errorf("%s: expected %s, got %s", path, want, jsonKind(tok))
+}
+
+// scalar checks a string, boolean or number token against kind.
+func scalar(tok json.Token, path string, kind reflect.Kind) error {
+	var want string
+	switch kind {
 	case reflect.String:
 		if _, ok := tok.(string); ok {
 			return nil
@@ -171,9 +184,6 @@ func (w walker) value(tok json.Token, path string, t reflect.Type) error {
 			return fmt.Errorf("%s: expected a number, got %s", path, n)
 		}
 		return nil
-	default:
-		// Only a new kind of field in document can get here.
-		return fmt.Errorf("%s: strict check does not handle Go kind %s", path, t.Kind())
 	}
 	return fmt.Errorf("%s: expected %s, got %s", path, want, jsonKind(tok))
 }

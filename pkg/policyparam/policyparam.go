@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/metrics"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/pace"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/policy"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/setup"
 )
@@ -159,15 +160,15 @@ func (s *Source) read(ctx context.Context) (policy.Policy, string, error) {
 // Open returns the source of a policy held in the SSM parameter s names,
 // after reading its first version into s.Policy; nil when the policy is
 // inline. An error means there is no valid policy to enforce.
-func Open(ctx context.Context, s *setup.Settings, cfg aws.Config, function string, log *slog.Logger) (*Source, error) {
+func Open(ctx context.Context, s *setup.Settings, cfg aws.Config, id setup.Identity, log *slog.Logger) (*Source, error) {
 	if s.PolicyParameter == "" {
 		return nil, nil
 	}
 	// Few retries: Timeout bounds every read, and a failed read keeps the
 	// policy in force until the next interval.
-	api := ssm.NewFromConfig(cfg, func(o *ssm.Options) { o.RetryMaxAttempts = 2 })
+	api := ssm.NewFromConfig(cfg, func(o *ssm.Options) { o.RetryMaxAttempts = pace.PolicyReadAttempts })
 	src := &Source{API: api, Name: s.PolicyParameter, Refresh: s.PolicyRefresh,
-		Now: time.Now, Log: log, Metrics: os.Stdout, Function: function}
+		Now: time.Now, Log: log, Metrics: os.Stdout, Function: id.Name}
 	p, err := src.Init(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", setup.PolicyParameterVar.Env, err)

@@ -10,36 +10,41 @@ import (
 	"sync"
 
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/cognito"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/pace"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/policy"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/quota"
 )
 
-// Result is what one pool check found and did.
+// Result is what one pool check found and did; findings.Detail is how it
+// is published.
 type Result struct {
-	PoolID     string             `json:"poolId"`
-	PoolName   string             `json:"poolName,omitempty"`
-	Status     Status             `json:"status"`
-	Mode       policy.Mode        `json:"mode"`
-	Policy     policy.Origin      `json:"policy"`
-	Profile    string             `json:"profile,omitempty"` // the version 2 profile that judged the pool
-	Violations []policy.Violation `json:"violations"`
+	PoolID     string
+	PoolName   string
+	Status     Status
+	Mode       policy.Mode
+	Policy     policy.Origin
+	Profile    string // the version 2 profile that judged the pool
+	Violations []policy.Violation
 	// Before is the state the decision was made on: the last read, which
 	// is the re-read just before the write when the pool was re-read.
-	Before  *policy.PoolMFA `json:"before,omitempty"`
-	After   *policy.PoolMFA `json:"after,omitempty"`
-	Changes []policy.Change `json:"changes,omitempty"` // Before -> After: what the enforcer changed
+	Before  *policy.PoolMFA
+	After   *policy.PoolMFA
+	Changes []policy.Change // Before -> After: what the enforcer changed
 	// ConcurrentChanges is what someone else changed between the first read
 	// and Before; the write kept it.
-	ConcurrentChanges []policy.Change `json:"concurrentChanges,omitempty"`
+	ConcurrentChanges []policy.Change
 	// StoredDifferently is sent -> stored, where Cognito's answer to the
 	// write differs from the configuration sent.
-	StoredDifferently []policy.Change `json:"storedDifferently,omitempty"`
-	Message           string          `json:"message,omitempty"`
+	StoredDifferently []policy.Change
+	Message           string
 	// Coverage is the pool's MFA coverage among active users, where the
 	// sweep measured it (from the coverage ledger).
-	Coverage *policy.Coverage `json:"coverage,omitempty"`
-	Err      error            `json:"-"`
+	Coverage *policy.Coverage
+	Err      error
 }
+
+// Backoff bounds the retries of Cognito's transient errors (pace.Backoff).
+type Backoff = pace.Backoff
 
 // Pacer spaces Cognito calls (pace.Pacer). Wait takes the token of one
 // call of op on poolID ("" for no single pool) from op's quota category,
@@ -77,9 +82,9 @@ func (r *Reconciler) CurrentPolicy() policy.Policy {
 	return r.Policy
 }
 
-// New returns a reconciler with the default backoff.
+// New returns a reconciler with the backoff of one pool check.
 func New(api cognito.Pools, p policy.Policy, log *slog.Logger) *Reconciler {
-	return &Reconciler{API: api, Policy: p, Log: log, Backoff: DefaultBackoff}
+	return &Reconciler{API: api, Policy: p, Log: log, Backoff: pace.CheckBackoff}
 }
 
 // Known is what a caller already knows of a pool, so the reconciler need
@@ -106,78 +111,110 @@ func (r *Reconciler) ReconcileKnown(ctx context.Context, poolID string, known Kn
 	return res
 }
 
+// decide is policy.Decide; tests count the decisions made per read.
+var decide = policy.Decide
+
+// observation is what a check read of a pool before judging it.
+type observation struct {
+	name      string
+	tags      map[string]string // nil: not known
+	exempt    bool
+	why       string          // why the pool is exempt
+	mfa       *policy.PoolMFA // nil until read
+	lim       policy.Limits
+	described bool
+	pol       policy.Policy // the profile the pool's tags choose
+	polErr    error         // no profile could be chosen
+}
+
 func (r *Reconciler) pool(ctx context.Context, poolID string, known Known) Result {
 	all := r.CurrentPolicy() // one version for the whole check
-	res := Result{PoolID: poolID, PoolName: known.Name, Mode: all.Mode, Policy: all.Origin, Violations: []policy.Violation{}}
-
-	exempt, why := all.Exempt(poolID, known.Tags)
-	observed, err := r.read(ctx, poolID)
+	o, step, err := r.observePool(ctx, all, poolID, known)
+	res := Result{PoolID: poolID, PoolName: o.name, Mode: all.Mode, Policy: all.Origin, Violations: []policy.Violation{}, Before: o.mfa}
 	if err != nil {
-		return res.fail("get MFA config", err)
+		return res.fail(step, err)
 	}
-	res.Before = &observed
-	described := false
-	var lim policy.Limits
-	// describe reads the pool's name, tags, sign-in policy and plan. Tags
-	// the caller knew may be older than this read: an exemption tag added
-	// since still keeps the pool from being written.
-	describe := func() error {
-		p, err := r.describe(ctx, poolID)
-		if err != nil {
-			return err
+	res, d, act := judge(all, res, o)
+	if !act {
+		return res
+	}
+	// The first read is fresh enough only if the write is the very next call.
+	return r.apply(ctx, o.pol, res, d, r.Pacer != nil || o.described)
+}
+
+// observePool reads the pool's MFA configuration, and its name, tags,
+// sign-in policy and plan where the policy needs them; on error it names
+// the step that failed. Tags the caller knew may be older than this read:
+// an exemption tag added since still keeps the pool from being written.
+func (r *Reconciler) observePool(ctx context.Context, all policy.Policy, poolID string, known Known) (observation, string, error) {
+	o := observation{name: known.Name, tags: known.Tags}
+	o.exempt, o.why = all.Exempt(poolID, known.Tags)
+	mfa, err := r.read(ctx, poolID)
+	if err != nil {
+		return o, "get MFA config", err
+	}
+	o.mfa = &mfa
+	if !o.exempt && len(all.TagKeys()) > 0 && o.tags == nil {
+		if err := r.describeInto(ctx, all, poolID, &o); err != nil {
+			return o, "describe pool for tags", err
 		}
-		res.PoolName, known.Tags = p.Name, p.Tags
-		exempt, why = all.Exempt(poolID, p.Tags)
-		lim, described = p.Limits(), true
-		return nil
 	}
-	if !exempt && len(all.TagKeys()) > 0 && known.Tags == nil {
-		if err := describe(); err != nil {
-			return res.fail("describe pool for tags", err)
-		}
-	}
-	pol, err := all.For(poolID, known.Tags)
+	o.pol, o.polErr = all.For(poolID, o.tags)
 	// Whether Cognito accepts ON depends on the pool's first sign-in
 	// factors and plan: read them rather than learn from a refusal.
-	if !exempt && !described && err == nil && policy.NeedsLimits(pol, observed) {
-		if err := describe(); err != nil {
-			return res.fail("describe pool for its sign-in policy and plan", err)
+	if !o.exempt && !o.described && o.polErr == nil && policy.NeedsLimits(o.pol, mfa) {
+		if err := r.describeInto(ctx, all, poolID, &o); err != nil {
+			return o, "describe pool for its sign-in policy and plan", err
 		}
 		// The tags just read may name another profile than the tags the
 		// caller knew: the pool is judged by the profile its tags name now.
-		pol, err = all.For(poolID, known.Tags)
+		o.pol, o.polErr = all.For(poolID, o.tags)
 	}
+	return o, "", nil
+}
+
+// describeInto reads the pool's name, tags, sign-in policy and plan into o.
+func (r *Reconciler) describeInto(ctx context.Context, all policy.Policy, poolID string, o *observation) error {
+	p, err := r.describe(ctx, poolID)
+	if err != nil {
+		return err
+	}
+	o.name, o.tags = p.Name, p.Tags
+	o.exempt, o.why = all.Exempt(poolID, p.Tags)
+	o.lim, o.described = p.Limits(), true
+	return nil
+}
+
+// judge settles what a check makes of an observation without writing; act
+// reports whether the decision's corrections are to be written.
+func judge(all policy.Policy, res Result, o observation) (_ Result, d policy.Decision, act bool) {
+	pol := o.pol
 	switch {
-	case err != nil && !exempt:
+	case o.polErr != nil && !o.exempt:
 		// Neither judged by rules its owner did not choose nor passed over.
-		res.Status, res.Message = Failed, "no profile to judge the pool by: "+err.Error()
-		res.Err = fmt.Errorf("choose the profile for %s: %w", poolID, err)
-		return res
-	case err != nil:
+		res.Status, res.Message = Failed, "no profile to judge the pool by: "+o.polErr.Error()
+		res.Err = fmt.Errorf("choose the profile for %s: %w", res.PoolID, o.polErr)
+		return res, d, false
+	case o.polErr != nil:
 		pol = all // exempt: reported against the default profile
 	default:
 		res.Mode, res.Profile = pol.Mode, pol.Profile
 	}
-
-	res.Violations = append(res.Violations, policy.Evaluate(pol, observed, lim)...)
+	d = decide(pol, *o.mfa, o.lim)
+	res.Violations = append(res.Violations, d.Violations...)
 	switch {
-	case exempt:
-		res.Status, res.Message = Exempt, why
-		return res
+	case o.exempt:
+		res.Status, res.Message = Exempt, o.why
 	case len(res.Violations) == 0:
 		res.Status = Compliant
-		return res
 	case pol.Mode == policy.Report:
 		res.Status = Drift
-		return res
-	}
-
-	if policy.Equal(policy.Plan(pol, observed, lim), observed) {
+	case len(d.Corrections) == 0:
 		res.Status, res.Message = Unremediable, "no correction is possible: "+reasons(res.Violations)
-		return res
+	default:
+		return res, d, true
 	}
-	// The first read is fresh enough only if the write is the very next call.
-	return r.apply(ctx, pol, res, observed, lim, r.Pacer != nil || described)
+	return res, d, false
 }
 
 // Steps of a write attempt, named in errors.
@@ -192,120 +229,139 @@ const (
 // very next call after the first read, the pool is read again, with the
 // read and write tokens taken before that read, so a change someone else
 // makes is lost only if it lands within one round trip. A transient failure
-// repeats the whole pair. Plans and fallbacks stay within lim, so Cognito
-// refuses only what nobody predicted; each refusal's message is kept.
-func (r *Reconciler) apply(ctx context.Context, pol policy.Policy, res Result, first policy.PoolMFA, lim policy.Limits, stale bool) Result {
-	fresh := first
-	var refusals []string
+// repeats the whole pair. Plans and fallbacks stay within the pool's
+// limits, so Cognito refuses only what nobody predicted; each refusal's
+// message is kept.
+func (r *Reconciler) apply(ctx context.Context, pol policy.Policy, res Result, first policy.Decision, stale bool) Result {
+	w := write{first: first, read: first}
 	for i := 0; ; i++ {
-		var plans []policy.PoolMFA
-		var sent, stored policy.PoolMFA
-		var step string
-		err := r.Backoff.Do(ctx, func() error {
-			if stale {
-				step = stepWait
-				// The write's token first: a caller waiting for a slowed
-				// write category then holds no read slot.
-				if err := r.wait(ctx, quota.SetUserPoolMfaConfig, res.PoolID); err != nil {
-					return err
-				}
-				if err := r.wait(ctx, quota.GetUserPoolMfaConfig, res.PoolID); err != nil {
-					return err
-				}
-				step = stepRead
-				c, err := r.readNow(ctx, res.PoolID)
-				if err != nil {
-					return err
-				}
-				fresh = c
-			}
-			stale = true // anything after this try is more than one round trip from the read
-			if plans = r.corrections(pol, fresh, lim); i >= len(plans) {
-				return nil
-			}
-			sent, step = plans[i], stepWrite
-			r.Log.Info("applying", "poolId", res.PoolID, "changes", policy.Diff(fresh, sent), "fallback", i > 0)
-			var err error
-			stored, err = r.writeNow(ctx, res.PoolID, sent)
-			return err
-		})
-		before := fresh
-		res.Before = &before
-		res.ConcurrentChanges = policy.Diff(first, fresh)
-		res.Violations = append([]policy.Violation{}, policy.Evaluate(pol, fresh, lim)...)
-		var notes []string
-		concurrent := "the pool changed after it was first read (" + changeList(res.ConcurrentChanges) + ")"
-		if len(res.ConcurrentChanges) > 0 {
-			notes = append(notes, concurrent+" and the enforcer acted on the new state")
-		}
-		everyRefused := func() Result {
-			refused := "Cognito refused every correction: " + strings.Join(refusals, "; ")
-			res.Violations = append([]policy.Violation{}, policy.Assess(pol, fresh, fresh, lim, refused)...)
-			res.Status, res.Message = Unremediable, joinNotes(refused, notes)
-			return res
-		}
-		switch {
-		case step == stepWrite && cognito.IsRefusal(err):
-			refusals = append(refusals, refusal(err))
-			r.Log.Warn("write refused", "poolId", res.PoolID, "error", err.Error(), "fallback", i > 0)
-			if i+1 < len(plans) {
+		w = r.writeOne(ctx, pol, res.PoolID, w, i, stale)
+		stale = true // anything after this try is more than one round trip from the read
+		if w.refused() {
+			w.refusals = append(w.refusals, refusal(w.err))
+			r.Log.Warn("write refused", "poolId", res.PoolID, "error", w.err.Error(), "fallback", i > 0)
+			if i+1 < len(w.read.Corrections) {
 				continue
 			}
-			return everyRefused()
-		case err != nil:
-			return res.fail(step, err)
-		case i >= len(plans) && len(res.Violations) == 0:
-			res.Status, res.Message = Compliant, concurrent+" and now complies: nothing written"
-			return res
-		case i >= len(plans) && len(refusals) > 0:
-			return everyRefused()
-		case i >= len(plans):
-			res.Status, res.Message = Unremediable, joinNotes("no correction is possible: "+reasons(res.Violations), notes)
-			return res
 		}
-
-		res.After = &stored
-		res.Changes = policy.Diff(fresh, stored)
-		if res.StoredDifferently = policy.Diff(sent, stored); len(res.StoredDifferently) > 0 {
-			notes = append(notes, "Cognito stored a different configuration than sent: "+changeList(res.StoredDifferently))
-			r.Log.Warn("stored configuration differs from the one sent", "poolId", res.PoolID, "differences", res.StoredDifferently)
+		out := settle(res, w)
+		if len(out.StoredDifferently) > 0 {
+			r.Log.Warn("stored configuration differs from the one sent", "poolId", res.PoolID, "differences", out.StoredDifferently)
 		}
-		var why []string
-		if remaining := policy.Evaluate(pol, stored, lim); len(remaining) > 0 {
-			why = append(why, reasons(remaining))
-		}
-		// Why Cognito's answer keeps a violation the plan would have corrected.
-		kept := ""
-		switch {
-		case len(refusals) > 0:
-			kept = "Cognito refused the full correction: " + strings.Join(refusals, "; ")
-			why = append(why, kept)
-		case len(res.StoredDifferently) > 0:
-			kept = "Cognito stored a different configuration than sent"
-		}
-		// The violations found, each corrected or not by what Cognito stored.
-		res.Violations = append([]policy.Violation{}, policy.Assess(pol, fresh, stored, lim, kept)...)
-		res.Status = Remediated
-		if len(why) > 0 {
-			res.Status = Unremediable
-		}
-		res.Message = strings.Join(append(why, notes...), "; ")
-		return res
+		return out
 	}
 }
 
-// corrections lists what to write for c on a pool with lim: the plan and
-// its fallbacks, strongest first; none when c complies or nothing can be
-// corrected.
-func (r *Reconciler) corrections(pol policy.Policy, c policy.PoolMFA, lim policy.Limits) []policy.PoolMFA {
-	if len(policy.Evaluate(pol, c, lim)) == 0 {
-		return nil
+// write is what one write attempt of apply read, sent and Cognito stored.
+type write struct {
+	first    policy.Decision // on the check's first read
+	read     policy.Decision // on the read the write was planned from
+	wrote    bool            // a correction was sent (sent and stored are set)
+	sent     policy.PoolMFA
+	stored   policy.PoolMFA
+	step     string // the step err comes from
+	err      error
+	refusals []string // Cognito's refusals of earlier corrections, in order
+}
+
+func (w write) refused() bool { return w.step == stepWrite && cognito.IsRefusal(w.err) }
+
+// writeOne is the I/O of apply: with the backoff, re-read the pool unless
+// the last read is fresh, decide on what was read, and write its i-th
+// correction, if it has one.
+func (r *Reconciler) writeOne(ctx context.Context, pol policy.Policy, poolID string, w write, i int, stale bool) write {
+	w.wrote, w.step = false, ""
+	w.err = r.Backoff.Do(ctx, cognito.IsTransient, func() error {
+		w.wrote = false
+		if stale {
+			w.step = stepWait
+			// The write's token first: a caller waiting for a slowed
+			// write category then holds no read slot.
+			if err := r.wait(ctx, quota.SetUserPoolMfaConfig, poolID); err != nil {
+				return err
+			}
+			if err := r.wait(ctx, quota.GetUserPoolMfaConfig, poolID); err != nil {
+				return err
+			}
+			w.step = stepRead
+			c, err := r.readNow(ctx, poolID)
+			if err != nil {
+				return err
+			}
+			w.read = decide(pol, c, w.read.Limits())
+		}
+		stale = true
+		if i >= len(w.read.Corrections) {
+			return nil
+		}
+		w.sent, w.step, w.wrote = w.read.Corrections[i], stepWrite, true
+		r.Log.Info("applying", "poolId", poolID, "changes", policy.Diff(w.read.Observed, w.sent), "fallback", i > 0)
+		var err error
+		w.stored, err = r.writeNow(ctx, poolID, w.sent)
+		return err
+	})
+	return w
+}
+
+// settle is the pure step of apply: the outcome of a write attempt.
+func settle(res Result, w write) Result {
+	fresh := w.read.Observed
+	res.Before = &fresh
+	res.ConcurrentChanges = policy.Diff(w.first.Observed, fresh)
+	res.Violations = append([]policy.Violation{}, w.read.Violations...)
+	var notes []string
+	concurrent := "the pool changed after it was first read (" + changeList(res.ConcurrentChanges) + ")"
+	if len(res.ConcurrentChanges) > 0 {
+		notes = append(notes, concurrent+" and the enforcer acted on the new state")
 	}
-	desired := policy.Plan(pol, c, lim)
-	if policy.Equal(desired, c) {
-		return nil
+	everyRefused := w.refused() || !w.wrote && len(w.refusals) > 0 && len(res.Violations) > 0
+	switch {
+	case everyRefused:
+		refused := "Cognito refused every correction: " + strings.Join(w.refusals, "; ")
+		res.Violations = append([]policy.Violation{}, w.read.Assess(fresh, refused)...)
+		res.Status, res.Message = Unremediable, joinNotes(refused, notes)
+		return res
+	case w.err != nil:
+		return res.fail(w.step, w.err)
+	case !w.wrote && len(res.Violations) == 0:
+		res.Status, res.Message = Compliant, concurrent+" and now complies: nothing written"
+		return res
+	case !w.wrote:
+		res.Status, res.Message = Unremediable, joinNotes("no correction is possible: "+reasons(res.Violations), notes)
+		return res
 	}
-	return append([]policy.PoolMFA{desired}, policy.Fallbacks(c, desired, lim)...)
+	return settleWritten(res, w, notes)
+}
+
+// settleWritten is the outcome of a write Cognito accepted.
+func settleWritten(res Result, w write, notes []string) Result {
+	fresh := w.read.Observed
+	res.After = &w.stored
+	res.Changes = policy.Diff(fresh, w.stored)
+	if res.StoredDifferently = policy.Diff(w.sent, w.stored); len(res.StoredDifferently) > 0 {
+		notes = append(notes, "Cognito stored a different configuration than sent: "+changeList(res.StoredDifferently))
+	}
+	var why []string
+	if remaining := decide(w.read.Policy(), w.stored, w.read.Limits()).Violations; len(remaining) > 0 {
+		why = append(why, reasons(remaining))
+	}
+	// Why Cognito's answer keeps a violation the plan would have corrected.
+	kept := ""
+	switch {
+	case len(w.refusals) > 0:
+		kept = "Cognito refused the full correction: " + strings.Join(w.refusals, "; ")
+		why = append(why, kept)
+	case len(res.StoredDifferently) > 0:
+		kept = "Cognito stored a different configuration than sent"
+	}
+	// The violations found, each corrected or not by what Cognito stored.
+	res.Violations = append([]policy.Violation{}, w.read.Assess(w.stored, kept)...)
+	res.Status = Remediated
+	if len(why) > 0 {
+		res.Status = Unremediable
+	}
+	res.Message = strings.Join(append(why, notes...), "; ")
+	return res
 }
 
 // refusal is how a refused write reads in a result: Cognito's message,
@@ -321,7 +377,7 @@ func refusal(err error) string {
 // the backoff, taking a pacer token before each try and reporting each
 // outcome to the pacer.
 func (r *Reconciler) Call(ctx context.Context, op quota.Op, poolID string, call func() error) error {
-	return r.Backoff.Do(ctx, func() error {
+	return r.Backoff.Do(ctx, cognito.IsTransient, func() error {
 		if err := r.wait(ctx, op, poolID); err != nil {
 			return err
 		}

@@ -1,5 +1,7 @@
 package reconcile
 
+import "github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/policy"
+
 // What an outcome means, for every function: which statuses exist, how
 // they are counted, which become findings and which are checked again.
 
@@ -17,6 +19,29 @@ const (
 	Replica      Status = "replica"      // a secondary replica: only the primary Region writes it
 )
 
+// Ignored is the drift function's answer to an event that needs no check:
+// nothing was read or written, and it is neither counted nor published.
+const Ignored Status = "ignored"
+
+// meaning is what a status says, for every function.
+type meaning struct {
+	drifted bool // drift was found: the pool (or user) fell short of the policy
+	judged  bool // the configuration was read and judged against the policy
+	known   bool // what the pool is now is known here: judged, or gone
+}
+
+var meanings = map[Status]meaning{
+	Compliant:    {judged: true, known: true},
+	Remediated:   {drifted: true, judged: true, known: true},
+	Drift:        {drifted: true, judged: true, known: true},
+	Exempt:       {judged: true, known: true},
+	Unremediable: {drifted: true, judged: true, known: true},
+	Failed:       {},
+	Deleted:      {known: true},
+	Replica:      {},
+	Ignored:      {known: true},
+}
+
 // Counts tallies results by status.
 type Counts struct {
 	Checked      int `json:"checked"`
@@ -33,24 +58,38 @@ type Counts struct {
 // Add counts one result's status.
 func (c *Counts) Add(s Status) {
 	c.Checked++
-	switch s {
-	case Compliant:
-		c.Compliant++
-	case Remediated:
-		c.Remediated++
-	case Drift:
-		c.Drift++
-	case Exempt:
-		c.Exempt++
-	case Unremediable:
-		c.Unremediable++
-	case Failed:
-		c.Failed++
-	case Deleted:
-		c.Deleted++
-	case Replica:
-		c.Replica++
+	if n := c.of(s); n != nil {
+		*n++
 	}
+}
+
+// of is the count of s; nil for a status not counted (Ignored).
+func (c *Counts) of(s Status) *int {
+	return map[Status]*int{Compliant: &c.Compliant, Remediated: &c.Remediated, Drift: &c.Drift, Exempt: &c.Exempt,
+		Unremediable: &c.Unremediable, Failed: &c.Failed, Deleted: &c.Deleted, Replica: &c.Replica}[s]
+}
+
+// ByStatus counts the results counted under a status: at most Checked
+// (an ignored event is checked but under no status).
+func (c Counts) ByStatus() int {
+	n := 0
+	for s := range meanings {
+		if p := c.of(s); p != nil {
+			n += *p
+		}
+	}
+	return n
+}
+
+// Drifted counts the results that found drift (Status.Drifted).
+func (c Counts) Drifted() int {
+	n := 0
+	for s, m := range meanings {
+		if p := c.of(s); m.drifted && p != nil {
+			n += *p
+		}
+	}
+	return n
 }
 
 // Merge adds o's counts to c, as the legs of one sweep add up.
@@ -75,3 +114,29 @@ func (s Status) Published() bool { return s != Compliant }
 // (Lambda retries the event), the trigger checks again RetryAfter later,
 // and the sweep counts it for the next sweep.
 func (s Status) Retried() bool { return s == Failed }
+
+// Drifted reports whether the check found drift: the pool or user fell
+// short of the policy, whether or not it was corrected.
+func (s Status) Drifted() bool { return meanings[s].drifted }
+
+// Judged reports whether the check read the configuration and judged it
+// against the policy; failed, deleted, replica and ignored checks did not.
+func (s Status) Judged() bool { return meanings[s].judged }
+
+// Known reports whether what the pool is now is known here: judged, or
+// gone. A failed check and a replica (written in its primary Region) say
+// nothing about it.
+func (s Status) Known() bool { return meanings[s].known }
+
+// Uncorrected is s once a violation no write here corrects is found (MFA
+// coverage below the policy's minimum): a compliant pool drifts in report
+// mode and is unremediable in enforce mode, as is a remediated one.
+func (s Status) Uncorrected(mode policy.Mode) Status {
+	switch {
+	case s == Compliant && mode == policy.Report:
+		return Drift
+	case s == Compliant || s == Remediated:
+		return Unremediable
+	}
+	return s
+}

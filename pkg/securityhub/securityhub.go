@@ -23,6 +23,7 @@ import (
 	sh "github.com/aws/aws-sdk-go-v2/service/securityhub"
 	"github.com/aws/aws-sdk-go-v2/service/securityhub/types"
 
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/cognito"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/findings"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/pace"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/policy"
@@ -79,11 +80,6 @@ func ProductARN(region, account string) string {
 	return fmt.Sprintf("arn:aws:securityhub:%s:%s:product/%s/default", region, account, account)
 }
 
-// PoolARN is a user pool's ARN.
-func PoolARN(region, account, poolID string) string {
-	return fmt.Sprintf("arn:aws:cognito-idp:%s:%s:userpool/%s", region, account, poolID)
-}
-
 // Export brings Security Hub in line with one pool check: each current
 // violation imported, earlier ones that are gone resolved. It reads the
 // pool's active findings first (one GetFindings), so use a Batch for many
@@ -94,7 +90,7 @@ func (e *Exporter) Export(ctx context.Context, f findings.Finding) error {
 		return nil
 	}
 	b, err := e.begin(ctx, []types.StringFilter{{Comparison: types.StringFilterComparisonEquals,
-		Value: aws.String(PoolARN(f.Region, f.Account, f.PoolID))}}, f.Region, f.Account)
+		Value: aws.String(cognito.PoolARN(f.Region, f.Account, f.PoolID))}}, f.Region, f.Account)
 	if err == nil {
 		b.Add(f)
 		_, err = b.Flush(ctx)
@@ -106,7 +102,7 @@ func (e *Exporter) Export(ctx context.Context, f findings.Finding) error {
 }
 
 func exported(f findings.Finding) bool {
-	return f.User == nil && f.Status != reconcile.Failed && f.Status != reconcile.Replica
+	return f.User == nil && f.Status.Known()
 }
 
 // Batch exports many pool checks of one account and Region (a sweep) with
@@ -166,10 +162,10 @@ func (b *Batch) Add(f findings.Finding) {
 	if !exported(f) {
 		return
 	}
-	pool := PoolARN(f.Region, f.Account, f.PoolID)
+	pool := cognito.PoolARN(f.Region, f.Account, f.PoolID)
 	now := b.e.Now().UTC().Format(time.RFC3339)
 	current := map[string]bool{}
-	if f.Status != reconcile.Compliant && f.Status != reconcile.Deleted {
+	if f.Status.Judged() { // a compliant pool has no violations
 		for _, v := range f.Violations {
 			asff := b.asff(f, pool, v, now)
 			current[aws.ToString(asff.Id)] = true
@@ -184,7 +180,7 @@ func (b *Batch) Add(f findings.Finding) {
 		}
 	}
 	compliance := types.ComplianceStatusPassed
-	if f.Status == reconcile.Deleted {
+	if !f.Status.Judged() { // deleted
 		compliance = types.ComplianceStatusNotAvailable
 	}
 	for _, old := range b.active[pool] {
@@ -297,7 +293,7 @@ func (e *Exporter) ResolveGone(ctx context.Context, region, account string, sinc
 		return 0, 0, err
 	}
 	for pool, active := range b.active {
-		id, ok := strings.CutPrefix(pool, PoolARN(region, account, ""))
+		id, ok := strings.CutPrefix(pool, cognito.PoolARN(region, account, ""))
 		if !ok || !policy.IsPoolID(id) || !strings.HasPrefix(id, region+"_") || !stale(active, since) {
 			continue
 		}

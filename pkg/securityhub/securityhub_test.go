@@ -15,6 +15,7 @@ import (
 	sh "github.com/aws/aws-sdk-go-v2/service/securityhub"
 	"github.com/aws/aws-sdk-go-v2/service/securityhub/types"
 
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/cognito"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/findings"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/policy"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/reconcile"
@@ -105,7 +106,7 @@ func TestExportLifecycle(t *testing.T) {
 	h := newHub()
 	e := exporter(h)
 	ctx := context.Background()
-	pool := PoolARN("eu-west-1", "111111111111", "eu-west-1_a")
+	pool := cognito.PoolARN("eu-west-1", "111111111111", "eu-west-1_a")
 	steps := []struct {
 		name       string
 		f          findings.Finding
@@ -172,7 +173,7 @@ func TestExportStatuses(t *testing.T) {
 				}
 				return
 			}
-			f := h.findings[PoolARN("eu-west-1", "111111111111", "eu-west-1_a")+"/MFA_LEVEL_BELOW_POLICY"]
+			f := h.findings[cognito.PoolARN("eu-west-1", "111111111111", "eu-west-1_a")+"/MFA_LEVEL_BELOW_POLICY"]
 			if f.RecordState != tc.state || f.Compliance.Status != tc.compliance || f.Workflow.Status != tc.workflow ||
 				f.Severity.Label != types.SeverityLabelHigh || aws.ToString(f.Resources[0].Type) != "Other" || f.GeneratorId == nil ||
 				f.ProductFields["cognito-mfa-enforcer/status"] != string(tc.status) {
@@ -239,7 +240,7 @@ func TestHistoryKept(t *testing.T) {
 	if err := e.Export(ctx, finding("eu-west-1_a", reconcile.Drift, below)); err != nil {
 		t.Fatal(err)
 	}
-	id := PoolARN("eu-west-1", "111111111111", "eu-west-1_a") + "/MFA_LEVEL_BELOW_POLICY"
+	id := cognito.PoolARN("eu-west-1", "111111111111", "eu-west-1_a") + "/MFA_LEVEL_BELOW_POLICY"
 	f := h.findings[id]
 	f.Workflow = &types.Workflow{Status: types.WorkflowStatusNotified} // the customer's BatchUpdateFindings
 	h.findings[id] = f

@@ -118,33 +118,44 @@ func (v Var) value() (any, error) {
 }
 
 func (v Var) parse(s string) (any, error) {
-	switch v.Kind {
-	case Number:
+	if parse, ok := parsers[v.Kind]; ok {
+		return parse(v, s)
+	}
+	return s, nil
+}
+
+// parsers read each kind of variable, refusing what is out of its bounds.
+var parsers = map[Kind]func(v Var, s string) (any, error){
+	Number: func(v Var, s string) (any, error) {
 		// ParseFloat reads "NaN" and "Inf", which no bound check refuses.
 		f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
 		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || f < v.Min || f > v.Max {
 			return nil, fmt.Errorf("%s: %q is not a number from %g to %g", v.Env, s, v.Min, v.Max)
 		}
 		return f, nil
-	case Integer:
+	},
+	Integer: func(v Var, s string) (any, error) {
 		n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
 		if err != nil || float64(n) < v.Min || float64(n) > v.Max {
 			return nil, fmt.Errorf("%s: %q is not a whole number from %g to %g", v.Env, s, v.Min, v.Max)
 		}
 		return int(n), nil
-	case Duration:
+	},
+	Duration: func(v Var, s string) (any, error) {
 		d, err := time.ParseDuration(strings.TrimSpace(s))
 		lo, hi := seconds(v.Min), seconds(v.Max)
 		if err != nil || d < lo || d > hi {
 			return nil, fmt.Errorf("%s: %q is not a duration from %s to %s (like 90s or 5m)", v.Env, s, lo, hi)
 		}
 		return d, nil
-	case Choice:
+	},
+	Choice: func(v Var, s string) (any, error) {
 		if !slices.Contains(v.Values, s) {
 			return nil, fmt.Errorf("%s: %q is not one of %s", v.Env, s, strings.Join(v.Values, ", "))
 		}
 		return s, nil
-	case ARNs:
+	},
+	ARNs: func(v Var, s string) (any, error) {
 		var arns []string
 		for _, arn := range strings.Split(s, ",") {
 			if arn = strings.TrimSpace(arn); arn != "" {
@@ -155,7 +166,8 @@ func (v Var) parse(s string) (any, error) {
 			}
 		}
 		return arns, nil
-	case Policy:
+	},
+	Policy: func(v Var, s string) (any, error) {
 		if s == "" {
 			// Unset or empty (the template's default): the defaults. A value
 			// of spaces is refused like a blank parameter version.
@@ -166,8 +178,7 @@ func (v Var) parse(s string) (any, error) {
 			return nil, fmt.Errorf("%s: %w", v.Env, err)
 		}
 		return p, nil
-	}
-	return s, nil
+	},
 }
 
 func seconds(f float64) time.Duration { return time.Duration(f * float64(time.Second)) }
@@ -196,7 +207,7 @@ type Settings struct {
 	EventBusName    string        // empty: findings are not published
 	LogLevel        slog.Level
 	// Share is the part of AWS's quotas the function may use: build its
-	// pacer with pace.ForFunction(s.Share, setup.MaxConcurrency[name]).
+	// pacer with pace.ForFunction(s.Share, id.MaxConcurrency()).
 	Share quota.Share
 }
 

@@ -3,6 +3,7 @@
 package setup
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -17,7 +18,24 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/cognito"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/pace"
 )
+
+// Identity is a function's one identity: its logical ID in template.yaml,
+// which keys the settings table and names the function in its logs, and
+// its deployed name, which names it in its metrics as in AWS/Lambda's.
+type Identity struct {
+	LogicalID string
+	Name      string // AWS_LAMBDA_FUNCTION_NAME; the logical ID outside Lambda
+}
+
+// Function returns the identity of the function with logicalID.
+func Function(logicalID string) Identity {
+	return Identity{LogicalID: logicalID, Name: cmp.Or(os.Getenv("AWS_LAMBDA_FUNCTION_NAME"), logicalID)}
+}
+
+// MaxConcurrency is the function's maximum concurrency (MaxConcurrency).
+func (id Identity) MaxConcurrency() int { return MaxConcurrency[id.LogicalID] }
 
 // Logger returns the JSON logger for one function.
 func (s Settings) Logger(function string) *slog.Logger {
@@ -37,6 +55,7 @@ func AWS(ctx context.Context) (aws.Config, error) {
 	cfg, err := config.LoadDefaultConfig(ctx, config.WithRetryer(func() aws.Retryer {
 		return retry.NewStandard(func(o *retry.StandardOptions) {
 			o.RateLimiter = ratelimit.None
+			o.MaxAttempts = pace.SDKAttempts
 			o.Retryables = append([]retry.IsErrorRetryable{retry.IsErrorRetryableFunc(func(err error) aws.Ternary {
 				var ae smithy.APIError
 				if errors.As(err, &ae) && slices.Contains(cognitoRetried, ae.ErrorCode()) {
@@ -55,16 +74,16 @@ func AWS(ctx context.Context) (aws.Config, error) {
 // Start loads a function's settings with load and its AWS configuration,
 // and exits with the error when either fails: the drift and sweep
 // functions never start on a guessed configuration.
-func Start[S interface{ Logger(string) *slog.Logger }](function string, load func() (S, error)) (S, aws.Config, *slog.Logger) {
+func Start[S interface{ Logger(string) *slog.Logger }](id Identity, load func() (S, error)) (S, aws.Config, *slog.Logger) {
 	s, err := load()
 	if err != nil {
-		Fatal(function, err)
+		Fatal(id.LogicalID, err)
 	}
 	cfg, err := AWS(context.Background())
 	if err != nil {
-		Fatal(function, err)
+		Fatal(id.LogicalID, err)
 	}
-	return s, cfg, s.Logger(function)
+	return s, cfg, s.Logger(id.LogicalID)
 }
 
 // Fatal logs an init error as JSON and exits, so Lambda reports an init failure.

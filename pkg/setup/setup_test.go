@@ -161,9 +161,10 @@ func TestNumbersRefuseWhatIsNotANumber(t *testing.T) {
 }
 
 var load = map[string]func() (any, error){
-	"DriftFunction":   func() (any, error) { return LoadDrift() },
-	"SweepFunction":   func() (any, error) { return LoadSweep() },
-	"TriggerFunction": func() (any, error) { return LoadTrigger() },
+	"DriftFunction":       func() (any, error) { return LoadDrift() },
+	"SweepFunction":       func() (any, error) { return LoadSweep() },
+	"TriggerFunction":     func() (any, error) { return LoadTrigger() },
+	"SignInCheckFunction": func() (any, error) { return LoadSignIn() },
 }
 
 func TestDurationNeedsAUnit(t *testing.T) {
@@ -203,5 +204,18 @@ func TestRetryerLeavesCognitoTransientErrors(t *testing.T) {
 				t.Errorf("%v: retryable %v, want %v", tc.err, got, tc.want)
 			}
 		})
+	}
+}
+
+// TestFunctionIdentity: one identity per function, its deployed name from
+// Lambda's environment, the logical ID outside Lambda.
+func TestFunctionIdentity(t *testing.T) {
+	t.Setenv("AWS_LAMBDA_FUNCTION_NAME", "")
+	if id := Function("DriftFunction"); id.LogicalID != "DriftFunction" || id.Name != "DriftFunction" || id.MaxConcurrency() != MaxConcurrency["DriftFunction"] {
+		t.Errorf("outside Lambda: %+v", id)
+	}
+	t.Setenv("AWS_LAMBDA_FUNCTION_NAME", "enforcer-DriftFunction-AbC123")
+	if id := Function("DriftFunction"); id.LogicalID != "DriftFunction" || id.Name != "enforcer-DriftFunction-AbC123" {
+		t.Errorf("in Lambda: %+v", id)
 	}
 }

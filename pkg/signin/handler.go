@@ -118,17 +118,17 @@ func (h *Handler) process(ctx context.Context, rec events.SQSMessage, b *invocat
 		b.pools[m.PoolID] = pool
 	}
 	switch {
-	case pool.status == reconcile.Failed:
+	case pool.status.Retried():
 		return errRetry // whether the pool is exempt is not known: its users wait
 	case !m.ChecksUser() || b.users[m.Key()]:
 		return nil
 	case !b.policy.UserRulesEnabled() && h.Ledger == nil:
 		return nil
-	case pool.status == reconcile.Deleted:
-		return nil
-	case pool.status == reconcile.Replica:
-		// Users of a secondary replica are written in the primary Region.
-		h.Log.Info("user check skipped: the pool is a secondary replica", "poolId", m.PoolID, "user", m.Username, "outcome", "skipped")
+	case !pool.status.Judged(): // deleted, or a replica
+		if pool.status == reconcile.Replica {
+			// Users of a secondary replica are written in the primary Region.
+			h.Log.Info("user check skipped: the pool is a secondary replica", "poolId", m.PoolID, "user", m.Username, "outcome", "skipped")
+		}
 		return nil
 	}
 	b.users[m.Key()] = true
@@ -143,7 +143,7 @@ func (h *Handler) process(ctx context.Context, rec events.SQSMessage, b *invocat
 	f := findings.New(account, region, res, cause, h.Now())
 	f.User = user
 	h.Recorder.Record(ctx, f)
-	if res.Status == reconcile.Failed {
+	if res.Status.Retried() {
 		return errRetry
 	}
 	return nil

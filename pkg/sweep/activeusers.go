@@ -73,8 +73,7 @@ func (s *Sweeper) measure(ctx context.Context, res *reconcile.Result, leg *Tally
 	if s.Coverage == nil {
 		return
 	}
-	switch res.Status {
-	case reconcile.Failed, reconcile.Deleted, reconcile.Replica:
+	if !res.Status.Judged() {
 		return
 	}
 	if leg.Coverage == nil {
@@ -111,12 +110,7 @@ func (s *Sweeper) measure(ctx context.Context, res *reconcile.Result, leg *Tally
 	}
 	leg.Coverage.BelowPolicy++
 	res.Violations = append(res.Violations, vs...)
-	switch {
-	case res.Status == reconcile.Compliant && res.Mode == policy.Report:
-		res.Status = reconcile.Drift
-	case res.Status == reconcile.Compliant || res.Status == reconcile.Remediated:
-		res.Status = reconcile.Unremediable
-	}
+	res.Status = res.Status.Uncorrected(res.Mode)
 	res.Message = join(res.Message, vs[0].Reason)
 	s.Log.Info("coverage below policy", "poolId", res.PoolID, "outcome", "below", "activeUsers", c.ActiveUsers, "withMfa", c.WithMFA,
 		"minimum", rules.Users.MinimumCoverage)

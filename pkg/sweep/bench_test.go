@@ -13,6 +13,7 @@ import (
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/dev/cognitofake"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/pace"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/quota"
 )
 
@@ -167,7 +168,7 @@ func BenchmarkSweepUnderThrottling(b *testing.B) {
 				f.Quotas = map[string]float64{"UserPoolRead": tc.reads, "UserPoolResourceRead": tc.reads, "UserPoolResourceUpdate": tc.sets}
 				f.ThrottleProb = tc.throttleProb
 				rg := newRig(b, client, ``, capRate, benchConcurrency)
-				rg.sweeper.Reconciler.Backoff = Backoff
+				rg.sweeper.Reconciler.Backoff = pace.SweepBackoff
 				b.StartTimer()
 				t0 := time.Now()
 				rep := rg.sweeper.Run(context.Background(), "", "", nil)

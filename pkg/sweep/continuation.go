@@ -72,12 +72,18 @@ func Decode(event []byte, region string, now time.Time) (*Continuation, error) {
 // Check reports the first field of c that does not hold for a sweep in
 // region at now, named as in the event.
 func (c *Continuation) Check(region string, now time.Time) error {
-	pool := func(field, id string) error {
-		if !policy.IsPoolID(id) || !strings.HasPrefix(id, region+"_") {
-			return fmt.Errorf("continuation.%s: %q is not a user pool ID of %s", field, id, region)
+	for _, check := range []func() error{c.checkListing, func() error { return c.checkBounds(now) },
+		func() error { return c.checkPools(region) }, c.checkTally} {
+		if err := check(); err != nil {
+			return err
 		}
-		return nil
 	}
+	return nil
+}
+
+// checkListing holds the listing's progress together: a page in progress
+// and a finished listing exclude each other, and Last ends the page.
+func (c *Continuation) checkListing() error {
 	switch {
 	case len(c.Page) > maxToken || strings.ContainsAny(c.Page, " \t\r\n"):
 		return fmt.Errorf("continuation.page: not a ListUserPools token (%d bytes; at most %d, no spaces)", len(c.Page), maxToken)
@@ -93,6 +99,13 @@ func (c *Continuation) Check(region string, now time.Time) error {
 		return errors.New("continuation.last: empty, yet the listing ended with pools to retry")
 	case len(c.PageStarted) > 0 && c.Last != c.PageStarted[len(c.PageStarted)-1]:
 		return fmt.Errorf("continuation.last: %q is not the last of pageStarted", c.Last)
+	}
+	return nil
+}
+
+// checkBounds bounds the sizes, the start time and the legs.
+func (c *Continuation) checkBounds(now time.Time) error {
+	switch {
 	case len(c.Retry) > maxRetry:
 		return fmt.Errorf("continuation.retry: %d pools, at most %d", len(c.Retry), maxRetry)
 	case c.Started.IsZero():
@@ -105,6 +118,18 @@ func (c *Continuation) Check(region string, now time.Time) error {
 		return fmt.Errorf("continuation.notes: %d notes, at most %d", len(c.Notes), maxNotes)
 	case len(c.Tally.Profiles) > maxProfiles:
 		return fmt.Errorf("continuation.tally.profiles: %d profiles, at most %d", len(c.Tally.Profiles), maxProfiles)
+	}
+	return nil
+}
+
+// checkPools holds every pool named to pool IDs of region, each once in
+// the page.
+func (c *Continuation) checkPools(region string) error {
+	pool := func(field, id string) error {
+		if !policy.IsPoolID(id) || !strings.HasPrefix(id, region+"_") {
+			return fmt.Errorf("continuation.%s: %q is not a user pool ID of %s", field, id, region)
+		}
+		return nil
 	}
 	if c.Last != "" {
 		if err := pool("last", c.Last); err != nil {
@@ -129,6 +154,12 @@ func (c *Continuation) Check(region string, now time.Time) error {
 			return fmt.Errorf("continuation.retry[%d].name: %d bytes, at most %d", i, len(p.Name), maxNameLen)
 		}
 	}
+	return nil
+}
+
+// checkTally bounds the notes and holds the tally to AWS's quota
+// categories and to counts that add up.
+func (c *Continuation) checkTally() error {
 	for i, n := range c.Notes {
 		if len(n) > maxNoteLen {
 			return fmt.Errorf("continuation.notes[%d]: %d bytes, at most %d", i, len(n), maxNoteLen)
@@ -139,7 +170,7 @@ func (c *Continuation) Check(region string, now time.Time) error {
 			return fmt.Errorf("continuation.tally.calls.%s: not one of AWS's quota categories", cat)
 		}
 	}
-	if c.Tally.Checked < c.Tally.Failed+c.Tally.Compliant+c.Tally.Remediated+c.Tally.Drift+c.Tally.Exempt+c.Tally.Unremediable+c.Tally.Deleted+c.Tally.Replica {
+	if c.Tally.Checked < c.Tally.Counts.ByStatus() {
 		return fmt.Errorf("continuation.tally.checked: %d, fewer than the pools counted by status", c.Tally.Checked)
 	}
 	return nil

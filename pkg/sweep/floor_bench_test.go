@@ -46,7 +46,7 @@ func BenchmarkSweepAtTheFloor(b *testing.B) {
 				drifted := population(f, n)
 				rg := newRig(b, client, fmt.Sprintf(`{"mode":%q,"exemptions":{"tagKey":"mfa-policy-exempt"}}`, tc.mode), 0, benchConcurrency)
 				rg.sweeper.Pacer = pace.ForFunction(share, setup.MaxConcurrency["SweepFunction"])
-				rg.sweeper.Reconciler.Pacer, rg.sweeper.Reconciler.Backoff = rg.sweeper.Pacer, Backoff
+				rg.sweeper.Reconciler.Pacer, rg.sweeper.Reconciler.Backoff = rg.sweeper.Pacer, pace.SweepBackoff
 				f.ResetCounters()
 				b.StartTimer()
 				t0 := time.Now()

@@ -10,7 +10,6 @@ import (
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/findings"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/metrics"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/quota"
-	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/reconcile"
 )
 
 // Handler is the SweepFunction's Lambda handler: an event carrying a
@@ -81,7 +80,3 @@ const (
 	StopMargin   = 20 * time.Second
 	FinishMargin = 8 * time.Second
 )
-
-// Backoff lets a throttled call wait long enough, through the pacer, for
-// sustained throttling to slow the sweep rather than fail pools.
-var Backoff = reconcile.Backoff{Attempts: 10, Base: 250 * time.Millisecond, Max: 10 * time.Second}

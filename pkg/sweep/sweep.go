@@ -254,30 +254,10 @@ func (s *Sweeper) Run(ctx context.Context, account, region string, from *Continu
 
 	rep.Leg.Calls = Calls(s.Pacer.Counts()).minus(before)
 	next.Tally.add(rep.Leg)
-	legFailed := rep.Leg.ExportFailed
 	next.Retry = append(next.Retry, cutOff...)
-	more := !next.Listed || len(next.Retry) > 0
-	switch {
-	case err != nil:
-		rep.Incomplete, rep.Error = true, err.Error()
-	case more && next.Legs >= MaxLegs:
-		rep.Incomplete, rep.Error = true, fmt.Sprintf("the sweep reached %d legs: it stops here", MaxLegs)
-	case more && rep.Leg.Checked == 0:
-		// Carrying on could loop without end.
-		rep.Incomplete, rep.Error = true, "the leg checked no pool before its deadline: the sweep stops here"
-	case more:
-		rep.Continuation = &next
-	}
+	conclude(&rep, &next, err)
 	if rep.Continuation == nil && !rep.Incomplete {
-		// Within the leg's cut-off, leaving the summary time to go out: a
-		// pool not confirmed gone in time keeps its findings until the next
-		// sweep.
-		if workCtx.Err() == nil {
-			s.resolveGone(workCtx, &rep, next.Started)
-		} else if s.ResolveGone != nil {
-			s.Log.Warn("no time left to resolve the Security Hub findings of pools gone; the next sweep will", "outcome", "skipped")
-		}
-		next.Tally.ExportFailed += rep.Leg.ExportFailed - legFailed
+		s.finish(workCtx, &rep, &next)
 	}
 	rep.Tally, rep.Legs, rep.Notes = next.Tally, next.Legs, slices.Clone(next.Notes)
 	if rep.Continuation == nil && rep.ExportFailed > 0 {
@@ -292,6 +272,37 @@ func (s *Sweeper) Run(ctx context.Context, account, region string, from *Continu
 	s.Log.Info("sweep leg finished", "outcome", outcome(rep), "leg", rep.Legs, "checkedInLeg", rep.Leg.Checked, "checked", rep.Checked,
 		"calls", rep.Leg.Calls, "legMs", s.Now().Sub(start).Milliseconds(), "durationMs", rep.DurationMs, "error", rep.Error)
 	return rep
+}
+
+// conclude settles how the leg ends: the sweep goes on with next, stops
+// incomplete, or is over.
+func conclude(rep *Report, next *Continuation, err error) {
+	more := !next.Listed || len(next.Retry) > 0
+	switch {
+	case err != nil:
+		rep.Incomplete, rep.Error = true, err.Error()
+	case more && next.Legs >= MaxLegs:
+		rep.Incomplete, rep.Error = true, fmt.Sprintf("the sweep reached %d legs: it stops here", MaxLegs)
+	case more && rep.Leg.Checked == 0:
+		// Carrying on could loop without end.
+		rep.Incomplete, rep.Error = true, "the leg checked no pool before its deadline: the sweep stops here"
+	case more:
+		rep.Continuation = next
+	}
+}
+
+// finish ends a sweep that checked every pool: it resolves the Security
+// Hub findings of pools gone, within the leg's cut-off, leaving the
+// summary time to go out (a pool not confirmed gone in time keeps its
+// findings until the next sweep).
+func (s *Sweeper) finish(workCtx context.Context, rep *Report, next *Continuation) {
+	legFailed := rep.Leg.ExportFailed
+	if workCtx.Err() == nil {
+		s.resolveGone(workCtx, rep, next.Started)
+	} else if s.ResolveGone != nil {
+		s.Log.Warn("no time left to resolve the Security Hub findings of pools gone; the next sweep will", "outcome", "skipped")
+	}
+	next.Tally.ExportFailed += rep.Leg.ExportFailed - legFailed
 }
 
 // check reconciles pools from where c says until the listing ends or the
@@ -318,14 +329,7 @@ func (s *Sweeper) check(ctx, workCtx context.Context, stopAt time.Time, tagged m
 		go func() {
 			defer wg.Done()
 			for p := range pools {
-				known := reconcile.Known{Name: p.Name}
-				if tagged != nil {
-					known.Tags = noTags
-					if tags, ok := tagged[p.ID]; ok {
-						known.Tags = tags
-					}
-				}
-				results <- s.reconcile(workCtx, p, known)
+				results <- s.reconcile(workCtx, p, knownOf(p, tagged))
 			}
 		}()
 	}
@@ -339,7 +343,7 @@ func (s *Sweeper) check(ctx, workCtx context.Context, stopAt time.Time, tagged m
 	notStarted := s.Export != nil && export == nil // every result of the leg goes unexported
 	for res := range results {
 		s.measure(workCtx, &res, &rep.Leg)
-		if res.Status == reconcile.Failed && workCtx.Err() != nil {
+		if res.Status.Retried() && workCtx.Err() != nil {
 			// In flight at the cut-off: not checked, not failed.
 			cutOff = append(cutOff, cognito.PoolRef{ID: res.PoolID, Name: res.PoolName})
 			continue
@@ -357,13 +361,7 @@ func (s *Sweeper) check(ctx, workCtx context.Context, stopAt time.Time, tagged m
 		if !res.Status.Published() {
 			continue
 		}
-		pr := PoolReport{PoolID: res.PoolID, PoolName: res.PoolName, Status: res.Status, Profile: res.Profile, Violations: res.Violations, Message: res.Message}
-		if b, err := json.Marshal(pr); err == nil && listed+len(b) < maxListed {
-			rep.Pools = append(rep.Pools, pr)
-			listed += len(b) + 1
-		} else {
-			rep.PoolsNotListed++
-		}
+		listed = rep.list(res, listed)
 		entries = append(entries, findings.ForFinding(f))
 		if len(entries) == findingsBatch {
 			// Publish as the sweep goes, so the end of a leg is not left
@@ -377,6 +375,32 @@ func (s *Sweeper) check(ctx, workCtx context.Context, stopAt time.Time, tagged m
 		rep.Leg.ExportFailed += s.flushExport(ctx, export)
 	}
 	return cutOff, listErr
+}
+
+// knownOf is what the sweep knows of p: its name, and its tags when the
+// pools' tags were read in bulk (tagged; none listed for p: no tags).
+func knownOf(p cognito.PoolRef, tagged map[string]map[string]string) reconcile.Known {
+	known := reconcile.Known{Name: p.Name}
+	if tagged != nil {
+		known.Tags = noTags
+		if tags, ok := tagged[p.ID]; ok {
+			known.Tags = tags
+		}
+	}
+	return known
+}
+
+// list lists a published result in the report while the listing stays
+// within maxListed bytes (listed so far), and counts it as not listed
+// after; it returns the bytes listed.
+func (rep *Report) list(res reconcile.Result, listed int) int {
+	pr := PoolReport{PoolID: res.PoolID, PoolName: res.PoolName, Status: res.Status, Profile: res.Profile, Violations: res.Violations, Message: res.Message}
+	if b, err := json.Marshal(pr); err == nil && listed+len(b) < maxListed {
+		rep.Pools = append(rep.Pools, pr)
+		return listed + len(b) + 1
+	}
+	rep.PoolsNotListed++
+	return listed
 }
 
 // reconcile checks one pool; a panic fails the pool, not the process.
@@ -444,17 +468,7 @@ func (s *Sweeper) flushExport(ctx context.Context, b Batch) (failed int) {
 // check again, then the listing. It moves c past each pool it sends and
 // stops at the stop time; it returns a listing error.
 func (s *Sweeper) feed(ctx context.Context, stopAt time.Time, c *Continuation, out chan<- cognito.PoolRef) error {
-	send := func(p cognito.PoolRef) bool {
-		if !stopAt.IsZero() && s.Now().After(stopAt) {
-			return false
-		}
-		select {
-		case out <- p:
-			return true
-		case <-ctx.Done():
-			return false
-		}
-	}
+	send := s.sender(ctx, stopAt, out)
 	for len(c.Retry) > 0 {
 		if !send(c.Retry[0]) {
 			return nil
@@ -495,19 +509,44 @@ func (s *Sweeper) feed(ctx context.Context, stopAt time.Time, c *Continuation, o
 			c.Page, c.PageStarted, skipTo = token, ids(page[:i+1]), ""
 			note(c, fmt.Sprintf("ListUserPools refused the page token in leg %d; the listing started again and resumed after pool %s", c.Legs, c.Last))
 		}
-		for _, p := range page {
-			if slices.Contains(c.PageStarted, p.ID) {
-				continue
-			}
-			if !send(p) {
-				return nil
-			}
-			c.PageStarted, c.Last = append(c.PageStarted, p.ID), p.ID
+		if !sendPage(c, page, send) {
+			return nil
 		}
 		token = following
 		c.Page, c.PageStarted, c.Listed = following, nil, following == ""
 	}
 	return nil
+}
+
+// sender sends one pool to out, unless the stop time has passed or ctx
+// ended first (then false).
+func (s *Sweeper) sender(ctx context.Context, stopAt time.Time, out chan<- cognito.PoolRef) func(cognito.PoolRef) bool {
+	return func(p cognito.PoolRef) bool {
+		if !stopAt.IsZero() && s.Now().After(stopAt) {
+			return false
+		}
+		select {
+		case out <- p:
+			return true
+		case <-ctx.Done():
+			return false
+		}
+	}
+}
+
+// sendPage sends the pools of page not started yet, moving c past each;
+// false when send stopped.
+func sendPage(c *Continuation, page []cognito.PoolRef, send func(cognito.PoolRef) bool) bool {
+	for _, p := range page {
+		if slices.Contains(c.PageStarted, p.ID) {
+			continue
+		}
+		if !send(p) {
+			return false
+		}
+		c.PageStarted, c.Last = append(c.PageStarted, p.ID), p.ID
+	}
+	return true
 }
 
 // errLost: the sweep cannot tell which pools it has not checked.

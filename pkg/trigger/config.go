@@ -7,6 +7,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/pace"
 )
 
 // EnvConfig is the SDK configuration Lambda gives a function in its
@@ -26,7 +28,7 @@ func EnvConfig() (aws.Config, error) {
 	cfg := aws.Config{
 		Region:           region,
 		Credentials:      aws.NewCredentialsCache(credentials.NewStaticCredentialsProvider(key, secret, os.Getenv("AWS_SESSION_TOKEN"))),
-		RetryMaxAttempts: 1,
+		RetryMaxAttempts: pace.EnqueueAttempts,
 	}
 	if os.Getenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS") != "true" {
 		if ep := cmp.Or(os.Getenv("AWS_ENDPOINT_URL_SQS"), os.Getenv("AWS_ENDPOINT_URL")); ep != "" {

@@ -1,6 +1,7 @@
 package fakes
 
 import (
+	"cmp"
 	"context"
 	"sync"
 
@@ -11,11 +12,14 @@ import (
 
 // Bus records PutEvents calls. It can fail whole calls or reject entries.
 type Bus struct {
-	mu       sync.Mutex
-	Calls    [][]types.PutEventsRequestEntry
-	RejectN  int   // reject the first N entries seen, once each
-	Err      error // fail every call
-	Received []types.PutEventsRequestEntry
+	mu      sync.Mutex
+	Calls   [][]types.PutEventsRequestEntry
+	RejectN int // reject the first N entries seen, once each
+	// RejectCode is the error code of a rejected entry (InternalFailure
+	// when empty, which EventBridge says is worth retrying).
+	RejectCode string
+	Err        error // fail every call
+	Received   []types.PutEventsRequestEntry
 }
 
 // PutEvents implements findings.EventsAPI.
@@ -31,7 +35,7 @@ func (f *Bus) PutEvents(_ context.Context, in *eventbridge.PutEventsInput, _ ...
 		if f.RejectN > 0 {
 			f.RejectN--
 			out.FailedEntryCount++
-			out.Entries = append(out.Entries, types.PutEventsResultEntry{ErrorCode: aws.String("InternalFailure"), ErrorMessage: aws.String("try again")})
+			out.Entries = append(out.Entries, types.PutEventsResultEntry{ErrorCode: aws.String(cmp.Or(f.RejectCode, "InternalFailure")), ErrorMessage: aws.String("try again")})
 			continue
 		}
 		f.Received = append(f.Received, e)

@@ -1,0 +1,16 @@
+package cognito
+
+import "strings"
+
+// PoolARN is a user pool's ARN.
+func PoolARN(region, account, poolID string) string {
+	return "arn:aws:cognito-idp:" + region + ":" + account + poolMarker + poolID
+}
+
+const poolMarker = ":userpool/"
+
+// poolIDOf is the pool ID in a user pool ARN; false when arn is not one.
+func poolIDOf(arn string) (string, bool) {
+	_, id, ok := strings.Cut(arn, poolMarker)
+	return id, ok && id != ""
+}

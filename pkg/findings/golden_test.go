@@ -1,0 +1,100 @@
+package findings
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/policy"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/reconcile"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files from today's output")
+
+// Golden compares v's JSON with testdata/name; -update rewrites the file.
+// The public finding schema (docs/findings.md) changes only on purpose.
+func golden(t *testing.T, name string, v any) {
+	t.Helper()
+	got, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got = append(got, '\n')
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s changed:\n%s\nwant:\n%s", path, got, want)
+	}
+}
+
+func str(s string) *string { return &s }
+
+// TestGoldenFindings holds the detail of each finding event, every field
+// set, to the files in testdata, and reads each back unchanged.
+func TestGoldenFindings(t *testing.T) {
+	at := time.Date(2026, 12, 2, 3, 4, 5, 0, time.FixedZone("CET", 3600))
+	ratio := 0.5
+	pool := reconcile.Result{PoolID: "eu-west-1_Pool1", PoolName: "shop", Status: reconcile.Unremediable, Mode: policy.Enforce,
+		Policy: policy.Origin{Source: "parameter", Version: 7}, Profile: "strict",
+		Violations: []policy.Violation{
+			{Code: policy.CodeLevelBelowPolicy, Text: "MFA is OFF; the policy requires at least ON", Correctable: true},
+			{Code: "FORBIDDEN_FACTOR_ENABLED", Factor: policy.SMS, Text: "SMS MFA is forbidden", Reason: "Cognito refused"},
+		},
+		Before:            &policy.PoolMFA{Level: policy.LevelOff, SMS: &policy.SMSConfig{Message: str("Code {####}"), SNSCallerARN: str("arn:aws:iam::123456789012:role/sns")}},
+		After:             &policy.PoolMFA{Level: policy.LevelOn, SoftwareToken: true, SMS: &policy.SMSConfig{Message: str("Code {####}")}, WebAuthn: &policy.WebAuthnConfig{RelyingPartyID: str("example.com"), UserVerification: "required"}},
+		Changes:           []policy.Change{{Field: "mfaConfiguration", Before: "OFF", After: "ON"}},
+		ConcurrentChanges: []policy.Change{{Field: "email", Before: "absent", After: "{message:- subject:-}"}},
+		StoredDifferently: []policy.Change{{Field: "softwareTokenEnabled", Before: "false", After: "true"}},
+		Message:           "Cognito refused the full correction",
+		Coverage:          &policy.Coverage{ActiveUsers: 4, WithMFA: 2, Ratio: &ratio, WindowDays: 30, Factors: policy.FactorCounts{SoftwareToken: 2, SMS: 1}},
+	}
+	f := New("123456789012", "eu-west-1", pool, Cause{Kind: "cloudtrail", EventName: "SetUserPoolMfaConfig", EventID: "e-1", CallerARN: "arn:aws:iam::123456789012:user/alice"}, at)
+	golden(t, "pool_finding.json", ForFinding(f).Detail)
+
+	userRes := reconcile.Result{PoolID: "eu-west-1_Pool1", Status: reconcile.Remediated, Mode: policy.Enforce, Policy: policy.Origin{Source: "default"},
+		Violations: []policy.Violation{{Code: "USER_WITHOUT_MFA", Text: "the user has no MFA factor", Correctable: true}}}
+	u := New("123456789012", "eu-west-1", userRes, Cause{Kind: "sign-in", EventName: "PostAuthentication_Authentication"}, at)
+	u.User = &User{Username: "bob", Sub: "0000-1111", Before: &policy.UserMFA{Enabled: []policy.Factor{}},
+		Desired: &policy.UserMFA{Enabled: []policy.Factor{policy.SoftwareToken}, Preferred: policy.SoftwareToken},
+		After:   &policy.UserMFA{Enabled: []policy.Factor{policy.SoftwareToken}, Preferred: policy.SoftwareToken, PasskeyMFA: true}}
+	golden(t, "user_finding.json", ForFinding(u).Detail)
+
+	for _, name := range []string{"pool_finding.json", "user_finding.json"} {
+		raw, err := os.ReadFile(filepath.Join("testdata", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back Finding
+		if err := json.Unmarshal(raw, &back); err != nil {
+			t.Fatal(err)
+		}
+		golden(t, name, back)
+	}
+}
+
+// TestDetailCarriesEveryResultField: a field added to reconcile.Result is
+// published (or deliberately not, like Err) only by adding it to Detail.
+func TestDetailCarriesEveryResultField(t *testing.T) {
+	detail := map[string]bool{}
+	for _, f := range reflect.VisibleFields(reflect.TypeFor[Detail]()) {
+		detail[f.Name] = true
+	}
+	for _, f := range reflect.VisibleFields(reflect.TypeFor[reconcile.Result]()) {
+		if f.Name != "Err" && !detail[f.Name] {
+			t.Errorf("reconcile.Result.%s is not in the published Detail", f.Name)
+		}
+	}
+}
