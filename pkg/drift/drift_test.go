@@ -148,12 +148,12 @@ func TestHandle(t *testing.T) {
 		{name: "failed call ignored", event: edit(t, update, func(m map[string]any) {
 			detailOf(m)["errorCode"] = "InvalidParameterException"
 			delete(detailOf(m)["requestParameters"].(map[string]any), "userPoolId")
-		}), status: Ignored},
+		}), status: reconcile.Ignored},
 		{name: "empty errorCode is a successful call", event: edit(t, update, func(m map[string]any) { detailOf(m)["errorCode"] = "" }),
 			start: &cip.GetUserPoolMfaConfigOutput{MfaConfiguration: "OFF"}, status: reconcile.Remediated, calls: "Get Describe Get Set", published: 1},
 		{name: "own role ignored", event: edit(t, update, func(m map[string]any) {
 			detailOf(m)["userIdentity"].(map[string]any)["sessionContext"].(map[string]any)["sessionIssuer"].(map[string]any)["arn"] = "arn:aws:iam::123456789012:role/enforcer-DriftFunctionRole-ABC"
-		}), start: &cip.GetUserPoolMfaConfigOutput{MfaConfiguration: "OFF"}, status: Ignored},
+		}), start: &cip.GetUserPoolMfaConfigOutput{MfaConfiguration: "OFF"}, status: reconcile.Ignored},
 		{name: "deleted pool reported, not retried", event: update, status: reconcile.Deleted, calls: "Get", published: 1},
 		{name: "transient failure returns an error", event: update, start: &cip.GetUserPoolMfaConfigOutput{MfaConfiguration: "OFF"},
 			errs:   map[string][]error{"Get": {&types.TooManyRequestsException{}, &types.TooManyRequestsException{}}},
@@ -357,7 +357,7 @@ func TestForeignEventIgnored(t *testing.T) {
 			var emf bytes.Buffer
 			f.h.Region, f.h.Recorder.Metrics = tc.region, &emf
 			got, err := f.h.Handle(tc.ctx, tc.event)
-			if err != nil || got.Status != Ignored || got.Message != tc.reason {
+			if err != nil || got.Status != reconcile.Ignored || got.Message != tc.reason {
 				t.Fatalf("got %q %q, %v; want ignored: %s", got.Status, got.Message, err, tc.reason)
 			}
 			if len(f.pools.Calls) != 0 || len(f.bus.Received) != 0 || emf.Len() != 0 {

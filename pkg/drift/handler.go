@@ -15,9 +15,6 @@ import (
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/reconcile"
 )
 
-// Ignored is the response status for events that need no check.
-const Ignored = reconcile.Ignored
-
 // Handler reconciles the pool a CloudTrail event names.
 type Handler struct {
 	Reconciler *reconcile.Reconciler
@@ -44,8 +41,8 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (findings.Fin
 	}
 	cause := findings.Cause{Kind: "cloudtrail", EventName: call.EventName, EventID: call.EventID, CallerARN: call.CallerARN}
 	ignore := func(why string) (findings.Finding, error) {
-		h.Log.Info("event ignored", "poolId", call.PoolID, "outcome", string(Ignored), "reason", why, "eventName", call.EventName, "eventId", call.EventID)
-		res := reconcile.Result{PoolID: call.PoolID, PoolName: call.PoolName, Status: Ignored,
+		h.Log.Info("event ignored", "poolId", call.PoolID, "outcome", string(reconcile.Ignored), "reason", why, "eventName", call.EventName, "eventId", call.EventID)
+		res := reconcile.Result{PoolID: call.PoolID, PoolName: call.PoolName, Status: reconcile.Ignored,
 			Mode: h.Reconciler.CurrentPolicy().Mode, Policy: h.Reconciler.CurrentPolicy().Origin, Violations: []policy.Violation{}, Message: why}
 		return findings.New(call.Account, call.Region, res, cause, h.Now()), nil
 	}
