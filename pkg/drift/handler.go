@@ -13,6 +13,7 @@ import (
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/findings"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/policy"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/reconcile"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/setup"
 )
 
 // Handler reconciles the pool a CloudTrail event names.
@@ -46,7 +47,7 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (findings.Fin
 			Mode: h.Reconciler.CurrentPolicy().Mode, Policy: h.Reconciler.CurrentPolicy().Origin, Violations: []policy.Violation{}, Message: why}
 		return findings.New(call.Account, call.Region, res, cause, h.Now()), nil
 	}
-	account, region := findings.Origin(ctx, h.Region)
+	account, region := setup.Origin(ctx, h.Region)
 	if why := foreign(call, account, region); why != "" {
 		return ignore(why)
 	}

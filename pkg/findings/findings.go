@@ -12,7 +12,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
@@ -136,18 +135,6 @@ type User struct {
 // New builds the finding for one reconcile result.
 func New(account, region string, res reconcile.Result, cause Cause, at time.Time) Finding {
 	return Finding{SchemaVersion: SchemaVersion, Account: account, Region: region, Result: res, Cause: cause, ObservedAt: at.UTC()}
-}
-
-// Origin returns the account and region a Lambda invocation runs in, from
-// its function ARN (arn:aws:lambda:REGION:ACCOUNT:function:NAME); outside
-// Lambda, no account and the given region.
-func Origin(ctx context.Context, region string) (account, reg string) {
-	if lc, ok := lambdacontext.FromContext(ctx); ok {
-		if parts := strings.Split(lc.InvokedFunctionArn, ":"); len(parts) > 4 {
-			return parts[4], parts[3]
-		}
-	}
-	return "", region
 }
 
 // Entry is one event to publish.

@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/dev/fakes"
@@ -148,17 +147,6 @@ func TestFindingShape(t *testing.T) {
 		if _, ok := m[k]; !ok {
 			t.Errorf("finding lacks %q: %s", k, raw)
 		}
-	}
-}
-
-func TestOrigin(t *testing.T) {
-	ctx := lambdacontext.NewContext(context.Background(), &lambdacontext.LambdaContext{
-		InvokedFunctionArn: "arn:aws:lambda:eu-west-1:111122223333:function:enforcer-SweepFunction"})
-	if a, r := Origin(ctx, "us-east-1"); a != "111122223333" || r != "eu-west-1" {
-		t.Errorf("Origin = %q, %q", a, r)
-	}
-	if a, r := Origin(context.Background(), "us-east-1"); a != "" || r != "us-east-1" {
-		t.Errorf("outside Lambda: %q, %q", a, r)
 	}
 }
 

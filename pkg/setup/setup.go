@@ -10,7 +10,9 @@ import (
 	"log/slog"
 	"os"
 	"slices"
+	"strings"
 
+	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
@@ -90,4 +92,16 @@ func Start[S interface{ Logger(string) *slog.Logger }](id Identity, load func() 
 func Fatal(function string, err error) {
 	slog.New(slog.NewJSONHandler(os.Stderr, nil)).Error("init failed", "function", function, "error", err.Error())
 	os.Exit(1)
+}
+
+// Origin returns the account and region a Lambda invocation runs in, from
+// its function ARN (arn:aws:lambda:REGION:ACCOUNT:function:NAME); outside
+// Lambda, no account and the given region.
+func Origin(ctx context.Context, region string) (account, reg string) {
+	if lc, ok := lambdacontext.FromContext(ctx); ok {
+		if parts := strings.Split(lc.InvokedFunctionArn, ":"); len(parts) > 4 {
+			return parts[4], parts[3]
+		}
+	}
+	return "", region
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/policy"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/quota"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/reconcile"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/setup"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/signinmsg"
 )
 
@@ -107,7 +108,7 @@ func (h *Handler) process(ctx context.Context, rec events.SQSMessage, b *invocat
 	}
 	account, region := m.Account, m.Region
 	if account == "" {
-		account, region = findings.Origin(ctx, m.Region)
+		account, region = setup.Origin(ctx, m.Region)
 	}
 	cause := findings.Cause{Kind: "sign-in", EventName: m.TriggerSource}
 	pool, ok := b.pools[m.PoolID]

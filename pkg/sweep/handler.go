@@ -7,9 +7,9 @@ import (
 	"slices"
 	"time"
 
-	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/findings"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/metrics"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/quota"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/setup"
 )
 
 // Handler is the SweepFunction's Lambda handler: an event carrying a
@@ -23,7 +23,7 @@ type Handler struct {
 
 // Handle runs one leg and returns its report, continuation included.
 func (h *Handler) Handle(ctx context.Context, event json.RawMessage) (Report, error) {
-	account, region := findings.Origin(ctx, h.Region)
+	account, region := setup.Origin(ctx, h.Region)
 	from, err := Decode(event, region, h.Sweeper.Now())
 	if err != nil {
 		h.Sweeper.Log.Error("continuation refused", "outcome", "refused", "error", err.Error())

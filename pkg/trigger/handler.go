@@ -10,14 +10,13 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
-	"strings"
 	"sync"
 	"time"
 
-	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/setup"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/signinmsg"
 )
 
@@ -91,7 +90,7 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (json.RawMess
 		return raw, nil
 	}
 	sub, _ := ev.Request.UserAttributes["sub"].(string)
-	account, region := origin(ctx, ev.Region)
+	account, region := setup.Origin(ctx, ev.Region)
 	now := h.Now()
 	m := signinmsg.New(ev.UserPoolID, ev.UserName, sub, ev.TriggerSource, now, account, region)
 	if err := m.Validate(); err != nil {
@@ -114,16 +113,4 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (json.RawMess
 	h.Log.Debug("sign-in enqueued", "poolId", m.PoolID, "user", m.Username, "triggerSource", m.TriggerSource, "outcome", "enqueued")
 	h.recent.set(key, struct{}{}, now.Add(h.TTL), now)
 	return raw, nil
-}
-
-// origin returns the account and Region the invocation runs in, from its
-// function ARN (arn:aws:lambda:REGION:ACCOUNT:function:NAME); outside
-// Lambda, no account and the event's Region.
-func origin(ctx context.Context, region string) (account, reg string) {
-	if lc, ok := lambdacontext.FromContext(ctx); ok {
-		if parts := strings.Split(lc.InvokedFunctionArn, ":"); len(parts) > 4 {
-			return parts[4], parts[3]
-		}
-	}
-	return "", region
 }
