@@ -105,7 +105,7 @@ invoke-moto: moto
 # Benchmarks report ratios against a floor measured in the same run.
 bench:
 	go test -run '^$$' -bench . -benchmem ./pkg/trigger/
-	go test -run '^$$' -bench . -benchtime 30x ./pkg/drift/
+	go test -run '^$$' -bench . -benchtime 60x ./pkg/drift/
 	go test -run '^$$' -bench . -benchtime 3x ./pkg/pace/
 	go test -run '^$$' -bench . -benchtime 1x -benchmem ./pkg/sweep/
 	go test -run '^$$' -bench . -benchtime 1x -timeout 20m ./pkg/signin/

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 
@@ -219,5 +221,24 @@ func TestForeignEventIgnored(t *testing.T) {
 				t.Errorf("foreign event published %d findings (%v)", len(events), err)
 			}
 		})
+	}
+}
+
+// TestLinksNoSSMSchemaTables keeps the cold path's pin of aws-sdk-go-v2's
+// ssm (docs/design.md, dependencies): from v1.80.0 its package init builds
+// 1.4 MB of schema tables (7,882 allocations) whether a client is built or
+// not, which took BenchmarkColdDriftCheck from 1.26 x to 1.85 x its floor.
+func TestLinksNoSSMSchemaTables(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", ".").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	deps := strings.Fields(string(out))
+	if !slices.Contains(deps, "github.com/aws/aws-sdk-go-v2/service/ssm") {
+		t.Fatal("the DriftFunction no longer links ssm: this guard and the pin in go.mod can go")
+	}
+	if slices.Contains(deps, "github.com/aws/aws-sdk-go-v2/service/ssm/schemas") {
+		t.Error("the DriftFunction links ssm's schema tables: keep service/ssm at v1.79.3, or measure " +
+			"`go test -run '^$' -bench ColdDriftCheck -benchtime 60x ./pkg/drift/` and record the new ratio in docs/testing.md")
 	}
 }
