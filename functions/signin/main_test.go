@@ -90,18 +90,18 @@ func unchanged(t *testing.T, m *testbed.Moto, pool, user string) bool {
 }
 
 // userFindings drains the bus and returns the user findings on it.
-func userFindings(t *testing.T, bus *testbed.Bus) []findings.Finding {
+func userFindings(t *testing.T, bus *testbed.Bus) []findings.UserFinding {
 	t.Helper()
 	evs, err := bus.Drain(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out []findings.Finding
+	var out []findings.UserFinding
 	for _, e := range evs {
 		if e.DetailType != findings.DetailTypeUser {
 			continue
 		}
-		var f findings.Finding
+		var f findings.UserFinding
 		if err := json.Unmarshal(e.Detail, &f); err != nil {
 			t.Fatal(err)
 		}
@@ -167,7 +167,7 @@ func TestReportModeWritesNoUser(t *testing.T) {
 		t.Error("report mode wrote the user")
 	}
 	fs := userFindings(t, bus)
-	if len(fs) != 1 || fs[0].Status != "drift" || fs[0].User == nil || fs[0].User.Username != "jane" || fs[0].User.Sub != janeSub || fs[0].User.Desired == nil {
+	if len(fs) != 1 || fs[0].Status != "drift" || fs[0].Username != "jane" || fs[0].Sub != janeSub || fs[0].Desired == nil {
 		t.Errorf("user findings on the bus: %+v\n%s", fs, rt.Logs())
 	}
 }
@@ -213,10 +213,10 @@ func TestUserFindingOnTheBus(t *testing.T) {
 		t.Fatalf("%d user findings, want 1\n%s", len(fs), rt.Logs())
 	}
 	f := fs[0]
-	if f.Status != "remediated" || f.PoolID != pool || f.Account != testbed.Account || f.User.Sub != janeSub ||
-		f.User.Before == nil || len(f.User.Before.Enabled) != 2 || f.User.Before.Preferred != "sms" ||
-		f.User.After == nil || len(f.User.After.Enabled) != 1 || f.User.After.Preferred != "softwareToken" {
-		t.Errorf("user finding %+v %+v", f, f.User)
+	if f.Status != "remediated" || f.PoolID != pool || f.Account != testbed.Account || f.Sub != janeSub ||
+		f.Before == nil || len(f.Before.Enabled) != 2 || f.Before.Preferred != "sms" ||
+		f.After == nil || len(f.After.Enabled) != 1 || f.After.Preferred != "softwareToken" {
+		t.Errorf("user finding %+v", f)
 	}
 	if !strings.Contains(rt.Logs(), `"UsersRemediated":1`) {
 		t.Errorf("no user metric in the EMF lines:\n%s", rt.Logs())
@@ -301,7 +301,7 @@ func TestWarmPolicyChanges(t *testing.T) {
 			}
 			var got []string
 			for _, f := range userFindings(t, bus) {
-				if f.User.Username == "john" {
+				if f.Username == "john" {
 					got = append(got, fmt.Sprintf("%s/v%d", f.Status, f.Policy.Version))
 				}
 			}

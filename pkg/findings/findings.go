@@ -45,22 +45,32 @@ type Cause struct {
 	CallerARN string `json:"callerArn,omitempty"`
 }
 
-// Finding is what one check found: a reconcile result with where and when
-// it was observed and what started it; a user check's also has User. Its
-// JSON is its Detail.
+// Finding is what one pool check found: a reconcile result with where and
+// when it was observed and what started it. Its JSON is its Detail.
 type Finding struct {
 	SchemaVersion int
 	Account       string
 	Region        string
 	reconcile.Result
-	User       *User
+	Cause      Cause
+	ObservedAt time.Time
+}
+
+// UserFinding is what one user check found, with where, when and what
+// started it. Its JSON is its Detail.
+type UserFinding struct {
+	SchemaVersion int
+	Account       string
+	Region        string
+	reconcile.UserResult
 	Cause      Cause
 	ObservedAt time.Time
 }
 
 // Detail is the published schema of a finding (docs/findings.md): the
-// detail of a "Cognito MFA Policy Finding" or "Cognito MFA User Finding"
-// event, and the drift function's response. testdata/*.json hold it.
+// detail of a "Cognito MFA Policy Finding" (a Finding, also the drift
+// function's response) or a "Cognito MFA User Finding" (a UserFinding,
+// with User). testdata/*.json hold it.
 type Detail struct {
 	SchemaVersion int                `json:"schemaVersion"`
 	Account       string             `json:"account"`
@@ -95,17 +105,39 @@ func (f Finding) Detail() Detail {
 		PoolID: r.PoolID, PoolName: r.PoolName, Status: r.Status, Mode: r.Mode, Policy: r.Policy, Profile: r.Profile,
 		Violations: r.Violations, Before: r.Before, After: r.After, Changes: r.Changes,
 		ConcurrentChanges: r.ConcurrentChanges, StoredDifferently: r.StoredDifferently, Message: r.Message, Coverage: r.Coverage,
-		User: f.User, Cause: f.Cause, ObservedAt: f.ObservedAt}
+		Cause: f.Cause, ObservedAt: f.ObservedAt}
 }
 
-// Finding is the finding a published detail says (without the error,
-// which is not published).
+// Detail is the user finding as published.
+func (f UserFinding) Detail() Detail {
+	r := f.UserResult
+	return Detail{SchemaVersion: f.SchemaVersion, Account: f.Account, Region: f.Region,
+		PoolID: r.PoolID, Status: r.Status, Mode: r.Mode, Policy: r.Policy, Profile: r.Profile, Violations: r.Violations, Message: r.Message,
+		User:  &User{Username: r.Username, Sub: r.Sub, Before: r.Before, Desired: r.Desired, After: r.After},
+		Cause: f.Cause, ObservedAt: f.ObservedAt}
+}
+
+// Finding is the pool finding a published detail says (without the
+// error, which is not published).
 func (d Detail) Finding() Finding {
 	return Finding{SchemaVersion: d.SchemaVersion, Account: d.Account, Region: d.Region,
 		Result: reconcile.Result{PoolID: d.PoolID, PoolName: d.PoolName, Status: d.Status, Mode: d.Mode, Policy: d.Policy, Profile: d.Profile,
 			Violations: d.Violations, Before: d.Before, After: d.After, Changes: d.Changes,
 			ConcurrentChanges: d.ConcurrentChanges, StoredDifferently: d.StoredDifferently, Message: d.Message, Coverage: d.Coverage},
-		User: d.User, Cause: d.Cause, ObservedAt: d.ObservedAt}
+		Cause: d.Cause, ObservedAt: d.ObservedAt}
+}
+
+// UserFinding is the user finding a published detail says (without the
+// error, which is not published).
+func (d Detail) UserFinding() UserFinding {
+	u := d.User
+	if u == nil {
+		u = &User{}
+	}
+	return UserFinding{SchemaVersion: d.SchemaVersion, Account: d.Account, Region: d.Region,
+		UserResult: reconcile.UserResult{PoolID: d.PoolID, Username: u.Username, Sub: u.Sub, Status: d.Status, Mode: d.Mode, Policy: d.Policy,
+			Profile: d.Profile, Violations: d.Violations, Before: u.Before, Desired: u.Desired, After: u.After, Message: d.Message},
+		Cause: d.Cause, ObservedAt: d.ObservedAt}
 }
 
 // MarshalJSON encodes the finding as its Detail.
@@ -121,9 +153,22 @@ func (f *Finding) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// User is what a user finding says of the user: before is what Cognito
-// reported, desired what the policy asks for, after what was written
-// (absent when nothing was).
+// MarshalJSON encodes the user finding as its Detail.
+func (f UserFinding) MarshalJSON() ([]byte, error) { return json.Marshal(f.Detail()) }
+
+// UnmarshalJSON decodes a Detail.
+func (f *UserFinding) UnmarshalJSON(b []byte) error {
+	var d Detail
+	if err := json.Unmarshal(b, &d); err != nil {
+		return err
+	}
+	*f = d.UserFinding()
+	return nil
+}
+
+// User is the user in a user finding's Detail (reconcile.UserResult):
+// before is what Cognito reported, desired what the policy asks for,
+// after what was written (absent when nothing was).
 type User struct {
 	Username string          `json:"username"`
 	Sub      string          `json:"sub,omitempty"`
@@ -132,9 +177,14 @@ type User struct {
 	After    *policy.UserMFA `json:"after,omitempty"`
 }
 
-// New builds the finding for one reconcile result.
+// New builds the finding for one pool check.
 func New(account, region string, res reconcile.Result, cause Cause, at time.Time) Finding {
 	return Finding{SchemaVersion: SchemaVersion, Account: account, Region: region, Result: res, Cause: cause, ObservedAt: at.UTC()}
+}
+
+// NewUser builds the finding for one user check.
+func NewUser(account, region string, res reconcile.UserResult, cause Cause, at time.Time) UserFinding {
+	return UserFinding{SchemaVersion: SchemaVersion, Account: account, Region: region, UserResult: res, Cause: cause, ObservedAt: at.UTC()}
 }
 
 // Entry is one event to publish.
@@ -144,14 +194,14 @@ type Entry struct {
 	Resources  []string
 }
 
-// ForFinding wraps a finding with the pool's ARN as its resource.
+// ForFinding wraps a pool finding with the pool's ARN as its resource.
 func ForFinding(f Finding) Entry {
-	arn := cognito.PoolARN(f.Region, f.Account, f.PoolID)
-	kind := DetailTypeFinding
-	if f.User != nil {
-		kind = DetailTypeUser
-	}
-	return Entry{DetailType: kind, Detail: f.Detail(), Resources: []string{arn}}
+	return Entry{DetailType: DetailTypeFinding, Detail: f.Detail(), Resources: []string{cognito.PoolARN(f.Region, f.Account, f.PoolID)}}
+}
+
+// ForUser wraps a user finding with the user's pool's ARN as its resource.
+func ForUser(f UserFinding) Entry {
+	return Entry{DetailType: DetailTypeUser, Detail: f.Detail(), Resources: []string{cognito.PoolARN(f.Region, f.Account, f.PoolID)}}
 }
 
 // EventsAPI is the part of the EventBridge client the publisher uses.

@@ -64,37 +64,52 @@ func TestGoldenFindings(t *testing.T) {
 	f := New("123456789012", "eu-west-1", pool, Cause{Kind: "cloudtrail", EventName: "SetUserPoolMfaConfig", EventID: "e-1", CallerARN: "arn:aws:iam::123456789012:user/alice"}, at)
 	golden(t, "pool_finding.json", ForFinding(f).Detail)
 
-	userRes := reconcile.Result{PoolID: "eu-west-1_Pool1", Status: reconcile.Remediated, Mode: policy.Enforce, Policy: policy.Origin{Source: "default"},
-		Violations: []policy.Violation{{Code: "USER_WITHOUT_MFA", Text: "the user has no MFA factor", Correctable: true}}}
-	u := New("123456789012", "eu-west-1", userRes, Cause{Kind: "sign-in", EventName: "PostAuthentication_Authentication"}, at)
-	u.User = &User{Username: "bob", Sub: "0000-1111", Before: &policy.UserMFA{Enabled: []policy.Factor{}},
-		Desired: &policy.UserMFA{Enabled: []policy.Factor{policy.SoftwareToken}, Preferred: policy.SoftwareToken},
-		After:   &policy.UserMFA{Enabled: []policy.Factor{policy.SoftwareToken}, Preferred: policy.SoftwareToken, PasskeyMFA: true}}
-	golden(t, "user_finding.json", ForFinding(u).Detail)
+	user := reconcile.UserResult{PoolID: "eu-west-1_Pool1", Username: "bob", Sub: "0000-1111", Status: reconcile.Remediated, Mode: policy.Enforce,
+		Profile: "strict", Message: "preferred factor set",
+		Policy:     policy.Origin{Source: "default"},
+		Violations: []policy.Violation{{Code: "USER_WITHOUT_MFA", Text: "the user has no MFA factor", Correctable: true}},
+		Before:     &policy.UserMFA{Enabled: []policy.Factor{}},
+		Desired:    &policy.UserMFA{Enabled: []policy.Factor{policy.SoftwareToken}, Preferred: policy.SoftwareToken},
+		After:      &policy.UserMFA{Enabled: []policy.Factor{policy.SoftwareToken}, Preferred: policy.SoftwareToken, PasskeyMFA: true}}
+	u := NewUser("123456789012", "eu-west-1", user, Cause{Kind: "sign-in", EventName: "PostAuthentication_Authentication"}, at)
+	golden(t, "user_finding.json", ForUser(u).Detail)
 
-	for _, name := range []string{"pool_finding.json", "user_finding.json"} {
+	for name, back := range map[string]any{"pool_finding.json": &Finding{}, "user_finding.json": &UserFinding{}} {
 		raw, err := os.ReadFile(filepath.Join("testdata", name))
 		if err != nil {
 			t.Fatal(err)
 		}
-		var back Finding
-		if err := json.Unmarshal(raw, &back); err != nil {
+		if err := json.Unmarshal(raw, back); err != nil {
 			t.Fatal(err)
 		}
 		golden(t, name, back)
 	}
 }
 
-// TestDetailCarriesEveryResultField: a field added to reconcile.Result is
-// published (or deliberately not, like Err) only by adding it to Detail.
+// TestDetailCarriesEveryResultField: a field added to reconcile.Result or
+// reconcile.UserResult is published (or deliberately not, like Err) only
+// by adding it to Detail or, for a user's own, to User.
 func TestDetailCarriesEveryResultField(t *testing.T) {
-	detail := map[string]bool{}
-	for _, f := range reflect.VisibleFields(reflect.TypeFor[Detail]()) {
-		detail[f.Name] = true
+	fields := func(ts ...reflect.Type) map[string]bool {
+		m := map[string]bool{}
+		for _, typ := range ts {
+			for _, f := range reflect.VisibleFields(typ) {
+				m[f.Name] = true
+			}
+		}
+		return m
 	}
-	for _, f := range reflect.VisibleFields(reflect.TypeFor[reconcile.Result]()) {
-		if f.Name != "Err" && !detail[f.Name] {
-			t.Errorf("reconcile.Result.%s is not in the published Detail", f.Name)
+	for _, tc := range []struct {
+		result    reflect.Type
+		published map[string]bool
+	}{
+		{reflect.TypeFor[reconcile.Result](), fields(reflect.TypeFor[Detail]())},
+		{reflect.TypeFor[reconcile.UserResult](), fields(reflect.TypeFor[Detail](), reflect.TypeFor[User]())},
+	} {
+		for _, f := range reflect.VisibleFields(tc.result) {
+			if f.Name != "Err" && !tc.published[f.Name] {
+				t.Errorf("%s.%s is not published", tc.result, f.Name)
+			}
 		}
 	}
 }

@@ -83,7 +83,8 @@ func ProductARN(region, account string) string {
 // Export brings Security Hub in line with one pool check: each current
 // violation imported, earlier ones that are gone resolved. It reads the
 // pool's active findings first (one GetFindings), so use a Batch for many
-// pools. User findings and failed checks are not exported. Errors are
+// pools. Failed checks are not exported (nor are user findings: the
+// Recorder sends it pool findings only). Errors are
 // logged and returned.
 func (e *Exporter) Export(ctx context.Context, f findings.Finding) error {
 	if !exported(f) {
@@ -102,7 +103,7 @@ func (e *Exporter) Export(ctx context.Context, f findings.Finding) error {
 }
 
 func exported(f findings.Finding) bool {
-	return f.User == nil && f.Status.Known()
+	return f.Status.Known()
 }
 
 // Batch exports many pool checks of one account and Region (a sweep) with

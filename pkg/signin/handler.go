@@ -133,17 +133,15 @@ func (h *Handler) process(ctx context.Context, rec events.SQSMessage, b *invocat
 		return nil
 	}
 	b.users[m.Key()] = true
-	res, user := h.user(ctx, m, pool, b.policy)
+	res := h.user(ctx, m, pool, b.policy)
 	level := slog.LevelInfo
 	if res.Status == reconcile.Failed {
 		level = slog.LevelWarn
 	}
 	h.Log.Log(ctx, level, "user checked", "poolId", m.PoolID, "user", m.Username, "outcome", string(res.Status),
-		"mode", string(res.Mode), "violations", policy.Labels(res.Violations), "before", user.Before, "desired", user.Desired,
+		"mode", string(res.Mode), "violations", policy.Labels(res.Violations), "before", res.Before, "desired", res.Desired,
 		"signedInAt", m.Time, "message", res.Message)
-	f := findings.New(account, region, res, cause, h.Now())
-	f.User = user
-	h.Recorder.Record(ctx, f)
+	h.Recorder.RecordUser(ctx, findings.NewUser(account, region, res, cause, h.Now()))
 	if res.Status.Retried() {
 		return errRetry
 	}
@@ -155,10 +153,10 @@ func (h *Handler) process(ctx context.Context, rec events.SQSMessage, b *invocat
 // AdminSetUserMFAPreference, each within the pacer's share of its quota
 // category (UserRead, UserResourceUpdate). In report mode, or when the pool is exempt,
 // it reports what it would change and writes nothing.
-func (h *Handler) user(ctx context.Context, m signinmsg.Message, pool poolOutcome, all policy.Policy) (reconcile.Result, *findings.User) {
+func (h *Handler) user(ctx context.Context, m signinmsg.Message, pool poolOutcome, all policy.Policy) reconcile.UserResult {
 	p := all.Named(pool.profile)
-	res := reconcile.Result{PoolID: m.PoolID, Mode: p.Mode, Policy: p.Origin, Profile: p.Profile, Violations: []policy.Violation{}}
-	user := &findings.User{Username: m.Username, Sub: m.Sub}
+	res := reconcile.UserResult{PoolID: m.PoolID, Username: m.Username, Sub: m.Sub, Mode: p.Mode, Policy: p.Origin, Profile: p.Profile,
+		Violations: []policy.Violation{}}
 	var before policy.UserMFA
 	err := h.Reconciler.Call(ctx, quota.AdminGetUser, m.PoolID, func() (err error) {
 		before, err = h.Users.GetUserMFA(ctx, m.PoolID, m.Username)
@@ -168,13 +166,13 @@ func (h *Handler) user(ctx context.Context, m signinmsg.Message, pool poolOutcom
 		if cognito.IsUserNotFound(err) || cognito.IsNotFound(err) {
 			// The user or pool was deleted since signing in: nothing to align.
 			res.Status, res.Message = reconcile.Deleted, "the user no longer exists: "+err.Error()
-			return res, user
+			return res
 		}
 		res.Status, res.Err = reconcile.Failed, fmt.Errorf("get user %s of %s: %w", m.Username, m.PoolID, err)
 		res.Message = res.Err.Error()
-		return res, user
+		return res
 	}
-	user.Before = &before
+	res.Before = &before
 	if h.Ledger != nil {
 		if err := h.Ledger.Record(ctx, m.PoolID, m.Sub, before, m.Time); err != nil {
 			h.Log.Warn("coverage ledger not updated", "poolId", m.PoolID, "user", m.Username, "outcome", "ledger-failed", "error", err.Error())
@@ -184,16 +182,16 @@ func (h *Handler) user(ctx context.Context, m signinmsg.Message, pool poolOutcom
 	res.Violations = append(res.Violations, vs...)
 	if len(vs) == 0 {
 		res.Status = reconcile.Compliant
-		return res, user
+		return res
 	}
-	user.Desired = &want
+	res.Desired = &want
 	switch {
 	case pool.status == reconcile.Exempt:
 		res.Status, res.Message = reconcile.Exempt, "the user's pool is exempt: "+pool.why
-		return res, user
+		return res
 	case p.Mode == policy.Report:
 		res.Status = reconcile.Drift
-		return res, user
+		return res
 	}
 	err = h.Reconciler.Call(ctx, quota.AdminSetUserMFAPreference, m.PoolID, func() error {
 		return h.Users.SetUserMFA(ctx, m.PoolID, m.Username, before, want)
@@ -202,12 +200,12 @@ func (h *Handler) user(ctx context.Context, m signinmsg.Message, pool poolOutcom
 		if cognito.IsNotEnabled(err) {
 			// Not a failure, and retrying cannot help: the primary Region writes users.
 			res.Status, res.Message = reconcile.Replica, "the user's pool is a secondary replica: its primary Region writes its users ("+err.Error()+")"
-			return res, user
+			return res
 		}
 		res.Status, res.Err = reconcile.Failed, fmt.Errorf("set MFA preference of user %s of %s: %w", m.Username, m.PoolID, err)
 		res.Message = res.Err.Error()
-		return res, user
+		return res
 	}
-	res.Status, user.After = reconcile.Remediated, &want
-	return res, user
+	res.Status, res.After = reconcile.Remediated, &want
+	return res
 }

@@ -115,14 +115,14 @@ func (r *rig) handle(t *testing.T, raw []byte) []string {
 }
 
 // userFindings decodes the user findings on the fake bus.
-func (r *rig) userFindings(t *testing.T) []findings.Finding {
+func (r *rig) userFindings(t *testing.T) []findings.UserFinding {
 	t.Helper()
-	var out []findings.Finding
+	var out []findings.UserFinding
 	for _, e := range r.bus.Received {
 		if aws.ToString(e.DetailType) != findings.DetailTypeUser {
 			continue
 		}
-		var f findings.Finding
+		var f findings.UserFinding
 		if err := json.Unmarshal([]byte(aws.ToString(e.Detail)), &f); err != nil {
 			t.Fatal(err)
 		}
@@ -237,9 +237,9 @@ func TestReportModeWritesNoUser(t *testing.T) {
 		t.Fatalf("%d user findings for 3 sign-ins in one batch, want 1", len(fs))
 	}
 	f := fs[0]
-	if f.Status != reconcile.Drift || f.Mode != policy.Report || f.User == nil || f.User.Username != "jane" || f.User.Sub != "sub-jane" ||
-		f.User.After != nil || f.User.Desired == nil || f.User.Desired.Preferred != policy.SoftwareToken || len(f.Violations) != 2 {
-		t.Errorf("user finding %+v %+v", f, f.User)
+	if f.Status != reconcile.Drift || f.Mode != policy.Report || f.Username != "jane" || f.Sub != "sub-jane" ||
+		f.After != nil || f.Desired == nil || f.Desired.Preferred != policy.SoftwareToken || len(f.Violations) != 2 {
+		t.Errorf("user finding %+v", f)
 	}
 }
 
@@ -280,11 +280,11 @@ func TestUserFindingPublished(t *testing.T) {
 	if len(fs) != 1 {
 		t.Fatalf("%d user findings, want 1", len(fs))
 	}
-	u := fs[0].User
+	u := fs[0]
 	if fs[0].Status != reconcile.Remediated || fs[0].PoolID != pool || fs[0].Account != "123456789012" || u.Sub != "sub-jane" ||
 		u.Before == nil || !slices.Equal(u.Before.Enabled, []policy.Factor{policy.SMS, policy.SoftwareToken}) || u.Before.Preferred != policy.SMS ||
 		u.After == nil || !slices.Equal(u.After.Enabled, []policy.Factor{policy.SoftwareToken}) || u.After.Preferred != policy.SoftwareToken {
-		t.Errorf("user finding %+v %+v", fs[0], u)
+		t.Errorf("user finding %+v", u)
 	}
 	for _, e := range r.bus.Received {
 		if aws.ToString(e.DetailType) == findings.DetailTypeUser && !slices.Equal(e.Resources, []string{"arn:aws:cognito-idp:us-east-1:123456789012:userpool/" + pool}) {
