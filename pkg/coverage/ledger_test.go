@@ -164,27 +164,6 @@ func TestReadRefusesUnreadableItems(t *testing.T) {
 	}
 }
 
-// TestPacerSpacesPages: the pacer makes a page wait for the units spent
-// before it, across callers.
-func TestPacerSpacesPages(t *testing.T) {
-	p := NewPacer(1000)
-	p.Spend(100) // 0.1 s of units
-	p.mu.Lock()
-	ahead := time.Until(p.next)
-	p.mu.Unlock()
-	if ahead <= 50*time.Millisecond || ahead > 100*time.Millisecond {
-		t.Errorf("after 100 units at 1000/s the next page starts in %v, want about 100ms", ahead)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	if err := p.Wait(ctx); err == nil {
-		t.Error("Wait ignored a cancelled context")
-	}
-	if NewPacer(0) != nil {
-		t.Error("a zero rate paces")
-	}
-}
-
 func TestPageUnits(t *testing.T) {
 	if got := pageUnits(&dynamodb.QueryOutput{ConsumedCapacity: &types.ConsumedCapacity{CapacityUnits: aws.Float64(12.5)}}); got != 12.5 {
 		t.Errorf("reported units: %v", got)

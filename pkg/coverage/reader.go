@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -34,7 +33,7 @@ const DefaultUnitsPerSecond = 3000
 type Reader struct {
 	API   QueryAPI
 	Table string
-	Pace  *Pacer // shared by every pool read at the same time; nil: unpaced
+	Pace  *pace.Units // read units, shared by every pool read at the same time; nil: unpaced
 	Now   func() time.Time
 }
 
@@ -43,7 +42,7 @@ func NewReader(api QueryAPI, table string, unitsPerSecond float64) *Reader {
 	if table == "" {
 		return nil
 	}
-	return &Reader{API: api, Table: table, Pace: NewPacer(unitsPerSecond), Now: time.Now}
+	return &Reader{API: api, Table: table, Pace: pace.NewUnits(unitsPerSecond), Now: time.Now}
 }
 
 // Cost is what reading the ledger took.
@@ -122,44 +121,4 @@ func pageUnits(out *dynamodb.QueryOutput) float64 {
 		return *out.ConsumedCapacity.CapacityUnits
 	}
 	return math.Ceil(float64(out.ScannedCount)*itemBytes/4096) / 2
-}
-
-// Pacer spends read units at most at a rate, across every caller: each
-// page waits until the units of the pages before it are paid for.
-type Pacer struct {
-	rate float64 // units per second
-	mu   sync.Mutex
-	next time.Time // when the next page may start
-}
-
-// NewPacer returns a pacer of unitsPerSecond; nil (unpaced) for 0.
-func NewPacer(unitsPerSecond float64) *Pacer {
-	if unitsPerSecond <= 0 {
-		return nil
-	}
-	return &Pacer{rate: unitsPerSecond}
-}
-
-// Wait waits until the units spent so far are paid for.
-func (p *Pacer) Wait(ctx context.Context) error {
-	if p == nil {
-		return ctx.Err()
-	}
-	p.mu.Lock()
-	d := time.Until(p.next)
-	p.mu.Unlock()
-	return pace.Sleep(ctx, d)
-}
-
-// Spend records units just spent.
-func (p *Pacer) Spend(units float64) {
-	if p == nil {
-		return
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if now := time.Now(); p.next.Before(now) {
-		p.next = now
-	}
-	p.next = p.next.Add(time.Duration(units / p.rate * float64(time.Second)))
 }

@@ -2,7 +2,8 @@
 // request-rate quotas (pkg/quota): one limiter per quota category, one per
 // user pool and operation where the category has a per-pool limit, each
 // slowing down when AWS throttles and climbing back after. It counts calls
-// and throttles per category. Cognito and Security Hub calls go through it.
+// and throttles per category. Cognito and Security Hub calls go through it;
+// the coverage reader's DynamoDB read units go through Units.
 package pace
 
 import (
