@@ -205,15 +205,14 @@ func Run(ctx context.Context, root string, w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 2, 2, ' ', 0)
 	fmt.Fprintln(tw, "  DETAIL-TYPE\tTRIGGER\tPOOL\tSTATUS\tVIOLATIONS")
 	for _, e := range events {
-		var d struct {
-			findings.Finding
-			Checked, Remediated int
-		}
-		_ = json.Unmarshal(e.Detail, &d)
 		if e.DetailType == findings.DetailTypeSummary {
-			fmt.Fprintf(tw, "  %s\tschedule\t-\tchecked %d, remediated %d\t\n", e.DetailType, d.Checked, d.Remediated)
+			var sum struct{ Checked, Remediated int }
+			_ = json.Unmarshal(e.Detail, &sum)
+			fmt.Fprintf(tw, "  %s\tschedule\t-\tchecked %d, remediated %d\t\n", e.DetailType, sum.Checked, sum.Remediated)
 			continue
 		}
+		var d findings.Detail // a pool or a user finding: the published schema
+		_ = json.Unmarshal(e.Detail, &d)
 		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", e.DetailType, d.Cause.Kind, name(d.PoolID), d.Status, codes(d.Violations))
 	}
 	tw.Flush()
