@@ -144,25 +144,22 @@ func (d Detail) UserFinding() UserFinding {
 func (f Finding) MarshalJSON() ([]byte, error) { return json.Marshal(f.Detail()) }
 
 // UnmarshalJSON decodes a Detail.
-func (f *Finding) UnmarshalJSON(b []byte) error {
-	var d Detail
-	if err := json.Unmarshal(b, &d); err != nil {
-		return err
-	}
-	*f = d.Finding()
-	return nil
-}
+func (f *Finding) UnmarshalJSON(b []byte) error { return fromDetail(b, f, Detail.Finding) }
 
 // MarshalJSON encodes the user finding as its Detail.
 func (f UserFinding) MarshalJSON() ([]byte, error) { return json.Marshal(f.Detail()) }
 
 // UnmarshalJSON decodes a Detail.
-func (f *UserFinding) UnmarshalJSON(b []byte) error {
+func (f *UserFinding) UnmarshalJSON(b []byte) error { return fromDetail(b, f, Detail.UserFinding) }
+
+// fromDetail decodes a Detail into *into through conv; on error *into is
+// unchanged.
+func fromDetail[T any](b []byte, into *T, conv func(Detail) T) error {
 	var d Detail
 	if err := json.Unmarshal(b, &d); err != nil {
 		return err
 	}
-	*f = d.UserFinding()
+	*into = conv(d)
 	return nil
 }
 
