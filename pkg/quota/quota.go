@@ -32,6 +32,12 @@ const (
 	SecurityHubRead   Category = "GetFindings"
 )
 
+// UsageService is the Service dimension of Cognito's user pool usage
+// metrics in namespace AWS/Usage (CallCount, ThrottleCount, with Type API
+// and Resource the category), as the Cognito Developer Guide's "Dimensions
+// for Amazon Cognito user pools" gives it.
+const UsageService = "Cognito user pool"
+
 // Op is an API operation, by its AWS name.
 type Op string
 

@@ -18,6 +18,7 @@ import (
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/drift"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/metrics"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/policyparam"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/quota"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/setup"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/sweep"
 )
@@ -250,8 +251,8 @@ func TestAlarmsAndDashboard(t *testing.T) {
 		for _, want := range []string{
 			"CognitoMfaEnforcer " + string(c) + "Calls Service cognito-mfa-enforcer",
 			"CognitoMfaEnforcer " + string(c) + "Throttled Service cognito-mfa-enforcer",
-			"AWS/Usage CallCount Service Cognito user pools Type API Resource " + string(c),
-			"AWS/Usage ThrottleCount Service Cognito user pools Type API Resource " + string(c),
+			"AWS/Usage CallCount Service " + quota.UsageService + " Type API Resource " + string(c),
+			"AWS/Usage ThrottleCount Service " + quota.UsageService + " Type API Resource " + string(c),
 		} {
 			if !lines[want] {
 				t.Errorf("dashboard lacks the line %s", want)
