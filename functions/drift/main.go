@@ -15,6 +15,7 @@ import (
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/cognito"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/drift"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/findings"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/metrics"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/pace"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/policyparam"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/reconcile"
@@ -49,5 +50,5 @@ func main() {
 		Now:      time.Now,
 		Region:   cfg.Region,
 	}
-	lambda.Start(policyparam.Refreshing(src, r.SetPolicy, h.Handle))
+	lambda.Start(policyparam.Refreshing(src, r.SetPolicy, metrics.CountCalls(pacer.Counts, os.Stdout, id.Name, h.Handle)))
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/dev/testbed"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/findings"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/policy"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/quota"
 )
 
 var moto testbed.Lazy
@@ -221,6 +222,48 @@ func TestForeignEventIgnored(t *testing.T) {
 				t.Errorf("foreign event published %d findings (%v)", len(events), err)
 			}
 		})
+	}
+}
+
+// TestDriftFunctionCountsItsCalls: a check writes the Cognito calls it
+// made, by quota category, in an EMF line: the calls moto answered.
+func TestDriftFunctionCountsItsCalls(t *testing.T) {
+	m := moto.Get(t)
+	ctx := context.Background()
+	rt := start(t, m, nil)
+	id, err := m.CreatePool(ctx, "counted", nil, "OFF")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Throttle(0); err != nil { // the counters start over
+		t.Fatal(err)
+	}
+	res, err := rt.Invoke(ctx, sample(t, "drift-update-user-pool.json", id))
+	if err != nil || res.Err != nil || !strings.Contains(string(res.Payload), `"status":"remediated"`) {
+		t.Fatalf("invoke: %v %v %s\n%s", err, res.Err, res.Payload, rt.Logs())
+	}
+	answered, err := m.QuotaCounts()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if answered[quota.UserPoolResourceUpdate].Calls != 1 {
+		t.Fatalf("moto answered %v: want the one write", answered)
+	}
+	var lines int
+	for line := range strings.Lines(rt.Logs()) {
+		var doc map[string]any
+		if json.Unmarshal([]byte(line), &doc) != nil || doc["FunctionName"] == nil || !strings.Contains(line, "Calls") {
+			continue
+		}
+		lines++
+		for c, n := range answered {
+			if doc[string(c)+"Calls"] != float64(n.Calls) || doc[string(c)+"Throttled"] != float64(n.Throttled) {
+				t.Errorf("%s: the line says %v calls, %v throttled; moto answered %+v\n%s", c, doc[string(c)+"Calls"], doc[string(c)+"Throttled"], n, line)
+			}
+		}
+	}
+	if lines != 1 {
+		t.Errorf("%d call lines, want 1\n%s", lines, rt.Logs())
 	}
 }
 

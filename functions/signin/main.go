@@ -16,6 +16,7 @@ import (
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/cognito"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/coverage"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/findings"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/metrics"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/pace"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/policyparam"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/reconcile"
@@ -39,7 +40,8 @@ func main() {
 	// Its instances together stay within QUOTA_SHARE of every category,
 	// user calls included: the pacer divides it by the function's maximum
 	// concurrency.
-	r.Pacer = pace.ForFunction(s.Share, id.MaxConcurrency())
+	pacer := pace.ForFunction(s.Share, id.MaxConcurrency())
+	r.Pacer = pacer
 	h := &signin.Handler{
 		Reconciler: r, Users: client, Log: log, Now: time.Now,
 		Recorder: findings.Recorder{Publisher: findings.NewPublisher(eventbridge.NewFromConfig(cfg), s.EventBusName, log),
@@ -50,5 +52,5 @@ func main() {
 	if l := coverage.NewLedger(dynamodb.NewFromConfig(cfg), s.CoverageTable, s.Policy); l != nil {
 		h.Ledger = l
 	}
-	lambda.Start(policyparam.Refreshing(src, r.SetPolicy, h.Handle))
+	lambda.Start(policyparam.Refreshing(src, r.SetPolicy, metrics.CountCalls(pacer.Counts, os.Stdout, id.Name, h.Handle)))
 }

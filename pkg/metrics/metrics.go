@@ -4,10 +4,14 @@
 package metrics
 
 import (
+	"context"
 	"encoding/json"
 	"io"
+	"slices"
 	"time"
 
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/pace"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/quota"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/reconcile"
 )
 
@@ -45,6 +49,36 @@ func UserCountValues(c reconcile.Counts) []Value {
 		{"UserDriftDetected", int64(c.Drifted()), "Count"},
 		{"UsersRemediated", int64(c.Remediated), "Count"},
 		{"UsersFailed", int64(c.Failed), "Count"},
+	}
+}
+
+// CallValues are the metrics <Category>Calls and <Category>Throttled of
+// each category in c, and of each in always (zeros included, so that a
+// dashboard's lines do not break), in the order of quota.Table.
+func CallValues(c pace.Counts, always ...quota.Category) []Value {
+	var out []Value
+	for _, l := range quota.Table {
+		n, called := c[l.Category]
+		if !called && !slices.Contains(always, l.Category) {
+			continue
+		}
+		out = append(out, Value{string(l.Category) + "Calls", n.Calls, "Count"},
+			Value{string(l.Category) + "Throttled", n.Throttled, "Count"})
+	}
+	return out
+}
+
+// CountCalls wraps a handler so that each invocation that called AWS
+// writes its calls by quota category (CallValues), as counts reads them
+// from the function's pacer. The sweep writes its own, per leg.
+func CountCalls[T any](counts func() pace.Counts, w io.Writer, function string, handle func(context.Context, json.RawMessage) (T, error)) func(context.Context, json.RawMessage) (T, error) {
+	return func(ctx context.Context, raw json.RawMessage) (T, error) {
+		before := counts()
+		out, err := handle(ctx, raw)
+		if calls := counts().Minus(before); len(calls) > 0 {
+			Write(w, function, time.Now(), CallValues(calls)...)
+		}
+		return out, err
 	}
 }
 

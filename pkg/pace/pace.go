@@ -135,11 +135,41 @@ func (p *Pacer) Observe(op quota.Op, err error) {
 	}
 }
 
+// Counts are AWS calls by quota category, under AWS's names
+// (UserPoolRead, UserPoolResourceRead, ...), each with how many of them AWS
+// throttled. A category without calls is left out.
+type Counts map[quota.Category]Count
+
+// Plus returns c and o added.
+func (c Counts) Plus(o Counts) Counts { return c.combine(o, 1) }
+
+// Minus returns c less o: the calls made since o was taken.
+func (c Counts) Minus(o Counts) Counts { return c.combine(o, -1) }
+
+func (c Counts) combine(o Counts, sign int64) Counts {
+	out := Counts{}
+	for k, v := range c {
+		out[k] = v
+	}
+	for k, v := range o {
+		n := out[k]
+		n.Calls += sign * v.Calls
+		n.Throttled += sign * v.Throttled
+		out[k] = n
+	}
+	for k, v := range out {
+		if v == (Count{}) {
+			delete(out, k)
+		}
+	}
+	return out
+}
+
 // Counts returns the calls observed so far, by category.
-func (p *Pacer) Counts() map[quota.Category]Count {
+func (p *Pacer) Counts() Counts {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	out := make(map[quota.Category]Count, len(p.cats))
+	out := make(Counts, len(p.cats))
 	for c, cat := range p.cats {
 		if cat.counts != (Count{}) {
 			out[c] = cat.counts

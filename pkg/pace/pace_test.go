@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"sync"
@@ -185,5 +186,23 @@ func TestIsThrottle(t *testing.T) {
 		if got := IsThrottle(tc.err); got != tc.want {
 			t.Errorf("IsThrottle(%v) = %v", tc.err, got)
 		}
+	}
+}
+
+// TestCountsPlusMinus: Minus is the calls made between two readings, and
+// a category with none is left out.
+func TestCountsPlusMinus(t *testing.T) {
+	before := Counts{quota.UserPoolRead: {Calls: 3, Throttled: 1}, quota.UserRead: {Calls: 2}}
+	after := Counts{quota.UserPoolRead: {Calls: 5, Throttled: 1}, quota.UserRead: {Calls: 2}, quota.UserResourceUpdate: {Calls: 1}}
+	got := after.Minus(before)
+	want := Counts{quota.UserPoolRead: {Calls: 2}, quota.UserResourceUpdate: {Calls: 1}}
+	if !maps.Equal(got, want) {
+		t.Errorf("after - before = %v, want %v", got, want)
+	}
+	if sum := before.Plus(got); !maps.Equal(sum, Counts{quota.UserPoolRead: {Calls: 5, Throttled: 1}, quota.UserRead: {Calls: 2}, quota.UserResourceUpdate: {Calls: 1}}) {
+		t.Errorf("before + (after - before) = %v, want after", sum)
+	}
+	if len(Counts(nil).Minus(nil)) != 0 {
+		t.Error("nil - nil has calls")
 	}
 }

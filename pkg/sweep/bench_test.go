@@ -155,7 +155,7 @@ func BenchmarkSweepUnderThrottling(b *testing.B) {
 			for range n {
 				f.AddPool("p", nil, cognitofake.MFA{MfaConfiguration: "OFF"})
 			}
-			var calls Calls
+			var calls pace.Counts
 			var failed int64
 			var elapsed time.Duration
 			for b.Loop() {
@@ -173,7 +173,7 @@ func BenchmarkSweepUnderThrottling(b *testing.B) {
 				t0 := time.Now()
 				rep := rg.sweeper.Run(context.Background(), "", "", nil)
 				elapsed += time.Since(t0)
-				calls = calls.plus(rep.Calls)
+				calls = calls.Plus(rep.Calls)
 				failed += int64(rep.Failed)
 				if rep.Remediated+rep.Failed != n {
 					b.Fatalf("%+v", rep.Summary)

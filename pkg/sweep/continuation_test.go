@@ -17,6 +17,7 @@ import (
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/cognito"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/dev/cognitofake"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/findings"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/pace"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/quota"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/reconcile"
 )
@@ -195,7 +196,7 @@ func TestDecode(t *testing.T) {
 			`,"tally":{"checked":127,"compliant":100,"calls":{"UserPoolResourceRead":{"calls":130}}}}}`,
 			want: &Continuation{Page: "tok", PageStarted: []string{"us-east-1_a", "us-east-1_b"}, Last: "us-east-1_b", Legs: 2,
 				Started: time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC),
-				Tally:   Tally{Counts: reconcile.Counts{Checked: 127, Compliant: 100}, Calls: Calls{quota.UserPoolResourceRead: {Calls: 130}}}}},
+				Tally:   Tally{Counts: reconcile.Counts{Checked: 127, Compliant: 100}, Calls: pace.Counts{quota.UserPoolResourceRead: {Calls: 130}}}}},
 		{name: "a misspelt field is refused", event: `{"continuation":{"pgae":"120"}}`, err: `unknown field "pgae"`},
 		{name: "a mistyped field is refused", event: `{"continuation":{"last":7}}`, err: "event with a continuation"},
 		{name: "anything beside the continuation is refused", event: `{"continuation":{},"force":true}`, err: `unknown field "force"`},

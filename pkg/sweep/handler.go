@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"slices"
 	"time"
 
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/metrics"
@@ -38,7 +37,7 @@ func (h *Handler) Handle(ctx context.Context, event json.RawMessage) (Report, er
 // leg's own counts and calls, so sums over legs are the sweep's; the last
 // leg adds the sweep's duration and whether it ended incomplete.
 func EMF(rep Report, function string, at time.Time) []byte {
-	values := append(metrics.CountValues(rep.Leg.Counts), callValues(rep.Leg.Calls)...)
+	values := append(metrics.CountValues(rep.Leg.Counts), metrics.CallValues(rep.Leg.Calls, Categories...)...)
 	values = append(values, metrics.Value{Name: metrics.ExportFailed, Value: int64(rep.Leg.ExportFailed), Unit: "Count"})
 	if rep.Continuation == nil {
 		values = append(values,
@@ -51,21 +50,6 @@ func EMF(rep Report, function string, at time.Time) []byte {
 // Categories are the quota categories every sweep draws on; their metrics
 // are sent every leg, zeros included, so the dashboard's lines do not break.
 var Categories = []quota.Category{quota.UserPoolRead, quota.UserPoolResourceRead, quota.UserPoolResourceUpdate}
-
-// callValues are the metrics <Category>Calls and <Category>Throttled of
-// each category the leg called, and of Categories.
-func callValues(c Calls) []metrics.Value {
-	var out []metrics.Value
-	for _, l := range quota.Table {
-		n, called := c[l.Category]
-		if !called && !slices.Contains(Categories, l.Category) {
-			continue
-		}
-		out = append(out, metrics.Value{Name: string(l.Category) + "Calls", Value: n.Calls, Unit: "Count"},
-			metrics.Value{Name: string(l.Category) + "Throttled", Value: n.Throttled, Unit: "Count"})
-	}
-	return out
-}
 
 func boolInt(b bool) int64 {
 	if b {

@@ -85,11 +85,11 @@ func TestSweepWithinTheShareAgainstMoto(t *testing.T) {
 			t.Errorf("%s: %d of %d calls throttled at the share", c, n.Throttled, n.Calls)
 		}
 	}
-	if !maps.Equal(rep.Calls, Calls(counts)) {
+	if !maps.Equal(rep.Calls, counts) {
 		t.Errorf("report counts %v; moto answered %v", rep.Calls, counts)
 	}
 	// A pool to raise costs a read, its sign-in policy, a re-read and a write.
-	want := Calls{quota.UserPoolRead: {Calls: 1 + 4}, quota.UserPoolResourceRead: {Calls: 8 + 4}, quota.UserPoolResourceUpdate: {Calls: 4}}
+	want := pace.Counts{quota.UserPoolRead: {Calls: 1 + 4}, quota.UserPoolResourceRead: {Calls: 8 + 4}, quota.UserPoolResourceUpdate: {Calls: 4}}
 	if !maps.Equal(rep.Calls, want) {
 		t.Errorf("calls %v, want %v", rep.Calls, want)
 	}

@@ -25,7 +25,7 @@ func TestGoldenSummary(t *testing.T) {
 		Tally: Tally{
 			Counts:   reconcile.Counts{Checked: 9, Compliant: 2, Remediated: 1, Drift: 1, Exempt: 1, Unremediable: 1, Failed: 1, Deleted: 1, Replica: 1},
 			Profiles: map[string]reconcile.Counts{"strict": {Checked: 1, Remediated: 1}},
-			Calls:    Calls{quota.UserPoolRead: pace.Count{Calls: 12, Throttled: 1}},
+			Calls:    pace.Counts{quota.UserPoolRead: pace.Count{Calls: 12, Throttled: 1}},
 			Coverage: &CoverageTotals{ActiveUsers: 4, WithMFA: 3, Ratio: &ratio, Factors: policy.FactorCounts{SoftwareToken: 3}, Pools: 2, BelowPolicy: 1, Unknown: 1,
 				Cost: coverage.Cost{Pages: 2, Items: 5, ReadUnits: 1.5}},
 			ExportFailed: 2,

@@ -35,41 +35,13 @@ type PoolReport struct {
 	Message    string             `json:"message,omitempty"`
 }
 
-// Calls counts AWS calls by quota category, under AWS's names
-// (UserPoolRead, UserPoolResourceRead, UserPoolResourceUpdate, ...), each
-// with how many of them AWS throttled. A category without calls is left out.
-type Calls map[quota.Category]pace.Count
-
-func (c Calls) plus(o Calls) Calls { return c.combine(o, 1) }
-
-func (c Calls) minus(o Calls) Calls { return c.combine(o, -1) }
-
-func (c Calls) combine(o Calls, sign int64) Calls {
-	out := Calls{}
-	for k, v := range c {
-		out[k] = v
-	}
-	for k, v := range o {
-		n := out[k]
-		n.Calls += sign * v.Calls
-		n.Throttled += sign * v.Throttled
-		out[k] = n
-	}
-	for k, v := range out {
-		if v == (pace.Count{}) {
-			delete(out, k)
-		}
-	}
-	return out
-}
-
 // Tally is what a sweep, or one leg of it, counted.
 type Tally struct {
 	reconcile.Counts
 	// Profiles counts the pools judged by each profile of a version 2
 	// policy, by status; pools no profile judged are not in it.
 	Profiles map[string]reconcile.Counts `json:"profiles,omitempty"`
-	Calls    Calls                       `json:"calls"`
+	Calls    pace.Counts                 `json:"calls"`
 	// Coverage is MFA coverage of active users; absent without a ledger.
 	Coverage *CoverageTotals `json:"coverage,omitempty"`
 	// ExportFailed counts what was not brought to Security Hub: findings
@@ -83,7 +55,7 @@ func (t *Tally) add(o Tally) {
 	for name, c := range o.Profiles {
 		t.countProfile(name, func(pc *reconcile.Counts) { pc.Merge(c) })
 	}
-	t.Calls = t.Calls.plus(o.Calls)
+	t.Calls = t.Calls.Plus(o.Calls)
 	t.Coverage = t.Coverage.plus(o.Coverage)
 	t.ExportFailed += o.ExportFailed
 }
@@ -243,7 +215,7 @@ func (s *Sweeper) Run(ctx context.Context, account, region string, from *Continu
 		workCtx, cancel = context.WithDeadline(ctx, dl.Add(-s.FinishMargin))
 		defer cancel()
 	}
-	before := Calls(s.Pacer.Counts())
+	before := s.Pacer.Counts()
 	s.noteLedger(&next)
 
 	tagged, err := s.poolTags(workCtx, &next)
@@ -252,7 +224,7 @@ func (s *Sweeper) Run(ctx context.Context, account, region string, from *Continu
 		cutOff, err = s.check(ctx, workCtx, stopAt, tagged, &next, &rep)
 	}
 
-	rep.Leg.Calls = Calls(s.Pacer.Counts()).minus(before)
+	rep.Leg.Calls = s.Pacer.Counts().Minus(before)
 	next.Tally.add(rep.Leg)
 	next.Retry = append(next.Retry, cutOff...)
 	conclude(&rep, &next, err)

@@ -323,7 +323,7 @@ func TestListingFailureIsReported(t *testing.T) {
 
 func TestEMF(t *testing.T) {
 	leg := Tally{Counts: reconcile.Counts{Checked: 5, Compliant: 2, Remediated: 1, Drift: 0, Unremediable: 1, Failed: 1},
-		Calls: Calls{quota.UserPoolRead: {Calls: 3}, quota.UserPoolResourceRead: {Calls: 9, Throttled: 2}, quota.UserPoolResourceUpdate: {Calls: 1},
+		Calls: pace.Counts{quota.UserPoolRead: {Calls: 3}, quota.UserPoolResourceRead: {Calls: 9, Throttled: 2}, quota.UserPoolResourceUpdate: {Calls: 1},
 			quota.SecurityHubImport: {Calls: 1}}, ExportFailed: 3}
 	whole := Summary{Tally: Tally{Counts: reconcile.Counts{Checked: 50}}, DurationMs: 1234, Incomplete: true}
 	type doc struct {
@@ -380,8 +380,8 @@ func TestEMF(t *testing.T) {
 
 // fakeCalls is what the fake answered, by quota category, as the report
 // counts it.
-func fakeCalls(f *cognitofake.Server) Calls {
-	c := Calls{}
+func fakeCalls(f *cognitofake.Server) pace.Counts {
+	c := pace.Counts{}
 	for _, l := range quota.Table {
 		if n := (pace.Count{Calls: f.CallsIn(string(l.Category)), Throttled: f.ThrottledIn(string(l.Category))}); n != (pace.Count{}) {
 			c[l.Category] = n

@@ -144,13 +144,13 @@ func (m *Moto) Throttle(fraction float64) error {
 
 // QuotaCounts returns the Cognito calls moto answered since the last
 // Throttle, and how many it throttled, by quota category.
-func (m *Moto) QuotaCounts() (map[quota.Category]pace.Count, error) {
+func (m *Moto) QuotaCounts() (pace.Counts, error) {
 	resp, err := http.Get(m.Endpoint + "/_quota/counts")
 	if err != nil {
 		return nil, fmt.Errorf("read moto's quota counts: %w", err)
 	}
 	defer resp.Body.Close()
-	var counts map[quota.Category]pace.Count
+	var counts pace.Counts
 	if err := json.NewDecoder(resp.Body).Decode(&counts); err != nil {
 		return nil, fmt.Errorf("read moto's quota counts: %w", err)
 	}
