@@ -43,7 +43,7 @@ func main() {
 	r := reconcile.New(client, s.Policy, log)
 	r.Backoff, r.Pacer = pace.SweepBackoff, pacer
 	sw := &sweep.Sweeper{
-		Lister: client, Tags: cognito.NewTags(rgt.NewFromConfig(cfg)), Reconciler: r, Pacer: pacer, Log: log, Concurrency: s.Concurrency,
+		Lister: client, Tags: sweep.NewTags(rgt.NewFromConfig(cfg)), Reconciler: r, Pacer: pacer, Log: log, Concurrency: s.Concurrency,
 		Publisher:  findings.NewPublisher(eventbridge.NewFromConfig(cfg), s.EventBusName, log),
 		StopMargin: sweep.StopMargin, FinishMargin: sweep.FinishMargin, Now: time.Now,
 		Coverage: coverage.NewReader(dynamodb.NewFromConfig(cfg), s.CoverageTable, s.CoverageReadUnits),

@@ -9,8 +9,8 @@ func PoolARN(region, account, poolID string) string {
 
 const poolMarker = ":userpool/"
 
-// poolIDOf is the pool ID in a user pool ARN; false when arn is not one.
-func poolIDOf(arn string) (string, bool) {
+// PoolIDOf is the pool ID in a user pool ARN; false when arn is not one.
+func PoolIDOf(arn string) (string, bool) {
 	_, id, ok := strings.Cut(arn, poolMarker)
 	return id, ok && id != ""
 }

@@ -7,12 +7,12 @@ func TestPoolARN(t *testing.T) {
 	if arn != "arn:aws:cognito-idp:eu-west-1:111111111111:userpool/eu-west-1_a" {
 		t.Errorf("PoolARN = %s", arn)
 	}
-	if id, ok := poolIDOf(arn); !ok || id != "eu-west-1_a" {
-		t.Errorf("poolIDOf(%s) = %q, %v", arn, id, ok)
+	if id, ok := PoolIDOf(arn); !ok || id != "eu-west-1_a" {
+		t.Errorf("PoolIDOf(%s) = %q, %v", arn, id, ok)
 	}
 	for _, bad := range []string{"arn:aws:cognito-idp:eu-west-1:111111111111:userpool/", "arn:aws:s3:::bucket"} {
-		if id, ok := poolIDOf(bad); ok {
-			t.Errorf("poolIDOf(%s) = %q", bad, id)
+		if id, ok := PoolIDOf(bad); ok {
+			t.Errorf("PoolIDOf(%s) = %q", bad, id)
 		}
 	}
 }

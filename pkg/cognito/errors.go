@@ -99,3 +99,10 @@ func TransientCodes() []string {
 	}
 	return codes
 }
+
+// IsAccessDenied reports an IAM denial: the caller's role lacks the action.
+// The SDKs model it as no typed error, only by its code.
+func IsAccessDenied(err error) bool {
+	var ae smithy.APIError
+	return errors.As(err, &ae) && ae.ErrorCode() == "AccessDeniedException"
+}

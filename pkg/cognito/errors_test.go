@@ -83,3 +83,23 @@ func TestSMSInUse(t *testing.T) {
 		}
 	}
 }
+
+func TestIsAccessDenied(t *testing.T) {
+	denied := &smithy.GenericAPIError{Code: "AccessDeniedException", Message: "not authorized to perform: tag:GetResources"}
+	cases := []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"IAM denial", denied, true},
+		{"wrapped", fmt.Errorf("read exemption tags: %w", denied), true},
+		{"another API error", &smithy.GenericAPIError{Code: "ThrottledException"}, false},
+		{"not an API error", errors.New("AccessDeniedException"), false},
+		{"none", nil, false},
+	}
+	for _, tc := range cases {
+		if got := IsAccessDenied(tc.err); got != tc.want {
+			t.Errorf("%s: %v", tc.name, got)
+		}
+	}
+}

@@ -148,7 +148,7 @@ type Sweeper struct {
 	Lister cognito.Lister
 	// Tags reads which pools carry the policy's exemption tag, in bulk,
 	// once per leg. nil: each pool's tags are read with DescribeUserPool.
-	Tags       cognito.Tagged
+	Tags       Tagged
 	Reconciler *reconcile.Reconciler
 	// Pacer must be the reconciler's pacer too: it paces every Cognito
 	// call, the listing included, and counts them for the report.

@@ -65,7 +65,7 @@ func newRig(t testing.TB, api cognito.API, doc string, rate float64, concurrency
 	r.Pacer = pacer
 	bus := &fakes.Bus{}
 	pub := findings.NewPublisher(bus, "findings", log)
-	return &rig{bus: bus, pacer: pacer, sweeper: &Sweeper{Lister: client, Tags: cognito.NewTags(rgt.NewFromConfig(cfg)), Reconciler: r, Pacer: pacer,
+	return &rig{bus: bus, pacer: pacer, sweeper: &Sweeper{Lister: client, Tags: NewTags(rgt.NewFromConfig(cfg)), Reconciler: r, Pacer: pacer,
 		Publisher: pub, Log: log, Concurrency: concurrency, StopMargin: 300 * time.Millisecond, FinishMargin: 100 * time.Millisecond, Now: time.Now}}
 }
 

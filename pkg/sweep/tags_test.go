@@ -1,9 +1,8 @@
-package cognito
+package sweep
 
 import (
 	"context"
 	"errors"
-	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -11,7 +10,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	rgt "github.com/aws/aws-sdk-go-v2/service/resourcegroupstaggingapi"
 	rgttypes "github.com/aws/aws-sdk-go-v2/service/resourcegroupstaggingapi/types"
-	"github.com/aws/smithy-go"
 )
 
 // taggingAnswer is a tagging API that records the request and answers
@@ -78,25 +76,5 @@ func TestPoolsTagged(t *testing.T) {
 				t.Errorf("request %+v", in)
 			}
 		})
-	}
-}
-
-func TestIsAccessDenied(t *testing.T) {
-	denied := &smithy.GenericAPIError{Code: "AccessDeniedException", Message: "not authorized to perform: tag:GetResources"}
-	cases := []struct {
-		name string
-		err  error
-		want bool
-	}{
-		{"IAM denial", denied, true},
-		{"wrapped", fmt.Errorf("read exemption tags: %w", denied), true},
-		{"another API error", &smithy.GenericAPIError{Code: "ThrottledException"}, false},
-		{"not an API error", errors.New("AccessDeniedException"), false},
-		{"none", nil, false},
-	}
-	for _, tc := range cases {
-		if got := IsAccessDenied(tc.err); got != tc.want {
-			t.Errorf("%s: %v", tc.name, got)
-		}
 	}
 }

@@ -1,14 +1,14 @@
-package cognito
+package sweep
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	rgt "github.com/aws/aws-sdk-go-v2/service/resourcegroupstaggingapi"
 	rgttypes "github.com/aws/aws-sdk-go-v2/service/resourcegroupstaggingapi/types"
-	"github.com/aws/smithy-go"
+
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/cognito"
 )
 
 // TaggingAPI is the part of the SDK's Resource Groups Tagging API client the
@@ -61,7 +61,7 @@ func (t *Tags) PoolsTagged(ctx context.Context, key, next string) (map[string]st
 	pools := make(map[string]string, len(out.ResourceTagMappingList))
 	for _, m := range out.ResourceTagMappingList {
 		arn := aws.ToString(m.ResourceARN)
-		id, ok := poolIDOf(arn)
+		id, ok := cognito.PoolIDOf(arn)
 		if !ok {
 			// Skipping it could leave an exempt pool unrecognised, and written.
 			return nil, "", fmt.Errorf("GetResources returned %q, not a user pool ARN", arn)
@@ -73,11 +73,4 @@ func (t *Tags) PoolsTagged(ctx context.Context, key, next string) (map[string]st
 		}
 	}
 	return pools, aws.ToString(out.PaginationToken), nil
-}
-
-// IsAccessDenied reports an IAM denial: the caller's role lacks the action.
-// The SDKs model it as no typed error, only by its code.
-func IsAccessDenied(err error) bool {
-	var ae smithy.APIError
-	return errors.As(err, &ae) && ae.ErrorCode() == "AccessDeniedException"
 }
