@@ -26,18 +26,7 @@ func (b *bucket) wait(ctx context.Context) error {
 	}
 	b.next = at.Add(time.Duration(float64(time.Second) / b.rate))
 	b.mu.Unlock()
-	d := time.Until(at)
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+	return Sleep(ctx, time.Until(at))
 }
 
 // BenchmarkWaitOverhead: the cost of one Wait when the cap is never
