@@ -28,10 +28,16 @@ type PoolSpec struct {
 	WebAuthn     *types.WebAuthnConfigurationType
 }
 
+// sdkConfig is an SDK configuration pointed at moto, in Region, with the
+// given credentials.
+func (m *Moto) sdkConfig(ctx context.Context, key, secret, token string) (aws.Config, error) {
+	return config.LoadDefaultConfig(ctx, config.WithRegion(Region), config.WithBaseEndpoint(m.Endpoint),
+		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(key, secret, token)))
+}
+
 // Client returns a Cognito SDK client pointed at moto.
 func (m *Moto) Client(ctx context.Context) (*cip.Client, error) {
-	cfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(Region), config.WithBaseEndpoint(m.Endpoint),
-		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("testing", "testing", "")))
+	cfg, err := m.sdkConfig(ctx, "testing", "testing", "")
 	if err != nil {
 		return nil, err
 	}
@@ -45,8 +51,7 @@ func (a *OtherAccount) Client(ctx context.Context) (*cip.Client, error) {
 		k, v, _ := strings.Cut(kv, "=")
 		env[k] = v
 	}
-	cfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(Region), config.WithBaseEndpoint(a.m.Endpoint),
-		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"], env["AWS_SESSION_TOKEN"])))
+	cfg, err := a.m.sdkConfig(ctx, env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"], env["AWS_SESSION_TOKEN"])
 	if err != nil {
 		return nil, err
 	}

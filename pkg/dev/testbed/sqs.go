@@ -9,8 +9,6 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 )
@@ -26,8 +24,7 @@ type Queue struct {
 
 // Queue creates an SQS queue.
 func (m *Moto) Queue(ctx context.Context, name string) (*Queue, error) {
-	cfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(Region), config.WithBaseEndpoint(m.Endpoint),
-		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("testing", "testing", "")))
+	cfg, err := m.sdkConfig(ctx, "testing", "testing", "")
 	if err != nil {
 		return nil, err
 	}
