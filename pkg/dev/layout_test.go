@@ -4,7 +4,10 @@
 package dev
 
 import (
+	"os"
 	"os/exec"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -33,5 +36,47 @@ func TestProductDoesNotImportTooling(t *testing.T) {
 	}
 	if checked < 10 {
 		t.Fatalf("only %d product packages listed; the check is broken", checked)
+	}
+}
+
+// topLevel is the layout the README describes: every entry allowed at the
+// top of the repository. Anything else (a binary built at the root, a stray
+// script) fails TestLayout.
+var topLevel = []string{
+	".ci", ".gitignore", "CHANGELOG.md", "LICENSE", "Makefile", "README.md", "docs", "events",
+	"functions", "go.mod", "go.sum", "pkg", "samconfig.toml", "template.yaml",
+}
+
+// maxTracked bounds a tracked file: source, docs and samples, never a build.
+const maxTracked = 1 << 20
+
+// TestLayout: the tracked files keep the README's layout (only the entries
+// it names at the top) and none is over 1 MB.
+func TestLayout(t *testing.T) {
+	out, err := exec.Command("git", "-C", "../..", "ls-files", "-z").Output()
+	if err != nil {
+		t.Skipf("not a git checkout: %v", err)
+	}
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := strings.Split(strings.TrimRight(string(out), "\x00"), "\x00")
+	if len(files) < 50 {
+		t.Fatalf("only %d tracked files: the listing is broken", len(files))
+	}
+	for _, f := range files {
+		top, _, _ := strings.Cut(f, "/")
+		if !slices.Contains(topLevel, top) {
+			t.Errorf("%s: the top level holds only %s (README, Development: Layout)", f, strings.Join(topLevel, ", "))
+		}
+		if info, err := os.Stat(filepath.Join("../..", f)); err == nil && info.Size() > maxTracked {
+			t.Errorf("%s: %d bytes tracked; builds and binaries are not committed (at most %d)", f, info.Size(), maxTracked)
+		}
+	}
+	for _, top := range topLevel {
+		if !strings.HasPrefix(top, ".") && top != "LICENSE" && top != "README.md" && !strings.Contains(string(readme), "`"+top) {
+			t.Errorf("the README's layout does not name %s", top)
+		}
 	}
 }
