@@ -12,7 +12,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/dev/fakes"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/pace"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/policy"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/quota"
 )
 
 var _ API = (*fakes.Pools)(nil)
@@ -189,3 +191,57 @@ func TestListPools(t *testing.T) {
 		})
 	}
 }
+
+// TestNoGatewayWithoutPacer: a gateway cannot be built unpaced.
+func TestNoGatewayWithoutPacer(t *testing.T) {
+	for name, p := range map[string]Pacer{"nil": nil, "nil pacer": (*pace.Pacer)(nil)} {
+		t.Run(name, func(t *testing.T) {
+			defer func() {
+				if recover() == nil {
+					t.Error("built without a pacer")
+				}
+			}()
+			NewGateway(fakes.New(), p, pace.CheckBackoff)
+		})
+	}
+}
+
+// TestReservedCalls: a reserved pair takes both tokens first, write's
+// first, then makes each call once; a call not reserved is refused.
+func TestReservedCalls(t *testing.T) {
+	f := fakes.New()
+	f.MFA[pool] = &cip.GetUserPoolMfaConfigOutput{MfaConfiguration: "OFF"}
+	var log []string
+	g := NewGateway(f, recorder{&log}, pace.CheckBackoff)
+	r, err := g.Reserve(context.Background(), pool, quota.SetUserPoolMfaConfig, quota.GetUserPoolMfaConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := r.GetMFA(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Level, c.SoftwareToken = policy.LevelOn, true
+	if _, err := r.SetMFA(context.Background(), c); err != nil {
+		t.Fatal(err)
+	}
+	want := "wait SetUserPoolMfaConfig, wait GetUserPoolMfaConfig, observe GetUserPoolMfaConfig, observe SetUserPoolMfaConfig"
+	if got := strings.Join(log, ", "); got != want {
+		t.Errorf("pacer saw %q, want %q", got, want)
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("a second write on one reservation was made")
+		}
+	}()
+	_, _ = r.SetMFA(context.Background(), c)
+}
+
+type recorder struct{ log *[]string }
+
+func (r recorder) Wait(_ context.Context, op quota.Op, _ string) error {
+	*r.log = append(*r.log, "wait "+string(op))
+	return nil
+}
+
+func (r recorder) Observe(op quota.Op, _ error) { *r.log = append(*r.log, "observe "+string(op)) }

@@ -1,6 +1,7 @@
-// Package cognito is the one place that knows the AWS SDK's Cognito shapes.
-// It gives the enforcer plain ports over policy.PoolMFA and policy.UserMFA
-// (Pools, Users, Lister), implements them over the SDK client, and sorts
+// Package cognito is the one place that knows the AWS SDK's Cognito shapes
+// and the one way to Cognito: the Gateway, which every function builds
+// once with its pacer, reads and writes pools and users as plain
+// policy.PoolMFA and policy.UserMFA, paced and retried. It also sorts
 // Cognito's errors into the classes the enforcer acts on.
 package cognito
 
@@ -27,32 +28,6 @@ type API interface {
 
 var _ API = (*cip.Client)(nil)
 
-// Pools reads and writes a user pool's MFA configuration: what the
-// reconciler needs.
-type Pools interface {
-	GetMFA(ctx context.Context, poolID string) (policy.PoolMFA, error)
-	// SetMFA replaces the pool's whole MFA configuration with c and returns
-	// what Cognito stored, which can differ from c.
-	SetMFA(ctx context.Context, poolID string, c policy.PoolMFA) (policy.PoolMFA, error)
-	Describe(ctx context.Context, poolID string) (Pool, error)
-}
-
-// Users reads and writes one user's MFA settings: what the sign-in trigger
-// needs.
-type Users interface {
-	GetUserMFA(ctx context.Context, poolID, username string) (policy.UserMFA, error)
-	// SetUserMFA moves a user from before to want: every factor in before is
-	// sent, enabled or not, and exactly want.Preferred is preferred.
-	SetUserMFA(ctx context.Context, poolID, username string, before, want policy.UserMFA) error
-}
-
-// Lister pages through the account's user pools: what the sweep needs.
-type Lister interface {
-	// ListPools returns the page at next ("" for the first) and the token of
-	// the following page, "" after the last.
-	ListPools(ctx context.Context, next string) (pools []PoolRef, following string, err error)
-}
-
 // Pool is what DescribeUserPool tells about a pool besides its MFA level.
 type Pool struct {
 	Name string
@@ -74,18 +49,12 @@ type PoolRef struct {
 	Name string `json:"name,omitempty"`
 }
 
-// Client implements the ports over the SDK with one Cognito call per
-// method: pacing and retries are the caller's, so they count every call.
+// Client converts between the SDK's shapes and the plain ones, with one
+// Cognito call per method: the Gateway paces and retries each.
 type Client struct{ api API }
 
 // New returns a client over api: the SDK's client or a fake.
 func New(api API) *Client { return &Client{api: api} }
-
-var (
-	_ Pools  = (*Client)(nil)
-	_ Users  = (*Client)(nil)
-	_ Lister = (*Client)(nil)
-)
 
 // pageSize is the largest page ListUserPools returns.
 const pageSize = 60

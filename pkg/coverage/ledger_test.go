@@ -125,7 +125,8 @@ func TestReadCounts(t *testing.T) {
 			}
 			// Another pool's users are never counted.
 			_ = l.Record(context.Background(), "eu-west-1_Q", "other", totp, t0)
-			r := &Reader{API: f, Table: "ledger", Now: func() time.Time { return t0 }}
+			r := NewReader(f, "ledger", DefaultUnitsPerSecond)
+			r.Now = func() time.Time { return t0 }
 			c, cost, err := r.Read(context.Background(), "eu-west-1_P", tc.window)
 			if err != nil {
 				t.Fatal(err)
@@ -154,7 +155,8 @@ func TestReadRefusesUnreadableItems(t *testing.T) {
 			attrLastSeen: &types.AttributeValueMemberN{Value: strconv.FormatInt(t0.Unix(), 10)},
 			attrFactors:  &types.AttributeValueMemberL{Value: []types.AttributeValue{&types.AttributeValueMemberS{Value: "carrierPigeon"}}}},
 	}}
-	r := &Reader{API: f, Table: "ledger", Now: func() time.Time { return t0 }}
+	r := NewReader(f, "ledger", DefaultUnitsPerSecond)
+	r.Now = func() time.Time { return t0 }
 	if _, _, err := r.Read(context.Background(), "p_1", 30); err == nil || !strings.Contains(err.Error(), "not a factor") {
 		t.Errorf("unreadable item: %v (never count it as a user without MFA)", err)
 	}

@@ -31,18 +31,19 @@ const DefaultUnitsPerSecond = 3000
 // Reader computes pools' coverage from the ledger: one paginated Query per
 // pool, eventually consistent, with only the attributes it counts.
 type Reader struct {
-	API   QueryAPI
-	Table string
-	Pace  *pace.Units // read units, shared by every pool read at the same time; nil: unpaced
+	api   QueryAPI
+	table string
+	pace  *pace.Units // read units, shared by every pool read at the same time
 	Now   func() time.Time
 }
 
-// NewReader returns the reader for table, or nil when table is empty.
+// NewReader returns the reader for table, paced at unitsPerSecond read
+// units, or nil when table is empty.
 func NewReader(api QueryAPI, table string, unitsPerSecond float64) *Reader {
 	if table == "" {
 		return nil
 	}
-	return &Reader{API: api, Table: table, Pace: pace.NewUnits(unitsPerSecond), Now: time.Now}
+	return &Reader{api: api, table: table, pace: pace.NewUnits(unitsPerSecond), Now: time.Now}
 }
 
 // Cost is what reading the ledger took.
@@ -67,7 +68,7 @@ func (r *Reader) Read(ctx context.Context, poolID string, windowDays int) (polic
 	var cost Cost
 	since := r.Now().Add(-time.Duration(windowDays) * 24 * time.Hour)
 	in := &dynamodb.QueryInput{
-		TableName:              aws.String(r.Table),
+		TableName:              aws.String(r.table),
 		KeyConditionExpression: aws.String("#p = :p"),
 		// The filter saves transfer, not read units: DynamoDB charges for
 		// the items it reads before filtering and projecting.
@@ -81,15 +82,15 @@ func (r *Reader) Read(ctx context.Context, poolID string, windowDays int) (polic
 		ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal,
 	}
 	for {
-		if err := r.Pace.Wait(ctx); err != nil {
+		if err := r.pace.Wait(ctx); err != nil {
 			return cov, cost, fmt.Errorf("read coverage of %s: %w", poolID, err)
 		}
-		out, err := r.API.Query(ctx, in)
+		out, err := r.api.Query(ctx, in)
 		if err != nil {
-			return cov, cost, fmt.Errorf("read coverage of %s from %s: %w", poolID, r.Table, err)
+			return cov, cost, fmt.Errorf("read coverage of %s from %s: %w", poolID, r.table, err)
 		}
 		units := pageUnits(out)
-		r.Pace.Spend(units)
+		r.pace.Spend(units)
 		cost.Pages++
 		cost.Items += int(out.ScannedCount)
 		cost.ReadUnits += units

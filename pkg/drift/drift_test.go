@@ -21,6 +21,7 @@ import (
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/cognito"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/dev/fakes"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/findings"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/pace"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/policy"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/reconcile"
 )
@@ -119,11 +120,10 @@ func newFixture(t *testing.T, doc string) *fixture {
 	}
 	f := &fixture{pools: fakes.New(), bus: &fakes.Bus{}, logs: &bytes.Buffer{}}
 	log := slog.New(slog.NewJSONHandler(f.logs, nil))
-	r := reconcile.New(cognito.New(f.pools), p, log)
-	r.Backoff = reconcile.Backoff{Attempts: 2, Base: time.Millisecond, Max: time.Millisecond}
+	r := reconcile.New(cognito.NewGateway(f.pools, fakes.Uncapped(), pace.Backoff{Attempts: 2, Base: time.Millisecond, Max: time.Millisecond}), p, log)
 	pub := findings.NewPublisher(f.bus, "findings", log)
 	pub.Backoff.Base, pub.Backoff.Max = time.Millisecond, time.Millisecond
-	f.h = &Handler{Reconciler: r, Recorder: findings.Recorder{Publisher: pub}, Log: log, Now: time.Now,
+	f.h = &Handler{Reconciler: r, Recorder: findings.Recorder{Publisher: pub, Log: log}, Log: log, Now: time.Now,
 		OwnRoles: []string{"arn:aws:iam::123456789012:role/enforcer-DriftFunctionRole-ABC"}}
 	return f
 }

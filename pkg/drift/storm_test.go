@@ -54,9 +54,8 @@ func TestDriftStorm(t *testing.T) {
 	bus := &fakes.Bus{}
 	instances := make([]*Handler, conc)
 	for i := range instances {
-		r := reconcile.New(cognito.New(client), policy.Default(), log)
-		r.Pacer = pace.ForFunction(share, conc)
-		instances[i] = &Handler{Reconciler: r, Recorder: findings.Recorder{Publisher: findings.NewPublisher(bus, "findings", log)}, Log: log, Now: time.Now}
+		r := reconcile.New(cognito.NewGateway(client, pace.ForFunction(share, conc), pace.CheckBackoff), policy.Default(), log)
+		instances[i] = &Handler{Reconciler: r, Recorder: findings.Recorder{Publisher: findings.NewPublisher(bus, "findings", log), Log: log}, Log: log, Now: time.Now}
 	}
 
 	end := time.Now()

@@ -165,11 +165,63 @@ func TestRecorderCountsExportFailures(t *testing.T) {
 	}{{"refused", errors.New("refused by Security Hub: 1 findings"), true}, {"imported", nil, false}} {
 		t.Run(tc.name, func(t *testing.T) {
 			var emf strings.Builder
-			r := Recorder{Publisher: publisher(&fakes.Bus{}), Metrics: &emf, Function: "DriftFunction",
+			r := Recorder{Publisher: publisher(&fakes.Bus{}), Log: slog.New(slog.DiscardHandler), Metrics: &emf, Function: "DriftFunction",
 				Export: exporterFunc(func(context.Context, Finding) error { return tc.err })}
 			r.Record(context.Background(), New("1", "eu-west-1", reconcile.Result{PoolID: "eu-west-1_a", Status: reconcile.Drift}, Cause{Kind: "cloudtrail"}, time.Now()))
 			if got := strings.Contains(emf.String(), `"SecurityHubExportFailed":1`); got != tc.want {
 				t.Errorf("counted %v, want %v: %s", got, tc.want, emf.String())
+			}
+		})
+	}
+}
+
+// TestRecorderOneLinePerResult: each result is logged once, counted and
+// published from the same value, pool and user checks alike, and a failed
+// check is logged at ERROR by both.
+func TestRecorderOneLinePerResult(t *testing.T) {
+	for _, status := range []reconcile.Status{reconcile.Compliant, reconcile.Remediated, reconcile.Unremediable, reconcile.Failed, reconcile.Deleted} {
+		t.Run(string(status), func(t *testing.T) {
+			var logs, emf strings.Builder
+			bus := &fakes.Bus{}
+			r := Recorder{Publisher: publisher(bus), Log: slog.New(slog.NewJSONHandler(&logs, nil)), Metrics: &emf, Function: "SignInCheckFunction"}
+			at := time.Now()
+			r.Record(context.Background(), New("1", "eu-west-1", reconcile.Result{PoolID: "eu-west-1_a", Status: status}, Cause{Kind: "sign-in"}, at))
+			r.RecordUser(context.Background(), NewUser("1", "eu-west-1", reconcile.UserResult{PoolID: "eu-west-1_a", Username: "u", Status: status}, Cause{Kind: "sign-in"}, at))
+			var lines []map[string]any
+			for line := range strings.Lines(logs.String()) {
+				var m map[string]any
+				if err := json.Unmarshal([]byte(line), &m); err != nil {
+					t.Fatal(err)
+				}
+				lines = append(lines, m)
+			}
+			want := "INFO"
+			if status == reconcile.Failed {
+				want = "ERROR"
+			}
+			if len(lines) != 2 || lines[0]["msg"] != "pool checked" || lines[1]["msg"] != "user checked" {
+				t.Fatalf("log lines %v, want one per check", lines)
+			}
+			for _, l := range lines {
+				if l["outcome"] != string(status) || l["level"] != want {
+					t.Errorf("line %v, want outcome %s at %s", l, status, want)
+				}
+			}
+			published := 0
+			for _, c := range bus.Calls {
+				for _, e := range c {
+					published++
+					if !strings.Contains(aws.ToString(e.Detail), `"status":"`+string(status)+`"`) {
+						t.Errorf("published %s, want status %s", aws.ToString(e.Detail), status)
+					}
+				}
+			}
+			if want := map[bool]int{true: 2, false: 0}[status.Published()]; published != want {
+				t.Errorf("%d findings published, want %d", published, want)
+			}
+			checked := `"PoolsChecked":1`
+			if !strings.Contains(emf.String(), checked) || !strings.Contains(emf.String(), `"UsersChecked":1`) {
+				t.Errorf("EMF %s lacks the counts", emf.String())
 			}
 		})
 	}

@@ -12,6 +12,7 @@ import (
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/cognito"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/dev/fakes"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/dev/testbed"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/policy"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/setup"
@@ -52,7 +53,7 @@ func TestAgainstMoto(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	client := cognito.New(cip.NewFromConfig(cfg))
+	client := cognito.NewGateway(cip.NewFromConfig(cfg), fakes.Uncapped(), fakes.QuickBackoff)
 	doc := `{"exemptions":{"poolIds":["` + pools["exemptID"] + `"],"tagKey":"mfa-policy-exempt"}}`
 
 	for _, mode := range []struct {
@@ -149,9 +150,8 @@ func TestConcurrentAdminChangePreserved(t *testing.T) {
 		return m.CLI(ctx, nil, "cognito-idp", "set-user-pool-mfa-config", "--user-pool-id", id, "--mfa-configuration", "OPTIONAL",
 			"--sms-mfa-configuration", fmt.Sprintf(`{"SmsAuthenticationMessage":%q,"SmsConfiguration":{"SnsCallerArn":%q,"ExternalId":%q}}`, message, role, externalID))
 	}}
-	r := New(cognito.New(api), policy.Default(), slog.New(slog.NewJSONHandler(os.Stderr, nil)))
 	var waits []string
-	r.Pacer = &pacerLog{calls: &waits} // as in the sweep: a wait stands between the first read and the write
+	r := New(cognito.NewGateway(api, &pacerLog{calls: &waits}, fakes.QuickBackoff), policy.Default(), slog.New(slog.NewJSONHandler(os.Stderr, nil)))
 
 	res := r.Reconcile(ctx, id)
 	if api.err != nil {
@@ -188,7 +188,7 @@ func TestOptionalKeepsForbiddenFactor(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res := New(cognito.New(cip.NewFromConfig(cfg)), p, slog.New(slog.NewJSONHandler(os.Stderr, nil))).Reconcile(ctx, id)
+	res := New(cognito.NewGateway(cip.NewFromConfig(cfg), fakes.Uncapped(), fakes.QuickBackoff), p, slog.New(slog.NewJSONHandler(os.Stderr, nil))).Reconcile(ctx, id)
 	if res.Status != Unremediable || !strings.Contains(res.Message, "password alone") {
 		t.Errorf("status %s (%s), want unremediable with the reason", res.Status, res.Message)
 	}
@@ -224,7 +224,7 @@ func TestProfileChosenFromFreshTags(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := New(cognito.New(cip.NewFromConfig(cfg)), p, slog.New(slog.DiscardHandler))
+	r := New(cognito.NewGateway(cip.NewFromConfig(cfg), fakes.Uncapped(), fakes.QuickBackoff), p, slog.New(slog.DiscardHandler))
 	stale := Known{Tags: map[string]string{"mfa-profile": "strict"}} // the bulk read, before the pool was re-tagged
 	res := r.ReconcileKnown(ctx, pool, stale)
 	if res.Status != Drift || res.Profile != "lenient" {

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/cognito"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/dev/fakes"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/dev/testbed"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/policy"
 )
@@ -90,7 +91,7 @@ func TestPasswordlessPoolsAgainstMoto(t *testing.T) {
 	}
 	run := func(mode policy.Mode) []Result {
 		p.Mode = mode
-		r := New(cognito.New(api), p, slog.New(slog.NewJSONHandler(os.Stderr, nil)))
+		r := New(cognito.NewGateway(api, fakes.Uncapped(), fakes.QuickBackoff), p, slog.New(slog.NewJSONHandler(os.Stderr, nil)))
 		out := make([]Result, len(ids))
 		for i, id := range ids {
 			out[i] = r.Reconcile(ctx, id)

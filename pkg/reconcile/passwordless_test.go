@@ -85,7 +85,9 @@ func TestPlanWithTheSignInPolicy(t *testing.T) {
 				}
 				return nil
 			},
-			status: Unremediable, calls: "Get Set", wantLevel: "ON",
+			// Every write is planned from a read just before it (the pacer may
+			// wait between the check's first read and the write).
+			status: Unremediable, calls: "Get Get Set", wantLevel: "ON",
 			code: policy.CodeForbiddenEnabled, reason: "the pool sends SMS for other messages"},
 		{name: "replica: the write not enabled here is neither failed nor retried", start: &cip.GetUserPoolMfaConfigOutput{MfaConfiguration: "OFF"},
 			refuse: func(*cip.SetUserPoolMfaConfigInput) error {
@@ -140,7 +142,7 @@ func TestPlanWithTheSignInPolicy(t *testing.T) {
 			if res.Status == Replica && (res.Err != nil || res.Status.Retried()) {
 				t.Errorf("replica result failed or retried: %v", res.Err)
 			}
-			assertOneDecisionLine(t, logs, string(res.Status))
+			assertNoOutcomeLine(t, logs)
 		})
 	}
 }
@@ -189,9 +191,8 @@ func TestCompliantPoolsCostOneRead(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			r := New(cognito.New(sdk), p, slog.New(slog.NewJSONHandler(io.Discard, nil)))
 			var waits []string
-			r.Pacer = &pacerLog{calls: &waits}
+			r := New(cognito.NewGateway(sdk, &pacerLog{calls: &waits}, fakes.QuickBackoff), p, slog.New(slog.NewJSONHandler(io.Discard, nil)))
 			if res := r.Reconcile(context.Background(), id); res.Status != Compliant {
 				t.Fatalf("status %s (%s), want compliant", res.Status, res.Message)
 			}
@@ -219,7 +220,7 @@ func BenchmarkCompliantPoolCalls(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		targets = append(targets, target{id, New(cognito.New(sdk), p, slog.New(slog.NewJSONHandler(io.Discard, nil)))})
+		targets = append(targets, target{id, New(cognito.NewGateway(sdk, fakes.Uncapped(), fakes.QuickBackoff), p, slog.New(slog.NewJSONHandler(io.Discard, nil)))})
 	}
 	b.ReportAllocs()
 	checked := 0

@@ -10,7 +10,6 @@ import (
 	"sync"
 
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/cognito"
-	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/pace"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/policy"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/quota"
 )
@@ -43,49 +42,39 @@ type Result struct {
 	Err      error
 }
 
-// Backoff bounds the retries of Cognito's transient errors (pace.Backoff).
-type Backoff = pace.Backoff
+// Reconciler checks pools against the policy in force, through the
+// function's one Cognito gateway.
+type Reconciler struct {
+	gw  *cognito.Gateway
+	log *slog.Logger
 
-// Pacer spaces Cognito calls (pace.Pacer). Wait takes the token of one
-// call of op on poolID ("" for no single pool) from op's quota category,
-// and from the pool's own limit where the category has one; Observe
-// reports each call's outcome, so throttling slows that category.
-type Pacer interface {
-	Wait(ctx context.Context, op quota.Op, poolID string) error
-	Observe(op quota.Op, err error)
+	// mu guards policy: a new policy version may be set while a check the
+	// trigger detached from an earlier invocation still runs.
+	mu     sync.RWMutex
+	policy policy.Policy
 }
 
-// Reconciler checks pools against one policy.
-type Reconciler struct {
-	API     cognito.Pools // one Cognito call per method: the pacing and retries are here
-	Policy  policy.Policy // read it with CurrentPolicy once checks may run
-	Log     *slog.Logger
-	Backoff Backoff
-	Pacer   Pacer // nil: no pacing
-
-	// mu guards Policy: a new policy version may be set while a check the
-	// trigger detached from an earlier invocation still runs.
-	mu sync.RWMutex
+// New returns a reconciler that checks pools against p through gw.
+func New(gw *cognito.Gateway, p policy.Policy, log *slog.Logger) *Reconciler {
+	return &Reconciler{gw: gw, policy: p, log: log}
 }
 
 // SetPolicy puts p in force for the checks that start from now on.
 func (r *Reconciler) SetPolicy(p policy.Policy) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.Policy = p
+	r.policy = p
 }
 
 // CurrentPolicy returns the policy in force.
 func (r *Reconciler) CurrentPolicy() policy.Policy {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
-	return r.Policy
+	return r.policy
 }
 
-// New returns a reconciler with the backoff of one pool check.
-func New(api cognito.Pools, p policy.Policy, log *slog.Logger) *Reconciler {
-	return &Reconciler{API: api, Policy: p, Log: log, Backoff: pace.CheckBackoff}
-}
+// Gateway is the Cognito gateway the checks call through.
+func (r *Reconciler) Gateway() *cognito.Gateway { return r.gw }
 
 // Known is what a caller already knows of a pool, so the reconciler need
 // not read it again.
@@ -97,8 +86,10 @@ type Known struct {
 	Tags map[string]string
 }
 
-// Reconcile brings one pool in line with the policy and logs the decision.
-// AWS errors become a failed, deleted or replica result, never a panic.
+// Reconcile brings one pool in line with the policy. AWS errors become a
+// failed, deleted or replica result, never a panic. The caller reports
+// the result (findings.Recorder: one log line, its counts, its finding),
+// once it is final.
 func (r *Reconciler) Reconcile(ctx context.Context, poolID string) Result {
 	return r.ReconcileKnown(ctx, poolID, Known{})
 }
@@ -106,9 +97,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, poolID string) Result {
 // ReconcileKnown is Reconcile for a caller that already knows the pool's
 // name or tags: the sweep, which reads every pool's tags in bulk.
 func (r *Reconciler) ReconcileKnown(ctx context.Context, poolID string, known Known) Result {
-	res := r.pool(ctx, poolID, known)
-	r.logResult(res)
-	return res
+	return r.pool(ctx, poolID, known)
 }
 
 // decide is policy.Decide; tests count the decisions made per read.
@@ -138,8 +127,7 @@ func (r *Reconciler) pool(ctx context.Context, poolID string, known Known) Resul
 	if !act {
 		return res
 	}
-	// The first read is fresh enough only if the write is the very next call.
-	return r.apply(ctx, o.pol, res, d, r.Pacer != nil || o.described)
+	return r.apply(ctx, o.pol, res, d)
 }
 
 // observePool reads the pool's MFA configuration, and its name, tags,
@@ -149,7 +137,7 @@ func (r *Reconciler) pool(ctx context.Context, poolID string, known Known) Resul
 func (r *Reconciler) observePool(ctx context.Context, all policy.Policy, poolID string, known Known) (observation, string, error) {
 	o := observation{name: known.Name, tags: known.Tags}
 	o.exempt, o.why = all.Exempt(poolID, known.Tags)
-	mfa, err := r.read(ctx, poolID)
+	mfa, err := r.gw.GetMFA(ctx, poolID)
 	if err != nil {
 		return o, "get MFA config", err
 	}
@@ -175,7 +163,7 @@ func (r *Reconciler) observePool(ctx context.Context, all policy.Policy, poolID 
 
 // describeInto reads the pool's name, tags, sign-in policy and plan into o.
 func (r *Reconciler) describeInto(ctx context.Context, all policy.Policy, poolID string, o *observation) error {
-	p, err := r.describe(ctx, poolID)
+	p, err := r.gw.Describe(ctx, poolID)
 	if err != nil {
 		return err
 	}
@@ -225,28 +213,26 @@ const (
 )
 
 // apply writes the plan, or the strongest fallback Cognito accepts. Every
-// write is planned from a read made just before it: unless the write is the
-// very next call after the first read, the pool is read again, with the
-// read and write tokens taken before that read, so a change someone else
-// makes is lost only if it lands within one round trip. A transient failure
-// repeats the whole pair. Plans and fallbacks stay within the pool's
-// limits, so Cognito refuses only what nobody predicted; each refusal's
-// message is kept.
-func (r *Reconciler) apply(ctx context.Context, pol policy.Policy, res Result, first policy.Decision, stale bool) Result {
+// write is planned from a read made just before it, with the read and
+// write tokens taken before that read, so a change someone else makes is
+// lost only if it lands within one round trip. A transient failure repeats
+// the whole pair. Plans and fallbacks stay within the pool's limits, so
+// Cognito refuses only what nobody predicted; each refusal's message is
+// kept.
+func (r *Reconciler) apply(ctx context.Context, pol policy.Policy, res Result, first policy.Decision) Result {
 	w := write{first: first, read: first}
 	for i := 0; ; i++ {
-		w = r.writeOne(ctx, pol, res.PoolID, w, i, stale)
-		stale = true // anything after this try is more than one round trip from the read
+		w = r.writeOne(ctx, pol, res.PoolID, w, i)
 		if w.refused() {
 			w.refusals = append(w.refusals, refusal(w.err))
-			r.Log.Warn("write refused", "poolId", res.PoolID, "error", w.err.Error(), "fallback", i > 0)
+			r.log.Warn("write refused", "poolId", res.PoolID, "error", w.err.Error(), "fallback", i > 0)
 			if i+1 < len(w.read.Corrections) {
 				continue
 			}
 		}
 		out := settle(res, w)
 		if len(out.StoredDifferently) > 0 {
-			r.Log.Warn("stored configuration differs from the one sent", "poolId", res.PoolID, "differences", out.StoredDifferently)
+			r.log.Warn("stored configuration differs from the one sent", "poolId", res.PoolID, "differences", out.StoredDifferently)
 		}
 		return out
 	}
@@ -266,38 +252,29 @@ type write struct {
 
 func (w write) refused() bool { return w.step == stepWrite && cognito.IsRefusal(w.err) }
 
-// writeOne is the I/O of apply: with the backoff, re-read the pool unless
-// the last read is fresh, decide on what was read, and write its i-th
+// writeOne is the I/O of apply: with the backoff, take the tokens,
+// re-read the pool, decide on what was read, and write its i-th
 // correction, if it has one.
-func (r *Reconciler) writeOne(ctx context.Context, pol policy.Policy, poolID string, w write, i int, stale bool) write {
+func (r *Reconciler) writeOne(ctx context.Context, pol policy.Policy, poolID string, w write, i int) write {
 	w.wrote, w.step = false, ""
-	w.err = r.Backoff.Do(ctx, cognito.IsTransient, func() error {
-		w.wrote = false
-		if stale {
-			w.step = stepWait
-			// The write's token first: a caller waiting for a slowed
-			// write category then holds no read slot.
-			if err := r.wait(ctx, quota.SetUserPoolMfaConfig, poolID); err != nil {
-				return err
-			}
-			if err := r.wait(ctx, quota.GetUserPoolMfaConfig, poolID); err != nil {
-				return err
-			}
-			w.step = stepRead
-			c, err := r.readNow(ctx, poolID)
-			if err != nil {
-				return err
-			}
-			w.read = decide(pol, c, w.read.Limits())
+	w.err = r.gw.Retry(ctx, func() error {
+		w.wrote, w.step = false, stepWait
+		pair, err := r.gw.Reserve(ctx, poolID, quota.SetUserPoolMfaConfig, quota.GetUserPoolMfaConfig)
+		if err != nil {
+			return err
 		}
-		stale = true
+		w.step = stepRead
+		c, err := pair.GetMFA(ctx)
+		if err != nil {
+			return err
+		}
+		w.read = decide(pol, c, w.read.Limits())
 		if i >= len(w.read.Corrections) {
 			return nil
 		}
 		w.sent, w.step, w.wrote = w.read.Corrections[i], stepWrite, true
-		r.Log.Info("applying", "poolId", poolID, "changes", policy.Diff(w.read.Observed, w.sent), "fallback", i > 0)
-		var err error
-		w.stored, err = r.writeNow(ctx, poolID, w.sent)
+		r.log.Info("applying", "poolId", poolID, "changes", policy.Diff(w.read.Observed, w.sent), "fallback", i > 0)
+		w.stored, err = pair.SetMFA(ctx, w.sent)
 		return err
 	})
 	return w
@@ -373,75 +350,8 @@ func refusal(err error) string {
 	return err.Error()
 }
 
-// Call runs one Cognito call, op on poolID ("" for no single pool), with
-// the backoff, taking a pacer token before each try and reporting each
-// outcome to the pacer.
-func (r *Reconciler) Call(ctx context.Context, op quota.Op, poolID string, call func() error) error {
-	return r.Backoff.Do(ctx, cognito.IsTransient, func() error {
-		if err := r.wait(ctx, op, poolID); err != nil {
-			return err
-		}
-		return r.observe(op, call())
-	})
-}
-
-func (r *Reconciler) wait(ctx context.Context, op quota.Op, poolID string) error {
-	if r.Pacer == nil {
-		return nil
-	}
-	return r.Pacer.Wait(ctx, op, poolID)
-}
-
-// observe reports a call's outcome to the pacer and returns it.
-func (r *Reconciler) observe(op quota.Op, err error) error {
-	if r.Pacer != nil {
-		r.Pacer.Observe(op, err)
-	}
-	return err
-}
-
-func (r *Reconciler) read(ctx context.Context, poolID string) (c policy.PoolMFA, err error) {
-	err = r.Call(ctx, quota.GetUserPoolMfaConfig, poolID, func() (err error) {
-		c, err = r.API.GetMFA(ctx, poolID)
-		return err
-	})
-	return c, err
-}
-
-func (r *Reconciler) describe(ctx context.Context, poolID string) (p cognito.Pool, err error) {
-	err = r.Call(ctx, quota.DescribeUserPool, poolID, func() (err error) {
-		p, err = r.API.Describe(ctx, poolID)
-		return err
-	})
-	return p, err
-}
-
-// readNow and writeNow make one call each, without waiting or retrying:
-// apply takes the tokens and retries the pair.
-func (r *Reconciler) readNow(ctx context.Context, poolID string) (policy.PoolMFA, error) {
-	c, err := r.API.GetMFA(ctx, poolID)
-	return c, r.observe(quota.GetUserPoolMfaConfig, err)
-}
-
-func (r *Reconciler) writeNow(ctx context.Context, poolID string, c policy.PoolMFA) (policy.PoolMFA, error) {
-	stored, err := r.API.SetMFA(ctx, poolID, c)
-	return stored, r.observe(quota.SetUserPoolMfaConfig, err)
-}
-
-func (res Result) fail(what string, err error) Result {
-	if cognito.IsNotFound(err) {
-		res.Status, res.Message = Deleted, "the user pool no longer exists"
-		return res
-	}
-	if cognito.IsNotEnabled(err) {
-		res.Status = Replica
-		res.Message = fmt.Sprintf("%s: Cognito does not enable this call for the pool in this Region: it is a secondary replica of a "+
-			"multi-Region pool, whose configuration only its primary Region writes (corrected there); not retried (%v)", what, err)
-		return res
-	}
-	res.Status = Failed
-	res.Err = fmt.Errorf("%s for %s: %w", what, res.PoolID, err)
-	res.Message = res.Err.Error()
+func (res Result) fail(step string, err error) Result {
+	res.Status, res.Message, res.Err = failure(step, res.PoolID, "the user pool", err)
 	return res
 }
 
@@ -469,14 +379,4 @@ func reasons(vs []policy.Violation) string {
 		}
 	}
 	return strings.Join(out, "; ")
-}
-
-func (r *Reconciler) logResult(res Result) {
-	level := slog.LevelInfo
-	if res.Status == Failed {
-		level = slog.LevelError
-	}
-	r.Log.Log(context.Background(), level, "pool reconciled",
-		"poolId", res.PoolID, "outcome", string(res.Status), "mode", string(res.Mode),
-		"violations", policy.Labels(res.Violations), "changes", res.Changes, "concurrentChanges", res.ConcurrentChanges, "message", res.Message)
 }

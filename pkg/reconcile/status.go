@@ -1,6 +1,11 @@
 package reconcile
 
-import "github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/policy"
+import (
+	"fmt"
+
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/cognito"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/policy"
+)
 
 // What an outcome means, for every function: which statuses exist, how
 // they are counted, which become findings and which are checked again.
@@ -139,4 +144,21 @@ func (s Status) Uncorrected(mode policy.Mode) Status {
 		return Unremediable
 	}
 	return s
+}
+
+// failure is the outcome of a pool or user check whose step failed with
+// err, the same for both: what no longer exists is deleted, a call Cognito
+// does not enable in this Region is a replica's (written in its primary
+// Region: not retried), anything else failed (and is retried). id names
+// the pool or user in the error, subject in the message.
+func failure(step, id, subject string, err error) (Status, string, error) {
+	switch {
+	case cognito.IsNotFound(err) || cognito.IsUserNotFound(err):
+		return Deleted, subject + " no longer exists", nil
+	case cognito.IsNotEnabled(err):
+		return Replica, fmt.Sprintf("%s: Cognito does not enable this call in this Region: the pool is a secondary replica of a "+
+			"multi-Region pool, whose primary Region writes its configuration and users (corrected there); not retried (%v)", step, err), nil
+	}
+	e := fmt.Errorf("%s for %s: %w", step, id, err)
+	return Failed, e.Error(), e
 }

@@ -1,9 +1,13 @@
 package reconcile
 
-import "github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/policy"
+import (
+	"context"
 
-// UserResult is what one user check found and did (pkg/signin);
-// findings.UserFinding is how it is published.
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/policy"
+)
+
+// UserResult is what one user check found and did; findings.UserFinding
+// is how it is published.
 type UserResult struct {
 	PoolID     string
 	Username   string
@@ -20,4 +24,65 @@ type UserResult struct {
 	After   *policy.UserMFA
 	Message string
 	Err     error
+}
+
+// User names a signed-in user to check.
+type User struct {
+	PoolID   string
+	Username string
+	Sub      string
+}
+
+// Verdict is what a pool's check found that the checks of its users
+// follow: the user rules of its profile apply, an exempt pool's users are
+// never written, and a pool whose check failed or that is gone has its
+// users left alone.
+type Verdict struct {
+	Status  Status
+	Why     string // the message: why the pool is exempt
+	Profile string
+}
+
+// Verdict is the verdict of the pool check res.
+func (res Result) Verdict() Verdict {
+	return Verdict{Status: res.Status, Why: res.Message, Profile: res.Profile}
+}
+
+// CheckUser observes, plans and (in enforce mode, for a pool that is not
+// exempt) applies one user's MFA settings, under all (the policy in force
+// for the pool's check) and the pool's verdict: one AdminGetUser, at most
+// one AdminSetUserMFAPreference, through the gateway. In report mode, or
+// when the pool is exempt, it reports what it would change and writes
+// nothing. Errors map to statuses as a pool check's do.
+func (r *Reconciler) CheckUser(ctx context.Context, all policy.Policy, u User, pool Verdict) UserResult {
+	p := all.Named(pool.Profile)
+	res := UserResult{PoolID: u.PoolID, Username: u.Username, Sub: u.Sub, Mode: p.Mode, Policy: p.Origin, Profile: p.Profile,
+		Violations: []policy.Violation{}}
+	who := "user " + u.Username + " of " + u.PoolID
+	before, err := r.gw.GetUserMFA(ctx, u.PoolID, u.Username)
+	if err != nil {
+		res.Status, res.Message, res.Err = failure("get user", who, "the user", err)
+		return res
+	}
+	res.Before = &before
+	want, vs := policy.PlanUser(p, before)
+	res.Violations = append(res.Violations, vs...)
+	switch {
+	case len(vs) == 0:
+		res.Status = Compliant
+		return res
+	case pool.Status == Exempt:
+		res.Desired, res.Status, res.Message = &want, Exempt, "the user's pool is exempt: "+pool.Why
+		return res
+	case p.Mode == policy.Report:
+		res.Desired, res.Status = &want, Drift
+		return res
+	}
+	res.Desired = &want
+	if err := r.gw.SetUserMFA(ctx, u.PoolID, u.Username, before, want); err != nil {
+		res.Status, res.Message, res.Err = failure("set MFA preference", who, "the user", err)
+		return res
+	}
+	res.Status, res.After = Remediated, &want
+	return res
 }

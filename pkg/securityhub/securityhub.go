@@ -16,7 +16,6 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -54,15 +53,19 @@ var _ API = (*sh.Client)(nil)
 // Exporter imports findings into the Security Hub of the account and
 // Region each finding comes from.
 type Exporter struct {
-	API API
-	Log *slog.Logger
-	Now func() time.Time
-	// Pacer paces the calls within the function's share of Security Hub's
-	// quotas: the function's own pacer (pace.ForFunction). nil: paced
-	// alone at Security Hub's full quotas.
-	Pacer *pace.Pacer
+	api   API
+	log   *slog.Logger
+	now   func() time.Time
+	pacer *pace.Pacer // the function's: its calls stay within its share of Security Hub's quotas
+}
 
-	once sync.Once
+// NewExporter returns the exporter over api (the SDK's client or a fake),
+// paced by the function's pacer; it panics without one.
+func NewExporter(api API, pacer *pace.Pacer, log *slog.Logger, now func() time.Time) *Exporter {
+	if pacer == nil {
+		panic("securityhub: an exporter needs a pacer (pace.ForFunction)")
+	}
+	return &Exporter{api: api, log: log, now: now, pacer: pacer}
 }
 
 // ID is a pool violation's Security Hub Id: the same pool and violation
@@ -97,7 +100,7 @@ func (e *Exporter) Export(ctx context.Context, f findings.Finding) error {
 		_, err = b.Flush(ctx)
 	}
 	if err != nil {
-		e.Log.Error("Security Hub export", "poolId", f.PoolID, "outcome", "failed", "error", err.Error())
+		e.log.Error("Security Hub export", "poolId", f.PoolID, "outcome", "failed", "error", err.Error())
 	}
 	return err
 }
@@ -115,7 +118,7 @@ type Batch struct {
 }
 
 // Sweep starts a batch for every pool of the account and Region.
-func (e *Exporter) Sweep(ctx context.Context, region, account string) (*Batch, error) {
+func (e *Exporter) Sweep(ctx context.Context, region, account string) (findings.BatchExporter, error) {
 	return e.begin(ctx, nil, region, account)
 }
 
@@ -132,7 +135,7 @@ func (e *Exporter) begin(ctx context.Context, resource []types.StringFilter, reg
 	for {
 		var out *sh.GetFindingsOutput
 		err := e.call(ctx, quota.GetFindings, func() (err error) {
-			out, err = e.API.GetFindings(ctx, &sh.GetFindingsInput{Filters: filters, MaxResults: aws.Int32(pageSize), NextToken: token})
+			out, err = e.api.GetFindings(ctx, &sh.GetFindingsInput{Filters: filters, MaxResults: aws.Int32(pageSize), NextToken: token})
 			return err
 		})
 		if err != nil {
@@ -164,7 +167,7 @@ func (b *Batch) Add(f findings.Finding) {
 		return
 	}
 	pool := cognito.PoolARN(f.Region, f.Account, f.PoolID)
-	now := b.e.Now().UTC().Format(time.RFC3339)
+	now := b.e.now().UTC().Format(time.RFC3339)
 	current := map[string]bool{}
 	if f.Status.Judged() { // a compliant pool has no violations
 		for _, v := range f.Violations {
@@ -254,7 +257,7 @@ func (b *Batch) Flush(ctx context.Context) (failed int, err error) {
 		b.pending = b.pending[n:]
 		var out *sh.BatchImportFindingsOutput
 		err := b.e.call(ctx, quota.BatchImportFindings, func() (err error) {
-			out, err = b.e.API.BatchImportFindings(ctx, &sh.BatchImportFindingsInput{Findings: batch})
+			out, err = b.e.api.BatchImportFindings(ctx, &sh.BatchImportFindingsInput{Findings: batch})
 			return err
 		})
 		if err != nil && ctx.Err() != nil {
@@ -300,11 +303,11 @@ func (e *Exporter) ResolveGone(ctx context.Context, region, account string, sinc
 		}
 		yes, err := gone(ctx, id)
 		if err != nil {
-			e.Log.Warn("pool not confirmed gone; its Security Hub findings stay", "poolId", id, "outcome", "kept", "error", err.Error())
+			e.log.Warn("pool not confirmed gone; its Security Hub findings stay", "poolId", id, "outcome", "kept", "error", err.Error())
 			continue
 		}
 		if yes {
-			e.Log.Info("pool gone; its Security Hub findings resolved", "poolId", id, "outcome", "resolved", "findings", len(active))
+			e.log.Info("pool gone; its Security Hub findings resolved", "poolId", id, "outcome", "resolved", "findings", len(active))
 			b.Add(findings.Finding{Account: account, Region: region, Result: reconcile.Result{PoolID: id, Status: reconcile.Deleted}})
 			resolved += len(active)
 		}
@@ -328,16 +331,11 @@ func stale(fs []types.AwsSecurityFinding, t time.Time) bool {
 
 // call makes one paced call of op and reports its outcome to the pacer.
 func (e *Exporter) call(ctx context.Context, op quota.Op, f func() error) error {
-	e.once.Do(func() {
-		if e.Pacer == nil {
-			e.Pacer = pace.ForFunction(quota.Full, 1)
-		}
-	})
-	if err := e.Pacer.Wait(ctx, op, ""); err != nil {
+	if err := e.pacer.Wait(ctx, op, ""); err != nil {
 		return err
 	}
 	err := f()
-	e.Pacer.Observe(op, err)
+	e.pacer.Observe(op, err)
 	return err
 }
 

@@ -17,7 +17,9 @@ import (
 
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/cognito"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/findings"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/pace"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/policy"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/quota"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/reconcile"
 )
 
@@ -88,7 +90,7 @@ func (h *hub) active() map[string]types.AwsSecurityFinding {
 }
 
 func exporter(h *hub) *Exporter {
-	return &Exporter{API: h, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: time.Now}
+	return NewExporter(h, pace.ForFunction(quota.Full, 1), slog.New(slog.NewTextHandler(io.Discard, nil)), time.Now)
 }
 
 var (
@@ -236,7 +238,7 @@ func TestHistoryKept(t *testing.T) {
 	e := exporter(h)
 	ctx := context.Background()
 	first := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
-	e.Now = func() time.Time { return first }
+	e.now = func() time.Time { return first }
 	if err := e.Export(ctx, finding("eu-west-1_a", reconcile.Drift, below)); err != nil {
 		t.Fatal(err)
 	}
@@ -245,7 +247,7 @@ func TestHistoryKept(t *testing.T) {
 	f.Workflow = &types.Workflow{Status: types.WorkflowStatusNotified} // the customer's BatchUpdateFindings
 	h.findings[id] = f
 	later := first.Add(72 * time.Hour)
-	e.Now = func() time.Time { return later }
+	e.now = func() time.Time { return later }
 	if err := e.Export(ctx, finding("eu-west-1_a", reconcile.Drift, below)); err != nil {
 		t.Fatal(err)
 	}
@@ -267,7 +269,7 @@ func TestResolveGone(t *testing.T) {
 	e := exporter(h)
 	ctx := context.Background()
 	before := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
-	e.Now = func() time.Time { return before }
+	e.now = func() time.Time { return before }
 	b, err := e.Sweep(ctx, "eu-west-1", "111111111111")
 	if err != nil {
 		t.Fatal(err)
@@ -279,7 +281,7 @@ func TestResolveGone(t *testing.T) {
 		t.Fatal(err)
 	}
 	sweep := before.Add(6 * time.Hour)
-	e.Now = func() time.Time { return sweep }
+	e.now = func() time.Time { return sweep }
 	b, _ = e.Sweep(ctx, "eu-west-1", "111111111111")
 	b.Add(finding("eu-west-1_swept", reconcile.Drift, below, noSMS))
 	if _, err := b.Flush(ctx); err != nil {

@@ -211,6 +211,9 @@ type Settings struct {
 	Share quota.Share
 }
 
+// Common returns the settings every checking function shares.
+func (s Settings) Common() Settings { return s }
+
 func (r *reader) common() Settings {
 	s := Settings{Policy: get[policy.Policy](r, PolicyVar), PolicyParameter: strings.TrimSpace(get[string](r, PolicyParameterVar)),
 		PolicyRefresh: get[time.Duration](r, PolicyRefreshVar), EventBusName: get[string](r, EventBusVar),

@@ -73,21 +73,6 @@ func AWS(ctx context.Context) (aws.Config, error) {
 	return cfg, nil
 }
 
-// Start loads a function's settings with load and its AWS configuration,
-// and exits with the error when either fails: the drift and sweep
-// functions never start on a guessed configuration.
-func Start[S interface{ Logger(string) *slog.Logger }](id Identity, load func() (S, error)) (S, aws.Config, *slog.Logger) {
-	s, err := load()
-	if err != nil {
-		Fatal(id.LogicalID, err)
-	}
-	cfg, err := AWS(context.Background())
-	if err != nil {
-		Fatal(id.LogicalID, err)
-	}
-	return s, cfg, s.Logger(id.LogicalID)
-}
-
 // Fatal logs an init error as JSON and exits, so Lambda reports an init failure.
 func Fatal(function string, err error) {
 	slog.New(slog.NewJSONHandler(os.Stderr, nil)).Error("init failed", "function", function, "error", err.Error())

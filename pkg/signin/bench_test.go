@@ -64,7 +64,6 @@ func BenchmarkBurstWithinShare(b *testing.B) {
 				msgs = nil
 			}
 		}
-		client := cognito.New(sdk)
 		queue := make(chan []byte, len(batches))
 		for _, bt := range batches {
 			queue <- bt
@@ -76,10 +75,9 @@ func BenchmarkBurstWithinShare(b *testing.B) {
 		var wg sync.WaitGroup
 		var mu sync.Mutex
 		for range instances {
-			r := reconcile.New(client, load(b, ""), discard)
-			r.Pacer = pace.ForFunction(share, instances)
-			h := &Handler{Reconciler: r, Users: client, Log: discard, Now: time.Now,
-				Recorder: findings.Recorder{Publisher: findings.NewPublisher(&fakes.Bus{}, "findings", discard)}}
+			r := reconcile.New(cognito.NewGateway(sdk, pace.ForFunction(share, instances), pace.CheckBackoff), load(b, ""), discard)
+			h := &Handler{Reconciler: r, Log: discard, Now: time.Now,
+				Recorder: findings.Recorder{Publisher: findings.NewPublisher(&fakes.Bus{}, "findings", discard), Log: discard}}
 			wg.Add(1)
 			go func() {
 				defer wg.Done()

@@ -15,10 +15,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/cognito"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/findings"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/policy"
-	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/quota"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/reconcile"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/setup"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/signinmsg"
@@ -36,10 +34,8 @@ const DefaultMargin = 10 * time.Second
 
 // Handler is the SignInCheckFunction's Lambda handler for SQS batches.
 type Handler struct {
-	// Reconciler checks pools; its policy is the one in force, and its
-	// pacer and backoff pace and retry the user calls too.
+	// Reconciler checks pools and users under the policy in force.
 	Reconciler *reconcile.Reconciler
-	Users      cognito.Users
 	Recorder   findings.Recorder
 	Ledger     Ledger // nil: no coverage ledger
 	Log        *slog.Logger
@@ -47,21 +43,14 @@ type Handler struct {
 	Margin     time.Duration // 0 means DefaultMargin
 }
 
-// poolOutcome is what a pool check found, shared by the batch's messages
-// for that pool. It is never kept past the batch: the next batch checks
+// A pool's verdict is never kept past the batch: the next batch checks
 // the pool again, under the policy in force then and with its tags read
 // anew, so an exemption or a new profile applies from the next message.
-type poolOutcome struct {
-	status  reconcile.Status
-	why     string
-	profile string // the profile that judged the pool: its user rules apply
-}
-
 // invocation is what one batch has taught.
 type invocation struct {
 	policy policy.Policy
-	pools  map[string]poolOutcome
-	users  map[string]bool // users checked in this batch
+	pools  map[string]reconcile.Verdict // each pool's check: shared by the batch's messages for the pool
+	users  map[string]bool              // users checked in this batch
 }
 
 // Handle processes a batch and reports the messages to try again (an AWS
@@ -74,7 +63,7 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (events.SQSEv
 	if err := json.Unmarshal(raw, &ev); err != nil {
 		return resp, fmt.Errorf("decode SQS event: %w", err)
 	}
-	b := &invocation{policy: h.Reconciler.CurrentPolicy(), pools: map[string]poolOutcome{}, users: map[string]bool{}}
+	b := &invocation{policy: h.Reconciler.CurrentPolicy(), pools: map[string]reconcile.Verdict{}, users: map[string]bool{}}
 	margin := h.Margin
 	if margin == 0 {
 		margin = DefaultMargin
@@ -115,97 +104,33 @@ func (h *Handler) process(ctx context.Context, rec events.SQSMessage, b *invocat
 	if !ok {
 		res := h.Reconciler.Reconcile(ctx, m.PoolID)
 		h.Recorder.Record(ctx, findings.New(account, region, res, cause, h.Now()))
-		pool = poolOutcome{status: res.Status, why: res.Message, profile: res.Profile}
+		pool = res.Verdict()
 		b.pools[m.PoolID] = pool
 	}
 	switch {
-	case pool.status.Retried():
+	case pool.Status.Retried():
 		return errRetry // whether the pool is exempt is not known: its users wait
 	case !m.ChecksUser() || b.users[m.Key()]:
 		return nil
 	case !b.policy.UserRulesEnabled() && h.Ledger == nil:
 		return nil
-	case !pool.status.Judged(): // deleted, or a replica
-		if pool.status == reconcile.Replica {
+	case !pool.Status.Judged(): // deleted, or a replica
+		if pool.Status == reconcile.Replica {
 			// Users of a secondary replica are written in the primary Region.
 			h.Log.Info("user check skipped: the pool is a secondary replica", "poolId", m.PoolID, "user", m.Username, "outcome", "skipped")
 		}
 		return nil
 	}
 	b.users[m.Key()] = true
-	res := h.user(ctx, m, pool, b.policy)
-	level := slog.LevelInfo
-	if res.Status == reconcile.Failed {
-		level = slog.LevelWarn
+	res := h.Reconciler.CheckUser(ctx, b.policy, reconcile.User{PoolID: m.PoolID, Username: m.Username, Sub: m.Sub}, pool)
+	if h.Ledger != nil && res.Before != nil {
+		if err := h.Ledger.Record(ctx, m.PoolID, m.Sub, *res.Before, m.Time); err != nil {
+			h.Log.Warn("coverage ledger not updated", "poolId", m.PoolID, "user", m.Username, "outcome", "ledger-failed", "error", err.Error())
+		}
 	}
-	h.Log.Log(ctx, level, "user checked", "poolId", m.PoolID, "user", m.Username, "outcome", string(res.Status),
-		"mode", string(res.Mode), "violations", policy.Labels(res.Violations), "before", res.Before, "desired", res.Desired,
-		"signedInAt", m.Time, "message", res.Message)
 	h.Recorder.RecordUser(ctx, findings.NewUser(account, region, res, cause, h.Now()))
 	if res.Status.Retried() {
 		return errRetry
 	}
 	return nil
-}
-
-// user observes, plans and (in enforce mode, for a pool that is not
-// exempt) applies one user's MFA settings: one AdminGetUser, at most one
-// AdminSetUserMFAPreference, each within the pacer's share of its quota
-// category (UserRead, UserResourceUpdate). In report mode, or when the pool is exempt,
-// it reports what it would change and writes nothing.
-func (h *Handler) user(ctx context.Context, m signinmsg.Message, pool poolOutcome, all policy.Policy) reconcile.UserResult {
-	p := all.Named(pool.profile)
-	res := reconcile.UserResult{PoolID: m.PoolID, Username: m.Username, Sub: m.Sub, Mode: p.Mode, Policy: p.Origin, Profile: p.Profile,
-		Violations: []policy.Violation{}}
-	var before policy.UserMFA
-	err := h.Reconciler.Call(ctx, quota.AdminGetUser, m.PoolID, func() (err error) {
-		before, err = h.Users.GetUserMFA(ctx, m.PoolID, m.Username)
-		return err
-	})
-	if err != nil {
-		if cognito.IsUserNotFound(err) || cognito.IsNotFound(err) {
-			// The user or pool was deleted since signing in: nothing to align.
-			res.Status, res.Message = reconcile.Deleted, "the user no longer exists: "+err.Error()
-			return res
-		}
-		res.Status, res.Err = reconcile.Failed, fmt.Errorf("get user %s of %s: %w", m.Username, m.PoolID, err)
-		res.Message = res.Err.Error()
-		return res
-	}
-	res.Before = &before
-	if h.Ledger != nil {
-		if err := h.Ledger.Record(ctx, m.PoolID, m.Sub, before, m.Time); err != nil {
-			h.Log.Warn("coverage ledger not updated", "poolId", m.PoolID, "user", m.Username, "outcome", "ledger-failed", "error", err.Error())
-		}
-	}
-	want, vs := policy.PlanUser(p, before)
-	res.Violations = append(res.Violations, vs...)
-	if len(vs) == 0 {
-		res.Status = reconcile.Compliant
-		return res
-	}
-	res.Desired = &want
-	switch {
-	case pool.status == reconcile.Exempt:
-		res.Status, res.Message = reconcile.Exempt, "the user's pool is exempt: "+pool.why
-		return res
-	case p.Mode == policy.Report:
-		res.Status = reconcile.Drift
-		return res
-	}
-	err = h.Reconciler.Call(ctx, quota.AdminSetUserMFAPreference, m.PoolID, func() error {
-		return h.Users.SetUserMFA(ctx, m.PoolID, m.Username, before, want)
-	})
-	if err != nil {
-		if cognito.IsNotEnabled(err) {
-			// Not a failure, and retrying cannot help: the primary Region writes users.
-			res.Status, res.Message = reconcile.Replica, "the user's pool is a secondary replica: its primary Region writes its users ("+err.Error()+")"
-			return res
-		}
-		res.Status, res.Err = reconcile.Failed, fmt.Errorf("set MFA preference of user %s of %s: %w", m.Username, m.PoolID, err)
-		res.Message = res.Err.Error()
-		return res
-	}
-	res.Status, res.After = reconcile.Remediated, &want
-	return res
 }

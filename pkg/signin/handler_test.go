@@ -22,6 +22,7 @@ import (
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/dev/cognitofake"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/dev/fakes"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/findings"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/pace"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/policy"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/reconcile"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/signinmsg"
@@ -53,14 +54,12 @@ func load(t testing.TB, doc string) policy.Policy {
 func newRig(t testing.TB, doc string) *rig {
 	t.Helper()
 	f, sdk := cognitofake.StartForTest(t)
-	client := cognito.New(sdk)
 	logs := &bytes.Buffer{}
 	log := slog.New(slog.NewJSONHandler(&lockedWriter{w: logs}, nil))
-	r := reconcile.New(client, load(t, doc), log)
-	r.Backoff = reconcile.Backoff{Attempts: 1}
+	r := reconcile.New(cognito.NewGateway(sdk, fakes.Uncapped(), pace.Backoff{Attempts: 1}), load(t, doc), log)
 	bus := &fakes.Bus{}
-	return &rig{fake: f, bus: bus, logs: logs, h: &Handler{Reconciler: r, Users: client,
-		Recorder: findings.Recorder{Publisher: findings.NewPublisher(bus, "findings", log)}, Log: log, Now: time.Now}}
+	return &rig{fake: f, bus: bus, logs: logs, h: &Handler{Reconciler: r,
+		Recorder: findings.Recorder{Publisher: findings.NewPublisher(bus, "findings", log), Log: log}, Log: log, Now: time.Now}}
 }
 
 // use puts another policy in force, as policyparam.Refreshing does.

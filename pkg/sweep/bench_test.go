@@ -168,7 +168,7 @@ func BenchmarkSweepUnderThrottling(b *testing.B) {
 				f.Quotas = map[string]float64{"UserPoolRead": tc.reads, "UserPoolResourceRead": tc.reads, "UserPoolResourceUpdate": tc.sets}
 				f.ThrottleProb = tc.throttleProb
 				rg := newRig(b, client, ``, capRate, benchConcurrency)
-				rg.sweeper.Reconciler.Backoff = pace.SweepBackoff
+				rg.use(nil, nil, pace.SweepBackoff)
 				b.StartTimer()
 				t0 := time.Now()
 				rep := rg.sweeper.Run(context.Background(), "", "", nil)

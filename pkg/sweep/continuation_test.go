@@ -12,6 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 	"github.com/aws/smithy-go"
 
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/cognito"
@@ -282,30 +285,34 @@ func FuzzDecode(f *testing.F) {
 
 // shiftingLister lists pools as moto does: pages of 60, each token naming
 // the first pool of the next page, refused once that pool is gone. Pools
-// can be deleted from it between legs.
+// can be deleted from it between legs. The other calls go to the API.
 type shiftingLister struct {
+	cognito.API
 	mu      sync.Mutex
 	pools   []cognito.PoolRef
 	refused int
 }
 
-func (l *shiftingLister) ListPools(_ context.Context, token string) ([]cognito.PoolRef, string, error) {
+func (l *shiftingLister) ListUserPools(_ context.Context, in *cip.ListUserPoolsInput, _ ...func(*cip.Options)) (*cip.ListUserPoolsOutput, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	start := 0
-	if token != "" {
+	if token := aws.ToString(in.NextToken); token != "" {
 		start = slices.IndexFunc(l.pools, func(p cognito.PoolRef) bool { return p.ID == token })
 		if start < 0 {
 			l.refused++
-			return nil, "", &smithy.GenericAPIError{Code: "InvalidParameterException", Message: "invalid token", Fault: smithy.FaultClient}
+			return nil, &smithy.GenericAPIError{Code: "InvalidParameterException", Message: "invalid token", Fault: smithy.FaultClient}
 		}
 	}
 	end := min(start+60, len(l.pools))
-	next := ""
+	out := &cip.ListUserPoolsOutput{}
 	if end < len(l.pools) {
-		next = l.pools[end].ID
+		out.NextToken = aws.String(l.pools[end].ID)
 	}
-	return slices.Clone(l.pools[start:end]), next, nil
+	for _, p := range l.pools[start:end] {
+		out.UserPools = append(out.UserPools, types.UserPoolDescriptionType{Id: aws.String(p.ID), Name: aws.String(p.Name)})
+	}
+	return out, nil
 }
 
 func (l *shiftingLister) delete(id string) {
@@ -324,11 +331,11 @@ func TestDeletionBetweenLegs(t *testing.T) {
 	populate(f, n)
 	f.Latency = 5 * time.Millisecond
 	rg := newRig(t, client, `{"mode":"report","exemptions":{"tagKey":"mfa-policy-exempt"}}`, 1000, 2)
-	l := &shiftingLister{}
+	l := &shiftingLister{API: client}
 	for _, id := range allIDs(t, client) {
 		l.pools = append(l.pools, cognito.PoolRef{ID: id})
 	}
-	rg.sweeper.Lister = l
+	rg.use(l, nil, pace.Backoff{})
 	// Each leg stops after about 25 pool reads, not at the deadline: a cut
 	// by time could fall on page boundaries (a slow run, -race, reads one
 	// page a leg) and leave no started pool to delete.
@@ -390,11 +397,11 @@ func TestLostPlaceIsIncomplete(t *testing.T) {
 	f, client := fakeCognito(t)
 	populate(f, 130)
 	rg := newRig(t, client, `{"mode":"report"}`, 1000, 2)
-	l := &shiftingLister{}
+	l := &shiftingLister{API: client}
 	for _, id := range allIDs(t, client) {
 		l.pools = append(l.pools, cognito.PoolRef{ID: id})
 	}
-	rg.sweeper.Lister = l
+	rg.use(l, nil, pace.Backoff{})
 	from := &Continuation{Page: l.pools[60].ID, Last: l.pools[59].ID, Started: time.Now(), Legs: 1}
 	l.delete(l.pools[60].ID)
 	l.delete(l.pools[59].ID)
@@ -413,7 +420,8 @@ func TestHandlerCarriesOn(t *testing.T) {
 	f.Latency = 10 * time.Millisecond
 	rg := newRig(t, client, `{"mode":"report"}`, 1000, 2)
 	var emf strings.Builder
-	h := &Handler{Sweeper: rg.sweeper, Function: "SweepFunction", Region: "us-east-1", Metrics: &emf}
+	rg.sweeper.Recorder.Metrics, rg.sweeper.Recorder.Function = &emf, "SweepFunction"
+	h := &Handler{Sweeper: rg.sweeper, Region: "us-east-1"}
 	event := json.RawMessage(`{"detail-type":"Scheduled Event","source":"aws.events","detail":{}}`)
 	var legs int
 	for ; legs < 50; legs++ {

@@ -8,9 +8,35 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/cognito"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/findings"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/pace"
 )
+
+// hub is a Security Hub whose answers a test chooses.
+type hub struct {
+	sweep   func(context.Context, string, string) (findings.BatchExporter, error)
+	resolve func(context.Context, string, string, time.Time, func(context.Context, string) (bool, error)) (int, int, error)
+}
+
+func (h hub) Sweep(ctx context.Context, region, account string) (findings.BatchExporter, error) {
+	if h.sweep == nil {
+		return nopBatch{}, nil
+	}
+	return h.sweep(ctx, region, account)
+}
+
+func (h hub) ResolveGone(ctx context.Context, region, account string, since time.Time, gone func(context.Context, string) (bool, error)) (int, int, error) {
+	if h.resolve == nil {
+		return 0, 0, nil
+	}
+	return h.resolve(ctx, region, account, since, gone)
+}
+
+// nopBatch takes every result and sends each.
+type nopBatch struct{}
+
+func (nopBatch) Add(findings.Finding)               {}
+func (nopBatch) Flush(context.Context) (int, error) { return 0, nil }
 
 // failingBatch takes every result and fails to send any.
 type failingBatch struct{ n int }
@@ -31,16 +57,18 @@ func (b *failingBatch) Flush(context.Context) (int, error) {
 func TestExportFailuresCounted(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
-		export func(context.Context, string, string) (Batch, error)
+		export func(context.Context, string, string) (findings.BatchExporter, error)
 	}{
-		{"every import refused", func(context.Context, string, string) (Batch, error) { return &failingBatch{}, nil }},
-		{"export never started", func(context.Context, string, string) (Batch, error) { return nil, errors.New("GetFindings: 400") }},
+		{"every import refused", func(context.Context, string, string) (findings.BatchExporter, error) { return &failingBatch{}, nil }},
+		{"export never started", func(context.Context, string, string) (findings.BatchExporter, error) {
+			return nil, errors.New("GetFindings: 400")
+		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f, client := fakeCognito(t)
 			populate(f, 12)
 			rg := newRig(t, client, `{"mode":"report"}`, 1000, 2)
-			rg.sweeper.Export = tc.export
+			rg.sweeper.Hub = hub{sweep: tc.export}
 			rep := rg.sweeper.Run(context.Background(), "123456789012", "us-east-1", nil)
 			noted := 0
 			for _, n := range rep.Notes {
@@ -73,8 +101,7 @@ func TestResolveGoneAfterCompleteSweepOnly(t *testing.T) {
 	var mu sync.Mutex
 	var calls []time.Time
 	answers := map[string]error{}
-	rg.sweeper.Pools = cognito.New(client)
-	rg.sweeper.ResolveGone = func(ctx context.Context, region, account string, since time.Time, gone func(context.Context, string) (bool, error)) (int, int, error) {
+	rg.sweeper.Hub = hub{resolve: func(ctx context.Context, region, account string, since time.Time, gone func(context.Context, string) (bool, error)) (int, int, error) {
 		mu.Lock()
 		defer mu.Unlock()
 		calls = append(calls, since)
@@ -87,7 +114,7 @@ func TestResolveGoneAfterCompleteSweepOnly(t *testing.T) {
 			}
 		}
 		return resolved, 0, nil
-	}
+	}}
 	reps := rg.sweepAll(t, 500*time.Millisecond)
 	last := reps[len(reps)-1]
 	if len(reps) < 2 || len(calls) != 1 || !calls[0].Equal(reps[0].Continuation.Started) || last.SecurityHubResolved != 1 {
@@ -98,7 +125,7 @@ func TestResolveGoneAfterCompleteSweepOnly(t *testing.T) {
 	}
 
 	f.ThrottleProb = 1 // the listing fails: incomplete
-	rg.sweeper.Reconciler.Backoff.Attempts = 1
+	rg.use(nil, nil, pace.Backoff{Attempts: 1})
 	if rep := rg.sweeper.Run(context.Background(), "123456789012", "us-east-1", nil); !rep.Incomplete || len(calls) != 1 {
 		t.Errorf("incomplete sweep: %d calls, %+v", len(calls), rep.Summary)
 	}

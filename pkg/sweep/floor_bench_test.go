@@ -45,8 +45,7 @@ func BenchmarkSweepAtTheFloor(b *testing.B) {
 				f.ThrottleByTable(float64(tc.share) / 100)
 				drifted := population(f, n)
 				rg := newRig(b, client, fmt.Sprintf(`{"mode":%q,"exemptions":{"tagKey":"mfa-policy-exempt"}}`, tc.mode), 0, benchConcurrency)
-				rg.sweeper.Pacer = pace.ForFunction(share, setup.MaxConcurrency["SweepFunction"])
-				rg.sweeper.Reconciler.Pacer, rg.sweeper.Reconciler.Backoff = rg.sweeper.Pacer, pace.SweepBackoff
+				rg.use(nil, pace.ForFunction(share, setup.MaxConcurrency["SweepFunction"]), pace.SweepBackoff)
 				f.ResetCounters()
 				b.StartTimer()
 				t0 := time.Now()

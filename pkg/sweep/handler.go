@@ -3,7 +3,6 @@ package sweep
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"time"
 
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/metrics"
@@ -13,11 +12,10 @@ import (
 
 // Handler is the SweepFunction's Lambda handler: an event carrying a
 // continuation carries that sweep on; any other event starts a sweep.
+// Each leg writes one EMF line where its recorder writes metrics.
 type Handler struct {
-	Sweeper  *Sweeper
-	Function string
-	Region   string
-	Metrics  io.Writer // where the EMF line goes: stdout in Lambda
+	Sweeper *Sweeper
+	Region  string
 }
 
 // Handle runs one leg and returns its report, continuation included.
@@ -29,7 +27,10 @@ func (h *Handler) Handle(ctx context.Context, event json.RawMessage) (Report, er
 		return Report{}, err
 	}
 	rep := h.Sweeper.Run(ctx, account, region, from)
-	_, _ = h.Metrics.Write(EMF(rep, h.Function, h.Sweeper.Now()))
+	rec := h.Sweeper.Recorder
+	if rec.Metrics != nil {
+		_, _ = rec.Metrics.Write(EMF(rep, rec.Function, h.Sweeper.Now()))
+	}
 	return rep, nil
 }
 

@@ -70,8 +70,7 @@ func TestSweepWithinTheShareAgainstMoto(t *testing.T) {
 		t.Fatal(err)
 	}
 	rg := newRig(t, client, `{"exemptions":{"tagKey":"mfa-policy-exempt"}}`, 0, 4)
-	rg.sweeper.Pacer = pace.ForFunction(quota.Share{Percent: 50}, setup.MaxConcurrency["SweepFunction"])
-	rg.sweeper.Reconciler.Pacer, rg.sweeper.Reconciler.Backoff = rg.sweeper.Pacer, pace.SweepBackoff
+	rg.use(nil, pace.ForFunction(quota.Share{Percent: 50}, setup.MaxConcurrency["SweepFunction"]), pace.SweepBackoff)
 	rep := rg.sweeper.Run(ctx, testbed.Account, testbed.Region, nil)
 	if rep.Checked != 8 || rep.Remediated != 4 || rep.Exempt != 2 || rep.Compliant != 2 || rep.Failed != 0 || rep.Incomplete {
 		t.Fatalf("%+v", rep.Summary)

@@ -42,6 +42,27 @@ type rig struct {
 	sweeper *Sweeper
 	bus     *fakes.Bus
 	pacer   *pace.Pacer
+	api     cognito.API
+	backoff pace.Backoff
+}
+
+// testBackoff lets a throttled call wait, through the pacer, as the sweep does.
+var testBackoff = pace.Backoff{Attempts: 10, Base: 5 * time.Millisecond, Max: 200 * time.Millisecond}
+
+// use rebuilds the sweeper's gateway over api with pacer and b (nil and
+// zero: the rig's own), keeping its policy.
+func (rg *rig) use(api cognito.API, pacer *pace.Pacer, b pace.Backoff) {
+	if api != nil {
+		rg.api = api
+	}
+	if pacer != nil {
+		rg.pacer = pacer
+	}
+	if b != (pace.Backoff{}) {
+		rg.backoff = b
+	}
+	rg.sweeper.Reconciler = reconcile.New(cognito.NewGateway(rg.api, rg.pacer, rg.backoff), rg.sweeper.Reconciler.CurrentPolicy(), rg.sweeper.Log)
+	rg.sweeper.Calls = rg.pacer.Counts
 }
 
 // newRig builds a sweeper over api, reading tags through the tagging API
@@ -59,14 +80,12 @@ func newRig(t testing.TB, api cognito.API, doc string, rate float64, concurrency
 	}
 	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
 	pacer := pace.New(func(quota.Category) float64 { return rate }, func(quota.Category) float64 { return 0 })
-	client := cognito.New(api)
-	r := reconcile.New(client, p, log)
-	r.Backoff = reconcile.Backoff{Attempts: 10, Base: 5 * time.Millisecond, Max: 200 * time.Millisecond}
-	r.Pacer = pacer
+	r := reconcile.New(cognito.NewGateway(api, pacer, testBackoff), p, log)
 	bus := &fakes.Bus{}
 	pub := findings.NewPublisher(bus, "findings", log)
-	return &rig{bus: bus, pacer: pacer, sweeper: &Sweeper{Lister: client, Tags: NewTags(rgt.NewFromConfig(cfg)), Reconciler: r, Pacer: pacer,
-		Publisher: pub, Log: log, Concurrency: concurrency, StopMargin: 300 * time.Millisecond, FinishMargin: 100 * time.Millisecond, Now: time.Now}}
+	return &rig{bus: bus, pacer: pacer, api: api, backoff: testBackoff, sweeper: &Sweeper{Reconciler: r, Calls: pacer.Counts,
+		Recorder: findings.Recorder{Publisher: pub, Log: log}, Tags: NewTags(rgt.NewFromConfig(cfg)),
+		Log: log, Concurrency: concurrency, StopMargin: 300 * time.Millisecond, FinishMargin: 100 * time.Millisecond, Now: time.Now}}
 }
 
 // sweepAll runs legs from the start until one returns no continuation,
@@ -309,7 +328,7 @@ func TestListingFailureIsReported(t *testing.T) {
 	populate(f, 5)
 	f.ThrottleProb = 1
 	rg := newRig(t, client, ``, 1000, 1)
-	rg.sweeper.Reconciler.Backoff.Attempts = 2
+	rg.use(nil, nil, pace.Backoff{Attempts: 2})
 	rep := rg.sweeper.Run(context.Background(), "", "", nil)
 	if !rep.Incomplete || !strings.Contains(rep.Error, "list user pools") || rep.Checked != 0 {
 		t.Errorf("%+v", rep.Summary)

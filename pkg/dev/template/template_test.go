@@ -6,6 +6,7 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"os"
 	"path/filepath"
 	"reflect"
 	"regexp"
@@ -291,6 +292,39 @@ func TestMainsReadOnlySettings(t *testing.T) {
 			}
 			return true
 		})
+	}
+}
+
+// TestMainsAreThin: each main reads its settings, builds through the
+// shared builder and starts its handler, in at most 30 lines of code
+// (imports, comments and blank lines aside); a checking function builds
+// through app.Start, which gives it its pacer.
+func TestMainsAreThin(t *testing.T) {
+	for id, dir := range functions {
+		src, err := os.ReadFile(filepath.Join(root, "functions", dir, "main.go"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		code, inImports := 0, false
+		for line := range strings.Lines(string(src)) {
+			line = strings.TrimSpace(line)
+			switch {
+			case line == "import (":
+				inImports = true
+			case inImports && line == ")":
+				inImports = false
+			case inImports, line == "", strings.HasPrefix(line, "//"):
+			default:
+				code++
+			}
+		}
+		if code > 30 {
+			t.Errorf("functions/%s/main.go: %d lines of code, at most 30: move what is not wiring into pkg/", dir, code)
+		}
+		checking := slices.ContainsFunc(setup.Vars[id], func(v setup.Var) bool { return v.Env == setup.QuotaShareVar.Env })
+		if built := strings.Contains(string(src), "app.Start("); checking != built {
+			t.Errorf("functions/%s/main.go: calls Cognito %v, builds through app.Start %v: every checking function, and only those, must", dir, checking, built)
+		}
 	}
 }
 

@@ -66,7 +66,7 @@ func TestSweepCoverage(t *testing.T) {
 			signIns(t, l, full, 5, 5, time.Hour)
 			signIns(t, l, full, 3, 0, 40*24*time.Hour) // outside every window: never counted
 			if tc.ledger {
-				rg.sweeper.Coverage = &coverage.Reader{API: table, Table: "ledger", Now: time.Now}
+				rg.sweeper.Coverage = coverage.NewReader(table, "ledger", coverage.DefaultUnitsPerSecond)
 			}
 			rep := rg.sweeper.Run(context.Background(), "123456789012", "us-east-1", nil)
 
@@ -136,7 +136,7 @@ func TestSweepCoverageUnknown(t *testing.T) {
 	f.AddPool("a", nil, onTOTP)
 	f.AddPool("off", nil, cognitofake.MFA{MfaConfiguration: "OFF"})
 	rg := newRig(t, client, `{"mode":"report","users":{"minimumCoverage":1}}`, 1000, 2)
-	rg.sweeper.Coverage = &coverage.Reader{API: &fakes.Ledger{Err: errors.New("AccessDeniedException")}, Table: "ledger", Now: time.Now}
+	rg.sweeper.Coverage = coverage.NewReader(&fakes.Ledger{Err: errors.New("AccessDeniedException")}, "ledger", coverage.DefaultUnitsPerSecond)
 	rep := rg.sweeper.Run(context.Background(), "", "", nil)
 	c := rep.Coverage
 	if c == nil || c.Unknown != 2 || c.Pools != 0 || c.ActiveUsers != 0 || c.Ratio != nil || c.BelowPolicy != 0 {
@@ -152,7 +152,7 @@ func TestSweepCoverageUnknown(t *testing.T) {
 func TestSweepCoverageOfNoPool(t *testing.T) {
 	_, client := fakeCognito(t)
 	rg := newRig(t, client, `{}`, 1000, 2)
-	rg.sweeper.Coverage = &coverage.Reader{API: &fakes.Ledger{}, Table: "ledger", Now: time.Now}
+	rg.sweeper.Coverage = coverage.NewReader(&fakes.Ledger{}, "ledger", coverage.DefaultUnitsPerSecond)
 	rep := rg.sweeper.Run(context.Background(), "", "", nil)
 	if rep.Coverage == nil || rep.Coverage.ActiveUsers != 0 || rep.Coverage.Ratio != nil || len(rep.Notes) != 0 {
 		t.Errorf("coverage %+v, notes %v", rep.Coverage, rep.Notes)

@@ -67,8 +67,10 @@ func (s *Sweeper) noteLedger(c *Continuation) {
 // when the pool's rules set a minimum it falls short of, and counts it in
 // leg. Pools that failed, are gone or are replicas are not measured; an
 // exempt pool is measured but never judged. A read cut off by the leg's
-// end fails the pool, which the next leg checks again; any other read
-// failure leaves the coverage unknown (said in the message), never zero.
+// end fails the pool, which the next leg checks again, unless the pool was
+// written: a correction Cognito accepted is reported now, with its
+// coverage unknown. Any other read failure leaves the coverage unknown
+// (said in the message), never zero.
 func (s *Sweeper) measure(ctx context.Context, res *reconcile.Result, leg *Tally) {
 	if s.Coverage == nil {
 		return
@@ -82,7 +84,8 @@ func (s *Sweeper) measure(ctx context.Context, res *reconcile.Result, leg *Tally
 	rules := s.Reconciler.CurrentPolicy().Named(res.Profile)
 	c, cost, err := s.Coverage.Read(ctx, res.PoolID, rules.Users.CoverageWindowDays)
 	leg.Coverage.Cost.Add(cost)
-	if err != nil && ctx.Err() != nil {
+	if err != nil && ctx.Err() != nil && res.After == nil {
+		// Checked again by the next leg, which finds the pool as it is.
 		res.Status, res.Err, res.Message = reconcile.Failed, err, "cut off while reading its coverage"
 		return
 	}
