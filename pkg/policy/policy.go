@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -22,6 +23,9 @@ const (
 	LevelOptional Level = "OPTIONAL"
 	LevelOn       Level = "ON"
 )
+
+// Values are the levels a policy may name.
+func (Level) Values() []string { return names(LevelOff, LevelOptional, LevelOn) }
 
 // Rank orders levels; an unknown level ranks below OFF.
 func (l Level) Rank() int {
@@ -45,6 +49,9 @@ const (
 	Forbidden Requirement = "forbidden"
 )
 
+// Values are the requirements a policy may name.
+func (Requirement) Values() []string { return names(Required, Allowed, Forbidden) }
+
 // Mode decides whether drift is corrected or only reported.
 type Mode string
 
@@ -52,6 +59,9 @@ const (
 	Enforce Mode = "enforce"
 	Report  Mode = "report"
 )
+
+// Values are the modes a policy may name.
+func (Mode) Values() []string { return names(Enforce, Report) }
 
 // Factor names an MFA factor the policy governs.
 type Factor string
@@ -94,6 +104,9 @@ const (
 	VerificationRequired  Verification = "required"
 )
 
+// Values are the verifications a policy may name.
+func (Verification) Values() []string { return names(VerificationPreferred, VerificationRequired) }
+
 // PasskeyFactor says whether passkeys must count as MFA.
 type PasskeyFactor string
 
@@ -101,6 +114,18 @@ const (
 	PasskeyAny         PasskeyFactor = "any"          // single or multi-factor: not governed
 	PasskeyMultiFactor PasskeyFactor = "multi-factor" // MULTI_FACTOR_WITH_USER_VERIFICATION
 )
+
+// Values are the passkey factor settings a policy may name.
+func (PasskeyFactor) Values() []string { return names(PasskeyAny, PasskeyMultiFactor) }
+
+// names are enum values as strings, in order.
+func names[T ~string](vs ...T) []string {
+	out := make([]string, len(vs))
+	for i, v := range vs {
+		out[i] = string(v)
+	}
+	return out
+}
 
 // Passkeys is the policy for a pool's WebAuthn (passkey) configuration.
 // The enforcer tightens an existing one and never creates one: it cannot
@@ -140,19 +165,39 @@ type Origin struct {
 	Version int64  `json:"version,omitempty"`
 }
 
+// Settings are what a version 1 document and each version 2 profile set:
+// the one place the policy's rules and their JSON are written. A new rule
+// with a setting adds its field here (its type says what values it takes,
+// see Values) and its default in DefaultSettings.
+type Settings struct {
+	MFAConfiguration Level    `json:"mfaConfiguration"`
+	Factors          Factors  `json:"factors"`
+	Passkeys         Passkeys `json:"passkeys"`
+	Mode             Mode     `json:"mode"`
+	Users            Users    `json:"users"`
+}
+
+// DefaultSettings are the settings of an empty document or profile.
+func DefaultSettings() Settings {
+	return Settings{
+		MFAConfiguration: LevelOn,
+		Factors:          Factors{SoftwareToken: Required, SMS: Allowed, Email: Allowed},
+		// Defaults that govern nothing: existing documents keep their meaning.
+		Passkeys: Passkeys{UserVerification: VerificationPreferred, FactorConfiguration: PasskeyAny},
+		Mode:     Enforce,
+		Users:    Users{PreferSoftwareToken: true, CoverageWindowDays: DefaultCoverageWindowDays},
+	}
+}
+
 // Policy is a validated policy document with defaults applied. In a
 // version 2 document the rules are those of the default profile, and For
 // picks a pool's profile.
 type Policy struct {
-	Origin           Origin     `json:"-"` // not part of the document
-	Profile          string     `json:"-"` // the profile these rules are; "" in version 1
-	Version          int        `json:"version"`
-	MFAConfiguration Level      `json:"mfaConfiguration"`
-	Factors          Factors    `json:"factors"`
-	Passkeys         Passkeys   `json:"passkeys"`
-	Mode             Mode       `json:"mode"`
-	Exemptions       Exemptions `json:"exemptions"`
-	Users            Users      `json:"users"`
+	Origin  Origin `json:"-"` // not part of the document
+	Profile string `json:"-"` // the profile these rules are; "" in version 1
+	Version int    `json:"version"`
+	Settings
+	Exemptions Exemptions `json:"exemptions"`
 	// Version 2: the profiles by name, the default one, the tag that names
 	// a pool's profile, and pools given a profile by ID.
 	Profiles     map[string]Policy `json:"profiles,omitempty"`
@@ -161,52 +206,35 @@ type Policy struct {
 	ProfilePools map[string]string `json:"profilePools,omitempty"`
 }
 
-// document mirrors the JSON with pointers so absent fields get defaults.
+// document is the JSON a policy is read from: the Policy's fields, with
+// each profile's rules starting from the defaults.
 type document struct {
-	Version *int `json:"version"`
-	rules
-	Exemptions *struct {
-		PoolIDs []string `json:"poolIds"`
-		TagKey  *string  `json:"tagKey"`
-	} `json:"exemptions"`
-	Profiles     map[string]rules  `json:"profiles"`
-	Default      *string           `json:"default"`
-	ProfileTag   *string           `json:"profileTag"`
-	ProfilePools map[string]string `json:"profilePools"`
+	Version int `json:"version"`
+	Settings
+	Exemptions   Exemptions         `json:"exemptions"`
+	Profiles     map[string]profile `json:"profiles"`
+	Default      string             `json:"default"`
+	ProfileTag   string             `json:"profileTag"`
+	ProfilePools map[string]string  `json:"profilePools"`
 }
 
-// rules are the fields a version 1 document and each version 2 profile hold.
-type rules struct {
-	MFAConfiguration *string `json:"mfaConfiguration"`
-	Factors          *struct {
-		SoftwareToken *string `json:"softwareToken"`
-		SMS           *string `json:"sms"`
-		Email         *string `json:"email"`
-	} `json:"factors"`
-	Passkeys *struct {
-		UserVerification    *string `json:"userVerification"`
-		FactorConfiguration *string `json:"factorConfiguration"`
-	} `json:"passkeys"`
-	Mode  *string `json:"mode"`
-	Users *struct {
-		PreferSoftwareToken *bool    `json:"preferSoftwareToken"`
-		MinimumCoverage     *float64 `json:"minimumCoverage"`
-		CoverageWindowDays  *int     `json:"coverageWindowDays"`
-	} `json:"users"`
+// profile is one version 2 profile's rules: what it leaves out is the
+// default.
+type profile Settings
+
+// UnmarshalJSON reads a profile onto the default rules.
+func (r *profile) UnmarshalJSON(b []byte) error {
+	def := DefaultSettings()
+	if err := json.Unmarshal(b, &def); err != nil {
+		return err
+	}
+	*r = profile(def)
+	return nil
 }
 
 // Default returns the policy used when MFA_POLICY is empty.
 func Default() Policy {
-	return Policy{
-		Version:          1,
-		MFAConfiguration: LevelOn,
-		Factors:          Factors{SoftwareToken: Required, SMS: Allowed, Email: Allowed},
-		// Defaults that govern nothing: existing documents keep their meaning.
-		Passkeys:   Passkeys{UserVerification: VerificationPreferred, FactorConfiguration: PasskeyAny},
-		Mode:       Enforce,
-		Exemptions: Exemptions{PoolIDs: []string{}},
-		Users:      Users{PreferSoftwareToken: true, CoverageWindowDays: DefaultCoverageWindowDays},
-	}
+	return Policy{Version: 1, Settings: DefaultSettings(), Exemptions: Exemptions{PoolIDs: []string{}}}
 }
 
 // poolIDPattern is Cognito's documented user pool ID pattern.
@@ -220,150 +248,85 @@ func IsPoolID(s string) bool {
 // Load parses and validates a policy document, version 1 (one set of
 // rules) or 2 (profiles). A blank document is refused like any other
 // invalid one: "{}" asks for the defaults (and an unset inline MFA_POLICY
-// means them, see pkg/setup). The JSON must be strict (see checkStrict).
+// means them, see pkg/setup). The JSON must be strict (see checkStrict),
+// which also holds every value of an enumerated field to its Values.
 // Errors name the offending field.
 func Load(doc string) (Policy, error) {
-	p := Default()
 	if strings.TrimSpace(doc) == "" {
 		return Policy{}, errors.New(`policy: the document is blank (write {} for the defaults)`)
 	}
 	if err := checkStrict(doc); err != nil {
 		return Policy{}, fmt.Errorf("policy: %w", err)
 	}
+	d := document{Version: 1, Settings: DefaultSettings(), Exemptions: Exemptions{PoolIDs: []string{}}}
 	dec := json.NewDecoder(strings.NewReader(doc))
 	dec.DisallowUnknownFields()
-	var d document
 	if err := dec.Decode(&d); err != nil {
 		return Policy{}, fmt.Errorf("policy: %w", describeJSONError(err))
 	}
-	if d.Version != nil {
-		if *d.Version != 1 && *d.Version != 2 {
-			return Policy{}, fmt.Errorf("policy: version: unsupported value %d (supported: 1, 2)", *d.Version)
-		}
-		p.Version = *d.Version
+	var present map[string]json.RawMessage
+	_ = json.Unmarshal([]byte(doc), &present) // checkStrict: an object
+	if d.Version != 1 && d.Version != 2 {
+		return Policy{}, fmt.Errorf("policy: version: unsupported value %d (supported: 1, 2)", d.Version)
 	}
-	if err := d.loadExemptions(&p); err != nil {
+	p := Policy{Version: d.Version, Settings: d.Settings, Exemptions: d.Exemptions}
+	if err := p.checkExemptions(has(present["exemptions"], "tagKey")); err != nil {
 		return Policy{}, err
 	}
 	if p.Version == 2 {
-		return d.loadProfiles(p)
+		return d.loadProfiles(p, present)
 	}
-	for _, f := range []struct {
-		name string
-		set  bool
-	}{{"profiles", d.Profiles != nil}, {"default", d.Default != nil}, {"profileTag", d.ProfileTag != nil}, {"profilePools", d.ProfilePools != nil}} {
-		if f.set {
-			return Policy{}, fmt.Errorf("policy: %s: profiles need \"version\": 2", f.name)
+	for _, name := range []string{"profiles", "default", "profileTag", "profilePools"} {
+		if _, set := present[name]; set {
+			return Policy{}, fmt.Errorf("policy: %s: profiles need \"version\": 2", name)
 		}
 	}
-	if err := d.rules.apply(&p, ""); err != nil {
+	if err := p.Settings.check(""); err != nil {
 		return Policy{}, err
 	}
 	return p, nil
 }
 
-// apply sets the rules r holds on p, validated; at names them in errors
-// ("" at the top, "profiles.<name>." in a profile).
-func (r rules) apply(p *Policy, at string) error {
-	var err error
-	if r.MFAConfiguration != nil {
-		if p.MFAConfiguration, err = parseEnum(at+"mfaConfiguration", *r.MFAConfiguration, LevelOff, LevelOptional, LevelOn); err != nil {
-			return err
-		}
+// check validates rules beyond their JSON types and values; at names them
+// in errors ("" at the top, "profiles.<name>." in a profile).
+func (r Settings) check(at string) error {
+	if v := r.Users.MinimumCoverage; !(v >= 0 && v <= 1) {
+		return fmt.Errorf("policy: %susers.minimumCoverage: must be a share from 0 to 1 (0.9 is 90%%), got %v", at, v)
 	}
-	if err := r.applyFactors(p, at); err != nil {
-		return err
+	if v := r.Users.CoverageWindowDays; v < 1 || v > MaxCoverageWindowDays {
+		return fmt.Errorf("policy: %susers.coverageWindowDays: must be 1 to %d days, got %d", at, MaxCoverageWindowDays, v)
 	}
-	if r.Mode != nil {
-		if p.Mode, err = parseEnum(at+"mode", *r.Mode, Enforce, Report); err != nil {
-			return err
-		}
-	}
-	if r.Users != nil {
-		if err := r.applyUsers(p, at); err != nil {
-			return err
-		}
-	}
-	return p.checkContradictions(at)
+	return r.checkContradictions(at)
 }
 
-// applyFactors sets the factor and passkey rules r holds on p.
-func (r rules) applyFactors(p *Policy, at string) error {
-	var err error
-	if r.Factors != nil {
-		for _, f := range []struct {
-			name string
-			in   *string
-			out  *Requirement
-		}{
-			{"factors.softwareToken", r.Factors.SoftwareToken, &p.Factors.SoftwareToken},
-			{"factors.sms", r.Factors.SMS, &p.Factors.SMS},
-			{"factors.email", r.Factors.Email, &p.Factors.Email},
-		} {
-			if f.in == nil {
-				continue
-			}
-			if *f.out, err = parseEnum(at+f.name, *f.in, Required, Allowed, Forbidden); err != nil {
-				return err
-			}
-		}
+// ruleKeys are the JSON names of the rules' fields.
+func ruleKeys() []string {
+	var keys []string
+	for f := range reflect.TypeFor[Settings]().Fields() {
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		keys = append(keys, name)
 	}
-	if r.Passkeys != nil {
-		if v := r.Passkeys.UserVerification; v != nil {
-			if p.Passkeys.UserVerification, err = parseEnum(at+"passkeys.userVerification", *v, VerificationPreferred, VerificationRequired); err != nil {
-				return err
-			}
-		}
-		if v := r.Passkeys.FactorConfiguration; v != nil {
-			if p.Passkeys.FactorConfiguration, err = parseEnum(at+"passkeys.factorConfiguration", *v, PasskeyAny, PasskeyMultiFactor); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
+	return keys
 }
 
-func (r rules) applyUsers(p *Policy, at string) error {
-	u := r.Users
-	if u.PreferSoftwareToken != nil {
-		p.Users.PreferSoftwareToken = *u.PreferSoftwareToken
-	}
-	if v := u.MinimumCoverage; v != nil {
-		if !(*v >= 0 && *v <= 1) {
-			return fmt.Errorf("policy: %susers.minimumCoverage: must be a share from 0 to 1 (0.9 is 90%%), got %v", at, *v)
-		}
-		p.Users.MinimumCoverage = *v
-	}
-	if v := u.CoverageWindowDays; v != nil {
-		if *v < 1 || *v > MaxCoverageWindowDays {
-			return fmt.Errorf("policy: %susers.coverageWindowDays: must be 1 to %d days, got %d", at, MaxCoverageWindowDays, *v)
-		}
-		p.Users.CoverageWindowDays = *v
-	}
-	return nil
+// has reports whether the JSON object obj has key.
+func has(obj json.RawMessage, key string) bool {
+	var m map[string]json.RawMessage
+	_ = json.Unmarshal(obj, &m)
+	_, ok := m[key]
+	return ok
 }
 
-func (r rules) empty() bool {
-	return r.MFAConfiguration == nil && r.Factors == nil && r.Passkeys == nil && r.Mode == nil && r.Users == nil
-}
-
-func (d document) loadExemptions(p *Policy) error {
-	if d.Exemptions == nil {
-		return nil
-	}
-	for i, id := range d.Exemptions.PoolIDs {
+// checkExemptions checks the pool IDs and, when the document sets it, the
+// tag key.
+func (p Policy) checkExemptions(tagKeySet bool) error {
+	for i, id := range p.Exemptions.PoolIDs {
 		if !IsPoolID(id) {
 			return fmt.Errorf("policy: exemptions.poolIds[%d]: %q is not a user pool ID (like us-east-1_AbC123)", i, id)
 		}
 	}
-	if d.Exemptions.PoolIDs != nil {
-		p.Exemptions.PoolIDs = d.Exemptions.PoolIDs
-	}
-	if d.Exemptions.TagKey != nil {
-		if err := checkTagKey("exemptions.tagKey", *d.Exemptions.TagKey); err != nil {
-			return err
-		}
-		p.Exemptions.TagKey = *d.Exemptions.TagKey
+	if tagKeySet {
+		return checkTagKey("exemptions.tagKey", p.Exemptions.TagKey)
 	}
 	return nil
 }
@@ -377,10 +340,14 @@ func checkTagKey(field, k string) error {
 }
 
 // loadProfiles reads a version 2 document's profiles into p, which holds
-// its exemptions. The result's own rules are the default profile's.
-func (d document) loadProfiles(p Policy) (Policy, error) {
-	if !d.rules.empty() {
-		return Policy{}, errors.New("policy: version 2 keeps its rules in profiles: move mfaConfiguration, factors, passkeys, mode and users into profiles.<name>")
+// its exemptions; present are the document's top-level members. The
+// result's own rules are the default profile's.
+func (d document) loadProfiles(p Policy, present map[string]json.RawMessage) (Policy, error) {
+	keys := ruleKeys()
+	for _, k := range keys {
+		if _, set := present[k]; set {
+			return Policy{}, fmt.Errorf("policy: version 2 keeps its rules in profiles: move %s into profiles.<name>", strings.Join(keys, ", "))
+		}
 	}
 	if len(d.Profiles) == 0 {
 		return Policy{}, errors.New("policy: profiles: version 2 needs at least one profile")
@@ -392,25 +359,24 @@ func (d document) loadProfiles(p Policy) (Policy, error) {
 		if n := utf8.RuneCountInString(name); n == 0 || n > 256 {
 			return Policy{}, fmt.Errorf("policy: profiles: a profile name must be 1 to 256 characters, got %q", name)
 		}
-		prof := Default()
-		prof.Version, prof.Profile = 2, name
-		if err := d.Profiles[name].apply(&prof, "profiles."+name+"."); err != nil {
+		rules := Settings(d.Profiles[name])
+		if err := rules.check("profiles." + name + "."); err != nil {
 			return Policy{}, err
 		}
-		p.Profiles[name] = prof
+		p.Profiles[name] = Policy{Version: 2, Profile: name, Settings: rules, Exemptions: Exemptions{PoolIDs: []string{}}}
 	}
-	if d.Default == nil {
+	if _, set := present["default"]; !set {
 		return Policy{}, fmt.Errorf("policy: default: version 2 names its default profile (one of %s)", strings.Join(names, ", "))
 	}
-	if _, ok := p.Profiles[*d.Default]; !ok {
-		return Policy{}, fmt.Errorf("policy: default: %q is not a profile (profiles: %s)", *d.Default, strings.Join(names, ", "))
+	if _, ok := p.Profiles[d.Default]; !ok {
+		return Policy{}, fmt.Errorf("policy: default: %q is not a profile (profiles: %s)", d.Default, strings.Join(names, ", "))
 	}
-	p.Default = *d.Default
-	if d.ProfileTag != nil {
-		if err := checkTagKey("profileTag", *d.ProfileTag); err != nil {
+	p.Default = d.Default
+	if _, set := present["profileTag"]; set {
+		if err := checkTagKey("profileTag", d.ProfileTag); err != nil {
 			return Policy{}, err
 		}
-		p.ProfileTag = *d.ProfileTag
+		p.ProfileTag = d.ProfileTag
 	}
 	for _, id := range slices.Sorted(maps.Keys(d.ProfilePools)) {
 		if !IsPoolID(id) {
@@ -422,7 +388,7 @@ func (d document) loadProfiles(p Policy) (Policy, error) {
 	}
 	p.ProfilePools = d.ProfilePools
 	def := p.Profiles[p.Default]
-	p.Profile, p.MFAConfiguration, p.Factors, p.Passkeys, p.Mode, p.Users = def.Profile, def.MFAConfiguration, def.Factors, def.Passkeys, def.Mode, def.Users
+	p.Profile, p.Settings = def.Profile, def.Settings
 	return p, nil
 }
 
@@ -472,7 +438,7 @@ func (p Policy) TagKeys() []string {
 	return keys
 }
 
-func (p Policy) checkContradictions(at string) error {
+func (p Settings) checkContradictions(at string) error {
 	if p.MFAConfiguration != LevelOff {
 		usable := false
 		for _, f := range AllFactors {
@@ -495,17 +461,6 @@ func (p Policy) checkContradictions(at string) error {
 		return fmt.Errorf("policy: %susers.preferSoftwareToken: true contradicts factors.softwareToken forbidden", at)
 	}
 	return nil
-}
-
-func parseEnum[T ~string](field, v string, allowed ...T) (T, error) {
-	names := make([]string, len(allowed))
-	for i, a := range allowed {
-		if string(a) == v {
-			return a, nil
-		}
-		names[i] = string(a)
-	}
-	return "", fmt.Errorf("policy: %s: %q is not one of %s", field, v, strings.Join(names, ", "))
 }
 
 // describeJSONError says where the JSON itself is broken. Type and field

@@ -45,12 +45,12 @@ func TestLoadFull(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := Policy{
-		Version: 1, MFAConfiguration: LevelOptional,
-		Factors:    Factors{SoftwareToken: Allowed, SMS: Forbidden, Email: Required},
-		Passkeys:   Passkeys{UserVerification: VerificationRequired, FactorConfiguration: PasskeyMultiFactor},
-		Mode:       Report,
+		Version: 1, Settings: Settings{MFAConfiguration: LevelOptional,
+			Factors:  Factors{SoftwareToken: Allowed, SMS: Forbidden, Email: Required},
+			Passkeys: Passkeys{UserVerification: VerificationRequired, FactorConfiguration: PasskeyMultiFactor},
+			Mode:     Report,
+			Users:    Users{PreferSoftwareToken: false, MinimumCoverage: 0.9, CoverageWindowDays: 14}},
 		Exemptions: Exemptions{PoolIDs: []string{"us-east-1_Example"}, TagKey: "mfa-policy-exempt"},
-		Users:      Users{PreferSoftwareToken: false, MinimumCoverage: 0.9, CoverageWindowDays: 14},
 	}
 	if !reflect.DeepEqual(p, want) {
 		t.Errorf("got %+v\nwant %+v", p, want)

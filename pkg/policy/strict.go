@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -13,8 +14,9 @@ import (
 // checkStrict refuses documents that encoding/json would load with a meaning
 // their reader did not see: it matches keys case-insensitively, keeps the
 // last of duplicate keys and reads null as "absent". It walks the tokens
-// against the document type, so the schema has one source, and names the
-// path of the first problem.
+// against the document type, so the schema has one source, holds each
+// value of an enumerated type to its Values, and names the path of the
+// first problem.
 func checkStrict(doc string) error {
 	dec := json.NewDecoder(strings.NewReader(doc))
 	dec.UseNumber() // keeps "1.5" and "1e400" whole for the integer check
@@ -142,12 +144,30 @@ func (w walker) value(tok json.Token, path string, t reflect.Type) error {
 		}
 		want = "an array"
 	case reflect.String, reflect.Bool, reflect.Int, reflect.Float64:
-		return scalar(tok, path, t.Kind())
+		if err := scalar(tok, path, t.Kind()); err != nil {
+			return err
+		}
+		return oneOf(tok, path, t)
 	default:
 		// Only a new kind of field in document can get here.
 		return fmt.Errorf("%s: strict check does not handle Go kind %s", path, t.Kind())
 	}
 	return fmt.Errorf("%s: expected %s, got %s", path, want, jsonKind(tok))
+}
+
+// enum is a string type that takes only some values.
+type enum interface{ Values() []string }
+
+// oneOf checks a string of an enum type against its values.
+func oneOf(tok json.Token, path string, t reflect.Type) error {
+	e, ok := reflect.Zero(t).Interface().(enum)
+	if !ok {
+		return nil
+	}
+	if v := tok.(string); !slices.Contains(e.Values(), v) {
+		return fmt.Errorf("%s: %q is not one of %s", path, v, strings.Join(e.Values(), ", "))
+	}
+	return nil
 }
 
 // scalar checks a string, boolean or number token against kind.

@@ -147,12 +147,12 @@ func TestStrictKeepsValidDocuments(t *testing.T) {
 			"factors":{"softwareToken":"allowed","sms":"forbidden","email":"required"},"mode":"report",
 			"passkeys":{"userVerification":"required","factorConfiguration":"multi-factor"},
 			"exemptions":{"poolIds":["us-east-1_a1","eu-west-1_b2"],"tagKey":"skip"},"users":{"preferSoftwareToken":false,"minimumCoverage":0.75,"coverageWindowDays":7}}`,
-			Policy{Version: 1, MFAConfiguration: LevelOptional,
-				Factors:    Factors{SoftwareToken: Allowed, SMS: Forbidden, Email: Required},
-				Passkeys:   Passkeys{UserVerification: VerificationRequired, FactorConfiguration: PasskeyMultiFactor},
-				Mode:       Report,
-				Exemptions: Exemptions{PoolIDs: []string{"us-east-1_a1", "eu-west-1_b2"}, TagKey: "skip"},
-				Users:      Users{PreferSoftwareToken: false, MinimumCoverage: 0.75, CoverageWindowDays: 7}}},
+			Policy{Version: 1, Settings: Settings{MFAConfiguration: LevelOptional,
+				Factors:  Factors{SoftwareToken: Allowed, SMS: Forbidden, Email: Required},
+				Passkeys: Passkeys{UserVerification: VerificationRequired, FactorConfiguration: PasskeyMultiFactor},
+				Mode:     Report,
+				Users:    Users{PreferSoftwareToken: false, MinimumCoverage: 0.75, CoverageWindowDays: 7}},
+				Exemptions: Exemptions{PoolIDs: []string{"us-east-1_a1", "eu-west-1_b2"}, TagKey: "skip"}}},
 		{"logged default", Default().String(), Default()},
 	}
 	for _, tc := range cases {
