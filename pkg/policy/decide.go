@@ -62,3 +62,83 @@ func (d Decision) Policy() Policy { return d.policy }
 
 // Limits are the pool limits the decision was made within.
 func (d Decision) Limits() Limits { return d.limits }
+
+// Evaluate lists the violations of observed against p for a pool with
+// lim. A violation is correctable when the planned configuration no longer
+// has it.
+func Evaluate(p Policy, observed PoolMFA, lim Limits) []Violation {
+	return Decide(p, observed, lim).Violations
+}
+
+// Assess lists the violations of observed against p, each correctable when
+// achieved no longer has it (Decision.Assess).
+func Assess(p Policy, observed, achieved PoolMFA, lim Limits, why string) []Violation {
+	return Decide(p, observed, lim).Assess(achieved, why)
+}
+
+// Fallbacks lists weaker corrections to try, strongest first, when Cognito
+// refuses the full plan: forbidden factors kept, then ON lowered to
+// OPTIONAL, then each of these without the passkey changes. At OPTIONAL
+// every factor active in observed stays, as in Plan. Each is strictly
+// stronger than observed and never weaker than it anywhere; none is one
+// Cognito is known to refuse for a pool with lim.
+func Fallbacks(observed, desired PoolMFA, lim Limits) []PoolMFA {
+	keepAll := func(c PoolMFA) PoolMFA {
+		keep := c.Clone()
+		for _, f := range AllFactors {
+			if observed.Enabled(f) && !keep.Enabled(f) {
+				restore(&keep, observed, f)
+			}
+		}
+		return keep
+	}
+	steps := []PoolMFA{desired, keepAll(desired)}
+	if desired.Level == LevelOn && observed.Level != LevelOn {
+		atOptional := desired.Clone()
+		atOptional.Level = LevelOptional
+		for _, f := range AllFactors {
+			if keptAtOptional(observed, atOptional, f) && !atOptional.Enabled(f) {
+				restore(&atOptional, observed, f)
+			}
+		}
+		steps = append(steps, atOptional, keepAll(atOptional))
+	}
+	var variants []PoolMFA
+	for _, v := range steps {
+		// Each step, then the same without the passkey changes (which the
+		// pool's plan may refuse).
+		withoutPasskeys := v.Clone()
+		withoutPasskeys.WebAuthn = observed.Clone().WebAuthn
+		variants = append(variants, v, withoutPasskeys)
+	}
+	var out []PoolMFA
+	seen := []PoolMFA{observed, desired}
+	for _, v := range variants {
+		if v.Level != LevelOff && !v.anyEnabled() || lim.refuses(v) || containsConfig(seen, v) {
+			continue
+		}
+		seen = append(seen, v)
+		out = append(out, v)
+	}
+	return out
+}
+
+func restore(c *PoolMFA, from PoolMFA, f Factor) {
+	switch f {
+	case SoftwareToken:
+		c.SoftwareToken = from.SoftwareToken
+	case SMS:
+		c.SMS = from.Clone().SMS
+	case Email:
+		c.Email = from.Clone().Email
+	}
+}
+
+func containsConfig(list []PoolMFA, c PoolMFA) bool {
+	for _, x := range list {
+		if Equal(x, c) {
+			return true
+		}
+	}
+	return false
+}

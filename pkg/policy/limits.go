@@ -1,7 +1,7 @@
 package policy
 
 import (
-	"slices"
+	"fmt"
 	"strings"
 )
 
@@ -51,16 +51,6 @@ func (l Limits) otpFirstFactors() []FirstFactor {
 	return out
 }
 
-// acceptsOn reports whether Cognito accepts c at ON for this pool: not
-// with one-time passwords as first factors, and with passkeys as a first
-// factor only when they are multi-factor.
-func (l Limits) acceptsOn(c PoolMFA) bool {
-	if len(l.otpFirstFactors()) > 0 {
-		return false
-	}
-	return !slices.Contains(l.FirstFactors, FirstPasskey) || passkeysMultiFactor(c)
-}
-
 // refuses reports a configuration Cognito is known to refuse for this pool.
 func (l Limits) refuses(c PoolMFA) bool {
 	return c.Level == LevelOn && !l.acceptsOn(c)
@@ -78,19 +68,23 @@ func passkeysMultiFactor(c PoolMFA) bool {
 	return c.WebAuthn != nil && c.WebAuthn.FactorConfiguration == multiFactor
 }
 
-// tightenPasskeys applies the passkey policy to c's existing WebAuthn
-// configuration, keeping its relying party. It never creates one, and
-// leaves it alone on a Lite pool: passkey settings need Essentials.
-func tightenPasskeys(p Policy, c *PoolMFA, lim Limits) {
-	if c.WebAuthn == nil || lim.Tier == TierLite {
-		return
-	}
-	if p.Passkeys.UserVerification == VerificationRequired {
-		c.WebAuthn.UserVerification = userVerificationRequired
-	}
-	if p.Passkeys.FactorConfiguration == PasskeyMultiFactor {
-		c.WebAuthn.FactorConfiguration = multiFactor
-	}
+// passkeysWritable reports whether the passkey policy may tighten c's
+// WebAuthn configuration: an existing one (the enforcer never creates one:
+// it cannot know the relying party), on a pool that is not on the Lite
+// plan (passkey settings need Essentials).
+func passkeysWritable(lim Limits, c *PoolMFA) bool {
+	return c.WebAuthn != nil && lim.Tier != TierLite
+}
+
+// belowRequiredOn reports whether the policy requires ON of a pool that is
+// not ON: where the first-factor rules apply.
+func belowRequiredOn(j judged) bool {
+	return j.policy.MFAConfiguration == LevelOn && j.mfa.Level != LevelOn
+}
+
+// passkeysNotInPlan is why passkey settings are left alone on a pool.
+func passkeysNotInPlan(t Tier) string {
+	return fmt.Sprintf("passkey settings need the Essentials feature plan or higher; the pool's plan is %s", t)
 }
 
 // NeedsLimits reports whether the plan for observed depends on the pool's

@@ -1,7 +1,5 @@
 package policy
 
-import "fmt"
-
 // Coverage is observed state: how many of a pool's users seen signing in
 // within the window have an MFA factor. Only users who signed in are
 // counted: nothing reads the others.
@@ -63,21 +61,3 @@ func (c *Coverage) setRatio() {
 		c.Ratio = &r
 	}
 }
-
-// EvaluateCoverage lists the coverage violation of a pool whose observed
-// coverage is c and MFA level is level: one when p sets a minimum and the
-// share of active users with MFA is below it. A pool nobody signed in to
-// has no share and no violation. Never auto-correctable: the enforcer
-// cannot enrol users.
-func EvaluateCoverage(p Policy, level Level, c Coverage) []Violation {
-	if p.Users.MinimumCoverage <= 0 || c.Ratio == nil || *c.Ratio >= p.Users.MinimumCoverage {
-		return nil
-	}
-	s := subject{policy: p, level: level, coverage: c}
-	r := ruleOf(CodeCoverageBelowPolicy)
-	v := r.violation(s)
-	v.Reason = r.reason(s)
-	return []Violation{v}
-}
-
-func percent(r float64) string { return fmt.Sprintf("%.1f%%", 100*r) }

@@ -41,37 +41,5 @@ func (p Policy) UserRulesEnabled() bool {
 	return p.Users.PreferSoftwareToken || p.Factors.SMS == Forbidden || p.Factors.Email == Forbidden
 }
 
-// PlanUser decides a user's MFA settings. It changes a user only when the
-// user has TOTP: TOTP becomes preferred (when the policy prefers it) and
-// forbidden factors are disabled. It never removes a user's last factor and
-// never enables a factor the user has not set up. A user with passkey MFA
-// thus always keeps TOTP, the other factor Cognito requires beside it. It
-// returns the desired state and the violations that state corrects; none
-// means no change.
-func PlanUser(p Policy, u UserMFA) (UserMFA, []Violation) {
-	if !slices.Contains(u.Enabled, SoftwareToken) {
-		return u, nil
-	}
-	var vs []Violation
-	want := UserMFA{Preferred: u.Preferred, PasskeyMFA: u.PasskeyMFA}
-	for _, f := range u.Enabled {
-		if f != SoftwareToken && p.Factors.Of(f) == Forbidden {
-			vs = append(vs, ruleOf(CodeUserForbiddenEnabled).violation(subject{policy: p, factor: f}))
-			continue
-		}
-		want.Enabled = append(want.Enabled, f)
-	}
-	if !slices.Contains(want.Enabled, want.Preferred) {
-		want.Preferred = "" // a disabled factor cannot stay preferred
-	}
-	if p.Users.PreferSoftwareToken && want.Preferred != SoftwareToken {
-		vs = append(vs, ruleOf(CodeUserPreferenceNotTOTP).violation(subject{policy: p, factor: u.Preferred}))
-		want.Preferred = SoftwareToken
-	} else if want.Preferred == "" && len(want.Enabled) < len(u.Enabled) {
-		want.Preferred = SoftwareToken // the removed factor was preferred: keep one preferred
-	}
-	if len(vs) == 0 {
-		return u, nil
-	}
-	return want, vs
-}
+// has reports whether the user has f enabled.
+func (u UserMFA) has(f Factor) bool { return slices.Contains(u.Enabled, f) }

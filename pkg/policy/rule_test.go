@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"flag"
 	"os"
 	"strings"
 	"testing"
@@ -20,6 +21,34 @@ func docRow(r Rule) []string {
 		code += " (" + strings.Join(notes, ", ") + ")"
 	}
 	return []string{code, r.Meaning, r.Corrected}
+}
+
+// writeRulesTable replaces the table of codes in docs/policy.md with one
+// written from Rules.
+func writeRulesTable(t *testing.T) {
+	t.Helper()
+	const path = "../../docs/policy.md"
+	doc, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, after, ok := strings.Cut(string(doc), "\n"+rulesHeading+"\n")
+	if !ok {
+		t.Fatalf("docs/policy.md has no heading %q", rulesHeading)
+	}
+	start := strings.Index(after, "\n|")
+	end := start + 1
+	for end < len(after) && after[end] == '|' {
+		end += strings.IndexByte(after[end:], '\n') + 1
+	}
+	table := []string{"| code | meaning | corrected how |", "| --- | --- | --- |"}
+	for _, r := range Rules {
+		table = append(table, "| "+strings.Join(docRow(r), " | ")+" |")
+	}
+	out := before + "\n" + rulesHeading + "\n" + after[:start+1] + strings.Join(table, "\n") + "\n" + after[end:]
+	if err := os.WriteFile(path, []byte(out), 0o644); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // docTable returns the cells of the table under heading, header first.
@@ -53,10 +82,18 @@ func docTable(t *testing.T, heading string) [][]string {
 	return rows
 }
 
+var update = flag.Bool("update", false, "rewrite the table of codes in docs/policy.md from Rules")
+
+const rulesHeading = "### What is checked and corrected"
+
 // TestRulesTableDoc: the table of codes in docs/policy.md says what Rules says,
-// row for row, so neither can change without the other.
+// row for row, so neither can change without the other. Each row's text is
+// its rule's (rule_*.go); -update writes the table from them.
 func TestRulesTableDoc(t *testing.T) {
-	rows := docTable(t, "### What is checked and corrected")
+	if *update {
+		writeRulesTable(t)
+	}
+	rows := docTable(t, rulesHeading)
 	columns := []string{"code", "meaning", "corrected how"}
 	if len(rows) == 0 {
 		t.Fatal("docs/policy.md has no table of codes")
