@@ -24,6 +24,9 @@ type API interface {
 	ListUserPools(ctx context.Context, in *cip.ListUserPoolsInput, optFns ...func(*cip.Options)) (*cip.ListUserPoolsOutput, error)
 	AdminGetUser(ctx context.Context, in *cip.AdminGetUserInput, optFns ...func(*cip.Options)) (*cip.AdminGetUserOutput, error)
 	AdminSetUserMFAPreference(ctx context.Context, in *cip.AdminSetUserMFAPreferenceInput, optFns ...func(*cip.Options)) (*cip.AdminSetUserMFAPreferenceOutput, error)
+	ListUserPoolClients(ctx context.Context, in *cip.ListUserPoolClientsInput, optFns ...func(*cip.Options)) (*cip.ListUserPoolClientsOutput, error)
+	DescribeRiskConfiguration(ctx context.Context, in *cip.DescribeRiskConfigurationInput, optFns ...func(*cip.Options)) (*cip.DescribeRiskConfigurationOutput, error)
+	SetRiskConfiguration(ctx context.Context, in *cip.SetRiskConfigurationInput, optFns ...func(*cip.Options)) (*cip.SetRiskConfigurationOutput, error)
 }
 
 var _ API = (*cip.Client)(nil)
@@ -36,11 +39,15 @@ type Pool struct {
 	// FirstFactors is the sign-in policy's AllowedFirstAuthFactors; nil
 	// when the pool reports none (password sign-in).
 	FirstFactors []policy.FirstFactor
+	// ThreatProtection is UserPoolAddOns.AdvancedSecurityMode; "" when the
+	// pool reports none.
+	ThreatProtection policy.ThreatProtection
 }
 
-// Limits is what the pool's sign-in policy and plan let an MFA write do.
+// Limits is what the rules see of the pool's settings besides its MFA
+// configuration (its risk configuration is read apart).
 func (p Pool) Limits() policy.Limits {
-	return policy.Limits{FirstFactors: p.FirstFactors, Tier: p.Tier}
+	return policy.Limits{FirstFactors: p.FirstFactors, Tier: p.Tier, ThreatProtection: p.ThreatProtection}
 }
 
 // PoolRef is one pool in a listing.
@@ -92,6 +99,9 @@ func (c *Client) Describe(ctx context.Context, poolID string) (Pool, error) {
 	}
 	p := out.UserPool
 	pool := Pool{Name: aws.ToString(p.Name), Tags: p.UserPoolTags, Tier: policy.Tier(p.UserPoolTier)}
+	if p.UserPoolAddOns != nil {
+		pool.ThreatProtection = policy.ThreatProtection(p.UserPoolAddOns.AdvancedSecurityMode)
+	}
 	if p.Policies != nil && p.Policies.SignInPolicy != nil {
 		for _, f := range p.Policies.SignInPolicy.AllowedFirstAuthFactors {
 			pool.FirstFactors = append(pool.FirstFactors, policy.FirstFactor(f))

@@ -93,9 +93,14 @@ type Detail struct {
 	StoredDifferently []policy.Change  `json:"storedDifferently,omitempty"`
 	Message           string           `json:"message,omitempty"`
 	Coverage          *policy.Coverage `json:"coverage,omitempty"`
-	User              *User            `json:"user,omitempty"`
-	Cause             Cause            `json:"trigger"`
-	ObservedAt        time.Time        `json:"observedAt"`
+	// Equivalent names the control a compliant pool counts as MFA ON by
+	// ("adaptiveAuthentication"); Adaptive is what the check made of the
+	// pool's adaptive authentication, accepted or not and why.
+	Equivalent string                    `json:"equivalent,omitempty"`
+	Adaptive   *policy.AdaptiveJudgement `json:"adaptiveAuthentication,omitempty"`
+	User       *User                     `json:"user,omitempty"`
+	Cause      Cause                     `json:"trigger"`
+	ObservedAt time.Time                 `json:"observedAt"`
 }
 
 // Detail is the finding as published.
@@ -105,7 +110,7 @@ func (f Finding) Detail() Detail {
 		PoolID: r.PoolID, PoolName: r.PoolName, Status: r.Status, Mode: r.Mode, Policy: r.Policy, Profile: r.Profile,
 		Violations: r.Violations, Before: r.Before, After: r.After, Changes: r.Changes,
 		ConcurrentChanges: r.ConcurrentChanges, StoredDifferently: r.StoredDifferently, Message: r.Message, Coverage: r.Coverage,
-		Cause: f.Cause, ObservedAt: f.ObservedAt}
+		Equivalent: r.Equivalent, Adaptive: r.Adaptive, Cause: f.Cause, ObservedAt: f.ObservedAt}
 }
 
 // Detail is the user finding as published.
@@ -123,7 +128,8 @@ func (d Detail) Finding() Finding {
 	return Finding{SchemaVersion: d.SchemaVersion, Account: d.Account, Region: d.Region,
 		Result: reconcile.Result{PoolID: d.PoolID, PoolName: d.PoolName, Status: d.Status, Mode: d.Mode, Policy: d.Policy, Profile: d.Profile,
 			Violations: d.Violations, Before: d.Before, After: d.After, Changes: d.Changes,
-			ConcurrentChanges: d.ConcurrentChanges, StoredDifferently: d.StoredDifferently, Message: d.Message, Coverage: d.Coverage},
+			ConcurrentChanges: d.ConcurrentChanges, StoredDifferently: d.StoredDifferently, Message: d.Message, Coverage: d.Coverage,
+			Equivalent: d.Equivalent, Adaptive: d.Adaptive},
 		Cause: d.Cause, ObservedAt: d.ObservedAt}
 }
 

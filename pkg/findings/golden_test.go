@@ -64,6 +64,23 @@ func TestGoldenFindings(t *testing.T) {
 	f := New("123456789012", "eu-west-1", pool, Cause{Kind: "cloudtrail", EventName: "SetUserPoolMfaConfig", EventID: "e-1", CallerARN: "arn:aws:iam::123456789012:user/alice"}, at)
 	golden(t, "pool_finding.json", ForFinding(f).Detail)
 
+	// A pool compliant by equivalent, after one app client's action was raised.
+	adaptive := policy.RiskActions{Low: policy.NoAction, Medium: policy.MFAIfConfigured, High: policy.MFARequired, CompromisedCredentials: "BLOCK"}
+	equivalent := reconcile.Result{PoolID: "eu-west-1_Pool2", PoolName: "consumer", Status: reconcile.Remediated, Mode: policy.Enforce,
+		Policy: policy.Origin{Source: "inline"}, Profile: "consumer",
+		Violations: []policy.Violation{{Code: policy.CodeAdaptiveBelowPolicy, Client: "3n4b5urk1ft4fl3mg5e62d9ado", RiskLevel: "high",
+			Text: "app client 3n4b5urk1ft4fl3mg5e62d9ado's own configuration takes NO_ACTION at high risk; the policy's minimum is MFA_REQUIRED", Correctable: true}},
+		Before:     &policy.PoolMFA{Level: policy.LevelOptional, SoftwareToken: true},
+		Changes:    []policy.Change{{Field: "adaptive.client:3n4b5urk1ft4fl3mg5e62d9ado.high", Before: "NO_ACTION", After: "MFA_REQUIRED"}},
+		Equivalent: policy.Equivalent,
+		Adaptive: &policy.AdaptiveJudgement{Accepted: true, Plan: policy.TierPlus, ThreatProtection: policy.Enforced,
+			Minimum: policy.RiskActions{Low: policy.NoAction, Medium: policy.MFAIfConfigured, High: policy.MFARequired, CompromisedCredentials: "NO_ACTION"},
+			Effective: []policy.TargetActions{{Target: "pool", Own: true, Actions: adaptive},
+				{Target: "3n4b5urk1ft4fl3mg5e62d9ado", Own: true, Actions: policy.RiskActions{Low: policy.NoAction, Medium: policy.MFAIfConfigured, High: policy.NoAction, CompromisedCredentials: "NO_ACTION"}},
+				{Target: "6p2ck8v0r4ls1q9j3mfd7t2hne", Actions: adaptive}}},
+	}
+	golden(t, "pool_finding_equivalent.json", ForFinding(New("123456789012", "eu-west-1", equivalent, Cause{Kind: "schedule"}, at)).Detail)
+
 	user := reconcile.UserResult{PoolID: "eu-west-1_Pool1", Username: "bob", Sub: "0000-1111", Status: reconcile.Remediated, Mode: policy.Enforce,
 		Profile: "strict", Message: "preferred factor set",
 		Policy:     policy.Origin{Source: "default"},
@@ -74,7 +91,7 @@ func TestGoldenFindings(t *testing.T) {
 	u := NewUser("123456789012", "eu-west-1", user, Cause{Kind: "sign-in", EventName: "PostAuthentication_Authentication"}, at)
 	golden(t, "user_finding.json", ForUser(u).Detail)
 
-	for name, back := range map[string]any{"pool_finding.json": &Finding{}, "user_finding.json": &UserFinding{}} {
+	for name, back := range map[string]any{"pool_finding.json": &Finding{}, "pool_finding_equivalent.json": &Finding{}, "user_finding.json": &UserFinding{}} {
 		raw, err := os.ReadFile(filepath.Join("testdata", name))
 		if err != nil {
 			t.Fatal(err)

@@ -36,7 +36,7 @@ type Exporter interface {
 func (r Recorder) Record(ctx context.Context, f Finding) {
 	r.logPool(ctx, f)
 	metrics.WriteResult(r.Metrics, r.Function, f.ObservedAt, f.Status)
-	if f.Status.Published() {
+	if f.Published() {
 		_ = r.Publisher.Publish(ctx, []Entry{ForFinding(f)})
 	}
 	if r.Export != nil && r.Export.Export(ctx, f) != nil {
@@ -57,7 +57,8 @@ func (r Recorder) RecordUser(ctx context.Context, f UserFinding) {
 
 func (r Recorder) logPool(ctx context.Context, f Finding) {
 	r.Log.Log(ctx, level(f.Status), "pool checked", "poolId", f.PoolID, "outcome", string(f.Status), "mode", string(f.Mode),
-		"violations", policy.Labels(f.Violations), "changes", f.Changes, "concurrentChanges", f.ConcurrentChanges, "message", f.Message)
+		"violations", policy.Labels(f.Violations), "changes", f.Changes, "concurrentChanges", f.ConcurrentChanges, "equivalent", f.Equivalent,
+		"message", f.Message)
 }
 
 // level is a result's log level: ERROR for a check that failed.
@@ -109,7 +110,7 @@ func (b *Batch) Record(ctx context.Context, f Finding) {
 			b.flushExport(ctx)
 		}
 	}
-	if f.Status.Published() {
+	if f.Published() {
 		if b.entries = append(b.entries, ForFinding(f)); len(b.entries) == publishBatch {
 			b.publish(ctx)
 		}

@@ -2,15 +2,22 @@ package policy
 
 // Decision is what the policy makes of one observed pool state within the
 // pool's limits, computed once per read: the violations, the plan, and
-// what to write (the plan and its fallbacks, strongest first).
+// what to write (the plan and its fallbacks, strongest first); and, for a
+// pool whose adaptive authentication counts as MFA ON, the same of its
+// risk configuration.
 type Decision struct {
 	Observed PoolMFA
-	// Violations are observed's, each correctable when the plan corrects it.
+	// Violations are observed's that an MFA write corrects or nothing does,
+	// each correctable when the plan corrects it.
 	Violations []Violation
 	Plan       PoolMFA
 	// Corrections lists what to write, strongest first: the plan, then
 	// Fallbacks. None when observed complies or nothing can be corrected.
 	Corrections []PoolMFA
+	// Risk is the decision on the risk configuration; Adaptive what the
+	// policy made of adaptive authentication (nil where not relevant).
+	Risk     RiskDecision
+	Adaptive *AdaptiveJudgement
 
 	policy Policy
 	limits Limits
@@ -23,7 +30,16 @@ func Decide(p Policy, observed PoolMFA, lim Limits) Decision {
 	if len(d.Violations) > 0 && !Equal(d.Plan, observed) {
 		d.Corrections = append([]PoolMFA{d.Plan}, Fallbacks(observed, d.Plan, lim)...)
 	}
+	d.Risk, d.Adaptive = decideRisk(p, observed, lim), JudgeAdaptive(p, observed, lim)
 	return d
+}
+
+// Equivalent names the control the pool counts as MFA ON by ("" for none).
+func (d Decision) Equivalent() string {
+	if d.Adaptive != nil && d.Adaptive.Accepted {
+		return Equivalent
+	}
+	return ""
 }
 
 // Assess lists the decision's violations, each correctable when achieved
@@ -32,13 +48,13 @@ func Decide(p Policy, observed PoolMFA, lim Limits) Decision {
 // stood between the plan and achieved (a refusal, say).
 func (d Decision) Assess(achieved PoolMFA, why string) []Violation {
 	p, lim := d.policy, d.limits
-	vs := check(p, d.Observed, lim)
+	vs := checkMFA(p, d.Observed, lim)
 	if len(vs) == 0 {
 		return nil
 	}
 	keys := func(c PoolMFA) map[string]bool {
 		m := map[string]bool{}
-		for _, v := range check(p, c, lim) {
+		for _, v := range checkMFA(p, c, lim) {
 			m[v.key()] = true
 		}
 		return m
@@ -55,6 +71,17 @@ func (d Decision) Assess(achieved PoolMFA, why string) []Violation {
 		}
 	}
 	return vs
+}
+
+// checkMFA is check without the violations a risk write corrects.
+func checkMFA(p Policy, c PoolMFA, lim Limits) []Violation {
+	var out []Violation
+	for _, v := range check(p, c, lim) {
+		if ruleOf(v.Code).writes == writesMFA {
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 // Policy is the policy the decision was made by.

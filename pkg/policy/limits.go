@@ -31,12 +31,16 @@ const (
 	multiFactor              = "MULTI_FACTOR_WITH_USER_VERIFICATION"
 )
 
-// Limits is what Cognito's acceptance of an MFA write depends on besides
-// the MFA configuration: the pool's sign-in policy and feature plan. The
-// zero value, for a pool whose settings were not read, predicts nothing.
+// Limits is what the rules see of a pool besides its MFA configuration:
+// what Cognito's acceptance of an MFA write depends on (the sign-in
+// policy, the feature plan), the threat protection mode and, where it was
+// read, the risk configuration. The zero value, for a pool whose settings
+// were not read, predicts nothing and accepts no equivalent.
 type Limits struct {
-	FirstFactors []FirstFactor
-	Tier         Tier
+	FirstFactors     []FirstFactor
+	Tier             Tier
+	ThreatProtection ThreatProtection
+	Risk             *Risk // nil: not read
 }
 
 // otpFirstFactors lists the one-time-password first factors, with which
@@ -79,7 +83,7 @@ func passkeysWritable(lim Limits, c *PoolMFA) bool {
 // belowRequiredOn reports whether the policy requires ON of a pool that is
 // not ON: where the first-factor rules apply.
 func belowRequiredOn(j judged) bool {
-	return j.policy.MFAConfiguration == LevelOn && j.mfa.Level != LevelOn
+	return j.policy.MFAConfiguration == LevelOn && j.mfa.Level != LevelOn && !j.equivalentOn()
 }
 
 // passkeysNotInPlan is why passkey settings are left alone on a pool.

@@ -87,14 +87,21 @@ func (c PoolMFA) anyEnabled() bool {
 
 // Violation is one way a configuration falls short of the policy.
 type Violation struct {
-	Code        string `json:"code"`
-	Factor      Factor `json:"factor,omitempty"`
+	Code   string `json:"code"`
+	Factor Factor `json:"factor,omitempty"`
+	// Client and RiskLevel name what an adaptive authentication violation
+	// is about: an app client ("" for the pool's own configuration) and a
+	// risk level (low, medium, high, compromisedCredentials).
+	Client      string `json:"client,omitempty"`
+	RiskLevel   string `json:"riskLevel,omitempty"`
 	Text        string `json:"text"`
 	Correctable bool   `json:"autoCorrectable"`
 	Reason      string `json:"reason,omitempty"`
 }
 
-func (v Violation) key() string { return v.Code + "/" + string(v.Factor) }
+func (v Violation) key() string {
+	return v.Code + "/" + string(v.Factor) + "/" + v.Client + "/" + v.RiskLevel
+}
 
 // Labels names each violation for logs: its code, and ":factor" for a
 // violation about one factor.
@@ -102,8 +109,10 @@ func Labels(vs []Violation) []string {
 	out := make([]string, len(vs))
 	for i, v := range vs {
 		out[i] = v.Code
-		if v.Factor != "" {
-			out[i] += ":" + string(v.Factor)
+		for _, part := range []string{string(v.Factor), v.Client, v.RiskLevel} {
+			if part != "" {
+				out[i] += ":" + part
+			}
 		}
 	}
 	return out

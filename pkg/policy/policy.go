@@ -173,6 +173,7 @@ type Settings struct {
 	Passkeys         Passkeys `json:"passkeys"`
 	Mode             Mode     `json:"mode"`
 	Users            Users    `json:"users"`
+	Adaptive         Adaptive `json:"adaptiveAuthentication"`
 }
 
 // DefaultSettings are the settings of an empty document or profile.
@@ -184,6 +185,7 @@ func DefaultSettings() Settings {
 		Passkeys: Passkeys{UserVerification: VerificationPreferred, FactorConfiguration: PasskeyAny},
 		Mode:     Enforce,
 		Users:    Users{PreferSoftwareToken: true, CoverageWindowDays: DefaultCoverageWindowDays},
+		Adaptive: DefaultAdaptive(),
 	}
 }
 
@@ -294,7 +296,25 @@ func (r Settings) check(at string) error {
 	if v := r.Users.CoverageWindowDays; v < 1 || v > MaxCoverageWindowDays {
 		return fmt.Errorf("policy: %susers.coverageWindowDays: must be 1 to %d days, got %d", at, MaxCoverageWindowDays, v)
 	}
+	if err := r.checkAdaptive(at); err != nil {
+		return err
+	}
 	return r.checkContradictions(at)
+}
+
+// checkAdaptive refuses an adaptive policy that says nothing: accepted
+// without MFA ON to stand in for, or with a minimum that never asks for a
+// second factor.
+func (r Settings) checkAdaptive(at string) error {
+	a := r.Adaptive
+	if a.AcceptAsOn && r.MFAConfiguration != LevelOn {
+		return fmt.Errorf("policy: %sadaptiveAuthentication.acceptAsOn: true stands in for mfaConfiguration ON, which is %s here: remove it or require ON", at, r.MFAConfiguration)
+	}
+	if m := a.MinimumActions; m.Low == NoAction && m.Medium == NoAction && m.High == NoAction {
+		return fmt.Errorf("policy: %sadaptiveAuthentication.minimumActions: every risk level at NO_ACTION never asks for a second factor: "+
+			"it cannot count as MFA ON (set medium or high to MFA_IF_CONFIGURED or stronger)", at)
+	}
+	return nil
 }
 
 // ruleKeys are the JSON names of the rules' fields.

@@ -49,7 +49,7 @@ func TestLoadFull(t *testing.T) {
 			Factors:  Factors{SoftwareToken: Allowed, SMS: Forbidden, Email: Required},
 			Passkeys: Passkeys{UserVerification: VerificationRequired, FactorConfiguration: PasskeyMultiFactor},
 			Mode:     Report,
-			Users:    Users{PreferSoftwareToken: false, MinimumCoverage: 0.9, CoverageWindowDays: 14}},
+			Users:    Users{PreferSoftwareToken: false, MinimumCoverage: 0.9, CoverageWindowDays: 14}, Adaptive: DefaultAdaptive()},
 		Exemptions: Exemptions{PoolIDs: []string{"us-east-1_Example"}, TagKey: "mfa-policy-exempt"},
 	}
 	if !reflect.DeepEqual(p, want) {

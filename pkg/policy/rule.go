@@ -21,10 +21,20 @@ type Rule struct {
 	// (for factor f, for a rule per factor). nil: found elsewhere (user
 	// and coverage rules).
 	find func(j judged, f Factor) bool
+	// findAll lists what the judged configuration breaks the rule for, for
+	// a rule whose violations are about more than a factor (an app client
+	// and a risk level); used instead of find.
+	findAll func(j judged) []subject
 	// plan moves the planned configuration d toward the policy, at its
 	// stage of Plan; nil: the rule is corrected by no pool write.
 	plan  func(j judged, d *PoolMFA)
 	stage stage
+	// countsAsOn reports that the judged pool counts as MFA ON without
+	// being ON: an equivalent the policy accepts (adaptive authentication).
+	countsAsOn func(j judged) bool
+	// writes is what corrects the rule's violations: the MFA
+	// configuration, or the pool's risk configuration.
+	writes writes
 	// refusesOn reports that Cognito refuses MFA ON for c in a pool with
 	// lim: a rule about what keeps a pool below ON (its first factors).
 	refusesOn func(lim Limits, c PoolMFA) bool
@@ -54,10 +64,30 @@ func init() {
 		passkeySingleFactor,
 		otpFirstFactor,
 		passkeyFirstFactor,
+		adaptiveBelowPolicy,
 		coverageBelowPolicy,
 		userForbiddenEnabled,
 		userPreferenceNotTOTP,
 	}
+}
+
+// writes is the configuration a rule's corrections are written to.
+type writes int
+
+const (
+	writesMFA  writes = iota // SetUserPoolMfaConfig
+	writesRisk               // SetRiskConfiguration
+)
+
+// equivalentOn reports whether a rule accepts the judged pool as MFA ON
+// without its being ON.
+func (j judged) equivalentOn() bool {
+	for i := range Rules {
+		if f := Rules[i].countsAsOn; f != nil && f(j) {
+			return true
+		}
+	}
+	return false
 }
 
 // stage orders the steps of a plan: the passkey settings first (whether
@@ -91,6 +121,11 @@ type subject struct {
 	planned  PoolMFA  // what the plan writes; reasons only
 	limits   Limits   // the pool's sign-in policy and plan, as far as they were read
 	coverage Coverage // the pool's users with MFA among those active
+	// An adaptive authentication violation's app client ("" for the pool),
+	// risk level, action and the policy's minimum.
+	client          string
+	riskLevel       string
+	action, minimum string
 }
 
 // check lists the violations of c against p for a pool with lim, without
@@ -98,11 +133,18 @@ type subject struct {
 func check(p Policy, c PoolMFA, lim Limits) []Violation {
 	j := judged{policy: p, mfa: c, observed: c, limits: lim}
 	var vs []Violation
-	add := func(r Rule, f Factor) {
+	add := func(r *Rule, f Factor) {
 		vs = append(vs, r.violation(subject{policy: p, level: c.Level, factor: f, limits: lim}))
 	}
 	for i := 0; i < len(Rules); {
-		if r := Rules[i]; r.find == nil || !r.PerFactor {
+		if r := &Rules[i]; r.findAll != nil {
+			for _, sub := range r.findAll(j) {
+				vs = append(vs, r.violation(sub))
+			}
+			i++
+			continue
+		}
+		if r := &Rules[i]; r.find == nil || !r.PerFactor {
 			if r.find != nil && r.find(j, "") {
 				add(r, "")
 			}
@@ -114,9 +156,9 @@ func check(p Policy, c PoolMFA, lim Limits) []Violation {
 			i++
 		}
 		for _, f := range AllFactors {
-			for _, r := range Rules[run:i] {
-				if r.find(j, f) {
-					add(r, f)
+			for k := run; k < i; k++ {
+				if Rules[k].find(j, f) {
+					add(&Rules[k], f)
 				}
 			}
 		}
@@ -140,8 +182,8 @@ func Plan(p Policy, observed PoolMFA, lim Limits) PoolMFA {
 
 // planStage applies the plan steps of one stage to d.
 func planStage(j judged, d *PoolMFA, s stage) {
-	for _, r := range Rules {
-		if r.plan != nil && r.stage == s {
+	for i := range Rules {
+		if r := &Rules[i]; r.plan != nil && r.stage == s {
 			r.plan(j, d)
 		}
 	}
@@ -150,8 +192,8 @@ func planStage(j judged, d *PoolMFA, s stage) {
 // acceptsOn reports whether Cognito accepts c at ON for a pool with lim:
 // no rule says it refuses it.
 func (l Limits) acceptsOn(c PoolMFA) bool {
-	for _, r := range Rules {
-		if r.refusesOn != nil && r.refusesOn(l, c) {
+	for i := range Rules {
+		if f := Rules[i].refusesOn; f != nil && f(l, c) {
 			return false
 		}
 	}
@@ -185,10 +227,10 @@ func PlanUser(p Policy, u UserMFA) (UserMFA, []Violation) {
 }
 
 // ruleOf returns the rule with the code; every code constant has one.
-func ruleOf(code string) Rule {
-	for _, r := range Rules {
-		if r.Code == code {
-			return r
+func ruleOf(code string) *Rule {
+	for i := range Rules {
+		if Rules[i].Code == code {
+			return &Rules[i]
 		}
 	}
 	panic("policy: no rule for code " + code)
@@ -207,8 +249,8 @@ func SeverityOf(code string) string {
 
 // violation is r's violation about s. Its correctability is final only for
 // rules that are always corrected; Decide settles the others.
-func (r Rule) violation(s subject) Violation {
-	v := Violation{Code: r.Code, Text: r.text(s), Correctable: r.reason == nil}
+func (r *Rule) violation(s subject) Violation {
+	v := Violation{Code: r.Code, Text: r.text(s), Correctable: r.reason == nil, Client: s.client, RiskLevel: s.riskLevel}
 	if r.PerFactor {
 		v.Factor = s.factor
 	}

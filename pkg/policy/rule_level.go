@@ -10,11 +10,17 @@ var levelBelowPolicy = Rule{
 	Meaning: "level below the policy's minimum",
 	Corrected: "raised, adding TOTP if no factor would be active; only to OPTIONAL where the pool's first sign-in factors " +
 		"rule ON out (see the first-factor codes below)",
-	find: func(j judged, _ Factor) bool { return j.mfa.Level.Rank() < j.policy.MFAConfiguration.Rank() },
+	find: func(j judged, _ Factor) bool {
+		return j.mfa.Level.Rank() < j.policy.MFAConfiguration.Rank() && !j.equivalentOn()
+	},
 	// Raised to the policy's level, or to the highest Cognito accepts for
-	// the pool; never lowered.
+	// the pool; never lowered, and left as it is where an equivalent the
+	// policy accepts counts as ON.
 	stage: stageLevel,
 	plan: func(j judged, d *PoolMFA) {
+		if j.equivalentOn() {
+			return
+		}
 		if target := j.limits.highestLevel(j.policy.MFAConfiguration, *d); d.Level.Rank() < target.Rank() {
 			d.Level = target
 		}

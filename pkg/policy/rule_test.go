@@ -160,6 +160,15 @@ func TestRuleScopes(t *testing.T) {
 			}
 		}
 	}
+	adaptive := Default()
+	adaptive.Adaptive.AcceptAsOn = true
+	plus := Limits{Tier: TierPlus, ThreatProtection: Enforced, Risk: &Risk{Pool: NoActions}}
+	for _, v := range Evaluate(adaptive, PoolMFA{Level: LevelOptional, SoftwareToken: true}, plus) {
+		found[v.Code] = "pool"
+	}
+	for _, v := range Decide(adaptive, PoolMFA{Level: LevelOptional, SoftwareToken: true}, plus).Risk.Violations {
+		found[v.Code] = "pool"
+	}
 	for _, ratio := range []float64{0, 0.5, 1} {
 		c := Coverage{ActiveUsers: 2, WithMFA: int(2 * ratio), WindowDays: 30}
 		c.setRatio()

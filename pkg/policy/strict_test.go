@@ -36,7 +36,7 @@ func TestAmbiguousPolicyRefused(t *testing.T) {
 		{"unknown nested field", `{"exemptions":{"extra":1}}`,
 			`policy: exemptions.extra: unknown field "extra" (known: poolIds, tagKey)`},
 		{"empty key", `{"":1}`,
-			`policy: unknown field "" (known: version, mfaConfiguration, factors, passkeys, mode, users, exemptions, profiles, default, profileTag, profilePools)`},
+			`policy: unknown field "" (known: version, mfaConfiguration, factors, passkeys, mode, users, adaptiveAuthentication, exemptions, profiles, default, profileTag, profilePools)`},
 		{"null passkey field", `{"passkeys":{"userVerification":null}}`,
 			`policy: passkeys.userVerification: null is not allowed (leave the field out for its default)`},
 		{"case variant passkey field", `{"passkeys":{"FactorConfiguration":"any"}}`,
@@ -151,7 +151,7 @@ func TestStrictKeepsValidDocuments(t *testing.T) {
 				Factors:  Factors{SoftwareToken: Allowed, SMS: Forbidden, Email: Required},
 				Passkeys: Passkeys{UserVerification: VerificationRequired, FactorConfiguration: PasskeyMultiFactor},
 				Mode:     Report,
-				Users:    Users{PreferSoftwareToken: false, MinimumCoverage: 0.75, CoverageWindowDays: 7}},
+				Users:    Users{PreferSoftwareToken: false, MinimumCoverage: 0.75, CoverageWindowDays: 7}, Adaptive: DefaultAdaptive()},
 				Exemptions: Exemptions{PoolIDs: []string{"us-east-1_a1", "eu-west-1_b2"}, TagKey: "skip"}}},
 		{"logged default", Default().String(), Default()},
 	}

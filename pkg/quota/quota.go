@@ -49,6 +49,9 @@ const (
 	SetUserPoolMfaConfig      Op = "SetUserPoolMfaConfig"
 	AdminGetUser              Op = "AdminGetUser"
 	AdminSetUserMFAPreference Op = "AdminSetUserMFAPreference"
+	DescribeRiskConfiguration Op = "DescribeRiskConfiguration"
+	SetRiskConfiguration      Op = "SetRiskConfiguration"
+	ListUserPoolClients       Op = "ListUserPoolClients"
 	BatchImportFindings       Op = "BatchImportFindings"
 	GetFindings               Op = "GetFindings"
 )
@@ -77,10 +80,10 @@ var Table = []Limit{
 	{Category: UserPoolRead, Service: "cognito-idp", RPS: 15, Operations: []Op{ListUserPools, DescribeUserPool}},
 	{Category: UserPoolUpdate, Service: "cognito-idp", RPS: 15, Operations: []Op{"UpdateUserPool", "CreateUserPool", "DeleteUserPool"}},
 	{Category: UserPoolResourceRead, Service: "cognito-idp", RPS: 20, PerPool: 5,
-		Operations: []Op{GetUserPoolMfaConfig, "DescribeRiskConfiguration", "ListTagsForResource", "GetGroup", "ListGroups", "DescribeIdentityProvider"}},
+		Operations: []Op{GetUserPoolMfaConfig, DescribeRiskConfiguration, "ListTagsForResource", "GetGroup", "ListGroups", "DescribeIdentityProvider"}},
 	{Category: UserPoolResourceUpdate, Service: "cognito-idp", RPS: 15, PerPool: 5,
-		Operations: []Op{SetUserPoolMfaConfig, "SetRiskConfiguration", "TagResource"}},
-	{Category: UserPoolClientRead, Service: "cognito-idp", RPS: 15, PerPool: 5, Operations: []Op{"ListUserPoolClients", "DescribeUserPoolClient"}},
+		Operations: []Op{SetUserPoolMfaConfig, SetRiskConfiguration, "TagResource"}},
+	{Category: UserPoolClientRead, Service: "cognito-idp", RPS: 15, PerPool: 5, Operations: []Op{ListUserPoolClients, "DescribeUserPoolClient"}},
 	{Category: UserPoolClientUpdate, Service: "cognito-idp", RPS: 15, PerPool: 5, Operations: []Op{"UpdateUserPoolClient"}},
 	{Category: UserRead, Service: "cognito-idp", RPS: 120, Adjustable: true, Operations: []Op{AdminGetUser, "AdminGetUserAuthFactors", "GetUser"}},
 	{Category: UserList, Service: "cognito-idp", RPS: 30, Operations: []Op{"ListUsers", "ListUsersInGroup"}},

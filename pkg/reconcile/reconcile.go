@@ -39,7 +39,12 @@ type Result struct {
 	// Coverage is the pool's MFA coverage among active users, where the
 	// sweep measured it (from the coverage ledger).
 	Coverage *policy.Coverage
-	Err      error
+	// Equivalent names the control the pool counts as MFA ON by
+	// (policy.Equivalent), and Adaptive is what the check made of its
+	// adaptive authentication; nil where the policy does not ask.
+	Equivalent string
+	Adaptive   *policy.AdaptiveJudgement
+	Err        error
 }
 
 // Reconciler checks pools against the policy in force, through the
@@ -158,6 +163,15 @@ func (r *Reconciler) observePool(ctx context.Context, all policy.Policy, poolID 
 		// caller knew: the pool is judged by the profile its tags name now.
 		o.pol, o.polErr = all.For(poolID, o.tags)
 	}
+	// Only a pool whose adaptive authentication may count as ON costs the
+	// risk reads.
+	if !o.exempt && o.polErr == nil && policy.NeedsRisk(o.pol, mfa, o.lim) {
+		risk, err := r.readRisk(ctx, poolID)
+		if err != nil {
+			return o, "read risk configuration", err
+		}
+		o.lim.Risk = &risk
+	}
 	return o, "", nil
 }
 
@@ -189,7 +203,8 @@ func judge(all policy.Policy, res Result, o observation) (_ Result, d policy.Dec
 		res.Mode, res.Profile = pol.Mode, pol.Profile
 	}
 	d = decide(pol, *o.mfa, o.lim)
-	res.Violations = append(res.Violations, d.Violations...)
+	res.Violations = append(append(res.Violations, d.Violations...), d.Risk.Violations...)
+	res.Adaptive, res.Equivalent = d.Adaptive, d.Equivalent()
 	switch {
 	case o.exempt:
 		res.Status, res.Message = Exempt, o.why
@@ -197,7 +212,7 @@ func judge(all policy.Policy, res Result, o observation) (_ Result, d policy.Dec
 		res.Status = Compliant
 	case pol.Mode == policy.Report:
 		res.Status = Drift
-	case len(d.Corrections) == 0:
+	case len(d.Corrections) == 0 && len(d.Risk.Raise) == 0:
 		res.Status, res.Message = Unremediable, "no correction is possible: "+reasons(res.Violations)
 	default:
 		return res, d, true
@@ -212,7 +227,8 @@ const (
 	stepWrite = "set MFA config"
 )
 
-// apply writes the plan, or the strongest fallback Cognito accepts. Every
+// apply writes the MFA plan, or the strongest fallback Cognito accepts,
+// then raises the risk configuration where the decision says so. Every
 // write is planned from a read made just before it, with the read and
 // write tokens taken before that read, so a change someone else makes is
 // lost only if it lands within one round trip. A transient failure repeats
@@ -220,6 +236,23 @@ const (
 // Cognito refuses only what nobody predicted; each refusal's message is
 // kept.
 func (r *Reconciler) apply(ctx context.Context, pol policy.Policy, res Result, first policy.Decision) Result {
+	res.Violations = first.Violations // the MFA write's; the risk write adds its own
+	switch {
+	case len(first.Corrections) > 0:
+		res = r.applyMFA(ctx, pol, res, first)
+	case len(res.Violations) > 0:
+		res.Status, res.Message = Unremediable, "no correction is possible: "+reasons(res.Violations)
+	default:
+		res.Status = Compliant
+	}
+	if len(first.Risk.Raise) == 0 {
+		return res
+	}
+	return r.applyRisk(ctx, res, first.Risk)
+}
+
+// applyMFA writes the MFA plan, or the strongest fallback Cognito accepts.
+func (r *Reconciler) applyMFA(ctx context.Context, pol policy.Policy, res Result, first policy.Decision) Result {
 	w := write{first: first, read: first}
 	for i := 0; ; i++ {
 		w = r.writeOne(ctx, pol, res.PoolID, w, i)

@@ -114,6 +114,11 @@ func (c *Counts) Merge(o Counts) {
 // compliant (compliant pools and users are only counted).
 func (s Status) Published() bool { return s != Compliant }
 
+// Published reports whether a pool result becomes a finding: as its
+// status says, and also when it is compliant by an equivalent the policy
+// accepts in place of MFA ON, which its reviewers see.
+func (res Result) Published() bool { return res.Status.Published() || res.Equivalent != "" }
+
 // Retried reports whether the check is to be made again soon: it failed,
 // and a later try may succeed. The drift function then returns an error
 // (Lambda retries the event), the trigger checks again RetryAfter later,

@@ -41,11 +41,14 @@ type Verdict struct {
 	Status  Status
 	Why     string // the message: why the pool is exempt
 	Profile string
+	// Equivalent: the pool counts as MFA ON by an equivalent (adaptive
+	// authentication), whose design leaves users' MFA off.
+	Equivalent string
 }
 
 // Verdict is the verdict of the pool check res.
 func (res Result) Verdict() Verdict {
-	return Verdict{Status: res.Status, Why: res.Message, Profile: res.Profile}
+	return Verdict{Status: res.Status, Why: res.Message, Profile: res.Profile, Equivalent: res.Equivalent}
 }
 
 // CheckUser observes, plans and (in enforce mode, for a pool that is not
@@ -53,7 +56,9 @@ func (res Result) Verdict() Verdict {
 // for the pool's check) and the pool's verdict: one AdminGetUser, at most
 // one AdminSetUserMFAPreference, through the gateway. In report mode, or
 // when the pool is exempt, it reports what it would change and writes
-// nothing. Errors map to statuses as a pool check's do.
+// nothing. In a pool compliant by adaptive authentication it only reads the
+// user (for coverage): the design leaves users' MFA off. Errors map to
+// statuses as a pool check's do.
 func (r *Reconciler) CheckUser(ctx context.Context, all policy.Policy, u User, pool Verdict) UserResult {
 	p := all.Named(pool.Profile)
 	res := UserResult{PoolID: u.PoolID, Username: u.Username, Sub: u.Sub, Mode: p.Mode, Policy: p.Origin, Profile: p.Profile,
@@ -65,6 +70,12 @@ func (r *Reconciler) CheckUser(ctx context.Context, all policy.Policy, u User, p
 		return res
 	}
 	res.Before = &before
+	if pool.Equivalent != "" {
+		// Turning users' MFA on would prompt for it at every sign-in: the
+		// pool applies MFA by the risk of each sign-in instead.
+		res.Status, res.Message = Compliant, "the pool counts as MFA ON by adaptive authentication, which leaves users' MFA settings as they are: none checked"
+		return res
+	}
 	want, vs := policy.PlanUser(p, before)
 	res.Violations = append(res.Violations, vs...)
 	switch {

@@ -130,6 +130,23 @@ func (r *rig) userFindings(t *testing.T) []findings.UserFinding {
 	return out
 }
 
+// poolFindings decodes the pool findings on the fake bus.
+func (r *rig) poolFindings(t *testing.T) []findings.Finding {
+	t.Helper()
+	var out []findings.Finding
+	for _, e := range r.bus.Received {
+		if aws.ToString(e.DetailType) != findings.DetailTypeFinding {
+			continue
+		}
+		var f findings.Finding
+		if err := json.Unmarshal([]byte(aws.ToString(e.Detail)), &f); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
 // TestOneBatchSharesOnePoolCheck: the users of one pool in one batch share
 // one pool check; the next batch checks the pool again.
 func TestOneBatchSharesOnePoolCheck(t *testing.T) {
@@ -543,5 +560,45 @@ func TestReplicaUserWrite(t *testing.T) {
 	}
 	if len(r.bus.Received) != 1 || !strings.Contains(aws.ToString(r.bus.Received[0].Detail), `"status":"replica"`) {
 		t.Errorf("%d findings, want one replica user finding", len(r.bus.Received))
+	}
+}
+
+// awsDesignRisk is AWS's adaptive design as a risk configuration's JSON.
+const awsDesignRisk = `{"AccountTakeoverRiskConfiguration":{"Actions":{"LowAction":{"EventAction":"NO_ACTION","Notify":false},` +
+	`"MediumAction":{"EventAction":"MFA_IF_CONFIGURED","Notify":false},"HighAction":{"EventAction":"MFA_REQUIRED","Notify":false}}}}`
+
+// TestAdaptivePoolUsersLeftAlone: in a pool compliant by adaptive
+// authentication the sign-in check turns on or prefers no user's MFA
+// (that would prompt at every sign-in); a pool the policy does not accept
+// it for has its users aligned as ever.
+func TestAdaptivePoolUsersLeftAlone(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		doc      string
+		writes   int64
+		equiv    string
+		poolStat reconcile.Status
+	}{
+		{"accepted", `{"factors":{"sms":"forbidden"},"adaptiveAuthentication":{"acceptAsOn":true}}`, 0, policy.Equivalent, reconcile.Compliant},
+		{"not accepted", `{"factors":{"sms":"forbidden"}}`, 1, "", reconcile.Remediated},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newRig(t, tc.doc)
+			pool := r.fake.AddPool("adaptive", nil, cognitofake.MFA{MfaConfiguration: "OPTIONAL", SoftwareTokenMfaConfiguration: &cognitofake.TOTP{Enabled: true}})
+			r.fake.SetSignIn(pool, "PLUS")
+			r.fake.SetAdaptive(pool, "ENFORCED", []string{"web"}, map[string]string{"": awsDesignRisk})
+			r.fake.AddUser(pool, "jane", cognitofake.User{MFASettings: []string{sms, totp}, Preferred: sms})
+			r.handle(t, batch(signedIn(pool, "jane")))
+			if got := r.fake.Calls("AdminSetUserMFAPreference"); got != tc.writes {
+				t.Errorf("%d user writes, want %d", got, tc.writes)
+			}
+			if u, _ := r.fake.User(pool, "jane"); tc.writes == 0 && (u.Preferred != sms || len(u.MFASettings) != 2) {
+				t.Errorf("user changed: %+v", u)
+			}
+			pools := r.poolFindings(t)
+			if len(pools) != 1 || pools[0].Equivalent != tc.equiv || pools[0].Status != tc.poolStat {
+				t.Errorf("pool findings %+v", pools)
+			}
+		})
 	}
 }

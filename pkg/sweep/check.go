@@ -63,7 +63,7 @@ func (s *Sweeper) check(ctx, workCtx context.Context, stopAt time.Time, tagged m
 		if unexported {
 			rep.Leg.ExportFailed++
 		}
-		if res.Status.Published() {
+		if res.Published() {
 			listed = rep.list(res, listed)
 		}
 	}

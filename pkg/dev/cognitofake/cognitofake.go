@@ -59,6 +59,11 @@ type pool struct {
 	users        map[string]*User
 	tier         string
 	firstFactors []string
+	// Threat protection and adaptive authentication: the mode, the app
+	// clients, and the risk configurations set, by client ("" the pool's).
+	threatProtection string
+	clients          []string
+	risks            map[string]json.RawMessage
 }
 
 // Server is the fake. Configure it before serving traffic.
@@ -176,6 +181,27 @@ func (s *Server) SetSignIn(id, tier string, firstFactors ...string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.pools[id].tier, s.pools[id].firstFactors = tier, firstFactors
+}
+
+// SetAdaptive gives a pool threat protection in mode, app clients, and the
+// risk configurations set for the pool ("") or a client, each a
+// RiskConfigurationType's JSON without its IDs.
+func (s *Server) SetAdaptive(id, mode string, clients []string, risks map[string]string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.pools[id]
+	p.threatProtection, p.clients, p.risks = mode, clients, map[string]json.RawMessage{}
+	for client, raw := range risks {
+		p.risks[client] = json.RawMessage(raw)
+	}
+}
+
+// Risk returns the risk configuration set for the pool ("") or a client.
+func (s *Server) Risk(id, client string) (string, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	raw, ok := s.pools[id].risks[client]
+	return string(raw), ok
 }
 
 // Tag replaces a pool's tags, as TagResource and UntagResource would.
@@ -431,7 +457,15 @@ func (s *Server) dispatch(op string, in map[string]json.RawMessage) (any, *apiEr
 		if p.firstFactors != nil {
 			out["Policies"] = map[string]any{"SignInPolicy": map[string]any{"AllowedFirstAuthFactors": p.firstFactors}}
 		}
+		if p.threatProtection != "" {
+			out["UserPoolAddOns"] = map[string]any{"AdvancedSecurityMode": p.threatProtection}
+		}
 		return map[string]any{"UserPool": out}, nil
+	case "ListUserPoolClients", "DescribeRiskConfiguration", "SetRiskConfiguration":
+		if p == nil {
+			return nil, notFound(id)
+		}
+		return p.adaptive(op, in)
 	case "AdminGetUser":
 		return s.adminGetUser(p, id, str(in, "Username"))
 	case "AdminSetUserMFAPreference":
@@ -595,4 +629,52 @@ const passkeyMFA = "WEB_AUTHN_MFA"
 func (s *Server) Env() []string {
 	return []string{"AWS_ENDPOINT_URL=http://" + s.ln.Addr().String(), "AWS_ACCESS_KEY_ID=x", "AWS_SECRET_ACCESS_KEY=x",
 		"AWS_REGION=us-east-1", "AWS_EC2_METADATA_DISABLED=true", "AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null"}
+}
+
+// adaptive answers the risk configuration calls as pkg/dev/fakes.Pools
+// does (see its risk.go for the rules followed): one page of clients; a
+// client's own configuration or, without one, the pool's without a
+// ClientId; a write replaces, needs the Plus plan, and with only the IDs
+// removes the configuration.
+func (p *pool) adaptive(op string, in map[string]json.RawMessage) (any, *apiError) {
+	client := str(in, "ClientId")
+	switch op {
+	case "ListUserPoolClients":
+		var out []map[string]string
+		for _, c := range p.clients {
+			out = append(out, map[string]string{"ClientId": c, "UserPoolId": p.id})
+		}
+		return map[string]any{"UserPoolClients": out}, nil
+	case "DescribeRiskConfiguration":
+		conf := map[string]any{}
+		raw, own := p.risks[client]
+		if !own {
+			raw, client = p.risks[""], ""
+		}
+		_ = json.Unmarshal(raw, &conf)
+		conf["UserPoolId"] = p.id
+		if client != "" {
+			conf["ClientId"] = client
+		}
+		return map[string]any{"RiskConfiguration": conf}, nil
+	}
+	if p.tier != "PLUS" {
+		return nil, &apiError{400, "FeatureUnavailableInTierException", "Threat protection requires the Plus feature plan"}
+	}
+	conf := map[string]json.RawMessage{}
+	for _, k := range []string{"AccountTakeoverRiskConfiguration", "CompromisedCredentialsRiskConfiguration", "RiskExceptionConfiguration"} {
+		if v, ok := in[k]; ok {
+			conf[k] = v
+		}
+	}
+	if len(conf) == 0 {
+		delete(p.risks, client)
+		return map[string]any{}, nil
+	}
+	raw, _ := json.Marshal(conf)
+	if p.risks == nil {
+		p.risks = map[string]json.RawMessage{}
+	}
+	p.risks[client] = raw
+	return map[string]any{"RiskConfiguration": conf}, nil
 }

@@ -21,16 +21,24 @@ type Pools struct {
 	// plan; a pool without them allows password sign-in only.
 	FirstFactors map[string][]types.AuthFactorType
 	Tiers        map[string]types.UserPoolTierType
-	Errs         map[string][]error // per operation (Get, Set, Describe, List), returned first, in order
-	Refuse       func(*cip.SetUserPoolMfaConfigInput) error
-	Calls        []string
-	Sets         []*cip.SetUserPoolMfaConfigInput
+	// ThreatProtection is each pool's AdvancedSecurityMode, Clients its app
+	// clients, and Risks the risk configurations set (keyed by pool ID, or
+	// pool ID "/" client ID): see risk.go.
+	ThreatProtection map[string]types.AdvancedSecurityModeType
+	Clients          map[string][]string
+	Risks            map[string]*types.RiskConfigurationType
+	Errs             map[string][]error // per operation (Get, Set, Describe, List), returned first, in order
+	Refuse           func(*cip.SetUserPoolMfaConfigInput) error
+	Calls            []string
+	Sets             []*cip.SetUserPoolMfaConfigInput
+	RiskSets         []*cip.SetRiskConfigurationInput
 }
 
 // New returns an empty fake.
 func New() *Pools {
 	return &Pools{MFA: map[string]*cip.GetUserPoolMfaConfigOutput{}, Tags: map[string]map[string]string{},
-		FirstFactors: map[string][]types.AuthFactorType{}, Tiers: map[string]types.UserPoolTierType{}, Errs: map[string][]error{}}
+		FirstFactors: map[string][]types.AuthFactorType{}, Tiers: map[string]types.UserPoolTierType{}, Errs: map[string][]error{},
+		ThreatProtection: map[string]types.AdvancedSecurityModeType{}, Clients: map[string][]string{}, Risks: map[string]*types.RiskConfigurationType{}}
 }
 
 func (f *Pools) popErr(op string) error {
@@ -105,6 +113,9 @@ func (f *Pools) DescribeUserPool(_ context.Context, in *cip.DescribeUserPoolInpu
 	}
 	id := *in.UserPoolId
 	out := &types.UserPoolType{Id: in.UserPoolId, Name: aws.String("name-" + id), UserPoolTags: f.Tags[id], UserPoolTier: f.Tiers[id]}
+	if mode, ok := f.ThreatProtection[id]; ok {
+		out.UserPoolAddOns = &types.UserPoolAddOnsType{AdvancedSecurityMode: mode}
+	}
 	if ff := f.FirstFactors[id]; ff != nil {
 		out.Policies = &types.UserPoolPolicyType{SignInPolicy: &types.SignInPolicyType{AllowedFirstAuthFactors: ff}}
 	}
