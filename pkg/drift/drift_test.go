@@ -58,6 +58,7 @@ func TestGoldenEvents(t *testing.T) {
 		{"drift-update-user-pool.json", "UpdateUserPool", "", "arn:aws:sts::123456789012:assumed-role/PlatformAdmin/jane.doe", "arn:aws:iam::123456789012:role/PlatformAdmin"},
 		{"drift-create-user-pool.json", "CreateUserPool", "customer-portal", "arn:aws:sts::123456789012:assumed-role/cdk-hnb659fds-cfn-exec-role-123456789012-us-east-1/AWSCloudFormation", "arn:aws:iam::123456789012:role/cdk-hnb659fds-cfn-exec-role-123456789012-us-east-1"},
 		{"drift-set-user-pool-mfa-config.json", "SetUserPoolMfaConfig", "", "arn:aws:iam::123456789012:user/ci-deployer", ""},
+		{"drift-set-risk-configuration.json", "SetRiskConfiguration", "", "arn:aws:sts::123456789012:assumed-role/AppTeam/sam.lee", "arn:aws:iam::123456789012:role/AppTeam"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.eventName, func(t *testing.T) {

@@ -21,8 +21,12 @@ const (
 	CloudTrailSource = "cognito-idp.amazonaws.com"
 )
 
-// EventNames are the calls that can change a pool's MFA configuration.
-var EventNames = []string{"CreateUserPool", "UpdateUserPool", "SetUserPoolMfaConfig"}
+// EventNames are the calls that can change what the policy judges of a
+// pool: its MFA configuration, its plan and threat protection mode
+// (UpdateUserPool), its risk configuration, and its app clients, whose own
+// risk configurations replace the pool's.
+var EventNames = []string{"CreateUserPool", "UpdateUserPool", "SetUserPoolMfaConfig", "SetRiskConfiguration",
+	"CreateUserPoolClient", "UpdateUserPoolClient", "DeleteUserPoolClient"}
 
 // Call is what the handler needs from one CloudTrail API-call event.
 type Call struct {

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/cognito"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/dev/fakes"
@@ -232,5 +233,55 @@ func TestProfileChosenFromFreshTags(t *testing.T) {
 	}
 	if got, _ := m.GetMFA(ctx, pool); got.MfaConfiguration != "OFF" {
 		t.Errorf("pool written under the stale profile: %s", got)
+	}
+}
+
+// TestAdaptiveAgainstMoto: the launcher's model of risk configurations
+// (set per pool or client, inherited, Plus only) is what the checks read
+// and write: an app client's override below the minimum is raised on
+// moto with its other settings kept, the pool left OPTIONAL, and the AWS
+// CLI reads the result.
+func TestAdaptiveAgainstMoto(t *testing.T) {
+	m := moto.Get(t)
+	ctx := context.Background()
+	spec := testbed.PoolSpec{Name: "adaptive", Level: "OPTIONAL", Factors: []policy.Factor{policy.SoftwareToken},
+		Tier: "PLUS", ThreatProtection: "ENFORCED", Risk: &types.RiskConfigurationType{AccountTakeoverRiskConfiguration: awsDesign, RiskExceptionConfiguration: ipLists},
+		Clients: []testbed.ClientSpec{{Name: "web"}, {Name: "kiosk", Risk: &types.RiskConfigurationType{AccountTakeoverRiskConfiguration: lax, RiskExceptionConfiguration: ipLists}}}}
+	ids, err := m.Seed(ctx, []testbed.PoolSpec{spec})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := setup.AWS(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := policy.Load(adaptivePolicy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := New(cognito.NewGateway(cip.NewFromConfig(cfg), fakes.Uncapped(), fakes.QuickBackoff), p, slog.New(slog.DiscardHandler)).Reconcile(ctx, ids[0])
+	if res.Status != Remediated || res.Equivalent != policy.Equivalent || len(res.Violations) != 2 {
+		t.Fatalf("%s, equivalent %q, violations %v: %s", res.Status, res.Equivalent, policy.Labels(res.Violations), res.Message)
+	}
+	clients, err := m.ClientIDs(ctx, ids[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	kiosk, err := m.Risk(ctx, ids[0], clients["kiosk"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := kiosk.AccountTakeoverRiskConfiguration
+	if kiosk.ClientId != clients["kiosk"] || at == nil || at.Actions["MediumAction"].EventAction != "MFA_IF_CONFIGURED" || at.Actions["HighAction"].EventAction != "MFA_REQUIRED" ||
+		at.Actions["LowAction"].EventAction != "NO_ACTION" || !at.Actions["HighAction"].Notify || at.NotifyConfiguration == nil ||
+		kiosk.RiskExceptionConfiguration == nil || len(kiosk.RiskExceptionConfiguration.BlockedIPRangeList) != 1 {
+		t.Errorf("the kiosk client's configuration as the CLI reads it: %+v", kiosk)
+	}
+	web, err := m.Risk(ctx, ids[0], clients["web"])
+	if err != nil || web.ClientId != "" || web.AccountTakeoverRiskConfiguration.Actions["HighAction"].EventAction != "MFA_REQUIRED" {
+		t.Errorf("the web client has the pool's configuration: %+v %v", web, err)
+	}
+	if got, _ := m.GetMFA(ctx, ids[0]); got.MfaConfiguration != "OPTIONAL" {
+		t.Errorf("the adaptive pool was raised: %s", got)
 	}
 }

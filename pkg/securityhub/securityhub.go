@@ -170,8 +170,14 @@ func (b *Batch) Add(f findings.Finding) {
 	now := b.e.now().UTC().Format(time.RFC3339)
 	current := map[string]bool{}
 	if f.Status.Judged() { // a compliant pool has no violations
+		asffs := make([]types.AwsSecurityFinding, 0, len(f.Violations)+1)
 		for _, v := range f.Violations {
-			asff := b.asff(f, pool, v, now)
+			asffs = append(asffs, b.asff(f, pool, v, now))
+		}
+		if f.Equivalent != "" {
+			asffs = append(asffs, b.equivalence(f, pool, now))
+		}
+		for _, asff := range asffs {
 			current[aws.ToString(asff.Id)] = true
 			for _, old := range b.active[pool] {
 				if aws.ToString(old.Id) == aws.ToString(asff.Id) {
@@ -243,6 +249,42 @@ func (b *Batch) asff(f findings.Finding, pool string, v policy.Violation, now st
 			"cognito-mfa-enforcer/code":   v.Code,
 		},
 	}
+}
+
+// equivalence is a pool compliant by an equivalent of MFA ON as a Security
+// Hub finding: the pool's MFA level finding, PASSED and active, its
+// description saying which control stands in and how it was judged, so a
+// reviewer sees the compensating control accepted.
+func (b *Batch) equivalence(f findings.Finding, pool, now string) types.AwsSecurityFinding {
+	level := policy.Violation{Code: policy.CodeLevelBelowPolicy, Text: "MFA is " + string(levelOf(f)) + ", compliant by equivalent: " + f.Equivalent}
+	asff := b.asff(f, pool, level, now)
+	note := "Compliant by equivalent: " + f.Equivalent
+	if a := f.Adaptive; a != nil {
+		note += fmt.Sprintf(" (plan %s, threat protection %s; minimum actions low %s, medium %s, high %s; %d app clients judged)",
+			a.Plan, a.ThreatProtection, a.Minimum.Low, a.Minimum.Medium, a.Minimum.High, max(len(a.Effective)-1, 0))
+	}
+	asff.Description = aws.String(clip(note+fmt.Sprintf(". Pool %s %s. The policy accepts it in place of MFA ON; sign-ins scored as no risk get no second factor.",
+		f.PoolID, f.PoolName), 1024))
+	asff.Compliance = &types.Compliance{Status: types.ComplianceStatusPassed}
+	asff.Workflow = &types.Workflow{Status: types.WorkflowStatusResolved}
+	asff.RecordState = types.RecordStateActive
+	asff.Severity = &types.Severity{Label: types.SeverityLabelInformational}
+	asff.FindingProviderFields.Severity = &types.FindingProviderSeverity{Label: types.SeverityLabelInformational}
+	asff.Remediation = &types.Remediation{Recommendation: &types.Recommendation{Text: aws.String(
+		"None needed while the pool stays on the Plus plan with threat protection ENFORCED and its risk actions at the policy's minimum.")}}
+	asff.ProductFields["cognito-mfa-enforcer/equivalent"] = f.Equivalent
+	return asff
+}
+
+// levelOf is the pool's MFA level as the finding saw it.
+func levelOf(f findings.Finding) policy.Level {
+	switch {
+	case f.After != nil:
+		return f.After.Level
+	case f.Before != nil:
+		return f.Before.Level
+	}
+	return ""
 }
 
 // Flush imports what is queued, 100 findings per call, paced within the

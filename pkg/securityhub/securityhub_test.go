@@ -331,3 +331,38 @@ func TestImportFailuresCounted(t *testing.T) {
 		t.Errorf("failed %d, %v", failed, err)
 	}
 }
+
+// TestEquivalenceShownPassed: a pool compliant by an equivalent of MFA ON
+// keeps an active PASSED finding that names the control; when it is no
+// longer equivalent and drifts, the same finding fails; when it is plainly
+// ON, it is resolved.
+func TestEquivalenceShownPassed(t *testing.T) {
+	h := newHub()
+	e := exporter(h)
+	ctx := context.Background()
+	id := cognito.PoolARN("eu-west-1", "111111111111", "eu-west-1_a") + "/MFA_LEVEL_BELOW_POLICY"
+	equivalent := finding("eu-west-1_a", reconcile.Compliant)
+	equivalent.Equivalent = policy.Equivalent
+	equivalent.Adaptive = &policy.AdaptiveJudgement{Accepted: true, Plan: policy.TierPlus, ThreatProtection: policy.Enforced,
+		Minimum: policy.RiskActions{Low: policy.NoAction, Medium: policy.MFAIfConfigured, High: policy.MFARequired}}
+	for _, step := range []struct {
+		name   string
+		f      findings.Finding
+		state  types.RecordState
+		status types.ComplianceStatus
+		note   string
+	}{
+		{"equivalent", equivalent, types.RecordStateActive, types.ComplianceStatusPassed, "Compliant by equivalent: adaptiveAuthentication (plan PLUS, threat protection ENFORCED"},
+		{"equivalent again: the same finding", equivalent, types.RecordStateActive, types.ComplianceStatusPassed, "Compliant by equivalent"},
+		{"no longer accepted: fails", finding("eu-west-1_a", reconcile.Drift, below), types.RecordStateActive, types.ComplianceStatusFailed, "MFA is OFF"},
+		{"raised to ON: resolved", finding("eu-west-1_a", reconcile.Compliant), types.RecordStateArchived, types.ComplianceStatusPassed, ""},
+	} {
+		if err := e.Export(ctx, step.f); err != nil {
+			t.Fatalf("%s: %v", step.name, err)
+		}
+		f, ok := h.findings[id]
+		if !ok || len(h.findings) != 1 || f.RecordState != step.state || f.Compliance.Status != step.status || !strings.Contains(aws.ToString(f.Description), step.note) {
+			t.Errorf("%s: %d findings; %s %s %q", step.name, len(h.findings), f.RecordState, f.Compliance.Status, aws.ToString(f.Description))
+		}
+	}
+}

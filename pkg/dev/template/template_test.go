@@ -90,7 +90,8 @@ func TestDriftRule(t *testing.T) {
 		"detail-type": []any{drift.DetailType},
 		"detail": map[string]any{
 			"eventSource": []any{drift.CloudTrailSource},
-			"eventName":   []any{"CreateUserPool", "UpdateUserPool", "SetUserPoolMfaConfig"},
+			"eventName": []any{"CreateUserPool", "UpdateUserPool", "SetUserPoolMfaConfig", "SetRiskConfiguration",
+				"CreateUserPoolClient", "UpdateUserPoolClient", "DeleteUserPoolClient"},
 		},
 	}
 	if !reflect.DeepEqual(p["EventPattern"], want) {

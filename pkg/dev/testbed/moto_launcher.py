@@ -150,6 +150,63 @@ CognitoIdpResponse.set_user_pool_mfa_config = _set_user_pool_mfa_config
 CognitoIdpBackend.get_user_pool_mfa_config = _get_user_pool_mfa_config
 
 
+# --- Threat protection: risk configuration -------------------------------------
+# moto 5.2 has no DescribeRiskConfiguration or SetRiskConfiguration. This models
+# them as the Cognito API reference describes them (SetRiskConfiguration,
+# DescribeRiskConfiguration, RiskConfigurationType) and the Developer Guide's
+# "Threat protection" page: a configuration is set for the pool (no ClientId) or
+# for one app client, and replaces what that target had (the call is not a
+# merge); a request with only the IDs removes it, and a client without its own
+# configuration has the pool's ("When this parameter isn't present, the risk
+# configuration applies to all user pool app clients that don't have
+# client-level settings"), so DescribeRiskConfiguration for such a client
+# answers the pool's, without a ClientId. Threat protection needs the Plus
+# feature plan: other pools are refused with FeatureUnavailableInTierException.
+# Not modelled: the checks of NotifyConfiguration (its SES identity) and the
+# compromised-credentials event filter. moto keeps UserPoolAddOns (the mode) and
+# UserPoolTier as given at creation.
+_RISK_FIELDS = ("AccountTakeoverRiskConfiguration", "CompromisedCredentialsRiskConfiguration", "RiskExceptionConfiguration")
+
+
+def _risk_target(self):
+    pool = self.backend.describe_user_pool(self._get_param("UserPoolId"))
+    client = self._get_param("ClientId") or ""
+    if client and client not in pool.clients:
+        from moto.cognitoidp.exceptions import ResourceNotFoundError
+        raise ResourceNotFoundError(client)
+    return pool, client, pool.__dict__.setdefault("risk_configs", {})
+
+
+def _risk_answer(pool, client, conf):
+    out = dict(conf, UserPoolId=pool.id)
+    if client:
+        out["ClientId"] = client
+    return ActionResult({"RiskConfiguration": out})
+
+
+def _set_risk_configuration(self):
+    pool, client, store = _risk_target(self)
+    if pool.extended_config.get("UserPoolTier") != "PLUS":
+        raise _FeatureUnavailableInTier("Threat protection requires the Plus feature plan")
+    conf = {k: self._get_param(k) for k in _RISK_FIELDS if self._get_param(k) is not None}
+    if conf:
+        store[client] = conf
+    else:
+        store.pop(client, None)
+    return _risk_answer(pool, client, conf)
+
+
+def _describe_risk_configuration(self):
+    pool, client, store = _risk_target(self)
+    if client in store:
+        return _risk_answer(pool, client, store[client])
+    return _risk_answer(pool, "", store.get("", {}))
+
+
+CognitoIdpResponse.set_risk_configuration = _set_risk_configuration
+CognitoIdpResponse.describe_risk_configuration = _describe_risk_configuration
+
+
 # --- Request-rate quotas ---------------------------------------------------------
 # AWS answers TooManyRequestsException once an account's calls of one quota
 # category pass its rate per second (Cognito Developer Guide, "Quotas in Amazon

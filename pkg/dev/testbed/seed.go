@@ -26,6 +26,18 @@ type PoolSpec struct {
 	FirstFactors []types.AuthFactorType
 	Tier         types.UserPoolTierType
 	WebAuthn     *types.WebAuthnConfigurationType
+	// ThreatProtection is the pool's AdvancedSecurityMode (needs Tier
+	// PLUS); Risk its own risk configuration, and Clients its app clients.
+	ThreatProtection types.AdvancedSecurityModeType
+	Risk             *types.RiskConfigurationType
+	Clients          []ClientSpec
+}
+
+// ClientSpec is an app client to create, with its own risk configuration
+// (nil: it has the pool's).
+type ClientSpec struct {
+	Name string
+	Risk *types.RiskConfigurationType
 }
 
 // sdkConfig is an SDK configuration pointed at moto, in Region, with the
@@ -102,6 +114,9 @@ func seed(ctx context.Context, c *cip.Client, specs []PoolSpec) ([]string, error
 
 func createPool(ctx context.Context, c *cip.Client, s PoolSpec) (string, error) {
 	create := &cip.CreateUserPoolInput{PoolName: aws.String(s.Name), UserPoolTags: s.Tags, UserPoolTier: s.Tier}
+	if s.ThreatProtection != "" {
+		create.UserPoolAddOns = &types.UserPoolAddOnsType{AdvancedSecurityMode: s.ThreatProtection}
+	}
 	if s.FirstFactors != nil {
 		create.Policies = &types.UserPoolPolicyType{SignInPolicy: &types.SignInPolicyType{AllowedFirstAuthFactors: s.FirstFactors}}
 	}
@@ -110,6 +125,9 @@ func createPool(ctx context.Context, c *cip.Client, s PoolSpec) (string, error) 
 		return "", err
 	}
 	id := aws.ToString(out.UserPool.Id)
+	if err := adaptive(ctx, c, id, s); err != nil {
+		return "", err
+	}
 	if s.Level == "" || (s.Level == "OFF" && len(s.Factors) == 0 && s.WebAuthn == nil) {
 		return id, nil
 	}
@@ -127,6 +145,84 @@ func createPool(ctx context.Context, c *cip.Client, s PoolSpec) (string, error) 
 	}
 	_, err = c.SetUserPoolMfaConfig(ctx, in)
 	return id, err
+}
+
+// adaptive creates the spec's app clients and sets its risk configurations.
+func adaptive(ctx context.Context, c *cip.Client, poolID string, s PoolSpec) error {
+	set := func(client *string, r *types.RiskConfigurationType) error {
+		if r == nil {
+			return nil
+		}
+		_, err := c.SetRiskConfiguration(ctx, &cip.SetRiskConfigurationInput{UserPoolId: &poolID, ClientId: client,
+			AccountTakeoverRiskConfiguration: r.AccountTakeoverRiskConfiguration, CompromisedCredentialsRiskConfiguration: r.CompromisedCredentialsRiskConfiguration,
+			RiskExceptionConfiguration: r.RiskExceptionConfiguration})
+		return err
+	}
+	if err := set(nil, s.Risk); err != nil {
+		return err
+	}
+	for _, cs := range s.Clients {
+		out, err := c.CreateUserPoolClient(ctx, &cip.CreateUserPoolClientInput{UserPoolId: &poolID, ClientName: aws.String(cs.Name)})
+		if err != nil {
+			return err
+		}
+		if err := set(out.UserPoolClient.ClientId, cs.Risk); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ClientIDs returns a pool's app clients' IDs by name.
+func (m *Moto) ClientIDs(ctx context.Context, poolID string) (map[string]string, error) {
+	var out struct{ UserPoolClients []struct{ ClientId, ClientName string } }
+	if err := m.CLI(ctx, &out, "cognito-idp", "list-user-pool-clients", "--user-pool-id", poolID, "--max-results", "60"); err != nil {
+		return nil, err
+	}
+	ids := map[string]string{}
+	for _, c := range out.UserPoolClients {
+		ids[c.ClientName] = c.ClientId
+	}
+	return ids, nil
+}
+
+// Risk is what the AWS CLI reports of a risk configuration.
+type Risk struct {
+	ClientId                         string
+	AccountTakeoverRiskConfiguration *struct {
+		NotifyConfiguration *struct{ SourceArn, From string }
+		Actions             map[string]struct {
+			EventAction string
+			Notify      bool
+		}
+	}
+	CompromisedCredentialsRiskConfiguration *struct {
+		EventFilter []string
+		Actions     struct{ EventAction string }
+	}
+	RiskExceptionConfiguration *struct{ BlockedIPRangeList, SkippedIPRangeList []string }
+}
+
+// Risk reads the risk configuration of a pool (client "") or one of its
+// app clients with the AWS CLI.
+func (m *Moto) Risk(ctx context.Context, poolID, client string) (Risk, error) {
+	args := []string{"cognito-idp", "describe-risk-configuration", "--user-pool-id", poolID}
+	if client != "" {
+		args = append(args, "--client-id", client)
+	}
+	var out struct{ RiskConfiguration Risk }
+	err := m.CLI(ctx, &out, args...)
+	return out.RiskConfiguration, err
+}
+
+// SetRisk sets a risk configuration with the AWS CLI, as a person
+// changing it would: riskJSON is the request's configuration members.
+func (m *Moto) SetRisk(ctx context.Context, poolID, client, riskJSON string) error {
+	args := []string{"cognito-idp", "set-risk-configuration", "--user-pool-id", poolID, "--cli-input-json", riskJSON}
+	if client != "" {
+		args = append(args, "--client-id", client)
+	}
+	return m.CLI(ctx, nil, args...)
 }
 
 // TOTPUser creates a confirmed user who signed in and registered an
