@@ -14,6 +14,7 @@ import (
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/dev/testbed"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/findings"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/policy"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/reconcile"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/quota"
 )
 
@@ -283,5 +284,54 @@ func TestLinksNoSSMSchemaTables(t *testing.T) {
 	if slices.Contains(deps, "github.com/aws/aws-sdk-go-v2/service/ssm/schemas") {
 		t.Error("the DriftFunction links ssm's schema tables: keep service/ssm at v1.79.3, or measure " +
 			"`go test -run '^$' -bench ColdDriftCheck -benchtime 60x ./pkg/drift/` and record the new ratio in docs/testing.md")
+	}
+}
+
+// TestDriftRestoresLoweredAction: someone lowers an app client's high-risk
+// action in a pool that counts as MFA ON by adaptive authentication; the
+// SetRiskConfiguration event reaches the built bootstrap, which restores
+// the action as it was, keeps the rest, leaves the pool OPTIONAL and says
+// what it changed.
+func TestDriftRestoresLoweredAction(t *testing.T) {
+	m := moto.Get(t)
+	ctx := context.Background()
+	ids, err := m.Seed(ctx, []testbed.PoolSpec{testbed.AdaptivePool("lowered", testbed.ClientSpec{Name: "web", Risk: testbed.RiskConfig("NO_ACTION", "MFA_IF_CONFIGURED", "MFA_REQUIRED")})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clients, err := m.ClientIDs(ctx, ids[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	lowered := `{"AccountTakeoverRiskConfiguration":{"Actions":{"LowAction":{"EventAction":"NO_ACTION","Notify":true},` +
+		`"MediumAction":{"EventAction":"MFA_IF_CONFIGURED","Notify":true},"HighAction":{"EventAction":"NO_ACTION","Notify":true}},` +
+		`"NotifyConfiguration":{"SourceArn":"` + testbed.NotifySourceARN + `","From":"security@example.com"}},` +
+		`"RiskExceptionConfiguration":{"BlockedIPRangeList":["` + testbed.BlockedRange + `"]}}`
+	if err := m.SetRisk(ctx, ids[0], clients["web"], lowered); err != nil {
+		t.Fatal(err)
+	}
+	rt := start(t, m, map[string]string{"PolicyDocument": `{"adaptiveAuthentication":{"acceptAsOn":true}}`})
+	res, err := rt.Invoke(ctx, sample(t, "drift-set-risk-configuration.json", ids[0]))
+	if err != nil || res.Err != nil {
+		t.Fatalf("invoke: %v %v\n%s", err, res.Err, rt.Logs())
+	}
+	var f findings.Finding
+	if err := json.Unmarshal(res.Payload, &f); err != nil {
+		t.Fatal(err)
+	}
+	want := policy.Change{Field: "adaptive.client:" + clients["web"] + ".high", Before: "NO_ACTION", After: "MFA_REQUIRED"}
+	if f.Status != reconcile.Remediated || f.Equivalent != policy.Equivalent || len(f.Changes) != 1 || f.Changes[0] != want {
+		t.Errorf("finding %s", res.Payload)
+	}
+	web, err := m.Risk(ctx, ids[0], clients["web"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := web.AccountTakeoverRiskConfiguration; a.Actions["HighAction"].EventAction != "MFA_REQUIRED" || !a.Actions["HighAction"].Notify ||
+		a.NotifyConfiguration == nil || web.RiskExceptionConfiguration == nil {
+		t.Errorf("web client after the correction: %+v", web)
+	}
+	if mfa, _ := m.GetMFA(ctx, ids[0]); mfa.MfaConfiguration != "OPTIONAL" {
+		t.Errorf("pool raised: %s", mfa)
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/dev/localinvoke"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/dev/testbed"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/findings"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/policy"
 )
 
 var moto testbed.Lazy
@@ -64,6 +65,14 @@ func smsPreferringUsers(t *testing.T, m *testbed.Moto, tags map[string]string, u
 	if err != nil {
 		t.Fatal(err)
 	}
+	addSMSPreferringUsers(t, m, pool, users...)
+	return pool
+}
+
+// addSMSPreferringUsers adds users with TOTP and SMS who prefer SMS.
+func addSMSPreferringUsers(t *testing.T, m *testbed.Moto, pool string, users ...string) {
+	t.Helper()
+	ctx := context.Background()
 	for _, u := range users {
 		token, err := m.TOTPUser(ctx, pool, u)
 		if err != nil {
@@ -75,7 +84,6 @@ func smsPreferringUsers(t *testing.T, m *testbed.Moto, tags map[string]string, u
 			t.Fatal(err)
 		}
 	}
-	return pool
 }
 
 // unchanged reports whether the user still has SMS and TOTP and prefers SMS.
@@ -339,5 +347,50 @@ func TestSignInCheckUnderThrottling(t *testing.T) {
 	}
 	if f.Throttled() == 0 || f.Calls("AdminGetUser") != 0 {
 		t.Errorf("%d throttled, %d user reads while the pool's exemption is unknown", f.Throttled(), f.Calls("AdminGetUser"))
+	}
+}
+
+// TestAdaptivePoolUsersUntouched: in a pool that counts as MFA ON by
+// adaptive authentication, the built sign-in check neither prefers nor
+// removes any user's factor (turning users' MFA preferences on would
+// prompt for MFA at every sign-in, defeating risk-based MFA); the pool
+// stays OPTIONAL and its finding names the equivalent.
+func TestAdaptivePoolUsersUntouched(t *testing.T) {
+	m := moto.Get(t)
+	ctx := context.Background()
+	ids, err := m.Seed(ctx, []testbed.PoolSpec{testbed.AdaptivePool("adaptive-signin")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	addSMSPreferringUsers(t, m, ids[0], "jane")
+	bus, err := m.FindingsBus(ctx, "signin-adaptive")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt := localinvoke.StartForTest(t, root, name, map[string]string{"ExistingFindingsBusName": bus.Name,
+		"PolicyDocument": `{"factors":{"sms":"forbidden"},"adaptiveAuthentication":{"acceptAsOn":true}}`}, m.Env())
+	check(t, rt, batchFor(t, ids[0], "jane"))
+	if !unchanged(t, m, ids[0], "jane") {
+		t.Errorf("the user's MFA settings changed in an adaptive pool\n%s", rt.Logs())
+	}
+	if got, _ := m.GetMFA(ctx, ids[0]); got.MfaConfiguration != "OPTIONAL" {
+		t.Errorf("adaptive pool raised: %s", got)
+	}
+	evs, err := bus.Drain(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	equivalent := false
+	for _, e := range evs {
+		var f findings.Finding
+		if e.DetailType == findings.DetailTypeFinding && json.Unmarshal(e.Detail, &f) == nil && f.Equivalent == policy.Equivalent {
+			equivalent = true
+		}
+		if e.DetailType == findings.DetailTypeUser {
+			t.Errorf("a user finding for a compliant user: %s", e.Detail)
+		}
+	}
+	if !equivalent {
+		t.Errorf("no pool finding naming the equivalent: %d events", len(evs))
 	}
 }

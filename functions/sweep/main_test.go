@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
+
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/dev/cognitofake"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/dev/localinvoke"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/dev/testbed"
@@ -412,5 +414,112 @@ func TestSweepFunctionProfiles(t *testing.T) {
 		if seen[ids[i]] != w.profile {
 			t.Errorf("%s: finding names profile %q, want %q", specs[i].Name, seen[ids[i]], w.profile)
 		}
+	}
+}
+
+// TestSweepFunctionAdaptive runs the built bootstrap over pools with
+// adaptive authentication under a policy that accepts it as MFA ON: an
+// equivalent pool stays OPTIONAL and its finding names the control; an
+// app client's override below the minimum is found in report mode (no
+// write) and raised in enforce mode with its other settings kept; a pool
+// below Plus and one in AUDIT mode are raised to ON with the reason in
+// their findings; a pool at ON is never lowered.
+func TestSweepFunctionAdaptive(t *testing.T) {
+	m := moto.Get(t)
+	ctx := context.Background()
+	specs := []testbed.PoolSpec{
+		testbed.AdaptivePool("equivalent", testbed.ClientSpec{Name: "web"}),
+		testbed.AdaptivePool("override", testbed.ClientSpec{Name: "web"}, testbed.ClientSpec{Name: "kiosk", Risk: testbed.RiskConfig("NO_ACTION", "BLOCK", "NO_ACTION")}),
+		testbed.AdaptivePool("essentials"),
+		testbed.AdaptivePool("audit"),
+		testbed.AdaptivePool("on"),
+	}
+	specs[2].Tier, specs[2].ThreatProtection, specs[2].Risk = types.UserPoolTierTypeEssentials, "", nil
+	specs[3].ThreatProtection = types.AdvancedSecurityModeTypeAudit
+	specs[4].Level = "ON"
+	ids, err := m.Seed(ctx, specs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bus, err := m.FindingsBus(ctx, "adaptive-findings")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Only these pools are judged: the others in this moto belong to other
+	// tests, and a policy of OFF finds nothing to publish about them.
+	profilePools := map[string]string{}
+	for _, id := range ids {
+		profilePools[id] = "adaptive"
+	}
+	pools, _ := json.Marshal(profilePools)
+	params := func(mode string) map[string]string {
+		doc := fmt.Sprintf(`{"version":2,"profiles":{"adaptive":{"mode":%q,"adaptiveAuthentication":{"acceptAsOn":true}},"others":{"mfaConfiguration":"OFF","factors":{"softwareToken":"allowed"},"users":{"preferSoftwareToken":false}}},`+
+			`"default":"others","profilePools":%s}`, mode, pools)
+		return map[string]string{"ExistingFindingsBusName": bus.Name, "PolicyDocument": doc}
+	}
+	env := append(m.Env(), "QUOTA_SHARE=100")
+	byPool := func(t *testing.T) map[string]findings.Finding {
+		t.Helper()
+		events, err := bus.Drain(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]findings.Finding{}
+		for _, e := range events {
+			var f findings.Finding
+			if e.DetailType == findings.DetailTypeFinding && json.Unmarshal(e.Detail, &f) == nil && slices.Contains(ids, f.PoolID) {
+				out[f.PoolID] = f
+			}
+		}
+		return out
+	}
+	clients, err := m.ClientIDs(ctx, ids[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	run(t, localinvoke.StartForTest(t, root, name, params("report"), env))
+	got := byPool(t)
+	if f := got[ids[0]]; f.Status != reconcile.Compliant || f.Equivalent != policy.Equivalent || f.Adaptive == nil || len(f.Adaptive.Effective) != 2 {
+		t.Errorf("equivalent pool, report mode: %+v", f)
+	}
+	if f := got[ids[1]]; f.Status != reconcile.Drift || len(f.Violations) != 1 || f.Violations[0].Client != clients["kiosk"] || f.Violations[0].RiskLevel != "high" {
+		t.Errorf("override, report mode: %+v", f)
+	}
+	if kiosk, _ := m.Risk(ctx, ids[1], clients["kiosk"]); kiosk.AccountTakeoverRiskConfiguration.Actions["HighAction"].EventAction != "NO_ACTION" {
+		t.Errorf("report mode wrote the kiosk client: %+v", kiosk)
+	}
+
+	run(t, localinvoke.StartForTest(t, root, name, params("enforce"), env))
+	got = byPool(t)
+	for i, want := range []struct {
+		status reconcile.Status
+		level  string
+		reason string
+	}{
+		{reconcile.Compliant, "OPTIONAL", ""},
+		{reconcile.Remediated, "OPTIONAL", ""},
+		{reconcile.Remediated, "ON", "plan is ESSENTIALS"},
+		{reconcile.Remediated, "ON", "threat protection is AUDIT"},
+		{"", "ON", ""}, // compliant, not equivalent: no finding
+	} {
+		f, published := got[ids[i]]
+		if published && (f.Status != want.status || want.reason != "" && (f.Adaptive == nil || !strings.Contains(f.Adaptive.Reason, want.reason))) ||
+			!published && want.status != "" {
+			t.Errorf("%s: published %v, %s, judgement %+v; want %s (%s)", specs[i].Name, published, f.Status, f.Adaptive, want.status, want.reason)
+		}
+		if mfa, err := m.GetMFA(ctx, ids[i]); err != nil || mfa.MfaConfiguration != want.level {
+			t.Errorf("%s: %s, want %s", specs[i].Name, mfa, want.level)
+		}
+	}
+	kiosk, err := m.Risk(ctx, ids[1], clients["kiosk"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := kiosk.AccountTakeoverRiskConfiguration
+	if at.Actions["HighAction"].EventAction != "MFA_REQUIRED" || at.Actions["MediumAction"].EventAction != "BLOCK" || at.Actions["LowAction"].EventAction != "NO_ACTION" ||
+		!at.Actions["HighAction"].Notify || at.NotifyConfiguration == nil || at.NotifyConfiguration.SourceArn != testbed.NotifySourceARN ||
+		kiosk.RiskExceptionConfiguration == nil || !slices.Equal(kiosk.RiskExceptionConfiguration.BlockedIPRangeList, []string{testbed.BlockedRange}) {
+		t.Errorf("the kiosk client after the correction: %+v", kiosk)
 	}
 }

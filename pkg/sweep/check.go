@@ -99,7 +99,8 @@ func (s *Sweeper) reconcile(ctx context.Context, p cognito.PoolRef, known reconc
 // within maxListed bytes (listed so far), and counts it as not listed
 // after; it returns the bytes listed.
 func (rep *Report) list(res reconcile.Result, listed int) int {
-	pr := PoolReport{PoolID: res.PoolID, PoolName: res.PoolName, Status: res.Status, Profile: res.Profile, Violations: res.Violations, Message: res.Message}
+	pr := PoolReport{PoolID: res.PoolID, PoolName: res.PoolName, Status: res.Status, Equivalent: res.Equivalent, Profile: res.Profile,
+		Violations: res.Violations, Message: res.Message}
 	if b, err := json.Marshal(pr); err == nil && listed+len(b) < maxListed {
 		rep.Pools = append(rep.Pools, pr)
 		return listed + len(b) + 1

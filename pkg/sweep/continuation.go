@@ -170,6 +170,9 @@ func (c *Continuation) checkTally() error {
 			return fmt.Errorf("continuation.tally.calls.%s: not one of AWS's quota categories", cat)
 		}
 	}
+	if c.Tally.Equivalent > c.Tally.Compliant+c.Tally.Remediated+c.Tally.Drift+c.Tally.Unremediable {
+		return fmt.Errorf("continuation.tally.compliantByEquivalent: %d, more than the pools judged", c.Tally.Equivalent)
+	}
 	if c.Tally.Checked < c.Tally.Counts.ByStatus() {
 		return fmt.Errorf("continuation.tally.checked: %d, fewer than the pools counted by status", c.Tally.Checked)
 	}

@@ -22,11 +22,13 @@ import (
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/reconcile"
 )
 
-// PoolReport is one non-compliant pool in the report.
+// PoolReport is one pool in the report: not compliant, or compliant by an
+// equivalent of MFA ON.
 type PoolReport struct {
 	PoolID     string             `json:"poolId"`
 	PoolName   string             `json:"poolName,omitempty"`
 	Status     reconcile.Status   `json:"status"`
+	Equivalent string             `json:"equivalent,omitempty"` // compliant by this equivalent of MFA ON
 	Profile    string             `json:"profile,omitempty"`
 	Violations []policy.Violation `json:"violations"`
 	Message    string             `json:"message,omitempty"`
@@ -45,6 +47,9 @@ type Tally struct {
 	// refused or in failed calls, and each pool result of a leg whose
 	// export could not start.
 	ExportFailed int `json:"securityHubExportFailed,omitempty"`
+	// Equivalent counts the pools compliant or corrected by an equivalent
+	// of MFA ON (adaptive authentication).
+	Equivalent int `json:"compliantByEquivalent,omitempty"`
 }
 
 func (t *Tally) add(o Tally) {
@@ -55,11 +60,15 @@ func (t *Tally) add(o Tally) {
 	t.Calls = t.Calls.Plus(o.Calls)
 	t.Coverage = t.Coverage.plus(o.Coverage)
 	t.ExportFailed += o.ExportFailed
+	t.Equivalent += o.Equivalent
 }
 
 // count counts one result, also under its profile.
 func (t *Tally) count(res reconcile.Result) {
 	t.Add(res.Status)
+	if res.Equivalent != "" {
+		t.Equivalent++
+	}
 	if res.Profile != "" {
 		t.countProfile(res.Profile, func(pc *reconcile.Counts) { pc.Add(res.Status) })
 	}

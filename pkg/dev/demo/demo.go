@@ -22,8 +22,9 @@ import (
 
 // Policy is the demo's embedded policy: MFA ON, TOTP required, SMS
 // forbidden, pools tagged mfa-policy-exempt left alone, at least half of
-// each pool's active users with MFA.
-const Policy = `{"mfaConfiguration":"ON","factors":{"softwareToken":"required","sms":"forbidden","email":"allowed"},"exemptions":{"tagKey":"mfa-policy-exempt"},"users":{"preferSoftwareToken":true,"minimumCoverage":0.5}}`
+// each pool's active users with MFA, and adaptive authentication accepted
+// as MFA ON at AWS's design (its default minimum actions).
+const Policy = `{"mfaConfiguration":"ON","factors":{"softwareToken":"required","sms":"forbidden","email":"allowed"},"exemptions":{"tagKey":"mfa-policy-exempt"},"users":{"preferSoftwareToken":true,"minimumCoverage":0.5},"adaptiveAuthentication":{"acceptAsOn":true}}`
 
 type pool struct {
 	story string
@@ -37,6 +38,9 @@ var pools = []*pool{
 	{story: "SMS forbidden but enabled", spec: testbed.PoolSpec{Name: "partner-api", Level: "ON", Factors: []policy.Factor{policy.SoftwareToken, policy.SMS}}},
 	{story: "exempt (tag mfa-policy-exempt)", spec: testbed.PoolSpec{Name: "legacy-kiosk", Level: "OFF", Tags: map[string]string{"mfa-policy-exempt": "until-2027"}}},
 	{story: "compliant", spec: testbed.PoolSpec{Name: "staff-sso", Level: "ON", Factors: []policy.Factor{policy.SoftwareToken}}},
+	{story: "adaptive MFA: Plus, threat protection ENFORCED, OPTIONAL", spec: testbed.AdaptivePool("members", testbed.ClientSpec{Name: "web"})},
+	{story: "adaptive MFA; app client kiosk: NO_ACTION at high risk", spec: testbed.AdaptivePool("events",
+		testbed.ClientSpec{Name: "web"}, testbed.ClientSpec{Name: "kiosk", Risk: testbed.RiskConfig("NO_ACTION", "MFA_IF_CONFIGURED", "NO_ACTION")})},
 }
 
 const user = "jane.doe"
@@ -285,6 +289,9 @@ func table(w io.Writer, before, after map[string]testbed.PoolMFA, status map[str
 		st, v := "compliant", ""
 		if r, ok := status[p.id]; ok {
 			st, v = string(r.Status), codes(r.Violations)
+			if r.Equivalent != "" {
+				st += " (equivalent: " + r.Equivalent + ")"
+			}
 		}
 		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\n", p.spec.Name, p.story, describe(before[p.id]), describe(after[p.id]), st, v)
 	}
@@ -298,6 +305,9 @@ func codes(vs []policy.Violation) string {
 		c := v.Code
 		if v.Factor != "" {
 			c += "(" + string(v.Factor) + ")"
+		}
+		if v.RiskLevel != "" {
+			c += "(client " + v.Client + ": " + v.RiskLevel + ")"
 		}
 		out = append(out, c)
 	}

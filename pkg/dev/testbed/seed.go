@@ -175,7 +175,9 @@ func adaptive(ctx context.Context, c *cip.Client, poolID string, s PoolSpec) err
 
 // ClientIDs returns a pool's app clients' IDs by name.
 func (m *Moto) ClientIDs(ctx context.Context, poolID string) (map[string]string, error) {
-	var out struct{ UserPoolClients []struct{ ClientId, ClientName string } }
+	var out struct {
+		UserPoolClients []struct{ ClientId, ClientName string }
+	}
 	if err := m.CLI(ctx, &out, "cognito-idp", "list-user-pool-clients", "--user-pool-id", poolID, "--max-results", "60"); err != nil {
 		return nil, err
 	}
@@ -275,4 +277,34 @@ func (m *Moto) GetUserMFA(ctx context.Context, poolID, username string) (UserMFA
 	var out UserMFA
 	err := m.CLI(ctx, &out, "cognito-idp", "admin-get-user", "--user-pool-id", poolID, "--username", username)
 	return out, err
+}
+
+// RiskConfig is a risk configuration with each risk level's action, every
+// level notifying through an SES identity, and IP ranges: settings a
+// correction must keep.
+func RiskConfig(low, medium, high types.AccountTakeoverEventActionType) *types.RiskConfigurationType {
+	level := func(a types.AccountTakeoverEventActionType) *types.AccountTakeoverActionType {
+		return &types.AccountTakeoverActionType{EventAction: a, Notify: true}
+	}
+	return &types.RiskConfigurationType{
+		AccountTakeoverRiskConfiguration: &types.AccountTakeoverRiskConfigurationType{
+			NotifyConfiguration: &types.NotifyConfigurationType{SourceArn: aws.String(NotifySourceARN), From: aws.String("security@example.com")},
+			Actions:             &types.AccountTakeoverActionsType{LowAction: level(low), MediumAction: level(medium), HighAction: level(high)}},
+		RiskExceptionConfiguration: &types.RiskExceptionConfigurationType{BlockedIPRangeList: []string{BlockedRange}},
+	}
+}
+
+// Settings of test risk configurations, so tests can check they survive.
+const (
+	NotifySourceARN = "arn:aws:ses:us-east-1:123456789012:identity/security@example.com"
+	BlockedRange    = "192.0.2.0/24"
+)
+
+// AdaptivePool is a pool whose adaptive authentication a policy can accept
+// as MFA ON: Plus, threat protection ENFORCED, OPTIONAL with TOTP, the
+// pool's actions AWS's design (low NO_ACTION, medium MFA_IF_CONFIGURED,
+// high MFA_REQUIRED), with the given app clients.
+func AdaptivePool(name string, clients ...ClientSpec) PoolSpec {
+	return PoolSpec{Name: name, Level: "OPTIONAL", Factors: []policy.Factor{policy.SoftwareToken}, Tier: types.UserPoolTierTypePlus,
+		ThreatProtection: types.AdvancedSecurityModeTypeEnforced, Risk: RiskConfig("NO_ACTION", "MFA_IF_CONFIGURED", "MFA_REQUIRED"), Clients: clients}
 }
