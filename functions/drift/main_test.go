@@ -14,8 +14,8 @@ import (
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/dev/testbed"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/findings"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/policy"
-	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/reconcile"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/quota"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/reconcile"
 )
 
 var moto testbed.Lazy
@@ -268,22 +268,28 @@ func TestDriftFunctionCountsItsCalls(t *testing.T) {
 	}
 }
 
-// TestLinksNoSSMSchemaTables keeps the cold path's pin of aws-sdk-go-v2's
-// ssm (docs/design.md, dependencies): from v1.80.0 its package init builds
-// 1.4 MB of schema tables (7,882 allocations) whether a client is built or
-// not, which took BenchmarkColdDriftCheck from 1.26 x to 1.85 x its floor.
-func TestLinksNoSSMSchemaTables(t *testing.T) {
+// TestLinksNoSchemaTables keeps the cold path's pins of aws-sdk-go-v2's
+// ssm and cognitoidentityprovider (docs/design.md, dependencies): from
+// their schema-serde releases (ssm v1.80.0, cognitoidentityprovider
+// v1.71.0) each package's init builds its schema tables whether a client
+// is built or not: 1.4 MB (7,882 allocations) for ssm, which took
+// BenchmarkColdDriftCheck from 1.26 x to 1.85 x its floor, and 0.66 MB
+// (3,720 allocations, 2.8 ms) for Cognito, about 4 ms of a 27 ms cold check.
+func TestLinksNoSchemaTables(t *testing.T) {
 	out, err := exec.Command("go", "list", "-deps", ".").Output()
 	if err != nil {
 		t.Fatalf("go list: %v", err)
 	}
 	deps := strings.Fields(string(out))
-	if !slices.Contains(deps, "github.com/aws/aws-sdk-go-v2/service/ssm") {
-		t.Fatal("the DriftFunction no longer links ssm: this guard and the pin in go.mod can go")
-	}
-	if slices.Contains(deps, "github.com/aws/aws-sdk-go-v2/service/ssm/schemas") {
-		t.Error("the DriftFunction links ssm's schema tables: keep service/ssm at v1.79.3, or measure " +
-			"`go test -run '^$' -bench ColdDriftCheck -benchtime 60x ./pkg/drift/` and record the new ratio in docs/testing.md")
+	for module, pin := range map[string]string{"ssm": "v1.79.3", "cognitoidentityprovider": "v1.70.0"} {
+		pkg := "github.com/aws/aws-sdk-go-v2/service/" + module
+		if !slices.Contains(deps, pkg) {
+			t.Fatalf("the DriftFunction no longer links %s: this guard and the pin in go.mod can go", module)
+		}
+		if slices.Contains(deps, pkg+"/schemas") {
+			t.Errorf("the DriftFunction links %s's schema tables: keep service/%s at %s, or measure "+
+				"`go test -run '^$' -bench ColdDriftCheck -benchtime 60x ./pkg/drift/` and record the new ratio in docs/testing.md", module, module, pin)
+		}
 	}
 }
 
@@ -333,5 +339,50 @@ func TestDriftRestoresLoweredAction(t *testing.T) {
 	}
 	if mfa, _ := m.GetMFA(ctx, ids[0]); mfa.MfaConfiguration != "OPTIONAL" {
 		t.Errorf("pool raised: %s", mfa)
+	}
+}
+
+// TestDriftKeepsEndUserMessagingSMS: a pool whose SMS MFA sends through
+// AWS End User Messaging (EumsSms), raised to ON by the built bootstrap,
+// keeps its SMS block byte for byte, as does an SNS pool.
+func TestDriftKeepsEndUserMessagingSMS(t *testing.T) {
+	m := moto.Get(t)
+	ctx := context.Background()
+	specs := []testbed.PoolSpec{
+		{Name: "eums", Level: "OPTIONAL", Factors: []policy.Factor{policy.SoftwareToken, policy.SMS}, EUMS: true},
+		{Name: "sns", Level: "OPTIONAL", Factors: []policy.Factor{policy.SoftwareToken, policy.SMS}},
+	}
+	ids, err := m.Seed(ctx, specs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, err := m.SMSBlocks(ctx, ids...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(before[ids[0]], `"EumsSms"`) || !strings.Contains(before[ids[0]], "cognito-eums") {
+		t.Fatalf("the test bed did not store End User Messaging: %s", before[ids[0]])
+	}
+	rt := start(t, m, nil)
+	for _, id := range ids {
+		res, err := rt.Invoke(ctx, sample(t, "drift-update-user-pool.json", id))
+		if err != nil || res.Err != nil || !strings.Contains(string(res.Payload), `"status":"remediated"`) {
+			t.Fatalf("invoke: %v %v %s\n%s", err, res.Err, res.Payload, rt.Logs())
+		}
+		if id == ids[0] && !strings.Contains(string(res.Payload), `"eumsSms":{"callerArn":"arn:aws:iam::123456789012:role/cognito-eums"`) {
+			t.Errorf("the finding does not show the End User Messaging sender: %s", res.Payload)
+		}
+	}
+	after, err := m.SMSBlocks(ctx, ids...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, id := range ids {
+		if after[id] != before[id] {
+			t.Errorf("%s: SMS block changed by the correction:\nbefore %s\nafter  %s", specs[i].Name, before[id], after[id])
+		}
+		if mfa, _ := m.GetMFA(ctx, id); mfa.MfaConfiguration != "ON" {
+			t.Errorf("%s not raised: %s", specs[i].Name, mfa)
+		}
 	}
 }

@@ -394,3 +394,28 @@ func TestAdaptivePoolUsersUntouched(t *testing.T) {
 		t.Errorf("no pool finding naming the equivalent: %d events", len(evs))
 	}
 }
+
+// TestSignInKeepsEndUserMessagingSMS: the built sign-in check raises a
+// pool whose SMS MFA sends through AWS End User Messaging to ON, its SMS
+// block kept byte for byte.
+func TestSignInKeepsEndUserMessagingSMS(t *testing.T) {
+	m := moto.Get(t)
+	ctx := context.Background()
+	ids, err := m.Seed(ctx, []testbed.PoolSpec{{Name: "eums-signin", Level: "OPTIONAL", Factors: []policy.Factor{policy.SoftwareToken, policy.SMS}, EUMS: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, err := m.SMSBlocks(ctx, ids...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt := localinvoke.StartForTest(t, root, name, nil, m.Env())
+	check(t, rt, batchFor(t, ids[0], "jane"))
+	after, err := m.SMSBlocks(ctx, ids...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mfa, _ := m.GetMFA(ctx, ids[0]); mfa.MfaConfiguration != "ON" || after[ids[0]] != before[ids[0]] || !strings.Contains(before[ids[0]], `"EumsSms"`) {
+		t.Errorf("pool %s; SMS block before %s, after %s\n%s", mfa, before[ids[0]], after[ids[0]], rt.Logs())
+	}
+}

@@ -24,6 +24,7 @@ func main() {
 	s, fn := app.Start(setup.Function(name), setup.LoadSweep, app.Options{Backoff: pace.SweepBackoff, CountsCalls: true})
 	sw := &sweep.Sweeper{Reconciler: fn.Checks, Recorder: fn.Recorder, Calls: fn.Pacer.Counts, Tags: sweep.NewTags(rgt.NewFromConfig(fn.AWS)),
 		Coverage: coverage.NewReader(dynamodb.NewFromConfig(fn.AWS), s.CoverageTable, s.CoverageReadUnits),
+		Limits:   &sweep.Limits{Share: s.Share, Apply: fn.SetShare},
 		Log:      fn.Log, Concurrency: s.Concurrency, StopMargin: sweep.StopMargin, FinishMargin: sweep.FinishMargin, Now: time.Now}
 	if s.SecurityHub {
 		sw.Hub = securityhub.NewExporter(sh.NewFromConfig(fn.AWS), fn.Pacer, fn.Log, time.Now)

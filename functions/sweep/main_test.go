@@ -523,3 +523,60 @@ func TestSweepFunctionAdaptive(t *testing.T) {
 		t.Errorf("the kiosk client after the correction: %+v", kiosk)
 	}
 }
+
+// TestSweepFunctionTodaysCognito runs the built bootstrap over a pool whose
+// SMS MFA sends through AWS End User Messaging and an SNS pool, both
+// raised to ON with their SMS blocks kept byte for byte; with a raised
+// provisioned limit the sweep paces at it, and with GetProvisionedLimit
+// denied it paces at AWS's published defaults and says so.
+func TestSweepFunctionTodaysCognito(t *testing.T) {
+	m := moto.Get(t)
+	ctx := context.Background()
+	specs := []testbed.PoolSpec{
+		{Name: "eums-sweep", Level: "OPTIONAL", Factors: []policy.Factor{policy.SoftwareToken, policy.SMS}, EUMS: true},
+		{Name: "sns-sweep", Level: "OPTIONAL", Factors: []policy.Factor{policy.SoftwareToken, policy.SMS}},
+	}
+	ids, err := m.Seed(ctx, specs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, err := m.SMSBlocks(ctx, ids...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pools, _ := json.Marshal(map[string]string{ids[0]: "on", ids[1]: "on"})
+	doc := fmt.Sprintf(`{"version":2,"profiles":{"on":{},"others":{"mfaConfiguration":"OFF","factors":{"softwareToken":"allowed"},"users":{"preferSoftwareToken":false}}},`+
+		`"default":"others","profilePools":%s}`, pools)
+	t.Cleanup(func() { _ = m.Provision(nil, false) })
+	if err := m.Provision(map[string]int{"UserPoolResourceRead": 40}, false); err != nil {
+		t.Fatal(err)
+	}
+	rep := run(t, localinvoke.StartForTest(t, root, name, map[string]string{"PolicyDocument": doc}, m.Env()))
+	if rep.Remediated != 2 || rep.Failed != 0 {
+		t.Fatalf("%+v", rep.Summary)
+	}
+	if got := rep.Limits[quota.UserPoolResourceRead]; got.RPS != 40 || got.Source != "provisioned" {
+		t.Errorf("UserPoolResourceRead %+v, want the provisioned 40", got)
+	}
+	if got := rep.Limits[quota.UserPoolRead]; got.RPS != 15 || got.Source != "provisioned" {
+		t.Errorf("UserPoolRead %+v, want the provisioned 15 (the published default, as the account has it)", got)
+	}
+	after, err := m.SMSBlocks(ctx, ids...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, id := range ids {
+		if after[id] != before[id] || !strings.Contains(before[ids[0]], `"EumsSms"`) {
+			t.Errorf("%s: SMS block changed by the sweep:\nbefore %s\nafter  %s", specs[i].Name, before[id], after[id])
+		}
+	}
+
+	if err := m.Provision(nil, true); err != nil {
+		t.Fatal(err)
+	}
+	rep = run(t, localinvoke.StartForTest(t, root, name, map[string]string{"PolicyDocument": doc}, m.Env()))
+	if got := rep.Limits[quota.UserPoolResourceRead]; got.RPS != 20 || got.Source != "published default" ||
+		!strings.Contains(strings.Join(rep.Notes, " "), "GetProvisionedLimit was denied") {
+		t.Errorf("with GetProvisionedLimit denied: %+v, notes %v", got, rep.Notes)
+	}
+}

@@ -21,6 +21,7 @@ import (
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/metrics"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/pace"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/policyparam"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/quota"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/reconcile"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/setup"
 )
@@ -111,4 +112,10 @@ func Wrap[T any](fn *Function, handle Handler[T]) Handler[T] {
 		h = metrics.CountCalls(fn.Pacer.Counts, os.Stdout, fn.ID.Name, h)
 	}
 	return policyparam.Refreshing(fn.source, fn.Checks.SetPolicy, h)
+}
+
+// SetShare puts share in force on the function's pacer, divided by its
+// maximum concurrency: the sweep's, with the account's provisioned limits.
+func (fn *Function) SetShare(share quota.Share) {
+	fn.Pacer.SetShare(share, fn.ID.MaxConcurrency())
 }

@@ -27,6 +27,7 @@ type API interface {
 	ListUserPoolClients(ctx context.Context, in *cip.ListUserPoolClientsInput, optFns ...func(*cip.Options)) (*cip.ListUserPoolClientsOutput, error)
 	DescribeRiskConfiguration(ctx context.Context, in *cip.DescribeRiskConfigurationInput, optFns ...func(*cip.Options)) (*cip.DescribeRiskConfigurationOutput, error)
 	SetRiskConfiguration(ctx context.Context, in *cip.SetRiskConfigurationInput, optFns ...func(*cip.Options)) (*cip.SetRiskConfigurationOutput, error)
+	GetProvisionedLimit(ctx context.Context, in *cip.GetProvisionedLimitInput, optFns ...func(*cip.Options)) (*cip.GetProvisionedLimitOutput, error)
 }
 
 var _ API = (*cip.Client)(nil)

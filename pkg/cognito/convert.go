@@ -31,6 +31,10 @@ func toConfig(b mfaBlocks) (policy.PoolMFA, error) {
 		c.SMS = &policy.SMSConfig{Message: b.sms.SmsAuthenticationMessage}
 		if sc := b.sms.SmsConfiguration; sc != nil {
 			c.SMS.SNSCallerARN, c.SMS.ExternalID, c.SMS.SNSRegion = sc.SnsCallerArn, sc.ExternalId, sc.SnsRegion
+			if e := sc.EumsSms; e != nil {
+				c.SMS.EUMS = &policy.EUMSConfig{CallerARN: e.CallerArn, ConfigurationSetName: e.ConfigurationSetName, ExternalID: e.ExternalId,
+					InEntityID: e.InEntityId, InTemplateID: e.InTemplateId, OriginationIdentity: e.OriginationIdentity, Region: e.Region}
+			}
 		}
 	}
 	if b.email != nil {
@@ -66,9 +70,14 @@ func setInput(poolID string, c policy.PoolMFA) *cip.SetUserPoolMfaConfigInput {
 	}
 	if c.SMS != nil {
 		in.SmsMfaConfiguration = &types.SmsMfaConfigType{SmsAuthenticationMessage: c.SMS.Message}
-		if c.SMS.SNSCallerARN != nil || c.SMS.ExternalID != nil || c.SMS.SNSRegion != nil {
+		if c.SMS.SNSCallerARN != nil || c.SMS.ExternalID != nil || c.SMS.SNSRegion != nil || c.SMS.EUMS != nil {
 			in.SmsMfaConfiguration.SmsConfiguration = &types.SmsConfigurationType{
 				SnsCallerArn: c.SMS.SNSCallerARN, ExternalId: c.SMS.ExternalID, SnsRegion: c.SMS.SNSRegion,
+			}
+			if e := c.SMS.EUMS; e != nil {
+				in.SmsMfaConfiguration.SmsConfiguration.EumsSms = &types.EumsSmsConfigurationType{CallerArn: e.CallerARN,
+					ConfigurationSetName: e.ConfigurationSetName, ExternalId: e.ExternalID, InEntityId: e.InEntityID, InTemplateId: e.InTemplateID,
+					OriginationIdentity: e.OriginationIdentity, Region: e.Region}
 			}
 		}
 	}

@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"reflect"
 
+	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
+
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/pace"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/policy"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/quota"
@@ -169,4 +172,23 @@ func (r *Reserved) SetMFA(ctx context.Context, c policy.PoolMFA) (stored policy.
 		return err
 	})
 	return stored, err
+}
+
+// ProvisionedLimit reads the account's limit of a quota category, in
+// requests per second: the rate Cognito enforces (ProvisionedLimitValue),
+// which an account can raise above the published default.
+func (g *Gateway) ProvisionedLimit(ctx context.Context, c quota.Category) (rps float64, err error) {
+	err = g.call(ctx, quota.GetProvisionedLimit, "", func() error {
+		out, err := g.c.api.GetProvisionedLimit(ctx, &cip.GetProvisionedLimitInput{LimitDefinition: &types.LimitDefinitionType{
+			LimitClass: types.LimitClassApiCategory, Attributes: map[string]string{"Category": string(c)}}})
+		if err != nil {
+			return err
+		}
+		if out.Limit == nil || out.Limit.ProvisionedLimitValue <= 0 {
+			return fmt.Errorf("GetProvisionedLimit answered no limit for %s", c)
+		}
+		rps = float64(out.Limit.ProvisionedLimitValue)
+		return nil
+	})
+	return rps, err
 }

@@ -68,6 +68,29 @@ func ForFunction(share quota.Share, maxConcurrency int) *Pacer {
 		func(c quota.Category) float64 { return share.PoolRate(c, maxConcurrency) })
 }
 
+// SetShare puts share in force for every category, those already paced
+// included (their slow-down after throttling starts over): the sweep's,
+// once it has read the account's provisioned limits.
+func (p *Pacer) SetShare(share quota.Share, maxConcurrency int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.rate = func(c quota.Category) float64 { return share.Rate(c, maxConcurrency) }
+	p.poolRate = func(c quota.Category) float64 { return share.PoolRate(c, maxConcurrency) }
+	for c, cat := range p.cats {
+		r := p.rate(c)
+		switch {
+		case r <= 0:
+			cat.lim, cat.cap = nil, 0
+		case cat.lim == nil:
+			cat.cap = rate.Limit(r)
+			cat.lim = rate.NewLimiter(cat.cap, 1)
+		default:
+			cat.cap = rate.Limit(r)
+			cat.lim.SetLimit(cat.cap)
+		}
+	}
+}
+
 // New returns a pacer with the given caps per category and per pool and
 // operation, in calls per second (a cap of 0 or less: not paced).
 func New(perCategory, perPool func(quota.Category) float64) *Pacer {

@@ -206,3 +206,19 @@ func TestCountsPlusMinus(t *testing.T) {
 		t.Error("nil - nil has calls")
 	}
 }
+
+// TestSetShare: a new share reaches the categories already paced and
+// those paced later.
+func TestSetShare(t *testing.T) {
+	p := ForFunction(quota.Share{Percent: 50}, 1)
+	if err := p.Wait(context.Background(), quota.GetUserPoolMfaConfig, ""); err != nil {
+		t.Fatal(err)
+	}
+	raised := quota.Share{Percent: 50, Limits: map[quota.Category]float64{quota.UserPoolResourceRead: 100, quota.UserPoolRead: 40}}
+	p.SetShare(raised, 1)
+	for _, c := range []quota.Category{quota.UserPoolResourceRead, quota.UserPoolRead} {
+		if now, limit := p.Rate(c); limit != raised.Rate(c, 1) || now != limit {
+			t.Errorf("%s at %v (cap %v), want %v", c, now, limit, raised.Rate(c, 1))
+		}
+	}
+}

@@ -15,12 +15,28 @@ type PoolMFA struct {
 	WebAuthn      *WebAuthnConfig `json:"webAuthn,omitempty"`
 }
 
-// SMSConfig is the SMS MFA block; the enforcer never invents one.
+// SMSConfig is the SMS MFA block; the enforcer never invents one. Its
+// sender is Amazon SNS (the SNS fields) or AWS End User Messaging (EUMS),
+// one or the other: Cognito clears the other when one is set, so a write
+// sends exactly what was read.
 type SMSConfig struct {
-	Message      *string `json:"smsAuthenticationMessage,omitempty"`
-	SNSCallerARN *string `json:"snsCallerArn,omitempty"`
-	ExternalID   *string `json:"externalId,omitempty"`
-	SNSRegion    *string `json:"snsRegion,omitempty"`
+	Message      *string     `json:"smsAuthenticationMessage,omitempty"`
+	SNSCallerARN *string     `json:"snsCallerArn,omitempty"`
+	ExternalID   *string     `json:"externalId,omitempty"`
+	SNSRegion    *string     `json:"snsRegion,omitempty"`
+	EUMS         *EUMSConfig `json:"eumsSms,omitempty"`
+}
+
+// EUMSConfig is SMS through AWS End User Messaging (SmsConfiguration's
+// EumsSms), carried as read.
+type EUMSConfig struct {
+	CallerARN            *string `json:"callerArn,omitempty"`
+	ConfigurationSetName *string `json:"configurationSetName,omitempty"`
+	ExternalID           *string `json:"externalId,omitempty"`
+	InEntityID           *string `json:"inEntityId,omitempty"`
+	InTemplateID         *string `json:"inTemplateId,omitempty"`
+	OriginationIdentity  *string `json:"originationIdentity,omitempty"`
+	Region               *string `json:"region,omitempty"`
 }
 
 // EmailConfig is the email MFA block; the enforcer never invents one.
@@ -52,6 +68,10 @@ func (c PoolMFA) Clone() PoolMFA {
 	out := c
 	if c.SMS != nil {
 		v := *c.SMS
+		if v.EUMS != nil {
+			e := *v.EUMS
+			v.EUMS = &e
+		}
 		out.SMS = &v
 	}
 	if c.Email != nil {
@@ -155,7 +175,12 @@ func block[T SMSConfig | EmailConfig | WebAuthnConfig](p *T) string {
 	}
 	switch x := any(*p).(type) {
 	case SMSConfig:
-		return fmt.Sprintf("{message:%s snsCallerArn:%s externalId:%s snsRegion:%s}", str(x.Message), str(x.SNSCallerARN), str(x.ExternalID), str(x.SNSRegion))
+		out := fmt.Sprintf("{message:%s snsCallerArn:%s externalId:%s snsRegion:%s", str(x.Message), str(x.SNSCallerARN), str(x.ExternalID), str(x.SNSRegion))
+		if e := x.EUMS; e != nil {
+			out += fmt.Sprintf(" eumsSms:{callerArn:%s configurationSetName:%s externalId:%s inEntityId:%s inTemplateId:%s originationIdentity:%s region:%s}",
+				str(e.CallerARN), str(e.ConfigurationSetName), str(e.ExternalID), str(e.InEntityID), str(e.InTemplateID), str(e.OriginationIdentity), str(e.Region))
+		}
+		return out + "}"
 	case EmailConfig:
 		return fmt.Sprintf("{message:%s subject:%s}", str(x.Message), str(x.Subject))
 	case WebAuthnConfig:

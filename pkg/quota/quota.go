@@ -27,6 +27,7 @@ const (
 	UserRead               Category = "UserRead"
 	UserList               Category = "UserList"
 	UserResourceUpdate     Category = "UserResourceUpdate"
+	LimitManagement        Category = "LimitManagement"
 	// Security Hub counts each operation on its own.
 	SecurityHubImport Category = "BatchImportFindings"
 	SecurityHubRead   Category = "GetFindings"
@@ -52,6 +53,7 @@ const (
 	DescribeRiskConfiguration Op = "DescribeRiskConfiguration"
 	SetRiskConfiguration      Op = "SetRiskConfiguration"
 	ListUserPoolClients       Op = "ListUserPoolClients"
+	GetProvisionedLimit       Op = "GetProvisionedLimit"
 	BatchImportFindings       Op = "BatchImportFindings"
 	GetFindings               Op = "GetFindings"
 )
@@ -60,8 +62,9 @@ const (
 type Limit struct {
 	Category Category `json:"category"`
 	Service  string   `json:"service"` // "cognito-idp" or "securityhub"
-	// RPS is AWS's default quota, in requests per second per account and
-	// Region, for all the category's operations together.
+	// RPS is AWS's published default quota, in requests per second per
+	// account and Region, for all the category's operations together; an
+	// account can provision a higher one (GetProvisionedLimit).
 	RPS        float64 `json:"rps"`
 	Adjustable bool    `json:"adjustable"`
 	// PerPool is the further limit on each single operation of the
@@ -89,6 +92,7 @@ var Table = []Limit{
 	{Category: UserList, Service: "cognito-idp", RPS: 30, Operations: []Op{"ListUsers", "ListUsersInGroup"}},
 	{Category: UserResourceUpdate, Service: "cognito-idp", RPS: 25,
 		Operations: []Op{AdminSetUserMFAPreference, "AssociateSoftwareToken", "VerifySoftwareToken", "SetUserMFAPreference", "ConfirmDevice"}},
+	{Category: LimitManagement, Service: "cognito-idp", RPS: 1, Operations: []Op{GetProvisionedLimit, "UpdateProvisionedLimit"}},
 	{Category: SecurityHubImport, Service: "securityhub", RPS: 10, Operations: []Op{BatchImportFindings}},
 	{Category: SecurityHubRead, Service: "securityhub", RPS: 3, Operations: []Op{GetFindings}},
 }
@@ -130,24 +134,24 @@ func JSON() string {
 // in any second, counting all its concurrent instances.
 type Share struct {
 	Percent int // 1 to 100
-	// Adjusted holds the account's own quota of adjustable categories
-	// (UserRead) where it differs from AWS's default.
-	Adjusted map[Category]float64
+	// Limits holds the account's own limit of a category where it is known
+	// (a provisioned limit, GetProvisionedLimit) and differs from AWS's
+	// published default, which applies to every other category.
+	Limits map[Category]float64
 }
 
 // Full is the whole of every quota: for benchmarks, tests and tools that
 // run alone.
 var Full = Share{Percent: 100}
 
-// Quota returns the account's quota of c, in requests per second: AWS's
-// default unless c is adjustable and Adjusted says otherwise; 0 for a
-// category not in the table.
+// Quota returns the account's quota of c, in requests per second: its
+// known limit, else AWS's default; 0 for a category not in the table.
 func (s Share) Quota(c Category) float64 {
 	l, ok := byCategory[c]
 	if !ok {
 		return 0
 	}
-	if q, ok := s.Adjusted[c]; ok && l.Adjustable && q > 0 {
+	if q := s.Limits[c]; q > 0 {
 		return q
 	}
 	return l.RPS

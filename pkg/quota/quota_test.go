@@ -66,7 +66,7 @@ func TestTable(t *testing.T) {
 // that all instances together never pass the share in any second; the
 // account's own quota counts for the adjustable category only.
 func TestShare(t *testing.T) {
-	raised := map[Category]float64{UserRead: 300, UserPoolRead: 100}
+	raised := map[Category]float64{UserRead: 300, UserPoolResourceRead: 40}
 	const under = 0.95
 	cases := []struct {
 		name           string
@@ -79,8 +79,9 @@ func TestShare(t *testing.T) {
 		{"half, one instance: 7.5 is 7 whole calls", Share{Percent: 50}, UserPoolRead, 1, 7 * under, 0},
 		{"half over two instances", Share{Percent: 50}, UserPoolResourceRead, 2, 5 * under, 1 * under},
 		{"a tenth over two instances: under one call, kept", Share{Percent: 10}, UserPoolResourceUpdate, 2, 0.75, 0.25},
-		{"a raised UserRead quota", Share{Percent: 50, Adjusted: raised}, UserRead, 4, 37 * under, 0},
-		{"UserPoolRead cannot be raised", Share{Percent: 50, Adjusted: raised}, UserPoolRead, 1, 7 * under, 0},
+		{"a provisioned UserRead limit", Share{Percent: 50, Limits: raised}, UserRead, 4, 37 * under, 0},
+		{"a provisioned UserPoolResourceRead limit", Share{Percent: 50, Limits: raised}, UserPoolResourceRead, 1, 20 * under, 2 * under},
+		{"a category without one: the default", Share{Percent: 50, Limits: raised}, UserPoolRead, 1, 7 * under, 0},
 		{"UserRead at AWS's default", Share{Percent: 100}, UserRead, 3, 40 * under, 0},
 		{"concurrency 0 counts as 1", Share{Percent: 100}, UserResourceUpdate, 0, 25 * under, 0},
 		{"share above 100 is 100", Share{Percent: 250}, SecurityHubImport, 1, 10 * under, 0},

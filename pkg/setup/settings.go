@@ -55,11 +55,8 @@ var (
 	RoleARNsVar      = Var{Env: "ENFORCER_ROLE_ARNS", Kind: ARNs}
 	// The percentage of each of AWS's request-rate quotas (pkg/quota) one
 	// function may use in any second, all its instances together.
-	QuotaShareVar = Var{Env: "QUOTA_SHARE", Param: "QuotaSharePercent", Kind: Integer, Default: "50", Min: 1, Max: 100}
-	// The account's UserRead quota (AdminGetUser), which AWS adjusts on
-	// request: 120 by default.
-	UserReadQuotaVar = Var{Env: "USER_READ_QUOTA", Param: "UserReadQuotaPerSecond", Kind: Integer, Default: "120", Min: 120, Max: 100000}
-	ConcurrencyVar   = Var{Env: "SWEEP_CONCURRENCY", Kind: Integer, Default: "4", Min: 1, Max: 64}
+	QuotaShareVar  = Var{Env: "QUOTA_SHARE", Param: "QuotaSharePercent", Kind: Integer, Default: "50", Min: 1, Max: 100}
+	ConcurrencyVar = Var{Env: "SWEEP_CONCURRENCY", Kind: Integer, Default: "4", Min: 1, Max: 64}
 	// How long a trigger instance does not enqueue again a pool or user it
 	// enqueued: repeat sign-ins do not flood the queue.
 	PoolCheckTTLVar = Var{Env: "POOL_CHECK_TTL", Param: "PoolCheckTTLSeconds", Kind: Duration, Default: "5m", Min: 1, Max: 86400}
@@ -85,7 +82,7 @@ var Vars = map[string][]Var{
 
 // common lists what every function that checks pools reads (Settings).
 func common() []Var {
-	return []Var{PolicyVar, PolicyParameterVar, PolicyRefreshVar, EventBusVar, LogLevelVar, QuotaShareVar, UserReadQuotaVar}
+	return []Var{PolicyVar, PolicyParameterVar, PolicyRefreshVar, EventBusVar, LogLevelVar, QuotaShareVar}
 }
 
 // MaxConcurrency is the most instances of each function that run at once,
@@ -217,7 +214,7 @@ func (s Settings) Common() Settings { return s }
 func (r *reader) common() Settings {
 	s := Settings{Policy: get[policy.Policy](r, PolicyVar), PolicyParameter: strings.TrimSpace(get[string](r, PolicyParameterVar)),
 		PolicyRefresh: get[time.Duration](r, PolicyRefreshVar), EventBusName: get[string](r, EventBusVar),
-		Share: quota.Share{Percent: get[int](r, QuotaShareVar), Adjusted: map[quota.Category]float64{quota.UserRead: float64(get[int](r, UserReadQuotaVar))}}}
+		Share: quota.Share{Percent: get[int](r, QuotaShareVar)}}
 	s.Policy.Origin = policy.Origin{Source: "inline"}
 	if s.PolicyParameter != "" && strings.TrimSpace(os.Getenv(PolicyVar.Env)) != "" && r.err == nil {
 		// Two sources would leave the reader guessing which one is in force.

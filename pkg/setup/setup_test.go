@@ -102,9 +102,8 @@ func TestLoadSweepDefaults(t *testing.T) {
 		t.Errorf("defaults: %+v %v", s, err)
 	}
 	t.Setenv("QUOTA_SHARE", " 100 ")
-	t.Setenv("USER_READ_QUOTA", "300")
-	if s, err := LoadSweep(); err != nil || s.Share.Percent != 100 || s.Share.Quota(quota.UserRead) != 300 {
-		t.Errorf("share %+v, %v; want 100%% and UserRead at 300", s.Share, err)
+	if s, err := LoadSweep(); err != nil || s.Share.Percent != 100 || s.Share.Quota(quota.UserRead) != 120 {
+		t.Errorf("share %+v, %v; want 100%% and UserRead at AWS's published 120", s.Share, err)
 	}
 }
 
@@ -153,7 +152,7 @@ func TestNumbersRefuseWhatIsNotANumber(t *testing.T) {
 	if err := rate.Check("2.5"); err != nil {
 		t.Errorf("a Number refused 2.5: %v", err)
 	}
-	for _, env := range []string{"QUOTA_SHARE", "USER_READ_QUOTA", "SWEEP_CONCURRENCY"} {
+	for _, env := range []string{"QUOTA_SHARE", "SWEEP_CONCURRENCY"} {
 		if !seen[env] {
 			t.Errorf("%s is not a numeric variable of any function", env)
 		}

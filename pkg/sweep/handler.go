@@ -50,7 +50,7 @@ func EMF(rep Report, function string, at time.Time) []byte {
 
 // Categories are the quota categories every sweep draws on; their metrics
 // are sent every leg, zeros included, so the dashboard's lines do not break.
-var Categories = []quota.Category{quota.UserPoolRead, quota.UserPoolResourceRead, quota.UserPoolResourceUpdate}
+var Categories = []quota.Category{quota.UserPoolRead, quota.UserPoolResourceRead, quota.UserPoolResourceUpdate, quota.UserPoolClientRead}
 
 func boolInt(b bool) int64 {
 	if b {

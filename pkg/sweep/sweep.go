@@ -19,6 +19,7 @@ import (
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/findings"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/pace"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/policy"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/quota"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/reconcile"
 )
 
@@ -102,6 +103,9 @@ type Summary struct {
 	// Notes say how the sweep had to work around something, such as a
 	// denied tagging API.
 	Notes []string `json:"notes,omitempty"`
+	// Limits are the request-rate limits of the categories the sweep draws
+	// on, which its share applies to, and where each came from.
+	Limits map[quota.Category]LimitReport `json:"limits,omitempty"`
 }
 
 // Report is one leg's response.
@@ -166,7 +170,10 @@ type Sweeper struct {
 	// the findings of pools gone (Security Hub); nil: none.
 	Hub Hub
 	// Coverage reads each pool's coverage from the ledger; nil: no ledger.
-	Coverage    *coverage.Reader
+	Coverage *coverage.Reader
+	// Limits reads the account's provisioned limits once per sweep and
+	// paces at them; nil: AWS's published defaults.
+	Limits      *Limits
 	Log         *slog.Logger
 	Concurrency int
 	// StopMargin: no new pool starts later than this before the deadline.
@@ -210,6 +217,7 @@ func (s *Sweeper) Run(ctx context.Context, account, region string, from *Continu
 		defer cancel()
 	}
 	before := s.Calls()
+	rep.Limits = s.Limits.refresh(workCtx, s.Reconciler.Gateway(), from == nil, &next)
 	s.noteLedger(&next)
 
 	tagged, err := s.poolTags(workCtx, &next)
@@ -236,7 +244,7 @@ func (s *Sweeper) Run(ctx context.Context, account, region string, from *Continu
 		_ = s.Recorder.Publisher.Publish(ctx, []findings.Entry{{DetailType: findings.DetailTypeSummary, Detail: rep.Summary}})
 	}
 	s.Log.Info("sweep leg finished", "outcome", outcome(rep), "leg", rep.Legs, "checkedInLeg", rep.Leg.Checked, "checked", rep.Checked,
-		"calls", rep.Leg.Calls, "legMs", s.Now().Sub(start).Milliseconds(), "durationMs", rep.DurationMs, "error", rep.Error)
+		"calls", rep.Leg.Calls, "limits", limitList(rep.Limits), "legMs", s.Now().Sub(start).Milliseconds(), "durationMs", rep.DurationMs, "error", rep.Error)
 	return rep
 }
 

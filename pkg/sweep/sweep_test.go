@@ -367,8 +367,8 @@ func TestEMF(t *testing.T) {
 		metrics int
 		last    bool
 	}{
-		{"a leg the sweep goes on from", Report{Summary: whole, Leg: leg, Continuation: &Continuation{}}, 15, false},
-		{"the last leg", Report{Summary: whole, Leg: leg}, 17, true},
+		{"a leg the sweep goes on from", Report{Summary: whole, Leg: leg, Continuation: &Continuation{}}, 17, false},
+		{"the last leg", Report{Summary: whole, Leg: leg}, 19, true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

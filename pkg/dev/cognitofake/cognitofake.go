@@ -83,6 +83,9 @@ type Server struct {
 	// FailOp answers every call of these operations ("GetResources") with
 	// this error type ("AccessDeniedException").
 	FailOp map[string]string
+	// Provisioned is the account's provisioned limit by category where it
+	// is not AWS's published default (GetProvisionedLimit).
+	Provisioned map[string]int
 
 	mu       sync.Mutex
 	pools    map[string]*pool
@@ -461,6 +464,20 @@ func (s *Server) dispatch(op string, in map[string]json.RawMessage) (any, *apiEr
 			out["UserPoolAddOns"] = map[string]any{"AdvancedSecurityMode": p.threatProtection}
 		}
 		return map[string]any{"UserPool": out}, nil
+	case "GetProvisionedLimit":
+		var in2 struct{ LimitDefinition struct{ Attributes map[string]string } }
+		raw, _ := json.Marshal(in)
+		_ = json.Unmarshal(raw, &in2)
+		c := in2.LimitDefinition.Attributes["Category"]
+		l, ok := quota.Lookup(quota.Category(c))
+		if !ok {
+			return nil, &apiError{400, "InvalidParameterException", "unknown category " + c}
+		}
+		v := int(l.RPS)
+		if p, ok := s.Provisioned[c]; ok {
+			v = p
+		}
+		return map[string]any{"Limit": map[string]any{"LimitDefinition": in["LimitDefinition"], "ProvisionedLimitValue": v, "FreeLimitValue": int(l.RPS)}}, nil
 	case "ListUserPoolClients", "DescribeRiskConfiguration", "SetRiskConfiguration":
 		if p == nil {
 			return nil, notFound(id)

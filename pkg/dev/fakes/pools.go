@@ -27,11 +27,14 @@ type Pools struct {
 	ThreatProtection map[string]types.AdvancedSecurityModeType
 	Clients          map[string][]string
 	Risks            map[string]*types.RiskConfigurationType
-	Errs             map[string][]error // per operation (Get, Set, Describe, List), returned first, in order
-	Refuse           func(*cip.SetUserPoolMfaConfigInput) error
-	Calls            []string
-	Sets             []*cip.SetUserPoolMfaConfigInput
-	RiskSets         []*cip.SetRiskConfigurationInput
+	// Provisioned is the account's provisioned limit by category, where it
+	// is not the published default.
+	Provisioned map[string]int32
+	Errs        map[string][]error // per operation (Get, Set, Describe, List), returned first, in order
+	Refuse      func(*cip.SetUserPoolMfaConfigInput) error
+	Calls       []string
+	Sets        []*cip.SetUserPoolMfaConfigInput
+	RiskSets    []*cip.SetRiskConfigurationInput
 }
 
 // New returns an empty fake.

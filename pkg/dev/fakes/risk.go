@@ -7,6 +7,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
+
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/quota"
 )
 
 // The fake's risk configuration follows Cognito's API reference
@@ -86,4 +88,22 @@ func (f *Pools) ListUserPoolClients(_ context.Context, in *cip.ListUserPoolClien
 		out.NextToken = aws.String(strconv.Itoa(end))
 	}
 	return out, nil
+}
+
+// GetProvisionedLimit implements cognito.API: the published default of the
+// category, or Provisioned's value, or ProvisionedErr.
+func (f *Pools) GetProvisionedLimit(_ context.Context, in *cip.GetProvisionedLimitInput, _ ...func(*cip.Options)) (*cip.GetProvisionedLimitOutput, error) {
+	if err := f.popErr("GetLimit"); err != nil {
+		return nil, err
+	}
+	c := in.LimitDefinition.Attributes["Category"]
+	l, ok := quota.Lookup(quota.Category(c))
+	if !ok {
+		return nil, &types.InvalidParameterException{Message: aws.String("unknown category " + c)}
+	}
+	v := int32(l.RPS)
+	if p, ok := f.Provisioned[c]; ok {
+		v = p
+	}
+	return &cip.GetProvisionedLimitOutput{Limit: &types.LimitType{LimitDefinition: in.LimitDefinition, ProvisionedLimitValue: v, FreeLimitValue: int32(l.RPS)}}, nil
 }

@@ -159,8 +159,9 @@ func TestNoWildcardActions(t *testing.T) {
 					}
 				}
 				res := asJSON(s["Resource"])
-				// Only actions IAM grants on every resource alone.
-				if res == `"*"` && asJSON(actions) != `["cognito-idp:ListUserPools"]` && asJSON(actions) != `["tag:GetResources"]` {
+				// Only actions IAM grants on every resource alone (the
+				// provisioned limits are the account's, no resource's).
+				if res == `"*"` && !slices.Contains([]string{`["cognito-idp:ListUserPools"]`, `["tag:GetResources"]`, `["cognito-idp:GetProvisionedLimit"]`}, asJSON(actions)) {
 					t.Errorf("%s: %s on every resource", id, asJSON(actions))
 				}
 			}
@@ -401,7 +402,8 @@ func checkParam(t *testing.T, v setup.Var, param map[string]any) {
 // one that omits it deploys.
 func TestRemovedParameters(t *testing.T) {
 	tpl := transformed(t)
-	for old, replacement := range map[string]string{"MaxReadsPerSecond": "QuotaSharePercent", "MaxWritesPerSecond": "QuotaSharePercent"} {
+	for old, replacement := range map[string]string{"MaxReadsPerSecond": "QuotaSharePercent", "MaxWritesPerSecond": "QuotaSharePercent",
+		"UserReadQuotaPerSecond": "GetProvisionedLimit"} {
 		p, ok := tpl.Parameters[old].(map[string]any)
 		if !ok {
 			t.Errorf("no parameter %s: a stack passing it would fail with CloudFormation's bare \"parameters do not exist\"", old)

@@ -7,6 +7,7 @@ AWS reads the missing fields as false; moto ignores an empty settings object.
 The patch fills the missing fields in as false, as AWS does. Production code
 never depends on it.
 """
+import json
 import sys
 
 from moto.cognitoidp.models import CognitoIdpBackend
@@ -127,26 +128,37 @@ def _mfa_config(pool):
 
 
 def _set_user_pool_mfa_config(self):
-    level = self._get_param("MfaConfiguration")
+    # The request as sent, not as moto's older botocore model parses it: the
+    # SMS block's EumsSms (AWS End User Messaging, 2026-07) is not in that
+    # model and would be dropped; AWS stores it.
+    body = json.loads(self.body or "{}")
+    level = body.get("MfaConfiguration")
     if level not in ("ON", "OFF", "OPTIONAL"):
         raise InvalidParameterException("[MfaConfiguration] must be one of 'ON', 'OFF', or 'OPTIONAL'.")
-    pool = self.backend.describe_user_pool(self._get_param("UserPoolId"))
-    totp, sms = self._get_param("SoftwareTokenMfaConfiguration"), self._get_param("SmsMfaConfiguration")
-    email, web_authn = self._get_param("EmailMfaConfiguration"), self._get_param("WebAuthnConfiguration")
+    pool = self.backend.describe_user_pool(body.get("UserPoolId"))
+    totp, sms = body.get("SoftwareTokenMfaConfiguration"), body.get("SmsMfaConfiguration")
+    email, web_authn = body.get("EmailMfaConfiguration"), body.get("WebAuthnConfiguration")
     refusal = _mfa_refusal(pool, level, totp, sms, email, web_authn)
     if refusal is not None:
         raise refusal
-    # The call replaces the whole configuration, as on AWS.
+    # The call replaces the whole configuration, as on AWS; the blocks are
+    # stored as sent and answered as stored (moto's serializer would drop
+    # what its model lacks).
     pool.mfa_config, pool.token_mfa_config, pool.sms_mfa_config = level, totp, sms
     pool.email_mfa_config, pool.web_authn_config = email, web_authn
-    return ActionResult(_mfa_config(pool))
+    return json.dumps(_mfa_config(pool))
 
 
 def _get_user_pool_mfa_config(self, user_pool_id):
     return _mfa_config(self.describe_user_pool(user_pool_id))
 
 
+def _get_user_pool_mfa_config_as_stored(self):
+    return json.dumps(_mfa_config(self.backend.describe_user_pool(json.loads(self.body or "{}").get("UserPoolId"))))
+
+
 CognitoIdpResponse.set_user_pool_mfa_config = _set_user_pool_mfa_config
+CognitoIdpResponse.get_user_pool_mfa_config = _get_user_pool_mfa_config_as_stored
 CognitoIdpBackend.get_user_pool_mfa_config = _get_user_pool_mfa_config
 
 
@@ -217,6 +229,14 @@ CognitoIdpResponse.describe_risk_configuration = _describe_risk_configuration
 # Off until a test asks: POST /_quota/throttle {"fraction": f} throttles at f
 # times AWS's quotas (0: off) and resets the counters; GET /_quota/counts gives
 # calls and throttled calls per category.
+#
+# Provisioned limits (2026-07-02): GetProvisionedLimit (category LimitManagement)
+# answers a category's ProvisionedLimitValue, the rate Cognito enforces for the
+# account, and FreeLimitValue, the published default; moto 5.2 has no such call.
+# Answered here, as the published default unless a test raised it with POST
+# /_quota/provisioned {"limits": {"UserPoolResourceRead": 40}} (throttling then
+# follows the raised limit too), or denied with {"deny": true}
+# (AccessDeniedException, as for a role without cognito-idp:GetProvisionedLimit).
 import io
 import json
 import os
@@ -236,6 +256,7 @@ class _Quotas:
             self.per_pool[row["category"]] = row.get("perPool", 0)
         self.lock = threading.Lock()
         self.fraction, self.buckets, self.counts = 0.0, {}, {}
+        self.provisioned, self.deny_limits = {}, False
 
     def _take(self, key, rate, now):
         # A token bucket holding one second of calls, full at first.
@@ -257,15 +278,33 @@ class _Quotas:
             if self.fraction <= 0:
                 return False
             now = time.monotonic()
-            ok = self._take(category, self.rps[category] * self.fraction, now)
+            ok = self._take(category, self.provisioned.get(category, self.rps[category]) * self.fraction, now)
             if pool and self.per_pool[category]:
                 ok = self._take((op, pool), self.per_pool[category] * self.fraction, now) and ok
             if not ok:
                 count["throttled"] += 1
             return not ok
 
+    def limit(self, body):
+        """GetProvisionedLimit's answer: status and JSON body."""
+        if self.deny_limits:
+            return "400 Bad Request", {"__type": "AccessDeniedException", "message": "User is not authorized to perform: cognito-idp:GetProvisionedLimit"}
+        definition = json.loads(body or b"{}").get("LimitDefinition") or {}
+        category = (definition.get("Attributes") or {}).get("Category", "")
+        if definition.get("LimitClass") != "API_CATEGORY" or category not in self.rps:
+            return "400 Bad Request", {"__type": "InvalidParameterException", "message": "Unknown limit " + json.dumps(definition)}
+        with self.lock:
+            value = self.provisioned.get(category, self.rps[category])
+        return "200 OK", {"Limit": {"LimitDefinition": definition, "ProvisionedLimitValue": int(value), "FreeLimitValue": int(self.rps[category])}}
+
     def control(self, environ, start_response):
-        if environ["PATH_INFO"] == "/_quota/throttle":
+        if environ["PATH_INFO"] == "/_quota/provisioned":
+            body = json.loads(environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0)) or b"{}")
+            with self.lock:
+                self.provisioned = dict(body.get("limits") or {})
+                self.deny_limits = bool(body.get("deny"))
+            out = b"{}"
+        elif environ["PATH_INFO"] == "/_quota/throttle":
             body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
             with self.lock:
                 self.fraction = float(json.loads(body or b"{}").get("fraction", 0))
@@ -276,6 +315,15 @@ class _Quotas:
                 out = json.dumps(self.counts).encode()
         start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(out)))])
         return [out]
+
+
+def _answer(start_response, status, doc):
+    out = json.dumps(doc).encode()
+    headers = [("Content-Type", "application/x-amz-json-1.1"), ("Content-Length", str(len(out)))]
+    if "__type" in doc:
+        headers.append(("x-amzn-ErrorType", doc["__type"]))
+    start_response(status, headers)
+    return [out]
 
 
 def _throttling(app, quotas):
@@ -292,12 +340,11 @@ def _throttling(app, quotas):
                 pool = json.loads(body or b"{}").get("UserPoolId", "")
             except ValueError:
                 pool = ""
-            if quotas.throttled(target[len(prefix):], pool):
-                out = json.dumps({"__type": "TooManyRequestsException", "message": "Rate exceeded"}).encode()
-                start_response("400 Bad Request", [("Content-Type", "application/x-amz-json-1.1"),
-                                                   ("x-amzn-ErrorType", "TooManyRequestsException"),
-                                                   ("Content-Length", str(len(out)))])
-                return [out]
+            op = target[len(prefix):]
+            if quotas.throttled(op, pool):
+                return _answer(start_response, "400 Bad Request", {"__type": "TooManyRequestsException", "message": "Rate exceeded"})
+            if op == "GetProvisionedLimit":
+                return _answer(start_response, *quotas.limit(body))
         return app(environ, start_response)
 
     return wsgi

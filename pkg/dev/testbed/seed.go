@@ -31,7 +31,16 @@ type PoolSpec struct {
 	ThreatProtection types.AdvancedSecurityModeType
 	Risk             *types.RiskConfigurationType
 	Clients          []ClientSpec
+	// EUMS sends the SMS factor's texts through AWS End User Messaging
+	// (EumsSMS) instead of Amazon SNS.
+	EUMS bool
 }
+
+// EumsSMS is the End User Messaging SMS configuration of test pools, so
+// tests can check it survives a correction.
+var EumsSMS = &types.EumsSmsConfigurationType{CallerArn: aws.String("arn:aws:iam::123456789012:role/cognito-eums"),
+	OriginationIdentity: aws.String("arn:aws:sms-voice:us-east-1:123456789012:phone-number/phone-0123456789abcdef"),
+	ConfigurationSetName: aws.String("cognito-mfa"), ExternalId: aws.String("eums-external-id"), Region: aws.String("us-east-1")}
 
 // ClientSpec is an app client to create, with its own risk configuration
 // (nil: it has the pool's).
@@ -139,6 +148,9 @@ func createPool(ctx context.Context, c *cip.Client, s PoolSpec) (string, error) 
 		case policy.SMS:
 			in.SmsMfaConfiguration = &types.SmsMfaConfigType{SmsAuthenticationMessage: aws.String(SMSMessage),
 				SmsConfiguration: &types.SmsConfigurationType{SnsCallerArn: aws.String(SNSCallerARN), ExternalId: aws.String(ExternalID)}}
+			if s.EUMS {
+				in.SmsMfaConfiguration.SmsConfiguration = &types.SmsConfigurationType{EumsSms: EumsSMS}
+			}
 		default:
 			return "", fmt.Errorf("unknown factor %q", f)
 		}
@@ -307,4 +319,18 @@ const (
 func AdaptivePool(name string, clients ...ClientSpec) PoolSpec {
 	return PoolSpec{Name: name, Level: "OPTIONAL", Factors: []policy.Factor{policy.SoftwareToken}, Tier: types.UserPoolTierTypePlus,
 		ThreatProtection: types.AdvancedSecurityModeTypeEnforced, Risk: RiskConfig("NO_ACTION", "MFA_IF_CONFIGURED", "MFA_REQUIRED"), Clients: clients}
+}
+
+// SMSBlocks reads the SMS blocks of pools as moto stores them (RawMFA),
+// to check that a correction kept them byte for byte.
+func (m *Moto) SMSBlocks(ctx context.Context, ids ...string) (map[string]string, error) {
+	out := map[string]string{}
+	for _, id := range ids {
+		raw, err := m.RawMFA(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		out[id] = string(raw["SmsMfaConfiguration"])
+	}
+	return out, nil
 }

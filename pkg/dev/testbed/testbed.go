@@ -142,6 +142,46 @@ func (m *Moto) Throttle(fraction float64) error {
 	return nil
 }
 
+// Provision sets the account's provisioned limits GetProvisionedLimit
+// answers and moto's throttling follows (by category; none: the published
+// defaults), or denies the call (AccessDeniedException).
+func (m *Moto) Provision(limits map[string]int, deny bool) error {
+	body, _ := json.Marshal(map[string]any{"limits": limits, "deny": deny})
+	resp, err := http.Post(m.Endpoint+"/_quota/provisioned", "application/json", bytes.NewReader(body))
+	if err != nil {
+		return fmt.Errorf("set moto's provisioned limits: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("set moto's provisioned limits: %s", resp.Status)
+	}
+	return nil
+}
+
+// RawMFA returns a pool's GetUserPoolMfaConfig answer as moto sends it,
+// read with a plain HTTP request: neither the AWS CLI's nor the SDK's
+// model drops a field it does not know.
+func (m *Moto) RawMFA(ctx context.Context, poolID string) (map[string]json.RawMessage, error) {
+	body, _ := json.Marshal(map[string]string{"UserPoolId": poolID})
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, m.Endpoint+"/", bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
+	req.Header.Set("X-Amz-Target", "AWSCognitoIdentityProviderService.GetUserPoolMfaConfig")
+	req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=testing/20261207/"+Region+"/cognito-idp/aws4_request, SignedHeaders=host, Signature=0")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	var out map[string]json.RawMessage
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("raw GetUserPoolMfaConfig of %s: %s %v", poolID, resp.Status, err)
+	}
+	return out, nil
+}
+
 // QuotaCounts returns the Cognito calls moto answered since the last
 // Throttle, and how many it throttled, by quota category.
 func (m *Moto) QuotaCounts() (pace.Counts, error) {
