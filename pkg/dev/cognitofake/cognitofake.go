@@ -465,7 +465,9 @@ func (s *Server) dispatch(op string, in map[string]json.RawMessage) (any, *apiEr
 		}
 		return map[string]any{"UserPool": out}, nil
 	case "GetProvisionedLimit":
-		var in2 struct{ LimitDefinition struct{ Attributes map[string]string } }
+		var in2 struct {
+			LimitDefinition struct{ Attributes map[string]string }
+		}
 		raw, _ := json.Marshal(in)
 		_ = json.Unmarshal(raw, &in2)
 		c := in2.LimitDefinition.Attributes["Category"]

@@ -39,7 +39,7 @@ type PoolSpec struct {
 // EumsSMS is the End User Messaging SMS configuration of test pools, so
 // tests can check it survives a correction.
 var EumsSMS = &types.EumsSmsConfigurationType{CallerArn: aws.String("arn:aws:iam::123456789012:role/cognito-eums"),
-	OriginationIdentity: aws.String("arn:aws:sms-voice:us-east-1:123456789012:phone-number/phone-0123456789abcdef"),
+	OriginationIdentity:  aws.String("arn:aws:sms-voice:us-east-1:123456789012:phone-number/phone-0123456789abcdef"),
 	ConfigurationSetName: aws.String("cognito-mfa"), ExternalId: aws.String("eums-external-id"), Region: aws.String("us-east-1")}
 
 // ClientSpec is an app client to create, with its own risk configuration
