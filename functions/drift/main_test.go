@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/dev/localinvoke"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/dev/testbed"
@@ -384,5 +385,39 @@ func TestDriftKeepsEndUserMessagingSMS(t *testing.T) {
 		if mfa, _ := m.GetMFA(ctx, id); mfa.MfaConfiguration != "ON" {
 			t.Errorf("%s not raised: %s", specs[i].Name, mfa)
 		}
+	}
+}
+
+// TestHangingCallFailsInTime (G2): a Cognito call that never answers ends
+// at the margin before the invocation's deadline: the built bootstrap
+// publishes the failed check and answers with an error (so Lambda's
+// retries and dead-letter queue apply), never a timeout.
+func TestHangingCallFailsInTime(t *testing.T) {
+	m := moto.Get(t)
+	ctx := context.Background()
+	bus, err := m.FindingsBus(ctx, "drift-hanging")
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := m.CreatePool(ctx, "hanging", nil, "OFF")
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := m.Record()
+	t.Cleanup(proxy.Close) // after the bootstrap stops: its last call is held until then
+	proxy.Hang("cognito-idp:GetUserPoolMfaConfig")
+	rt := localinvoke.StartForTest(t, root, name, map[string]string{"ExistingFindingsBusName": bus.Name}, proxy.Env())
+	rt.SetTimeout(12 * time.Second)
+	res, err := rt.Invoke(ctx, sample(t, "drift-update-user-pool.json", id))
+	if err != nil || res.Err == nil || res.Err.Type == "Sandbox.Timedout" {
+		t.Fatalf("want the check's error before the deadline, got %v %+v\n%s", err, res.Err, rt.Logs())
+	}
+	evs, err := bus.Drain(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var f findings.Finding
+	if len(evs) != 1 || json.Unmarshal(evs[0].Detail, &f) != nil || f.PoolID != id || f.Status != "failed" {
+		t.Errorf("findings on the bus: %+v", evs)
 	}
 }

@@ -19,10 +19,10 @@ const name = "SignInCheckFunction"
 
 func main() {
 	s, fn := app.Start(setup.Function(name), setup.LoadSignIn, app.Options{Backoff: pace.CheckBackoff})
-	h := &signin.Handler{Reconciler: fn.Checks, Recorder: fn.Recorder, Log: fn.Log, Now: time.Now}
+	h := &signin.Handler{Reconciler: fn.Checks, Recorder: fn.Recorder, Log: fn.Log, Now: time.Now, Region: fn.AWS.Region}
 	// Only a real ledger: a nil one in the interface would still make the
 	// check read users no rule needs.
-	if l := coverage.NewLedger(dynamodb.NewFromConfig(fn.AWS), s.CoverageTable, s.Policy); l != nil {
+	if l := coverage.NewLedger(dynamodb.NewFromConfig(fn.AWS), s.CoverageTable); l != nil {
 		h.Ledger = l
 	}
 	app.Run(fn, h.Handle)

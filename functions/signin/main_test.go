@@ -17,6 +17,7 @@ import (
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/dev/testbed"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/findings"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/policy"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/signinmsg"
 )
 
 var moto testbed.Lazy
@@ -30,16 +31,36 @@ func TestMain(m *testing.M) {
 
 const root = "../.."
 
-const janeSub = "94a8e4c8-0071-70e2-7d3c-5b1e0c2f6a9d" // events/signin-sqs-batch.json
+// batchFor is events/signin-sqs-batch.json for one user of one pool of
+// moto, with the user's sub as Cognito knows it.
+func batchFor(t *testing.T, m *testbed.Moto, pool, user string) []byte {
+	t.Helper()
+	raw, err := m.Sample(context.Background(), root, "signin-sqs-batch.json", pool, user)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return raw
+}
 
-// batchFor is events/signin-sqs-batch.json for one user of one pool.
-func batchFor(t *testing.T, pool, user string) []byte {
+// sample is events/signin-sqs-batch.json as it is, for a pool and user
+// moto does not hold.
+func sample(t *testing.T, pool, user string) []byte {
 	t.Helper()
 	raw, err := testbed.Sample(root, "signin-sqs-batch.json", pool, user)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return raw
+}
+
+// subOf is a moto user's sub.
+func subOf(t *testing.T, m *testbed.Moto, pool, user string) string {
+	t.Helper()
+	sub, err := m.UserSub(context.Background(), pool, user)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sub
 }
 
 // check invokes the sign-in check with a batch and fails unless every
@@ -131,7 +152,7 @@ func TestSignInThroughTheQueue(t *testing.T) {
 	pool := smsPreferringUsers(t, m, nil, "jane")
 	trigger := localinvoke.StartForTest(t, root, "TriggerFunction", map[string]string{"SignInQueue": q.URL}, m.Env())
 	for _, file := range []string{"trigger-pre-authentication.json", "trigger-post-authentication.json"} {
-		ev, err := testbed.Sample(root, file, pool, "jane")
+		ev, err := m.Sample(ctx, root, file, pool, "jane")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -167,7 +188,7 @@ func TestReportModeWritesNoUser(t *testing.T) {
 	pool := smsPreferringUsers(t, m, nil, "jane")
 	rt := localinvoke.StartForTest(t, root, name, map[string]string{
 		"PolicyDocument": `{"mode":"report","factors":{"sms":"forbidden"}}`, "ExistingFindingsBusName": bus.Name}, m.Env())
-	check(t, rt, batchFor(t, pool, "jane"))
+	check(t, rt, batchFor(t, m, pool, "jane"))
 	if got, _ := m.GetMFA(ctx, pool); got.MfaConfiguration != "OFF" {
 		t.Errorf("report mode wrote the pool: %s", got)
 	}
@@ -175,7 +196,7 @@ func TestReportModeWritesNoUser(t *testing.T) {
 		t.Error("report mode wrote the user")
 	}
 	fs := userFindings(t, bus)
-	if len(fs) != 1 || fs[0].Status != "drift" || fs[0].Username != "jane" || fs[0].Sub != janeSub || fs[0].Desired == nil {
+	if len(fs) != 1 || fs[0].Status != "drift" || fs[0].Username != "jane" || fs[0].Sub != subOf(t, m, pool, "jane") || fs[0].Desired == nil {
 		t.Errorf("user findings on the bus: %+v\n%s", fs, rt.Logs())
 	}
 }
@@ -193,7 +214,7 @@ func TestExemptPoolUserUntouched(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			pool := smsPreferringUsers(t, m, tc.tags, "jane")
 			rt := localinvoke.StartForTest(t, root, name, map[string]string{"PolicyDocument": strings.ReplaceAll(tc.policy, "%s", pool)}, m.Env())
-			check(t, rt, batchFor(t, pool, "jane"))
+			check(t, rt, batchFor(t, m, pool, "jane"))
 			if got, _ := m.GetMFA(ctx, pool); got.MfaConfiguration != "OFF" {
 				t.Errorf("exempt pool written: %s", got)
 			}
@@ -215,13 +236,13 @@ func TestUserFindingOnTheBus(t *testing.T) {
 	}
 	pool := smsPreferringUsers(t, m, nil, "jane")
 	rt := localinvoke.StartForTest(t, root, name, map[string]string{"PolicyDocument": `{"factors":{"sms":"forbidden"}}`, "ExistingFindingsBusName": bus.Name}, m.Env())
-	check(t, rt, batchFor(t, pool, "jane"))
+	check(t, rt, batchFor(t, m, pool, "jane"))
 	fs := userFindings(t, bus)
 	if len(fs) != 1 {
 		t.Fatalf("%d user findings, want 1\n%s", len(fs), rt.Logs())
 	}
 	f := fs[0]
-	if f.Status != "remediated" || f.PoolID != pool || f.Account != testbed.Account || f.Sub != janeSub ||
+	if f.Status != "remediated" || f.PoolID != pool || f.Account != testbed.Account || f.Sub != subOf(t, m, pool, "jane") ||
 		f.Before == nil || len(f.Before.Enabled) != 2 || f.Before.Preferred != "sms" ||
 		f.After == nil || len(f.After.Enabled) != 1 || f.After.Preferred != "softwareToken" {
 		t.Errorf("user finding %+v", f)
@@ -242,7 +263,7 @@ func TestBlankPolicyVersionRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	rt := localinvoke.StartForTest(t, root, name, map[string]string{"PolicyParameter": "/enforcer/signin/blank"}, m.Env())
-	res, err := rt.Invoke(ctx, batchFor(t, "us-east-1_Blank1", "jane"))
+	res, err := rt.Invoke(ctx, sample(t, "us-east-1_Blank1", "jane"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -295,7 +316,7 @@ func TestWarmPolicyChanges(t *testing.T) {
 			pool := smsPreferringUsers(t, m, nil, "jane", "john")
 			rt := localinvoke.StartForTest(t, root, name, map[string]string{"PolicyParameter": param, "PolicyRefreshSeconds": "30",
 				"ExistingFindingsBusName": bus.Name}, m.Env())
-			check(t, rt, batchFor(t, pool, "jane"))
+			check(t, rt, batchFor(t, m, pool, "jane"))
 			if unchanged(t, m, pool, "jane") {
 				t.Fatalf("the first version was not enforced\n%s", rt.Logs())
 			}
@@ -303,7 +324,7 @@ func TestWarmPolicyChanges(t *testing.T) {
 				t.Fatal(err)
 			}
 			time.Sleep(31 * time.Second) // one refresh interval
-			check(t, rt, batchFor(t, pool, "john"))
+			check(t, rt, batchFor(t, m, pool, "john"))
 			if written := !unchanged(t, m, pool, "john"); written != tc.written {
 				t.Errorf("second user written: %v, want %v\n%s", written, tc.written, rt.Logs())
 			}
@@ -337,7 +358,7 @@ func TestSignInCheckUnderThrottling(t *testing.T) {
 	pool := f.AddPool("p", nil, cognitofake.MFA{MfaConfiguration: "OFF"})
 	f.AddUser(pool, "jane", cognitofake.User{MFASettings: []string{"SMS_MFA", "SOFTWARE_TOKEN_MFA"}, Preferred: "SMS_MFA"})
 	rt := localinvoke.StartForTest(t, root, name, nil, f.Env())
-	res, err := rt.Invoke(context.Background(), batchFor(t, pool, "jane"))
+	res, err := rt.Invoke(context.Background(), sample(t, pool, "jane"))
 	if err != nil || res.Err != nil {
 		t.Fatalf("batch failed: %v %v\n%s", err, res.Err, rt.Logs())
 	}
@@ -369,7 +390,7 @@ func TestAdaptivePoolUsersUntouched(t *testing.T) {
 	}
 	rt := localinvoke.StartForTest(t, root, name, map[string]string{"ExistingFindingsBusName": bus.Name,
 		"PolicyDocument": `{"factors":{"sms":"forbidden"},"adaptiveAuthentication":{"acceptAsOn":true}}`}, m.Env())
-	check(t, rt, batchFor(t, ids[0], "jane"))
+	check(t, rt, batchFor(t, m, ids[0], "jane"))
 	if !unchanged(t, m, ids[0], "jane") {
 		t.Errorf("the user's MFA settings changed in an adaptive pool\n%s", rt.Logs())
 	}
@@ -410,12 +431,48 @@ func TestSignInKeepsEndUserMessagingSMS(t *testing.T) {
 		t.Fatal(err)
 	}
 	rt := localinvoke.StartForTest(t, root, name, nil, m.Env())
-	check(t, rt, batchFor(t, ids[0], "jane"))
+	check(t, rt, sample(t, ids[0], "jane")) // the pool's check: jane is not one of its users
 	after, err := m.SMSBlocks(ctx, ids...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if mfa, _ := m.GetMFA(ctx, ids[0]); mfa.MfaConfiguration != "ON" || after[ids[0]] != before[ids[0]] || !strings.Contains(before[ids[0]], `"EumsSms"`) {
 		t.Errorf("pool %s; SMS block before %s, after %s\n%s", mfa, before[ids[0]], after[ids[0]], rt.Logs())
+	}
+}
+
+// TestHangingCallReturnsMessages (G2): a call that never answers in a batch
+// of 10 ends at the margin before the invocation's deadline: the built
+// bootstrap answers in time, every unfinished message returned to the
+// queue, none timed out, nothing recorded for them.
+func TestHangingCallReturnsMessages(t *testing.T) {
+	m := moto.Get(t)
+	ctx := context.Background()
+	pool, err := m.CreatePool(ctx, "hanging", nil, "ON", policy.SoftwareToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := m.Record()
+	t.Cleanup(proxy.Close) // after the bootstrap stops: its last call is held until then
+	proxy.Hang("cognito-idp:AdminGetUser")
+	var ev events.SQSEvent
+	for i := range 10 {
+		body, _ := json.Marshal(signinmsg.New(pool, fmt.Sprintf("user-%d", i), "", signinmsg.PostAuthentication, time.Now(), testbed.Account, testbed.Region))
+		ev.Records = append(ev.Records, events.SQSMessage{MessageId: fmt.Sprintf("m%d", i), Body: string(body), EventSource: "aws:sqs"})
+	}
+	batch, _ := json.Marshal(ev)
+	rt := localinvoke.StartForTest(t, root, name, nil, proxy.Env())
+	// A short deadline: the work stops half the 10 s margin before it.
+	rt.SetTimeout(12 * time.Second)
+	res, err := rt.Invoke(ctx, batch)
+	if err != nil || res.Err != nil {
+		t.Fatalf("the invocation did not answer in time: %v %v\n%s", err, res.Err, rt.Logs())
+	}
+	var resp events.SQSEventResponse
+	if err := json.Unmarshal(res.Payload, &resp); err != nil || len(resp.BatchItemFailures) != 10 {
+		t.Errorf("answered %s: want all 10 messages returned", res.Payload)
+	}
+	if strings.Contains(rt.Logs(), `"user checked"`) {
+		t.Errorf("a user check cut off by the deadline was recorded:\n%s", rt.Logs())
 	}
 }

@@ -39,7 +39,10 @@ func TestSweepFunctionRefusesForgedContinuations(t *testing.T) {
 		{"a negative tally", `{` + started + `,"tally":{"checked":-6}}`, "continuation.tally.checked"},
 		{"a negative call count", `{` + started + `,"tally":{"calls":{"UserPoolRead":{"throttled":-3}}}}`, "continuation.tally.calls.UserPoolRead.throttled"},
 		{"started in the future", `{"started":"2099-01-01T00:00:00Z","legs":1}`, "continuation.started"},
-		{"endless legs", `{"started":"2026-01-01T00:00:00Z","legs":100000}`, "continuation.legs"},
+		{"endless legs", `{` + started[:strings.Index(started, `,"legs"`)] + `,"legs":100000}`, "continuation.legs"},
+		{"an overflowing tally", `{` + started + `,"sent":8,"tally":{"checked":8,"compliant":9223372036854775807}}`, "continuation.tally.compliant"},
+		{"more users with MFA than active", `{` + started + `,"sent":1,"tally":{"checked":1,"compliant":1,"coverage":{"activeUsers":1000,"withMfa":5000000}}}`, "continuation.tally.coverage.withMfa"},
+		{"a sweep of last year", `{"started":"2025-12-01T00:00:00Z","legs":1}`, "continuation.started"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			res, err := rt.Invoke(context.Background(), []byte(`{"continuation":`+tc.continuation+`}`))
@@ -57,6 +60,15 @@ func TestSweepFunctionRefusesForgedContinuations(t *testing.T) {
 	// Still alive: a schedule's event sweeps.
 	if rep := run(t, rt); rep.Checked != 1 || rep.Incomplete {
 		t.Errorf("after the forged events: %+v", rep.Summary)
+	}
+	// A continuation that holds but was not handed on within an execution
+	// (replayed, by hand): the sweep carries on and ends incomplete, saying why.
+	res, err := rt.Invoke(context.Background(), []byte(`{"continuation":{`+started+`,"execution":"arn:aws:states:us-east-1:123456789012:execution:SweepStateMachine:old"},`+
+		`"execution":"arn:aws:states:us-east-1:123456789012:execution:SweepStateMachine:new"}`))
+	var rep sweep.Report
+	if err != nil || res.Err != nil || json.Unmarshal(res.Payload, &rep) != nil || !rep.Incomplete ||
+		!strings.Contains(strings.Join(rep.Notes, " "), "cannot prove it checked every pool") {
+		t.Errorf("a replayed continuation: %v %v %s", err, res.Err, res.Payload)
 	}
 }
 
@@ -143,7 +155,9 @@ func TestSweepFunctionResumesByIdentity(t *testing.T) {
 			if _, err := bus.Drain(ctx); err != nil {
 				t.Fatal(err)
 			}
-			event, _ := json.Marshal(sweep.Event{Continuation: &c})
+			const execution = "arn:aws:states:us-east-1:666666666666:execution:SweepStateMachine:resumes"
+			c.Execution = execution
+			event, _ := json.Marshal(sweep.Event{Continuation: &c, Execution: execution})
 			res, err := rt.Invoke(ctx, event)
 			if err != nil || res.Err != nil {
 				t.Fatalf("invoke: %v %v\n%s", err, res.Err, rt.Logs())

@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	rgt "github.com/aws/aws-sdk-go-v2/service/resourcegroupstaggingapi"
 	sh "github.com/aws/aws-sdk-go-v2/service/securityhub"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/app"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/coverage"
@@ -23,9 +24,10 @@ func main() {
 	// The sweep writes its calls per leg, in its report's metrics.
 	s, fn := app.Start(setup.Function(name), setup.LoadSweep, app.Options{Backoff: pace.SweepBackoff, CountsCalls: true})
 	sw := &sweep.Sweeper{Reconciler: fn.Checks, Recorder: fn.Recorder, Calls: fn.Pacer.Counts, Tags: sweep.NewTags(rgt.NewFromConfig(fn.AWS)),
-		Coverage: coverage.NewReader(dynamodb.NewFromConfig(fn.AWS), s.CoverageTable, s.CoverageReadUnits),
-		Limits:   &sweep.Limits{Share: s.Share, Apply: fn.SetShare},
-		Log:      fn.Log, Concurrency: s.Concurrency, StopMargin: sweep.StopMargin, FinishMargin: sweep.FinishMargin, Now: time.Now}
+		Coverage:   coverage.NewReader(dynamodb.NewFromConfig(fn.AWS), s.CoverageTable, s.CoverageReadUnits),
+		Unrecorded: coverage.NewUnrecorded(sqs.NewFromConfig(fn.AWS), s.SignInDeadLetters),
+		Limits:     &sweep.Limits{Share: s.Share, Apply: fn.SetShare},
+		Log:        fn.Log, Concurrency: s.Concurrency, StopMargin: sweep.StopMargin, FinishMargin: sweep.FinishMargin, Now: time.Now}
 	if s.SecurityHub {
 		sw.Hub = securityhub.NewExporter(sh.NewFromConfig(fn.AWS), fn.Pacer, fn.Log, time.Now)
 	}

@@ -204,7 +204,8 @@ func TestSweepFunctionContinues(t *testing.T) {
 	// 2 s of each leg before its stop margin (20 s before the deadline).
 	rt.SetTimeout(sweep.StopMargin + 2*time.Second)
 
-	event := scheduled
+	const execution = "arn:aws:states:us-east-1:123456789012:execution:SweepStateMachine:continues"
+	event := []byte(`{"continuation":null,"execution":"` + execution + `"}`)
 	var reps []sweep.Report
 	for len(reps) < 30 {
 		res, err := rt.Invoke(context.Background(), event)
@@ -220,8 +221,9 @@ func TestSweepFunctionContinues(t *testing.T) {
 		if rep.Continuation == nil {
 			break
 		}
-		// As the state machine does: the answer's continuation, as it is.
-		event = []byte(`{"continuation":` + string(raw.Continuation) + `}`)
+		// As the state machine does: the answer's continuation, as it is,
+		// and the execution's ID.
+		event = []byte(`{"continuation":` + string(raw.Continuation) + `,"execution":"` + execution + `"}`)
 	}
 	last := reps[len(reps)-1]
 	t.Logf("%d legs", len(reps))
@@ -578,5 +580,57 @@ func TestSweepFunctionTodaysCognito(t *testing.T) {
 	if got := rep.Limits[quota.UserPoolResourceRead]; got.RPS != 20 || got.Source != "published default" ||
 		!strings.Contains(strings.Join(rep.Notes, " "), "GetProvisionedLimit was denied") {
 		t.Errorf("with GetProvisionedLimit denied: %+v, notes %v", got, rep.Notes)
+	}
+}
+
+// TestSweepFunctionPublishesTheWriteAtTheCut: Cognito applies a
+// correction whose answer never comes before the leg's cut-off; the built
+// bootstrap confirms the write with one read and publishes the pool as
+// remediated, counted so, rather than leaving it to a next leg that would
+// find it compliant and say nothing. (A moto of its own: the leg must
+// reach the pool before its stop margin.)
+func TestSweepFunctionPublishesTheWriteAtTheCut(t *testing.T) {
+	m, err := testbed.StartMoto()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(m.Stop)
+	ctx := context.Background()
+	if err := m.StackResources(ctx); err != nil {
+		t.Fatal(err)
+	}
+	bus, err := m.FindingsBus(ctx, "sweep-cut")
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := m.CreatePool(ctx, "cut", nil, "OFF")
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := m.Record()
+	t.Cleanup(proxy.Close) // after the bootstrap stops: the held answer ends then
+	proxy.HoldAnswer("cognito-idp:SetUserPoolMfaConfig", id)
+	rt := localinvoke.StartForTest(t, root, name, map[string]string{"ExistingFindingsBusName": bus.Name}, proxy.Env())
+	rt.SetTimeout(sweep.StopMargin + time.Second) // the cut-off comes sweep.FinishMargin before the deadline
+	rep := run(t, rt)
+	if rep.Remediated != 1 || rep.Failed != 0 || rep.Continuation != nil || !strings.Contains(rt.Logs(), `"outcome":"confirmed"`) {
+		t.Errorf("%+v\n%s", rep.Summary, rt.Logs())
+	}
+	if got, _ := m.GetMFA(ctx, id); got.MfaConfiguration != "ON" {
+		t.Errorf("pool %s", got)
+	}
+	evs, err := bus.Drain(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	published := false
+	for _, e := range evs {
+		var f findings.Finding
+		if e.DetailType == findings.DetailTypeFinding && json.Unmarshal(e.Detail, &f) == nil && f.PoolID == id {
+			published = f.Status == reconcile.Remediated && len(f.Changes) > 0
+		}
+	}
+	if !published {
+		t.Errorf("the correction is not published as remediated: %+v", evs)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/dev/localinvoke"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/dev/testbed"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/sweep"
 )
 
@@ -117,6 +118,9 @@ func TestSweepFunctionCountsExportFailures(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := acct.CLI(ctx, nil, "cognito-idp", "create-user-pool", "--pool-name", "refused"); err != nil {
+		t.Fatal(err)
+	}
+	if err := acct.CLI(ctx, nil, "sqs", "create-queue", "--queue-name", testbed.SignInDeadLetters); err != nil {
 		t.Fatal(err)
 	}
 	// A Security Hub that refuses every import (the SDK's per-service

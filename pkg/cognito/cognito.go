@@ -128,13 +128,14 @@ func (c *Client) ListPools(ctx context.Context, next string) ([]PoolRef, string,
 	return pools, aws.ToString(out.NextToken), nil
 }
 
-// GetUserMFA reads the governed factors a user has enabled and prefers.
-func (c *Client) GetUserMFA(ctx context.Context, poolID, username string) (policy.UserMFA, error) {
+// GetUserMFA reads the governed factors a user has enabled and prefers,
+// and the user's sub, as Cognito knows them.
+func (c *Client) GetUserMFA(ctx context.Context, poolID, username string) (policy.UserMFA, string, error) {
 	out, err := c.api.AdminGetUser(ctx, &cip.AdminGetUserInput{UserPoolId: &poolID, Username: &username})
 	if err != nil {
-		return policy.UserMFA{}, err
+		return policy.UserMFA{}, "", err
 	}
-	return fromUser(out), nil
+	return fromUser(out), subOf(out), nil
 }
 
 // SetUserMFA writes a user's MFA preference.

@@ -113,6 +113,16 @@ func fromUser(out *cip.AdminGetUserOutput) policy.UserMFA {
 	return u
 }
 
+// subOf is the user's sub among AdminGetUser's attributes; "" without one.
+func subOf(out *cip.AdminGetUserOutput) string {
+	for _, a := range out.UserAttributes {
+		if aws.ToString(a.Name) == "sub" {
+			return aws.ToString(a.Value)
+		}
+	}
+	return ""
+}
+
 // preferenceInput sets every factor the user had: kept ones stay enabled,
 // forbidden ones are disabled, and exactly one is preferred. It never sends
 // WebAuthnMfaSettings: Cognito leaves a user's passkey MFA as it is when

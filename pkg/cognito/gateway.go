@@ -103,13 +103,13 @@ func (g *Gateway) Gone(ctx context.Context, poolID string) (bool, error) {
 	return false, err
 }
 
-// GetUserMFA reads a user's MFA settings.
-func (g *Gateway) GetUserMFA(ctx context.Context, poolID, username string) (u policy.UserMFA, err error) {
+// GetUserMFA reads a user's MFA settings and sub.
+func (g *Gateway) GetUserMFA(ctx context.Context, poolID, username string) (u policy.UserMFA, sub string, err error) {
 	err = g.call(ctx, quota.AdminGetUser, poolID, func() (err error) {
-		u, err = g.c.GetUserMFA(ctx, poolID, username)
+		u, sub, err = g.c.GetUserMFA(ctx, poolID, username)
 		return err
 	})
-	return u, err
+	return u, sub, err
 }
 
 // SetUserMFA moves a user's MFA settings from before to want.

@@ -36,14 +36,14 @@ func TestUserRoundTrip(t *testing.T) {
 			f.AddUser(pool, "jane", tc.start)
 			c := cognito.New(sdk)
 			ctx := context.Background()
-			before, err := c.GetUserMFA(ctx, pool, "jane")
-			if err != nil || !reflect.DeepEqual(before, tc.before) {
+			before, sub, err := c.GetUserMFA(ctx, pool, "jane")
+			if err != nil || !reflect.DeepEqual(before, tc.before) || sub != "sub-jane" {
 				t.Fatalf("read %+v, %v; want %+v", before, err, tc.before)
 			}
 			if err := c.SetUserMFA(ctx, pool, "jane", before, tc.want); err != nil {
 				t.Fatal(err)
 			}
-			after, err := c.GetUserMFA(ctx, pool, "jane")
+			after, _, err := c.GetUserMFA(ctx, pool, "jane")
 			if err != nil || !sameFactors(after.Enabled, tc.want.Enabled) || after.Preferred != tc.want.Preferred {
 				t.Errorf("read back %+v, %v; want %+v", after, err, tc.want)
 			}

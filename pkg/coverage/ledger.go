@@ -44,19 +44,15 @@ var _ PutAPI = (*dynamodb.Client)(nil)
 type Ledger struct {
 	API   PutAPI
 	Table string
-	// Window is how long an item lives after the user was last seen: the
-	// longest coverage window of the policy (WindowOf), so no profile loses
-	// a user it still counts. TTL deletion lags; the reader never relies on it.
-	Window time.Duration
 }
 
 // NewLedger returns the writer for table, or nil when table is empty: a
 // nil ledger records nothing, and the consumer works as without one.
-func NewLedger(api PutAPI, table string, p policy.Policy) *Ledger {
+func NewLedger(api PutAPI, table string) *Ledger {
 	if table == "" {
 		return nil
 	}
-	return &Ledger{API: api, Table: table, Window: WindowOf(p)}
+	return &Ledger{API: api, Table: table}
 }
 
 // WindowOf is the longest coverage window of p's rules and profiles.
@@ -69,15 +65,18 @@ func WindowOf(p policy.Policy) time.Duration {
 }
 
 // Record writes the user's MFA state as seen at seen, replacing the item
-// from the user's previous sign-in. It is safe on a nil Ledger.
-func (l *Ledger) Record(ctx context.Context, poolID, sub string, u policy.UserMFA, seen time.Time) error {
+// from the user's previous sign-in, to live window after it: the longest
+// coverage window of the policy in force (WindowOf), so no profile loses a
+// user it still counts. TTL deletion lags; the reader never relies on it.
+// It is safe on a nil Ledger.
+func (l *Ledger) Record(ctx context.Context, poolID, sub string, u policy.UserMFA, seen time.Time, window time.Duration) error {
 	if l == nil {
 		return nil
 	}
 	if poolID == "" || sub == "" {
 		return fmt.Errorf("record coverage: pool ID %q and sub %q are both needed", poolID, sub)
 	}
-	_, err := l.API.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(l.Table), Item: item(poolID, sub, u, seen, l.Window)})
+	_, err := l.API.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(l.Table), Item: item(poolID, sub, u, seen, window)})
 	if err != nil {
 		return fmt.Errorf("record coverage of a user of %s in %s: %w", poolID, l.Table, err)
 	}

@@ -20,15 +20,18 @@ import (
 
 var t0 = time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
 
+// window is how long the tests' items live: the default policy's.
+var window = WindowOf(policy.Default())
+
 type fakeTable = fakes.Ledger
 
 func str(v types.AttributeValue) string { return fakes.S(v) }
 
 func TestRecordWritesOneItemWithoutNames(t *testing.T) {
 	f := &fakeTable{}
-	l := NewLedger(f, "ledger", policy.Default())
+	l := NewLedger(f, "ledger")
 	u := policy.UserMFA{Enabled: []policy.Factor{policy.SoftwareToken, policy.SMS}, Preferred: policy.SoftwareToken, PasskeyMFA: true}
-	if err := l.Record(context.Background(), "us-east-1_A", "sub-1", u, t0); err != nil {
+	if err := l.Record(context.Background(), "us-east-1_A", "sub-1", u, t0, window); err != nil {
 		t.Fatal(err)
 	}
 	if f.Puts != 1 || len(f.Items) != 1 {
@@ -59,18 +62,18 @@ func TestRecordWritesOneItemWithoutNames(t *testing.T) {
 
 func TestRecordNilAndErrors(t *testing.T) {
 	var l *Ledger
-	if err := l.Record(context.Background(), "p_1", "s", policy.UserMFA{}, t0); err != nil {
+	if err := l.Record(context.Background(), "p_1", "s", policy.UserMFA{}, t0, window); err != nil {
 		t.Errorf("nil ledger: %v", err)
 	}
-	if NewLedger(&fakeTable{}, "", policy.Default()) != nil {
+	if NewLedger(&fakeTable{}, "") != nil {
 		t.Error("no table, yet a ledger")
 	}
 	f := &fakeTable{Err: errors.New("boom")}
-	l = NewLedger(f, "ledger", policy.Default())
-	if err := l.Record(context.Background(), "p_1", "s", policy.UserMFA{}, t0); err == nil || !strings.Contains(err.Error(), "boom") {
+	l = NewLedger(f, "ledger")
+	if err := l.Record(context.Background(), "p_1", "s", policy.UserMFA{}, t0, window); err == nil || !strings.Contains(err.Error(), "boom") {
 		t.Errorf("write error: %v", err)
 	}
-	if err := l.Record(context.Background(), "p_1", "", policy.UserMFA{}, t0); err == nil {
+	if err := l.Record(context.Background(), "p_1", "", policy.UserMFA{}, t0, window); err == nil {
 		t.Error("a user without a sub was recorded")
 	}
 }
@@ -116,15 +119,15 @@ func TestReadCounts(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			f := &fakeTable{PageSize: tc.page}
-			l := &Ledger{API: f, Table: "ledger", Window: 400 * 24 * time.Hour}
+			l := &Ledger{API: f, Table: "ledger"}
 			for i, su := range tc.users {
 				seen := t0.Add(-time.Duration(su.daysAgo * float64(24*time.Hour)))
-				if err := l.Record(context.Background(), "eu-west-1_P", fmt.Sprintf("sub-%03d", i), su.u, seen); err != nil {
+				if err := l.Record(context.Background(), "eu-west-1_P", fmt.Sprintf("sub-%03d", i), su.u, seen, 400*24*time.Hour); err != nil {
 					t.Fatal(err)
 				}
 			}
 			// Another pool's users are never counted.
-			_ = l.Record(context.Background(), "eu-west-1_Q", "other", totp, t0)
+			_ = l.Record(context.Background(), "eu-west-1_Q", "other", totp, t0, window)
 			r := NewReader(f, "ledger", DefaultUnitsPerSecond)
 			r.Now = func() time.Time { return t0 }
 			c, cost, err := r.Read(context.Background(), "eu-west-1_P", tc.window)

@@ -47,23 +47,23 @@ func TestLedgerOnMoto(t *testing.T) {
 	db := ledgerOnMoto(t, "coverage-moto")
 	ctx := context.Background()
 	now := time.Now().Truncate(time.Second)
-	l := NewLedger(db, "coverage-moto", policy.Default())
+	l := NewLedger(db, "coverage-moto")
 	totp := policy.UserMFA{Enabled: []policy.Factor{policy.SoftwareToken}, Preferred: policy.SoftwareToken}
 	for i := range 10 {
 		u := policy.UserMFA{}
 		if i < 4 {
 			u = totp
 		}
-		if err := l.Record(ctx, "us-east-1_Forty", fmt.Sprintf("sub-%d", i), u, now.Add(-time.Duration(i)*time.Hour)); err != nil {
+		if err := l.Record(ctx, "us-east-1_Forty", fmt.Sprintf("sub-%d", i), u, now.Add(-time.Duration(i)*time.Hour), WindowOf(policy.Default())); err != nil {
 			t.Fatal(err)
 		}
 	}
 	// Seen 40 days ago: outside the 30-day window, its item not yet deleted.
-	if err := l.Record(ctx, "us-east-1_Forty", "sub-old", policy.UserMFA{}, now.Add(-40*24*time.Hour)); err != nil {
+	if err := l.Record(ctx, "us-east-1_Forty", "sub-old", policy.UserMFA{}, now.Add(-40*24*time.Hour), WindowOf(policy.Default())); err != nil {
 		t.Fatal(err)
 	}
 	// The same user again: one item, the latest state.
-	if err := l.Record(ctx, "us-east-1_Forty", "sub-9", policy.UserMFA{}, now); err != nil {
+	if err := l.Record(ctx, "us-east-1_Forty", "sub-9", policy.UserMFA{}, now, WindowOf(policy.Default())); err != nil {
 		t.Fatal(err)
 	}
 	r := NewReader(db, "coverage-moto", 0)

@@ -3,7 +3,6 @@ package drift
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"log/slog"
 	"slices"
 	"strings"
@@ -48,7 +47,7 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (findings.Fin
 		return findings.New(call.Account, call.Region, res, cause, h.Now()), nil
 	}
 	account, region := setup.Origin(ctx, h.Region)
-	if why := foreign(call, account, region); why != "" {
+	if why := setup.Foreign("event", call.Account, call.Region, call.PoolID, account, region); why != "" {
 		return ignore(why)
 	}
 	if call.ErrorCode != "" {
@@ -58,7 +57,9 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (findings.Fin
 		return ignore("the change was made by the enforcer itself")
 	}
 
-	res, sharedWith := h.checks.run(call.PoolID, call.EventID, call.EventTime, h.Now, func() reconcile.Result { return h.Reconciler.Reconcile(ctx, call.PoolID) })
+	work, cancel := setup.Work(ctx, Margin)
+	defer cancel()
+	res, sharedWith := h.checks.run(call.PoolID, call.EventID, call.EventTime, h.Now, func() reconcile.Result { return h.Reconciler.Reconcile(work, call.PoolID) })
 	if res.PoolName == "" {
 		res.PoolName = call.PoolName
 	}
@@ -76,6 +77,12 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (findings.Fin
 	}
 	return f, nil
 }
+
+// Margin is how long before the invocation's deadline the check's AWS calls
+// end (the function's timeout is 30 s): a call that hangs fails the check
+// with time left to publish the failure and answer, and Lambda's retries
+// apply.
+const Margin = 5 * time.Second
 
 // coalesceAfter is how long after an event's time a check must have
 // started to have seen the event's change: CloudTrail's eventTime is cut
@@ -140,22 +147,3 @@ func (c *checks) run(pool, event string, eventTime time.Time, now func() time.Ti
 
 // maxTracked bounds the pools whose last check an instance remembers.
 const maxTracked = 4096
-
-// foreign says why a call is not about this function's account and region,
-// or returns "". An own account or region that is not known is not checked.
-func foreign(c Call, account, region string) string {
-	if account != "" && c.Account != account {
-		return fmt.Sprintf("event account %s is not this function's account %s", c.Account, account)
-	}
-	if region == "" {
-		return ""
-	}
-	if c.Region != region {
-		return fmt.Sprintf("event region %s is not this function's region %s", c.Region, region)
-	}
-	// A pool ID starts with its region: us-east-1_AbC123.
-	if prefix, _, _ := strings.Cut(c.PoolID, "_"); c.PoolID != "" && prefix != region {
-		return fmt.Sprintf("pool ID %s is from region %s, not this function's region %s", c.PoolID, prefix, region)
-	}
-	return ""
-}

@@ -109,8 +109,11 @@ func (p *Pacer) Wait(ctx context.Context, op quota.Op, poolID string) error {
 			return err
 		}
 	}
-	if cat := p.category(c); cat.lim != nil {
-		return wait(ctx, cat.lim)
+	p.mu.Lock()
+	lim := p.category(c).lim
+	p.mu.Unlock()
+	if lim != nil {
+		return wait(ctx, lim)
 	}
 	return ctx.Err()
 }
@@ -137,9 +140,9 @@ func wait(ctx context.Context, l *rate.Limiter) error {
 // back to the cap on success; other failures leave the rate alone.
 func (p *Pacer) Observe(op quota.Op, err error) {
 	c, _ := quota.Of(op)
-	cat := p.category(c)
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	cat := p.category(c)
 	cat.counts.Calls++
 	if cat.lim == nil {
 		if IsThrottle(err) {
@@ -204,6 +207,8 @@ func (p *Pacer) Counts() Counts {
 // Rate returns a category's current rate in calls per second, and its cap;
 // 0 for a category not paced.
 func (p *Pacer) Rate(c quota.Category) (now, limit float64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	cat := p.category(c)
 	if cat.lim == nil {
 		return 0, 0
@@ -211,9 +216,8 @@ func (p *Pacer) Rate(c quota.Category) (now, limit float64) {
 	return float64(cat.lim.Limit()), float64(cat.cap)
 }
 
+// category is c's limiter and counts, made on first use; p.mu is held.
 func (p *Pacer) category(c quota.Category) *category {
-	p.mu.Lock()
-	defer p.mu.Unlock()
 	cat, ok := p.cats[c]
 	if !ok {
 		cat = &category{}
@@ -230,12 +234,12 @@ func (p *Pacer) poolLimiter(c quota.Category, op quota.Op, poolID string) *rate.
 	if poolID == "" {
 		return nil
 	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	r := p.poolRate(c)
 	if r <= 0 {
 		return nil
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
 	k := poolKey{op, poolID}
 	l, ok := p.pools[k]
 	if !ok {

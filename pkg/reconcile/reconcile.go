@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/cognito"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/policy"
@@ -44,7 +45,11 @@ type Result struct {
 	// adaptive authentication; nil where the policy does not ask.
 	Equivalent string
 	Adaptive   *policy.AdaptiveJudgement
-	Err        error
+	// Sent is set once the check sent a write, whether or not its answer
+	// came: Cognito may have applied it, so a check cut off after it is
+	// reported, never dropped as if nothing happened.
+	Sent bool
+	Err  error
 }
 
 // Reconciler checks pools against the policy in force, through the
@@ -310,6 +315,34 @@ func (r *Reconciler) writeOne(ctx context.Context, pol policy.Policy, poolID str
 		w.stored, err = pair.SetMFA(ctx, w.sent)
 		return err
 	})
+	if w.wrote && w.err != nil && ctx.Err() != nil {
+		return r.confirm(ctx, poolID, w)
+	}
+	return w
+}
+
+// confirmGrace bounds the read that confirms a write whose answer the
+// check's deadline cut off: every function's margin leaves it the time.
+const confirmGrace = 2 * time.Second
+
+// confirm reads the pool once more after a write whose answer the check's
+// deadline cut off, Cognito having perhaps applied it: a read that shows
+// what was sent settles the write as accepted, so the correction is
+// reported as made; one that shows the pool as it was read settles it as
+// not applied (the check was cut off before it wrote). Otherwise the write
+// stays failed, its outcome unknown.
+func (r *Reconciler) confirm(ctx context.Context, poolID string, w write) write {
+	grace, cancel := context.WithTimeout(context.WithoutCancel(ctx), confirmGrace)
+	defer cancel()
+	got, err := r.gw.GetMFA(grace, poolID)
+	switch {
+	case err != nil:
+	case len(policy.Diff(w.sent, got)) == 0:
+		r.log.Info("write confirmed after the deadline cut its answer off", "poolId", poolID, "outcome", "confirmed")
+		w.stored, w.err, w.step = got, nil, ""
+	case len(policy.Diff(w.read.Observed, got)) == 0:
+		w.wrote = false
+	}
 	return w
 }
 
@@ -324,7 +357,7 @@ func settle(res Result, w write) Result {
 	if len(res.ConcurrentChanges) > 0 {
 		notes = append(notes, concurrent+" and the enforcer acted on the new state")
 	}
-	everyRefused := w.refused() || !w.wrote && len(w.refusals) > 0 && len(res.Violations) > 0
+	everyRefused := w.refused() || w.err == nil && !w.wrote && len(w.refusals) > 0 && len(res.Violations) > 0
 	switch {
 	case everyRefused:
 		refused := "Cognito refused every correction: " + strings.Join(w.refusals, "; ")
@@ -332,6 +365,7 @@ func settle(res Result, w write) Result {
 		res.Status, res.Message = Unremediable, joinNotes(refused, notes)
 		return res
 	case w.err != nil:
+		res.Sent = w.wrote
 		return res.fail(w.step, w.err)
 	case !w.wrote && len(res.Violations) == 0:
 		res.Status, res.Message = Compliant, concurrent+" and now complies: nothing written"
@@ -346,6 +380,7 @@ func settle(res Result, w write) Result {
 // settleWritten is the outcome of a write Cognito accepted.
 func settleWritten(res Result, w write, notes []string) Result {
 	fresh := w.read.Observed
+	res.Sent = true
 	res.After = &w.stored
 	res.Changes = policy.Diff(fresh, w.stored)
 	if res.StoredDifferently = policy.Diff(w.sent, w.stored); len(res.StoredDifferently) > 0 {

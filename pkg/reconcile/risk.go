@@ -43,7 +43,8 @@ const stepRisk = "raise risk configuration"
 type raised struct {
 	target        string
 	before, after policy.RiskActions
-	wrote         bool
+	wrote         bool // Cognito accepted the write
+	sent          bool // a write was sent, answered or not
 	inherits      bool // a client that no longer has its own configuration
 	err           error
 }
@@ -57,44 +58,64 @@ func (r *Reconciler) applyRisk(ctx context.Context, res Result, d policy.RiskDec
 		res.Violations = append(res.Violations, d.Violations...)
 		return res
 	}
-	achieved := d.Observed
-	var refused, gone []string
-	wrote := false
-	for _, target := range slices.Sorted(maps.Keys(d.Raise)) {
-		x := r.raiseRisk(ctx, res.PoolID, target, d.Minimum)
-		switch {
-		case x.err != nil && cognito.IsRefusal(x.err):
-			refused = append(refused, where(target)+": "+x.err.Error())
-			continue
-		case x.err != nil && target != "" && cognito.IsNotFound(x.err):
-			gone = append(gone, target) // the client was deleted since it was listed
-			continue
-		case x.err != nil:
-			res.Violations = append(res.Violations, d.Violations...)
-			res.Status, res.Message, res.Err = failure(stepRisk+" of "+where(target), res.PoolID, "the user pool", x.err)
-			return res
-		}
-		setTarget(&achieved, target, x.after, x.inherits)
-		res.Changes = append(res.Changes, riskChanges(target, x.before, x.after)...)
-		wrote = wrote || x.wrote
+	x := r.raiseAll(ctx, &res, d)
+	if x.err != nil {
+		res.Violations = append(res.Violations, d.Violations...)
+		res.Status, res.Message, res.Err = failure(stepRisk+" of "+where(x.failed), res.PoolID, "the user pool", x.err)
+		return res
 	}
 	why := ""
-	if len(refused) > 0 {
-		why = "Cognito refused the risk correction of " + strings.Join(refused, "; ")
+	if len(x.refused) > 0 {
+		why = "Cognito refused the risk correction of " + strings.Join(x.refused, "; ")
 	}
-	res.Violations = append(res.Violations, d.Assess(achieved, why)...)
+	res.Violations = append(res.Violations, d.Assess(x.achieved, why)...)
 	switch {
-	case len(refused) > 0:
+	case len(x.refused) > 0:
 		res.Status, res.Message = Unremediable, addNote(why, res.Message)
-	case wrote && res.Status == Compliant:
+	case x.wrote && res.Status == Compliant:
 		res.Status = Remediated
-	case !wrote && res.Status == Compliant:
+	case !x.wrote && res.Status == Compliant:
 		res.Message = addNote("the risk configuration changed after it was first read and now meets the minimum: nothing written", res.Message)
 	}
-	if len(gone) > 0 {
-		res.Message = addNote(res.Message, "app clients deleted during the check: "+strings.Join(gone, ", "))
+	if len(x.gone) > 0 {
+		res.Message = addNote(res.Message, "app clients deleted during the check: "+strings.Join(x.gone, ", "))
 	}
 	return res
+}
+
+// raisedAll is what raising every target achieved.
+type raisedAll struct {
+	achieved      policy.Risk
+	refused, gone []string
+	wrote         bool
+	failed        string // the target whose raise failed, with err
+	err           error
+}
+
+// raiseAll raises each target of d (the pool's first) and adds the changes
+// to res; it stops at the first failure that is neither a refusal nor an
+// app client deleted since it was listed.
+func (r *Reconciler) raiseAll(ctx context.Context, res *Result, d policy.RiskDecision) raisedAll {
+	all := raisedAll{achieved: d.Observed}
+	for _, target := range slices.Sorted(maps.Keys(d.Raise)) {
+		x := r.raiseRisk(ctx, res.PoolID, target, d.Minimum)
+		res.Sent = res.Sent || x.sent
+		switch {
+		case x.err != nil && cognito.IsRefusal(x.err):
+			all.refused = append(all.refused, where(target)+": "+x.err.Error())
+			continue
+		case x.err != nil && target != "" && cognito.IsNotFound(x.err):
+			all.gone = append(all.gone, target) // the client was deleted since it was listed
+			continue
+		case x.err != nil:
+			all.failed, all.err = target, x.err
+			return all
+		}
+		setTarget(&all.achieved, target, x.after, x.inherits)
+		res.Changes = append(res.Changes, riskChanges(target, x.before, x.after)...)
+		all.wrote = all.wrote || x.wrote
+	}
+	return all
 }
 
 // raiseRisk raises one target's actions to min: with the backoff, take the
@@ -122,6 +143,7 @@ func (r *Reconciler) raiseRisk(ctx context.Context, poolID, target string, min p
 			return nil // raised meanwhile
 		}
 		r.log.Info("applying", "poolId", poolID, "changes", riskChanges(target, x.before, x.after))
+		x.sent = true
 		if err := pair.SetRisk(ctx, cur, x.after); err != nil {
 			return err
 		}

@@ -26,7 +26,9 @@ type UserResult struct {
 	Err     error
 }
 
-// User names a signed-in user to check.
+// User names a signed-in user to check, and the sub the sign-in message
+// claims ("" for none): the check refuses a user whose sub Cognito knows
+// otherwise.
 type User struct {
 	PoolID   string
 	Username string
@@ -57,19 +59,26 @@ func (res Result) Verdict() Verdict {
 // one AdminSetUserMFAPreference, through the gateway. In report mode, or
 // when the pool is exempt, it reports what it would change and writes
 // nothing. In a pool compliant by adaptive authentication it only reads the
-// user (for coverage): the design leaves users' MFA off. Errors map to
+// user (for coverage): the design leaves users' MFA off. A user whose sub
+// is not the one claimed is Ignored: read, nothing more. Errors map to
 // statuses as a pool check's do.
 func (r *Reconciler) CheckUser(ctx context.Context, all policy.Policy, u User, pool Verdict) UserResult {
 	p := all.Named(pool.Profile)
 	res := UserResult{PoolID: u.PoolID, Username: u.Username, Sub: u.Sub, Mode: p.Mode, Policy: p.Origin, Profile: p.Profile,
 		Violations: []policy.Violation{}}
 	who := "user " + u.Username + " of " + u.PoolID
-	before, err := r.gw.GetUserMFA(ctx, u.PoolID, u.Username)
+	before, sub, err := r.gw.GetUserMFA(ctx, u.PoolID, u.Username)
 	if err != nil {
 		res.Status, res.Message, res.Err = failure("get user", who, "the user", err)
 		return res
 	}
-	res.Before = &before
+	if u.Sub != "" && u.Sub != sub {
+		// The message names a user Cognito does not know by that sub:
+		// nothing it says is believed, nothing is written or recorded.
+		res.Status, res.Message = Ignored, "the sign-in message's sub is not the user's in Cognito: refused"
+		return res
+	}
+	res.Sub, res.Before = sub, &before
 	if pool.Equivalent != "" {
 		// Turning users' MFA on would prompt for it at every sign-in: the
 		// pool applies MFA by the risk of each sign-in instead.

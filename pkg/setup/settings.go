@@ -66,6 +66,8 @@ var (
 	SecurityHubVar = Var{Env: "SECURITY_HUB", Param: "EnableSecurityHub", Kind: Choice, Default: "false", Values: []string{"true", "false"}}
 	// The coverage ledger (DynamoDB table); empty: no ledger.
 	CoverageTableVar = Var{Env: "COVERAGE_TABLE", Kind: Text}
+	// The sign-in check's dead-letter queue: sign-ins the ledger may lack.
+	SignInDeadLettersVar = Var{Env: "SIGN_IN_DEAD_LETTER_QUEUE_URL", Kind: Text}
 	// The sweep's pace reading the ledger, in read units per second: an
 	// on-demand table serves 12,000 at once and up to 40,000 by default.
 	CoverageReadUnitsVar = Var{Env: "COVERAGE_READ_UNITS_PER_SECOND", Param: "CoverageReadUnitsPerSecond", Kind: Number, Default: "3000", Min: 100, Max: 40000}
@@ -74,7 +76,7 @@ var (
 // Vars lists what each function reads, by logical ID in template.yaml.
 var Vars = map[string][]Var{
 	"DriftFunction": append(common(), RoleARNsVar, SecurityHubVar),
-	"SweepFunction": append(common(), ConcurrencyVar, SecurityHubVar, CoverageTableVar, CoverageReadUnitsVar),
+	"SweepFunction": append(common(), ConcurrencyVar, SecurityHubVar, CoverageTableVar, CoverageReadUnitsVar, SignInDeadLettersVar),
 	// The trigger reads no policy and calls no Cognito API: it only enqueues.
 	"TriggerFunction":     {SignInQueueVar, LogLevelVar, PoolCheckTTLVar},
 	"SignInCheckFunction": append(common(), CoverageTableVar),
@@ -242,6 +244,9 @@ type SweepSettings struct {
 	// CoverageReadUnits read units per second.
 	CoverageTable     string
 	CoverageReadUnits float64
+	// SignInDeadLetters is the sign-in check's dead-letter queue, whose
+	// depth the sweep reports beside coverage ("": not read).
+	SignInDeadLetters string
 }
 
 // TriggerSettings are the TriggerFunction's settings: no policy.
@@ -274,7 +279,8 @@ func LoadDrift() (DriftSettings, error) {
 func LoadSweep() (SweepSettings, error) {
 	var r reader
 	s := SweepSettings{Settings: r.common(), Concurrency: get[int](&r, ConcurrencyVar), SecurityHub: get[string](&r, SecurityHubVar) == "true",
-		CoverageTable: strings.TrimSpace(get[string](&r, CoverageTableVar)), CoverageReadUnits: get[float64](&r, CoverageReadUnitsVar)}
+		CoverageTable: strings.TrimSpace(get[string](&r, CoverageTableVar)), CoverageReadUnits: get[float64](&r, CoverageReadUnitsVar),
+		SignInDeadLetters: strings.TrimSpace(get[string](&r, SignInDeadLettersVar))}
 	return s, r.err
 }
 

@@ -11,6 +11,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -89,4 +90,35 @@ func Origin(ctx context.Context, region string) (account, reg string) {
 		}
 	}
 	return "", region
+}
+
+// Work returns the context for an invocation's AWS calls: it ends margin
+// before the invocation's deadline, so a call that hangs fails in time to
+// record the failure and answer, never a timeout. Without a deadline, ctx.
+func Work(ctx context.Context, margin time.Duration) (context.Context, context.CancelFunc) {
+	if dl, ok := ctx.Deadline(); ok {
+		return context.WithDeadline(ctx, dl.Add(-margin))
+	}
+	return context.WithCancel(ctx)
+}
+
+// Foreign says why what (an event, a message) about poolID in account and
+// region is not about the function's own account and Region (ownAccount,
+// ownRegion), or returns "": the same pool ID there is not the pool it
+// names. An own account or Region that is not known is not checked.
+func Foreign(what, account, region, poolID, ownAccount, ownRegion string) string {
+	if ownAccount != "" && account != ownAccount {
+		return fmt.Sprintf("%s account %s is not this function's account %s", what, account, ownAccount)
+	}
+	if ownRegion == "" {
+		return ""
+	}
+	if region != ownRegion {
+		return fmt.Sprintf("%s region %s is not this function's region %s", what, region, ownRegion)
+	}
+	// A pool ID starts with its region: us-east-1_AbC123.
+	if prefix, _, _ := strings.Cut(poolID, "_"); poolID != "" && prefix != ownRegion {
+		return fmt.Sprintf("pool ID %s is from region %s, not this function's region %s", poolID, prefix, ownRegion)
+	}
+	return ""
 }

@@ -486,14 +486,16 @@ type recordingLedger struct {
 	err  error
 }
 
-func (l *recordingLedger) Record(_ context.Context, poolID, sub string, u policy.UserMFA, _ time.Time) error {
+func (l *recordingLedger) Record(_ context.Context, poolID, sub string, u policy.UserMFA, _ time.Time, _ time.Duration) error {
 	l.seen = append(l.seen, fmt.Sprintf("%s/%s/%v", poolID, sub, u.Enabled))
 	return l.err
 }
 
 // TestLedger: with a ledger, every signed-in user is read once and
-// recorded with the message's sub, even with no user rule; a sign-in
-// attempt (PreAuthentication) is not; a ledger failure fails nothing.
+// recorded with the sub Cognito answered, even with no user rule; a sign-in
+// attempt (PreAuthentication) is not; a ledger failure is counted and
+// returns its message to the queue (a user missing from the ledger would
+// make coverage lie).
 func TestLedger(t *testing.T) {
 	for _, fail := range []bool{false, true} {
 		t.Run(fmt.Sprintf("ledger fails: %v", fail), func(t *testing.T) {
@@ -503,11 +505,16 @@ func TestLedger(t *testing.T) {
 				l.err = errors.New("ProvisionedThroughputExceededException")
 			}
 			r.h.Ledger = l
+			var emf strings.Builder
+			r.h.Recorder.Metrics = &emf
 			pool := r.fake.AddPool("p", nil, compliantMFA)
 			r.fake.AddUser(pool, "jane", cognitofake.User{MFASettings: []string{totp}, Preferred: totp})
 			retry := r.handle(t, batch(signedIn(pool, "jane"), signedIn(pool, "jane"), msg(signinmsg.PreAuthentication, pool, "jane")))
-			if retry != nil {
-				t.Errorf("retry %v: a ledger failure fails no message", retry)
+			if want := map[bool][]string{true: {"m0"}}[fail]; !slices.Equal(retry, want) {
+				t.Errorf("retry %v, want %v", retry, want)
+			}
+			if got := strings.Contains(emf.String(), `"CoverageLedgerWriteFailed":1`); got != fail {
+				t.Errorf("failure counted %v: %s", got, emf.String())
 			}
 			if want := []string{pool + "/sub-jane/[softwareToken]"}; !slices.Equal(l.seen, want) {
 				t.Errorf("ledger saw %v, want %v", l.seen, want)
@@ -601,4 +608,70 @@ func TestAdaptivePoolUsersLeftAlone(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestLedgerBelievesCognito (G1, G4): the ledger records the sub Cognito
+// answers, never the message's; a message whose sub is not the user's is
+// refused, counted, and leaves no item; a time in the future, or older
+// than the queue keeps messages, is recorded as now; the item lives the
+// window of the policy in force at the write.
+func TestLedgerBelievesCognito(t *testing.T) {
+	r := newRig(t, `{"users":{"preferSoftwareToken":false,"coverageWindowDays":30}}`)
+	l := &windowLedger{}
+	r.h.Ledger = l
+	var emf strings.Builder
+	r.h.Recorder.Metrics = &emf
+	now := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
+	r.h.Now = func() time.Time { return now }
+	pool := r.fake.AddPool("p", nil, compliantMFA)
+	r.fake.AddUser(pool, "mfa-user", cognitofake.User{MFASettings: []string{totp}, Preferred: totp, Sub: "real-sub"})
+	forged := signinmsg.New(pool, "mfa-user", "made-up-sub", signinmsg.PostAuthentication, now, "123456789012", "us-east-1")
+	future := signinmsg.New(pool, "mfa-user", "real-sub", signinmsg.PostAuthentication, time.Date(2999, 1, 1, 0, 0, 0, 0, time.UTC), "123456789012", "us-east-1")
+	if retry := r.handle(t, batch(forged)); retry != nil || len(l.items) != 0 || !strings.Contains(emf.String(), `"SignInMessagesRefused":1`) {
+		t.Errorf("forged sub: retry %v, items %v, metrics %s", retry, l.items, emf.String())
+	}
+	r.handle(t, batch(future))
+	old := signinmsg.New(pool, "mfa-user", "", signinmsg.PostAuthentication, time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC), "123456789012", "us-east-1")
+	r.use(t, `{"users":{"preferSoftwareToken":false,"coverageWindowDays":90}}`)
+	r.handle(t, batch(old))
+	want := []ledgerItem{{"real-sub", now, 30 * 24 * time.Hour}, {"real-sub", now, 90 * 24 * time.Hour}}
+	if !slices.Equal(l.items, want) {
+		t.Errorf("ledger items %+v, want %+v", l.items, want)
+	}
+}
+
+// TestForeignMessagesIgnored (G6): a message about another account, Region
+// or another Region's pool is ignored and counted: nothing read, nothing
+// published.
+func TestForeignMessagesIgnored(t *testing.T) {
+	r := newRig(t, "")
+	r.h.Region = "us-east-1"
+	var emf strings.Builder
+	r.h.Recorder.Metrics = &emf
+	pool := r.fake.AddPool("p", nil, cognitofake.MFA{MfaConfiguration: "OFF"})
+	for _, m := range []signinmsg.Message{
+		signinmsg.New(pool, "u", "sub-u", signinmsg.PostAuthentication, time.Now(), "123456789012", "eu-west-1"),
+		signinmsg.New("eu-west-1_Other", "u", "sub-u", signinmsg.PostAuthentication, time.Now(), "123456789012", "us-east-1"),
+	} {
+		if retry := r.handle(t, batch(m)); retry != nil {
+			t.Errorf("retry %v", retry)
+		}
+	}
+	if calls := r.fake.Calls("GetUserPoolMfaConfig"); calls != 0 || len(r.bus.Received) != 0 || strings.Count(emf.String(), `"SignInMessagesIgnored":1`) != 2 {
+		t.Errorf("%d reads, %d events, metrics %s", calls, len(r.bus.Received), emf.String())
+	}
+}
+
+type ledgerItem struct {
+	sub    string
+	seen   time.Time
+	window time.Duration
+}
+
+// windowLedger records what each write says.
+type windowLedger struct{ items []ledgerItem }
+
+func (l *windowLedger) Record(_ context.Context, _, sub string, _ policy.UserMFA, seen time.Time, window time.Duration) error {
+	l.items = append(l.items, ledgerItem{sub, seen, window})
+	return nil
 }

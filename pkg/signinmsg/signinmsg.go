@@ -12,6 +12,10 @@ import (
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/policy"
 )
 
+// Retention is how long the sign-in queue keeps a message (the template's
+// SignInQueue MessageRetentionPeriod): no real sign-in is older.
+const Retention = 24 * time.Hour
+
 // Trigger sources the trigger enqueues.
 const (
 	PreAuthentication  = "PreAuthentication_Authentication"

@@ -52,11 +52,14 @@ func (s *Sweeper) check(ctx, workCtx context.Context, stopAt time.Time, tagged m
 	now, listed := s.Now(), 0
 	for res := range results {
 		s.measure(workCtx, &res, &rep.Leg)
-		if res.Status.Retried() && workCtx.Err() != nil {
-			// In flight at the cut-off: not checked, not failed.
+		if cut, unanswered := cutAt(workCtx, res); cut {
+			// In flight at the cut-off, nothing written: not checked, not failed.
 			s.Log.Info("pool cut off: the next leg checks it", "poolId", res.PoolID, "outcome", "cut-off")
 			cutOff = append(cutOff, cognito.PoolRef{ID: res.PoolID, Name: res.PoolName})
 			continue
+		} else if unanswered {
+			res.Message = join(res.Message, "the leg's cut-off came while a write awaited Cognito's answer: "+
+				"the correction may be in force; the next sweep checks the pool again")
 		}
 		rep.Leg.count(res)
 		batch.Record(ctx, findings.New(rep.Account, rep.Region, res, findings.Cause{Kind: "schedule"}, now))
@@ -70,6 +73,17 @@ func (s *Sweeper) check(ctx, workCtx context.Context, stopAt time.Time, tagged m
 	batch.Flush(ctx)
 	rep.Leg.ExportFailed += batch.ExportFailed
 	return cutOff, listErr
+}
+
+// cutAt says whether res is a check the leg's cut-off ended before it
+// wrote anything, which the next leg makes afresh; and whether it ended
+// after a write went out, unanswered. A check that wrote is reported now,
+// failed or not: a correction Cognito accepted is always published.
+func cutAt(workCtx context.Context, res reconcile.Result) (cut, unanswered bool) {
+	if !res.Status.Retried() || workCtx.Err() == nil {
+		return false, false
+	}
+	return !res.Sent, res.Sent && res.After == nil
 }
 
 // knownOf is what the sweep knows of p: its name, and its tags when the

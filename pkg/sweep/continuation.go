@@ -30,43 +30,61 @@ const (
 	// clockSkew is how far in the future a continuation's start may be:
 	// legs may run on hosts whose clocks differ a little.
 	clockSkew = time.Minute
+	// maxAge is how long ago a sweep may have started: a day (10,000 pools
+	// take about 20 minutes at the default share).
+	maxAge = 24 * time.Hour
+	// maxCount bounds every count of a tally: no sweep counts this much, so
+	// a larger one is forged, and sums over legs cannot overflow.
+	maxCount = 1 << 40
 )
 
 // Event is what carries a sweep on: the state machine invokes the
-// function with the last leg's continuation until it is null.
+// function with the last leg's continuation until it is null, and with
+// its execution's ID, which binds a continuation to the execution that
+// started it.
 type Event struct {
 	Continuation *Continuation `json:"continuation"`
+	Execution    string        `json:"execution,omitempty"`
 }
 
 // Decode returns the continuation an event carries, nil for any other
-// event (a schedule's, say), and an error naming the field for a
+// event (a schedule's, say), the state machine execution the leg runs in
+// ("" when invoked by hand), and an error naming the field for a
 // continuation that does not hold in region at now: starting over would
 // hide the mistake, carrying on could skip pools or report false counts.
-func Decode(event []byte, region string, now time.Time) (*Continuation, error) {
+// A continuation not handed on within one execution is marked Unbound: the
+// sweep it ends cannot prove it checked every pool, and says incomplete.
+func Decode(event []byte, region string, now time.Time) (*Continuation, string, error) {
 	var fields map[string]json.RawMessage
-	if json.Unmarshal(event, &fields) != nil || fields["continuation"] == nil || string(fields["continuation"]) == "null" {
-		return nil, nil
+	_ = json.Unmarshal(event, &fields)
+	var execution string
+	_ = json.Unmarshal(fields["execution"], &execution)
+	if fields["continuation"] == nil || string(fields["continuation"]) == "null" {
+		return nil, execution, nil
 	}
 	var old struct {
 		Done *json.RawMessage `json:"done"`
 	}
 	if json.Unmarshal(fields["continuation"], &old) == nil && old.Done != nil {
-		return nil, errors.New("continuation.done: a position in a page, from a version before continuations named pools; " +
+		return nil, "", errors.New("continuation.done: a position in a page, from a version before continuations named pools; " +
 			"this execution cannot carry on safely: the next scheduled sweep starts afresh (or start one now)")
 	}
 	dec := json.NewDecoder(bytes.NewReader(event))
 	dec.DisallowUnknownFields()
 	var ev Event
 	if err := dec.Decode(&ev); err != nil {
-		return nil, fmt.Errorf("event with a continuation: %w", err)
+		return nil, "", fmt.Errorf("event with a continuation: %w", err)
 	}
-	if err := negatives("continuation.tally", fields["continuation"]); err != nil {
-		return nil, err
+	if err := counts("continuation.tally", fields["continuation"]); err != nil {
+		return nil, "", err
 	}
 	if err := ev.Continuation.Check(region, now); err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	return ev.Continuation, nil
+	if ev.Execution == "" || ev.Continuation.Execution != ev.Execution {
+		ev.Continuation.Unbound = true
+	}
+	return ev.Continuation, ev.Execution, nil
 }
 
 // Check reports the first field of c that does not hold for a sweep in
@@ -112,6 +130,8 @@ func (c *Continuation) checkBounds(now time.Time) error {
 		return errors.New("continuation.started: missing")
 	case c.Started.After(now.Add(clockSkew)):
 		return fmt.Errorf("continuation.started: %s is in the future", c.Started.Format(time.RFC3339))
+	case c.Started.Before(now.Add(-maxAge)):
+		return fmt.Errorf("continuation.started: %s is more than %s ago: no sweep runs that long", c.Started.Format(time.RFC3339), maxAge)
 	case c.Legs < 1 || c.Legs >= MaxLegs:
 		return fmt.Errorf("continuation.legs: %d, want 1 to %d", c.Legs, MaxLegs-1)
 	case len(c.Notes) > maxNotes:
@@ -176,13 +196,49 @@ func (c *Continuation) checkTally() error {
 	if c.Tally.Checked < c.Tally.Counts.ByStatus() {
 		return fmt.Errorf("continuation.tally.checked: %d, fewer than the pools counted by status", c.Tally.Checked)
 	}
+	if c.Tally.Checked > c.Sent {
+		return fmt.Errorf("continuation.tally.checked: %d, more than the pools handed to checks (%d)", c.Tally.Checked, c.Sent)
+	}
+	profiles := 0
+	for name, pc := range c.Tally.Profiles {
+		if pc.Checked < pc.ByStatus() {
+			return fmt.Errorf("continuation.tally.profiles.%s.checked: %d, fewer than its pools counted by status", name, pc.Checked)
+		}
+		profiles += pc.Checked
+	}
+	if profiles > c.Tally.Checked {
+		return fmt.Errorf("continuation.tally.profiles: %d pools, more than checked (%d)", profiles, c.Tally.Checked)
+	}
+	return c.Tally.Coverage.check(c.Tally.Checked)
+}
+
+// check holds coverage totals to what adds up: users with MFA among the
+// active ones, each factor's users too, pools measured among those checked.
+func (t *CoverageTotals) check(checked int) error {
+	if t == nil {
+		return nil
+	}
+	f := t.Factors
+	switch {
+	case t.WithMFA > t.ActiveUsers:
+		return fmt.Errorf("continuation.tally.coverage.withMfa: %d of %d active users", t.WithMFA, t.ActiveUsers)
+	case max(f.SoftwareToken, f.SMS, f.Email, f.PasskeyMFA) > t.WithMFA:
+		return fmt.Errorf("continuation.tally.coverage.factors: more users with a factor than with MFA (%d)", t.WithMFA)
+	case t.Pools+t.Unknown > checked:
+		return fmt.Errorf("continuation.tally.coverage.pools: %d measured or unknown, more than checked (%d)", t.Pools+t.Unknown, checked)
+	case t.Unrecorded != 0:
+		return errors.New("continuation.tally.coverage.unrecorded: counted at a sweep's end only, never carried on")
+	case t.BelowPolicy > t.Pools:
+		return fmt.Errorf("continuation.tally.coverage.belowPolicy: %d of %d pools measured", t.BelowPolicy, t.Pools)
+	}
 	return nil
 }
 
-// negatives reports the first negative number in a continuation's tally,
-// whatever fields the tally has: a forged tally would make the summary's
-// counts wrong.
-func negatives(field string, continuation json.RawMessage) error {
+// counts reports the first number in a continuation's tally that is
+// negative or too large for any sweep (maxCount), whatever fields the tally
+// has: a forged tally would make the summary's counts wrong, or overflow
+// them.
+func counts(field string, continuation json.RawMessage) error {
 	var c struct{ Tally any }
 	if err := json.Unmarshal(continuation, &c); err != nil {
 		return fmt.Errorf("event with a continuation: %w", err)
@@ -199,6 +255,9 @@ func negatives(field string, continuation json.RawMessage) error {
 		case float64:
 			if v < 0 {
 				return fmt.Errorf("%s: %v, a count cannot be negative", path, v)
+			}
+			if v > maxCount {
+				return fmt.Errorf("%s: %v, more than any sweep counts", path, v)
 			}
 		}
 		return nil

@@ -62,9 +62,8 @@ func TestContinuation(t *testing.T) {
 			f, client := fakeCognito(t)
 			const n = 300
 			drifted := populate(f, n)
-			f.Latency = 10 * time.Millisecond
 			rg := newRig(t, client, tc.doc, 1000, 4)
-			reps := rg.sweepAll(t, 500*time.Millisecond)
+			reps := rg.sweepAll(t, f, 80)
 			if len(reps) < 3 {
 				t.Fatalf("%d legs: the deadline did not cut the sweep", len(reps))
 			}
@@ -105,26 +104,67 @@ func TestContinuation(t *testing.T) {
 	}
 }
 
-// TestCutOffPoolsAreCheckedNextLeg: pools still in flight at a leg's
-// cut-off are neither counted nor failed; the continuation carries them
-// and the next leg checks them first.
+// cutter ends each leg by count: once a leg has had after answers to
+// SetUserPoolMfaConfig, it cancels the leg's context as the answer comes
+// back, as a leg's cut-off would just after Cognito accepted a write.
+type cutter struct {
+	cognito.API
+	after int
+
+	mu     sync.Mutex
+	n      int
+	cancel context.CancelFunc
+	atCut  []string // the pools whose write was answered as their leg was cut
+}
+
+func (c *cutter) SetUserPoolMfaConfig(ctx context.Context, in *cip.SetUserPoolMfaConfigInput, optFns ...func(*cip.Options)) (*cip.SetUserPoolMfaConfigOutput, error) {
+	out, err := c.API.SetUserPoolMfaConfig(ctx, in, optFns...)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err == nil {
+		if c.n++; c.n == c.after {
+			c.atCut = append(c.atCut, aws.ToString(in.UserPoolId))
+			c.cancel()
+		}
+	}
+	return out, err
+}
+
+// TestCutOffPoolsAreCheckedNextLeg: each leg is cut just as Cognito
+// answers its fifth write: that pool's correction is published and counted
+// as remediated at once; pools in flight that wrote nothing are neither
+// counted nor failed, and the next leg checks them first. Every pool is
+// written once and published once.
 func TestCutOffPoolsAreCheckedNextLeg(t *testing.T) {
 	f, client := fakeCognito(t)
 	const n = 24
 	for range n {
 		f.AddPool("off", nil, cognitofake.MFA{MfaConfiguration: "OFF"})
 	}
-	f.Latency = 50 * time.Millisecond // a correction takes four calls: 200 ms
-	rg := newRig(t, client, ``, 1000, 4)
-	rg.sweeper.StopMargin, rg.sweeper.FinishMargin = 500*time.Millisecond, 450*time.Millisecond
-	reps := rg.sweepAll(t, time.Second)
+	f.Latency = 2 * time.Millisecond // workers are in flight at the cut
+	c := &cutter{API: client, after: 5}
+	rg := newRig(t, c, ``, 1000, 4)
+	var reps []Report
+	var from *Continuation
+	for len(reps) < 50 {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
+		c.mu.Lock()
+		c.n, c.cancel = 0, cancel
+		c.mu.Unlock()
+		rep := rg.sweeper.Run(ctx, "123456789012", "us-east-1", from)
+		cancel()
+		reps = append(reps, rep)
+		if from = rep.Continuation; from == nil {
+			break
+		}
+	}
 	retried := 0
 	for _, rep := range reps[:len(reps)-1] {
 		retried += len(rep.Continuation.Retry)
 	}
 	last := reps[len(reps)-1]
-	if retried == 0 {
-		t.Fatal("no pool was cut off: the test tests nothing")
+	if len(c.atCut) < 2 || retried == 0 {
+		t.Fatalf("%d legs cut at a write, %d pools retried: the test tests nothing", len(c.atCut), retried)
 	}
 	if last.Checked != n || last.Remediated != n || last.Failed != 0 || last.Incomplete {
 		t.Errorf("%+v", last.Summary)
@@ -134,8 +174,14 @@ func TestCutOffPoolsAreCheckedNextLeg(t *testing.T) {
 			t.Errorf("pool %s written %d times", id, sets)
 		}
 	}
-	if perPool, _ := published(t, rg); len(perPool) != n {
+	perPool, _ := published(t, rg)
+	if len(perPool) != n {
 		t.Errorf("findings for %d pools, want %d", len(perPool), n)
+	}
+	for _, id := range c.atCut {
+		if perPool[id] != 1 {
+			t.Errorf("the write answered at the cut (%s) published %d times", id, perPool[id])
+		}
 	}
 }
 
@@ -146,7 +192,7 @@ func TestLegWithoutProgressEndsTheSweep(t *testing.T) {
 	f, client := fakeCognito(t)
 	populate(f, 10)
 	rg := newRig(t, client, ``, 1000, 2)
-	reps := rg.sweepAll(t, 200*time.Millisecond) // inside the 300 ms stop margin
+	reps := rg.sweepAll(t, f, 0) // the stop margin has passed as the leg starts
 	rep := reps[0]
 	if len(reps) != 1 || rep.Continuation != nil || !rep.Incomplete || rep.Checked != 0 || !strings.Contains(rep.Error, "checked no pool") {
 		t.Errorf("%d legs, %+v", len(reps), rep.Summary)
@@ -196,8 +242,8 @@ func TestDecode(t *testing.T) {
 		{name: "not an object starts a sweep", event: `"sweep now"`},
 		{name: "a null continuation: the sweep is over, a new one starts", event: `{"continuation":null}`},
 		{name: "a continuation carries on", event: `{"continuation":{"page":"tok","pageStarted":["us-east-1_a","us-east-1_b"],"last":"us-east-1_b",` + ok +
-			`,"tally":{"checked":127,"compliant":100,"calls":{"UserPoolResourceRead":{"calls":130}}}}}`,
-			want: &Continuation{Page: "tok", PageStarted: []string{"us-east-1_a", "us-east-1_b"}, Last: "us-east-1_b", Legs: 2,
+			`,"sent":130,"tally":{"checked":127,"compliant":100,"calls":{"UserPoolResourceRead":{"calls":130}}}}}`,
+			want: &Continuation{Page: "tok", PageStarted: []string{"us-east-1_a", "us-east-1_b"}, Last: "us-east-1_b", Legs: 2, Sent: 130,
 				Started: time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC),
 				Tally:   Tally{Counts: reconcile.Counts{Checked: 127, Compliant: 100}, Calls: pace.Counts{quota.UserPoolResourceRead: {Calls: 130}}}}},
 		{name: "a misspelt field is refused", event: `{"continuation":{"pgae":"120"}}`, err: `unknown field "pgae"`},
@@ -223,7 +269,15 @@ func TestDecode(t *testing.T) {
 		{name: "a negative call count", event: `{"continuation":{` + ok + `,"tally":{"calls":{"UserPoolRead":{"calls":-1}}}}}`, err: "continuation.tally.calls.UserPoolRead.calls"},
 		{name: "calls of no quota category", event: `{"continuation":{` + ok + `,"tally":{"calls":{"../../etc":{"calls":1}}}}}`, err: "continuation.tally.calls.../../etc"},
 		{name: "a negative profile count", event: `{"continuation":{` + ok + `,"tally":{"profiles":{"a":{"drift":-1}}}}}`, err: "continuation.tally.profiles.a.drift"},
-		{name: "statuses beyond the pools checked", event: `{"continuation":{` + ok + `,"tally":{"checked":1,"drift":5}}}`, err: "continuation.tally.checked"},
+		{name: "statuses beyond the pools checked", event: `{"continuation":{` + ok + `,"sent":9,"tally":{"checked":1,"drift":5}}}`, err: "continuation.tally.checked"},
+		// G5: tallies that cannot add up.
+		{name: "a count that would overflow", event: `{"continuation":{` + ok + `,"sent":8,"tally":{"checked":8,"compliant":9223372036854775807}}}`, err: "continuation.tally.compliant"},
+		{name: "more checked than sent", event: `{"continuation":{` + ok + `,"sent":2,"tally":{"checked":8,"compliant":8}}}`, err: "more than the pools handed to checks"},
+		{name: "more users with MFA than active", event: `{"continuation":{` + ok + `,"sent":1,"tally":{"checked":1,"compliant":1,"coverage":{"activeUsers":1000,"withMfa":5000000}}}}`, err: "continuation.tally.coverage.withMfa"},
+		{name: "unrecorded carried on", event: `{"continuation":{` + ok + `,"sent":1,"tally":{"checked":1,"compliant":1,"coverage":{"activeUsers":10,"withMfa":2,"unrecorded":3}}}}`, err: "continuation.tally.coverage.unrecorded"},
+		{name: "a factor counted beyond MFA", event: `{"continuation":{` + ok + `,"sent":1,"tally":{"checked":1,"compliant":1,"coverage":{"activeUsers":10,"withMfa":2,"factors":{"sms":3}}}}}`, err: "continuation.tally.coverage.factors"},
+		{name: "profiles beyond the pools checked", event: `{"continuation":{` + ok + `,"sent":2,"tally":{"checked":2,"compliant":2,"profiles":{"a":{"checked":2,"compliant":2},"b":{"checked":1,"compliant":1}}}}}`, err: "continuation.tally.profiles:"},
+		{name: "started more than a day ago", event: `{"continuation":{"started":"2026-11-19T12:00:00Z","legs":1}}`, err: "more than 24h0m0s ago"},
 		{name: "started in the future", event: `{"continuation":{"started":"2026-11-21T12:00:00Z","legs":1}}`, err: "continuation.started"},
 		{name: "no start", event: `{"continuation":{"legs":1}}`, err: "continuation.started"},
 		{name: "no legs", event: `{"continuation":{"started":"2026-11-20T12:00:00Z"}}`, err: "continuation.legs"},
@@ -232,7 +286,7 @@ func TestDecode(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := Decode([]byte(tc.event), "us-east-1", now)
+			got, _, err := Decode([]byte(tc.event), "us-east-1", now)
 			if tc.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.err) {
 					t.Fatalf("error %v, want %q", err, tc.err)
@@ -243,7 +297,7 @@ func TestDecode(t *testing.T) {
 				t.Fatal(err)
 			}
 			if (got == nil) != (tc.want == nil) || got != nil && (got.Page != tc.want.Page || !reflect.DeepEqual(got.PageStarted, tc.want.PageStarted) ||
-				got.Last != tc.want.Last || got.Legs != tc.want.Legs || !got.Started.Equal(tc.want.Started) || !reflect.DeepEqual(got.Tally, tc.want.Tally)) {
+				got.Last != tc.want.Last || got.Legs != tc.want.Legs || got.Sent != tc.want.Sent || !got.Started.Equal(tc.want.Started) || !reflect.DeepEqual(got.Tally, tc.want.Tally)) {
 				t.Errorf("got %+v, want %+v", got, tc.want)
 			}
 		})
@@ -258,14 +312,14 @@ func FuzzDecode(f *testing.F) {
 		`{"continuation":{"done":-1}}`, `{"continuation":{"done":1000000}}`, `{"continuation":{"listed":true}}`,
 		`{"continuation":{"retry":[{"id":"../../etc"}],"started":"2026-11-20T12:00:00Z","legs":1}}`,
 		`{"continuation":{"tally":{"checked":-6}}}`, `{"continuation":null}`, `{}`, `[]`, `null`, `{"continuation":[]}`,
-		`{"continuation":{"page":"tok","pageStarted":["us-east-1_a"],"last":"us-east-1_a","started":"2026-11-20T12:00:00Z","legs":3,"tally":{"checked":1,"drift":1,"profiles":{"p":{"checked":1}}}}}`,
+		`{"continuation":{"page":"tok","pageStarted":["us-east-1_a"],"last":"us-east-1_a","started":"2026-11-20T12:00:00Z","legs":3,"sent":1,"tally":{"checked":1,"drift":1,"profiles":{"p":{"checked":1}}}}}`,
 		`{"continuation":{"listed":true,"last":"us-east-1_a","retry":[{"id":"us-east-1_b","name":"b"}],"started":"2026-11-20T12:00:00Z","legs":1}}`,
 		`{"continuation":{"tally":{"calls":{"userPoolRead":1e400}}}}`, `{"continuation":{"tally":{"profiles":null}}}`,
 	} {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, event []byte) {
-		c, err := Decode(event, "us-east-1", now)
+		c, _, err := Decode(event, "us-east-1", now)
 		if err != nil || c == nil {
 			return
 		}
@@ -276,7 +330,7 @@ func FuzzDecode(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		again, err := Decode(b, "us-east-1", now)
+		again, _, err := Decode(b, "us-east-1", now)
 		if err != nil || again == nil {
 			t.Fatalf("%s: its own JSON refused: %v", b, err)
 		}
@@ -417,15 +471,16 @@ func TestLostPlaceIsIncomplete(t *testing.T) {
 func TestHandlerCarriesOn(t *testing.T) {
 	f, client := fakeCognito(t)
 	populate(f, 200)
-	f.Latency = 10 * time.Millisecond
 	rg := newRig(t, client, `{"mode":"report"}`, 1000, 2)
+	legStarts := rg.legsOf(f, 60)
 	var emf strings.Builder
 	rg.sweeper.Recorder.Metrics, rg.sweeper.Recorder.Function = &emf, "SweepFunction"
 	h := &Handler{Sweeper: rg.sweeper, Region: "us-east-1"}
 	event := json.RawMessage(`{"detail-type":"Scheduled Event","source":"aws.events","detail":{}}`)
 	var legs int
 	for ; legs < 50; legs++ {
-		ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+		legStarts()
+		ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
 		rep, err := h.Handle(ctx, event)
 		cancel()
 		if err != nil {

@@ -21,7 +21,10 @@ type CoverageTotals struct {
 	Pools       int                 `json:"pools"`             // pools measured
 	BelowPolicy int                 `json:"belowPolicy"`       // pools with MFA_COVERAGE_BELOW_POLICY
 	Unknown     int                 `json:"unknown,omitempty"` // pools whose ledger could not be read
-	Cost        coverage.Cost       `json:"cost"`              // the ledger reads
+	// Unrecorded counts the sign-ins in the sign-in check's dead-letter
+	// queue at the sweep's end: the ledger may lack their users.
+	Unrecorded int           `json:"unrecorded,omitempty"`
+	Cost       coverage.Cost `json:"cost"` // the ledger reads
 }
 
 func (t *CoverageTotals) plus(o *CoverageTotals) *CoverageTotals {
@@ -63,6 +66,27 @@ func (s *Sweeper) noteLedger(c *Continuation) {
 	}
 }
 
+// noteUnrecorded says, at a sweep's end, how many sign-ins wait in the
+// sign-in check's dead-letter queue, never recorded in the ledger: the
+// coverage measured may count too few active users.
+func (s *Sweeper) noteUnrecorded(ctx context.Context, rep *Report) {
+	if s.Unrecorded == nil || rep.Tally.Coverage == nil {
+		return
+	}
+	n, err := s.Unrecorded.Count(ctx)
+	switch {
+	case err != nil:
+		s.Log.Error("unrecorded sign-ins not counted", "outcome", "failed", "error", err.Error())
+		rep.Notes = append(rep.Notes, "the sign-in dead-letter queue could not be read ("+err.Error()+"): MFA coverage may count too few active users")
+	case n > 0:
+		c := *rep.Tally.Coverage
+		c.Unrecorded = n
+		rep.Tally.Coverage = &c
+		rep.Notes = append(rep.Notes, fmt.Sprintf("sign-ins never recorded in the coverage ledger (in the sign-in dead-letter queue): %d; "+
+			"MFA coverage may count too few active users (see docs/operations.md, \"DLQ redrive\")", n))
+	}
+}
+
 // measure adds the pool's coverage to res, with the coverage violation
 // when the pool's rules set a minimum it falls short of, and counts it in
 // leg. Pools that failed, are gone or are replicas are not measured; an
@@ -84,7 +108,7 @@ func (s *Sweeper) measure(ctx context.Context, res *reconcile.Result, leg *Tally
 	rules := s.Reconciler.CurrentPolicy().Named(res.Profile)
 	c, cost, err := s.Coverage.Read(ctx, res.PoolID, rules.Users.CoverageWindowDays)
 	leg.Coverage.Cost.Add(cost)
-	if err != nil && ctx.Err() != nil && res.After == nil {
+	if err != nil && ctx.Err() != nil && !res.Sent {
 		// Checked again by the next leg, which finds the pool as it is.
 		res.Status, res.Err, res.Message = reconcile.Failed, err, "cut off while reading its coverage"
 		return

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/coverage"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/dev/cognitofake"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/dev/fakes"
@@ -27,7 +29,7 @@ func signIns(t testing.TB, l *coverage.Ledger, pool string, users, withMFA int, 
 		if i < withMFA {
 			u.Enabled = []policy.Factor{policy.SoftwareToken}
 		}
-		if err := l.Record(context.Background(), pool, fmt.Sprintf("%s-%s-%d", pool, ago, i), u, time.Now().Add(-ago)); err != nil {
+		if err := l.Record(context.Background(), pool, fmt.Sprintf("%s-%s-%d", pool, ago, i), u, time.Now().Add(-ago), 30*24*time.Hour); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -60,7 +62,7 @@ func TestSweepCoverage(t *testing.T) {
 			empty := f.AddPool("nobody", nil, onTOTP)
 			rg := newRig(t, client, tc.doc, 1000, 2)
 			table := &fakes.Ledger{PageSize: 3}
-			l := &coverage.Ledger{API: table, Table: "ledger", Window: 30 * 24 * time.Hour}
+			l := &coverage.Ledger{API: table, Table: "ledger"}
 			signIns(t, l, forty, 10, 4, time.Hour)
 			signIns(t, l, forty, 5, 2, 10*24*time.Hour) // outside a 7-day window, inside 30 days
 			signIns(t, l, full, 5, 5, time.Hour)
@@ -156,6 +158,53 @@ func TestSweepCoverageOfNoPool(t *testing.T) {
 	rep := rg.sweeper.Run(context.Background(), "", "", nil)
 	if rep.Coverage == nil || rep.Coverage.ActiveUsers != 0 || rep.Coverage.Ratio != nil || len(rep.Notes) != 0 {
 		t.Errorf("coverage %+v, notes %v", rep.Coverage, rep.Notes)
+	}
+}
+
+// deadLetters answers GetQueueAttributes with a depth, or an error.
+type deadLetters struct {
+	visible, inFlight string
+	err               error
+}
+
+func (d deadLetters) GetQueueAttributes(context.Context, *sqs.GetQueueAttributesInput, ...func(*sqs.Options)) (*sqs.GetQueueAttributesOutput, error) {
+	if d.err != nil {
+		return nil, d.err
+	}
+	return &sqs.GetQueueAttributesOutput{Attributes: map[string]string{
+		"ApproximateNumberOfMessages": d.visible, "ApproximateNumberOfMessagesNotVisible": d.inFlight}}, nil
+}
+
+// TestUnrecordedSignInsNoted: at a sweep's end, sign-ins in the sign-in
+// dead-letter queue (never recorded in the ledger) are counted beside the
+// coverage and noted; a queue that cannot be read is noted too; an empty
+// queue adds nothing.
+func TestUnrecordedSignInsNoted(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		queue      deadLetters
+		unrecorded int
+		note       string
+	}{
+		{"empty", deadLetters{visible: "0", inFlight: "0"}, 0, ""},
+		{"waiting", deadLetters{visible: "4", inFlight: "2"}, 6, "(in the sign-in dead-letter queue): 6;"},
+		{"denied", deadLetters{err: errors.New("AccessDenied")}, 0, "could not be read"},
+		{"garbled", deadLetters{visible: "many", inFlight: "0"}, 0, "could not be read"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f, client := fakeCognito(t)
+			f.AddPool("a", nil, onTOTP)
+			rg := newRig(t, client, `{}`, 1000, 2)
+			rg.sweeper.Coverage = coverage.NewReader(&fakes.Ledger{}, "ledger", coverage.DefaultUnitsPerSecond)
+			rg.sweeper.Unrecorded = coverage.NewUnrecorded(tc.queue, "https://sqs/dlq")
+			rep := rg.sweeper.Run(context.Background(), "", "", nil)
+			if rep.Coverage == nil || rep.Coverage.Unrecorded != tc.unrecorded {
+				t.Fatalf("coverage %+v", rep.Coverage)
+			}
+			if got := strings.Join(rep.Notes, "\n"); tc.note == "" && got != "" || !strings.Contains(got, tc.note) {
+				t.Errorf("notes %q, want %q", got, tc.note)
+			}
+		})
 	}
 }
 

@@ -96,7 +96,6 @@ func TestExportFailuresCounted(t *testing.T) {
 func TestResolveGoneAfterCompleteSweepOnly(t *testing.T) {
 	f, client := fakeCognito(t)
 	populate(f, 200)
-	f.Latency = 10 * time.Millisecond
 	rg := newRig(t, client, `{"mode":"report"}`, 1000, 2)
 	var mu sync.Mutex
 	var calls []time.Time
@@ -115,7 +114,7 @@ func TestResolveGoneAfterCompleteSweepOnly(t *testing.T) {
 		}
 		return resolved, 0, nil
 	}}
-	reps := rg.sweepAll(t, 500*time.Millisecond)
+	reps := rg.sweepAll(t, f, 80)
 	last := reps[len(reps)-1]
 	if len(reps) < 2 || len(calls) != 1 || !calls[0].Equal(reps[0].Continuation.Started) || last.SecurityHubResolved != 1 {
 		t.Fatalf("%d legs, %d calls (since %v), resolved %d", len(reps), len(calls), calls, last.SecurityHubResolved)

@@ -21,12 +21,12 @@ type Handler struct {
 // Handle runs one leg and returns its report, continuation included.
 func (h *Handler) Handle(ctx context.Context, event json.RawMessage) (Report, error) {
 	account, region := setup.Origin(ctx, h.Region)
-	from, err := Decode(event, region, h.Sweeper.Now())
+	from, execution, err := Decode(event, region, h.Sweeper.Now())
 	if err != nil {
 		h.Sweeper.Log.Error("continuation refused", "outcome", "refused", "error", err.Error())
 		return Report{}, err
 	}
-	rep := h.Sweeper.Run(ctx, account, region, from)
+	rep := h.Sweeper.RunIn(ctx, account, region, execution, from)
 	rec := h.Sweeper.Recorder
 	if rec.Metrics != nil {
 		_, _ = rec.Metrics.Write(EMF(rep, rec.Function, h.Sweeper.Now()))

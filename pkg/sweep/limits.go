@@ -34,33 +34,47 @@ const (
 )
 
 // refresh reads the limits at the first leg of a sweep, and at a later leg
-// on an instance that has not read them; it returns what is in force.
-func (l *Limits) refresh(ctx context.Context, gw *cognito.Gateway, first bool, c *Continuation) map[quota.Category]LimitReport {
+// on an instance that has not read them, beside the leg's checks (which go
+// on at the published defaults, never above an account's limits, until
+// the limits are in force); wait returns what is in force, noting in c
+// where a default stayed.
+func (l *Limits) refresh(ctx context.Context, gw *cognito.Gateway, first bool) (wait func(c *Continuation) map[quota.Category]LimitReport) {
 	if l == nil {
-		return nil
+		return func(*Continuation) map[quota.Category]LimitReport { return nil }
 	}
 	if l.report != nil && !first {
+		return func(*Continuation) map[quota.Category]LimitReport { return l.report }
+	}
+	done := make(chan struct{})
+	var notes []string
+	go func() {
+		defer close(done)
+		share := quota.Share{Percent: l.Share.Percent, Limits: map[quota.Category]float64{}}
+		report := map[quota.Category]LimitReport{}
+		for _, cat := range Categories {
+			rps, err := gw.ProvisionedLimit(ctx, cat)
+			if err != nil {
+				report[cat] = LimitReport{RPS: l.Share.Quota(cat), Source: sourceDefault}
+				why := "GetProvisionedLimit failed: " + err.Error()
+				if cognito.IsAccessDenied(err) {
+					why = "GetProvisionedLimit was denied: grant cognito-idp:GetProvisionedLimit to the sweep's role"
+				}
+				notes = append(notes, fmt.Sprintf("%s paced at AWS's published default (%g per second): %s", cat, report[cat].RPS, why))
+				continue
+			}
+			share.Limits[cat] = rps
+			report[cat] = LimitReport{RPS: rps, Source: sourceProvisioned}
+		}
+		l.Apply(share)
+		l.report = report
+	}()
+	return func(c *Continuation) map[quota.Category]LimitReport {
+		<-done
+		for _, n := range notes {
+			note(c, n)
+		}
 		return l.report
 	}
-	share := quota.Share{Percent: l.Share.Percent, Limits: map[quota.Category]float64{}}
-	report := map[quota.Category]LimitReport{}
-	for _, cat := range Categories {
-		rps, err := gw.ProvisionedLimit(ctx, cat)
-		if err != nil {
-			report[cat] = LimitReport{RPS: l.Share.Quota(cat), Source: sourceDefault}
-			why := "GetProvisionedLimit failed: " + err.Error()
-			if cognito.IsAccessDenied(err) {
-				why = "GetProvisionedLimit was denied: grant cognito-idp:GetProvisionedLimit to the sweep's role"
-			}
-			note(c, fmt.Sprintf("%s paced at AWS's published default (%g per second): %s", cat, report[cat].RPS, why))
-			continue
-		}
-		share.Limits[cat] = rps
-		report[cat] = LimitReport{RPS: rps, Source: sourceProvisioned}
-	}
-	l.Apply(share)
-	l.report = report
-	return report
 }
 
 // limitList renders limits in the order of Categories, for logs.

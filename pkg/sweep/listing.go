@@ -21,7 +21,7 @@ func (s *Sweeper) feed(ctx context.Context, stopAt time.Time, c *Continuation, o
 		if !send(c.Retry[0]) {
 			return nil
 		}
-		c.Retry = c.Retry[1:]
+		c.Retry, c.Sent = c.Retry[1:], c.Sent+1
 	}
 	token, skipTo, restarted := c.Page, "", false
 	for !c.Listed {
@@ -87,7 +87,7 @@ func sendPage(c *Continuation, page []cognito.PoolRef, send func(cognito.PoolRef
 		if !send(p) {
 			return false
 		}
-		c.PageStarted, c.Last = append(c.PageStarted, p.ID), p.ID
+		c.PageStarted, c.Last, c.Sent = append(c.PageStarted, p.ID), p.ID, c.Sent+1
 	}
 	return true
 }

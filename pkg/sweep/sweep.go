@@ -146,11 +146,20 @@ type Continuation struct {
 	Listed bool   `json:"listed,omitempty"` // the listing ended: only Retry is left
 	// Retry holds the pools still in flight when the leg was cut off: not
 	// counted, and checked first by the next leg.
-	Retry   []cognito.PoolRef `json:"retry,omitempty"`
-	Started time.Time         `json:"started"`
-	Legs    int               `json:"legs"`
-	Tally   Tally             `json:"tally"`
-	Notes   []string          `json:"notes,omitempty"`
+	Retry []cognito.PoolRef `json:"retry,omitempty"`
+	// Sent counts the pools handed to checks so far, a pool checked again
+	// counted again: no tally counts more.
+	Sent    int       `json:"sent,omitempty"`
+	Started time.Time `json:"started"`
+	// Execution is the state machine execution the sweep runs in; Unbound
+	// marks a sweep one of whose legs was handed a continuation from
+	// elsewhere (by hand, or from another execution): it cannot prove it
+	// checked every pool, and ends incomplete.
+	Execution string   `json:"execution,omitempty"`
+	Unbound   bool     `json:"unbound,omitempty"`
+	Legs      int      `json:"legs"`
+	Tally     Tally    `json:"tally"`
+	Notes     []string `json:"notes,omitempty"`
 }
 
 // Sweeper runs the legs of a sweep.
@@ -171,6 +180,9 @@ type Sweeper struct {
 	Hub Hub
 	// Coverage reads each pool's coverage from the ledger; nil: no ledger.
 	Coverage *coverage.Reader
+	// Unrecorded counts, at a sweep's end, the sign-ins the ledger may
+	// lack (the sign-in check's dead-letter queue); nil: not counted.
+	Unrecorded *coverage.Unrecorded
 	// Limits reads the account's provisioned limits once per sweep and
 	// paces at them; nil: AWS's published defaults.
 	Limits      *Limits
@@ -199,8 +211,14 @@ type Hub interface {
 // One pool's failure never stops the sweep. The last leg publishes the one
 // summary event.
 func (s *Sweeper) Run(ctx context.Context, account, region string, from *Continuation) Report {
+	return s.RunIn(ctx, account, region, "", from)
+}
+
+// RunIn is Run for a leg of the state machine execution execution: the
+// first leg binds the sweep to it.
+func (s *Sweeper) RunIn(ctx context.Context, account, region, execution string, from *Continuation) Report {
 	start := s.Now()
-	next := Continuation{Started: start}
+	next := Continuation{Started: start, Execution: execution}
 	if from != nil {
 		next = *from
 		next.Retry, next.Notes, next.PageStarted = slices.Clone(from.Retry), slices.Clone(from.Notes), slices.Clone(from.PageStarted)
@@ -217,7 +235,7 @@ func (s *Sweeper) Run(ctx context.Context, account, region string, from *Continu
 		defer cancel()
 	}
 	before := s.Calls()
-	rep.Limits = s.Limits.refresh(workCtx, s.Reconciler.Gateway(), from == nil, &next)
+	limits := s.Limits.refresh(workCtx, s.Reconciler.Gateway(), from == nil)
 	s.noteLedger(&next)
 
 	tagged, err := s.poolTags(workCtx, &next)
@@ -226,6 +244,7 @@ func (s *Sweeper) Run(ctx context.Context, account, region string, from *Continu
 		cutOff, err = s.check(ctx, workCtx, stopAt, tagged, &next, &rep)
 	}
 
+	rep.Limits = limits(&next)
 	rep.Leg.Calls = s.Calls().Minus(before)
 	next.Tally.add(rep.Leg)
 	next.Retry = append(next.Retry, cutOff...)
@@ -234,6 +253,9 @@ func (s *Sweeper) Run(ctx context.Context, account, region string, from *Continu
 		s.finish(workCtx, &rep, &next)
 	}
 	rep.Tally, rep.Legs, rep.Notes = next.Tally, next.Legs, slices.Clone(next.Notes)
+	if rep.Continuation == nil {
+		s.noteUnrecorded(workCtx, &rep)
+	}
 	if rep.Continuation == nil && rep.ExportFailed > 0 {
 		rep.Notes = append(rep.Notes, fmt.Sprintf("%d findings were not brought to Security Hub (refused, failed calls, or an export that could not start): "+
 			"Security Hub may not match these counts; the SweepFunction's log says why (outcome failed, message \"export\")", rep.ExportFailed))
@@ -262,6 +284,12 @@ func conclude(rep *Report, next *Continuation, err error) {
 		rep.Incomplete, rep.Error = true, "the leg checked no pool before its deadline: the sweep stops here"
 	case more:
 		rep.Continuation = next
+	case next.Unbound:
+		// Over, but a leg carried on from a continuation handed in from
+		// outside this execution: what it says was checked is its word.
+		rep.Incomplete = true
+		note(next, "a leg was handed a continuation not passed on within one execution of the sweep's state machine "+
+			"(by hand, or from another execution): the sweep cannot prove it checked every pool")
 	}
 }
 

@@ -50,6 +50,7 @@ type TOTP struct {
 type User struct {
 	MFASettings []string // SMS_MFA, SOFTWARE_TOKEN_MFA, EMAIL_OTP
 	Preferred   string
+	Sub         string // "": "sub-" and the user name
 }
 
 type pool struct {
@@ -319,7 +320,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		inc(&s.calls, op)
 	}
 	if s.Latency > 0 {
-		time.Sleep(s.Latency)
+		// The latency is the request's way there: a caller that gives up on
+		// the way leaves a request that never arrives.
+		select {
+		case <-time.After(s.Latency):
+		case <-r.Context().Done():
+			return
+		}
 	}
 	var in map[string]json.RawMessage
 	if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
@@ -586,7 +593,12 @@ func (s *Server) adminGetUser(p *pool, id, username string) (any, *apiError) {
 	if u == nil {
 		return nil, &apiError{400, "UserNotFoundException", "User does not exist."}
 	}
-	out := map[string]any{"Username": username, "UserStatus": "CONFIRMED", "Enabled": true, "UserMFASettingList": u.MFASettings}
+	sub := u.Sub
+	if sub == "" {
+		sub = "sub-" + username
+	}
+	out := map[string]any{"Username": username, "UserStatus": "CONFIRMED", "Enabled": true, "UserMFASettingList": u.MFASettings,
+		"UserAttributes": []map[string]string{{"Name": "sub", "Value": sub}}}
 	if u.Preferred != "" {
 		out["PreferredMfaSetting"] = u.Preferred
 	}
@@ -603,7 +615,7 @@ func (s *Server) adminSetPreference(p *pool, id, username string, in map[string]
 	if current == nil {
 		return nil, &apiError{400, "UserNotFoundException", "User does not exist."}
 	}
-	u := &User{MFASettings: slices.Clone(current.MFASettings), Preferred: current.Preferred}
+	u := &User{MFASettings: slices.Clone(current.MFASettings), Preferred: current.Preferred, Sub: current.Sub}
 	for field, factor := range map[string]string{"SMSMfaSettings": "SMS_MFA", "SoftwareTokenMfaSettings": "SOFTWARE_TOKEN_MFA", "EmailMfaSettings": "EMAIL_OTP", "WebAuthnMfaSettings": passkeyMFA} {
 		raw, ok := in[field]
 		if !ok {

@@ -167,7 +167,7 @@ func Run(ctx context.Context, root string, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if ev, err = testbed.Sample(root, "trigger-post-authentication.json", pools[1].id, user); err != nil {
+	if ev, err = m.Sample(ctx, root, "trigger-post-authentication.json", pools[1].id, user); err != nil {
 		return err
 	}
 	if rt, err = start("TriggerFunction", "enforce"); err != nil {

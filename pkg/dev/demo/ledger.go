@@ -31,7 +31,7 @@ var signInUsers = map[int]struct{ users, withMFA int }{1: {4, 1}, 4: {2, 2}}
 // it records and writes no user) read each one's sign-in from an SQS
 // batch, as the sign-in queue delivers it. It returns the pools measured.
 func signIns(ctx context.Context, m *testbed.Moto, start func(string, string) (*localinvoke.Runtime, error), say func(string, ...any)) ([]*pool, error) {
-	if err := m.CoverageTable(ctx, testbed.LedgerTable); err != nil {
+	if err := m.StackResources(ctx); err != nil {
 		return nil, err
 	}
 	c, err := m.Client(ctx)

@@ -67,8 +67,28 @@ func TestMemberTemplate(t *testing.T) {
 	if functions != 4 {
 		t.Errorf("%d functions, want 4", functions)
 	}
-	if b, err := exec.Command("cfn-lint", path).CombinedOutput(); err != nil {
-		t.Errorf("cfn-lint: %v\n%s", err, b)
+	lint(t, path)
+}
+
+// lint runs cfn-lint on a template and fails on any finding but one:
+// cfn-lint's list of IAM actions predates Cognito's GetProvisionedLimit
+// (2026-07), which the sweep's role grants.
+func lint(t *testing.T, path string) {
+	t.Helper()
+	b, err := exec.Command("cfn-lint", "--format", "json", path).Output()
+	var found []struct {
+		Rule     struct{ Id string }
+		Message  string
+		Location struct{ Path []any }
+	}
+	if jerr := json.Unmarshal(b, &found); jerr != nil {
+		t.Fatalf("cfn-lint: %v %v\n%s", err, jerr, b)
+	}
+	for _, f := range found {
+		if f.Rule.Id == "W3037" && strings.HasPrefix(f.Message, "'getprovisionedlimit' is not one of") {
+			continue
+		}
+		t.Errorf("cfn-lint %s at %v: %.300s", f.Rule.Id, f.Location.Path, f.Message)
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 type state struct {
 	Type           string
 	Resource       string
+	Result         any
 	Parameters     map[string]any
 	ResultSelector map[string]string
 	Retry          []struct{ ErrorEquals []string }
@@ -71,9 +72,10 @@ func roundTrip(t *testing.T, v any) any {
 }
 
 // TestSweepStateMachine runs the definition the way Step Functions does
-// against legs answering with sweep.Report: the schedule's event starts
-// the first leg, each next leg gets the last one's continuation as a
-// sweep.Event, and the execution ends once a leg returns none.
+// against legs answering with sweep.Report: an execution starts the first
+// leg afresh whatever its input (a continuation in it is not passed on),
+// each next leg gets the last one's continuation as a sweep.Event, every
+// leg the execution's ID, and the execution ends once a leg returns none.
 func TestSweepStateMachine(t *testing.T) {
 	tpl := transformed(t)
 	if typ := props(t, tpl, "SweepStateMachine")["StateMachineType"]; typ != "STANDARD" {
@@ -107,7 +109,10 @@ func TestSweepStateMachine(t *testing.T) {
 
 	legs := []*sweep.Continuation{{Page: "token-2", PageStarted: []string{"us-east-1_a"}, Last: "us-east-1_a", Legs: 1}, {Listed: true, Legs: 2, Last: "us-east-1_b", Retry: []cognito.PoolRef{{ID: "us-east-1_b"}}}, nil}
 	var invoked []any
-	input := roundTrip(t, map[string]any{"detail-type": "Scheduled Event", "source": "aws.events", "detail": map[string]any{}})
+	const execution = "arn:aws:states:us-east-1:123456789012:execution:SweepStateMachine:e-1"
+	// A forged continuation in the execution's input goes nowhere.
+	input := roundTrip(t, map[string]any{"detail-type": "Scheduled Event", "source": "aws.events", "detail": map[string]any{},
+		"continuation": map[string]any{"listed": true, "tally": map[string]any{"checked": 1000}}})
 	name := def.StartAt
 	for steps := 0; name != ""; steps++ {
 		if steps > 20 {
@@ -118,8 +123,18 @@ func TestSweepStateMachine(t *testing.T) {
 			t.Fatalf("no state %q", name)
 		}
 		switch st.Type {
+		case "Pass":
+			input, name = roundTrip(t, st.Result), st.Next
 		case "Task":
-			payload := at(input, st.Parameters["Payload.$"].(string))
+			payload := map[string]any{}
+			for k, path := range st.Parameters["Payload"].(map[string]any) {
+				switch path {
+				case "$$.Execution.Id":
+					payload[strings.TrimSuffix(k, ".$")] = execution
+				default:
+					payload[strings.TrimSuffix(k, ".$")] = at(input, path.(string))
+				}
+			}
 			invoked = append(invoked, payload)
 			rep := sweep.Report{Continuation: legs[len(invoked)-1]}
 			result := roundTrip(t, map[string]any{"StatusCode": 200, "Payload": rep})
@@ -145,13 +160,13 @@ func TestSweepStateMachine(t *testing.T) {
 	if len(invoked) != len(legs) {
 		t.Fatalf("%d legs invoked, want %d", len(invoked), len(legs))
 	}
-	if first := asJSON(invoked[0]); !strings.Contains(first, "Scheduled Event") {
-		t.Errorf("first leg got %s, not the schedule's event", first)
+	if first := asJSON(invoked[0]); first != `{"continuation":null,"execution":"`+execution+`"}` {
+		t.Errorf("first leg got %s, want a fresh start in the execution", first)
 	}
 	for i, payload := range invoked[1:] {
 		var ev sweep.Event
-		if err := json.Unmarshal([]byte(asJSON(payload)), &ev); err != nil || !reflect.DeepEqual(ev.Continuation, legs[i]) {
-			t.Errorf("leg %d got %s, want the continuation %+v (%v)", i+2, asJSON(payload), legs[i], err)
+		if err := json.Unmarshal([]byte(asJSON(payload)), &ev); err != nil || !reflect.DeepEqual(ev.Continuation, legs[i]) || ev.Execution != execution {
+			t.Errorf("leg %d got %s, want the continuation %+v in the execution (%v)", i+2, asJSON(payload), legs[i], err)
 		}
 	}
 }

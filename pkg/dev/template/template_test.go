@@ -15,12 +15,15 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/drift"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/metrics"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/policyparam"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/quota"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/setup"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/signin"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/signinmsg"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/sweep"
 )
 
@@ -206,6 +209,8 @@ func TestAlarmsAndDashboard(t *testing.T) {
 		policyparam.VersionRefused + ` [{"Name":"Service","Value":"cognito-mfa-enforcer"}]`,
 		`ExecutionsFailed [{"Name":"StateMachineArn","Value":{"Ref":"SweepStateMachine"}}]`,
 		metrics.ExportFailed + ` [{"Name":"Service","Value":"cognito-mfa-enforcer"}]`,
+		signin.LedgerWriteFailed + ` [{"Name":"Service","Value":"cognito-mfa-enforcer"}]`,
+		signin.MessagesRefused + ` [{"Name":"Service","Value":"cognito-mfa-enforcer"}]`,
 	} {
 		if !alarms[want] {
 			t.Errorf("no alarm on %s", want)
@@ -375,7 +380,25 @@ func checkParam(t *testing.T, v setup.Var, param map[string]any) {
 	t.Helper()
 	def := fmt.Sprint(param["Default"])
 	switch v.Kind {
-	case setup.Number, setup.Integer, setup.Duration:
+	case setup.Integer:
+		// Whole numbers: a String with a pattern, as a Number takes decimals.
+		pattern, _ := param["AllowedPattern"].(string)
+		re, err := regexp.Compile(pattern)
+		if param["Type"] != "String" || err != nil || !strings.HasPrefix(pattern, "^") || !strings.HasSuffix(pattern, "$") {
+			t.Errorf("parameter %s: %v with pattern %q; want a String with an anchored pattern", v.Param, param["Type"], pattern)
+			break
+		}
+		for n := int(v.Min); n <= int(v.Max); n++ {
+			if !re.MatchString(strconv.Itoa(n)) {
+				t.Errorf("parameter %s refuses %d, which the function accepts", v.Param, n)
+			}
+		}
+		for _, s := range []string{"50.5", "1.0", "1e2", " 5", "-1", "", strconv.Itoa(int(v.Min) - 1), strconv.Itoa(int(v.Max) + 1)} {
+			if re.MatchString(s) && v.Check(s) != nil {
+				t.Errorf("parameter %s takes %q, which the function refuses", v.Param, s)
+			}
+		}
+	case setup.Number, setup.Duration:
 		if param["Type"] != "Number" || param["MinValue"] != v.Min || param["MaxValue"] != v.Max {
 			t.Errorf("parameter %s: %s from %v to %v; the function accepts %g to %g", v.Param, param["Type"], param["MinValue"], param["MaxValue"], v.Min, v.Max)
 		}
@@ -565,6 +588,10 @@ func TestSignInQueue(t *testing.T) {
 	}
 	if props(t, tpl, "SignInDeadLetterQueue")["SqsManagedSseEnabled"] != true {
 		t.Error("dead-letter queue not encrypted")
+	}
+	// The sign-in check trusts a message's time only within the retention.
+	if r := q["MessageRetentionPeriod"].(float64); time.Duration(r)*time.Second != signinmsg.Retention {
+		t.Errorf("queue retention %vs; the sign-in check trusts message times within %s (signinmsg.Retention)", r, signinmsg.Retention)
 	}
 	timeout := props(t, tpl, "SignInCheckFunction")["Timeout"].(float64)
 	if v := q["VisibilityTimeout"].(float64); v < 6*timeout {

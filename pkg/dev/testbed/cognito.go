@@ -32,7 +32,7 @@ func (l *Lazy) Get(t testing.TB) *Moto {
 		l.moto, l.err = StartMoto()
 		if l.err == nil {
 			l.moto.SetEnv()
-			l.err = l.moto.CoverageTable(context.Background(), LedgerTable)
+			l.err = l.moto.StackResources(context.Background())
 		}
 	})
 	if l.err != nil {

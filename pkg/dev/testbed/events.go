@@ -1,6 +1,8 @@
 package testbed
 
 import (
+	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +12,7 @@ import (
 const (
 	SamplePoolID   = "us-east-1_EXAMPLE11"
 	SampleUserName = "jane.doe"
+	SampleSub      = "94a8e4c8-0071-70e2-7d3c-5b1e0c2f6a9d"
 )
 
 // Sample reads root/events/file and fills in a real pool ID and, when user
@@ -25,4 +28,34 @@ func Sample(root, file, poolID, user string) ([]byte, error) {
 		s = strings.ReplaceAll(s, `\"`+SampleUserName+`\"`, `\"`+user+`\"`) // in an SQS message's body
 	}
 	return []byte(s), nil
+}
+
+// Sample is the package Sample for a user of this moto: the user's sub as
+// moto knows it is filled in too, as Cognito would send it.
+func (m *Moto) Sample(ctx context.Context, root, file, poolID, user string) ([]byte, error) {
+	raw, err := Sample(root, file, poolID, user)
+	if err != nil || user == "" {
+		return raw, err
+	}
+	sub, err := m.UserSub(ctx, poolID, user)
+	if err != nil {
+		return nil, err
+	}
+	return []byte(strings.ReplaceAll(string(raw), SampleSub, sub)), nil
+}
+
+// UserSub reads a user's sub with the AWS CLI.
+func (m *Moto) UserSub(ctx context.Context, poolID, user string) (string, error) {
+	var out struct {
+		UserAttributes []struct{ Name, Value string }
+	}
+	if err := m.CLI(ctx, &out, "cognito-idp", "admin-get-user", "--user-pool-id", poolID, "--username", user); err != nil {
+		return "", err
+	}
+	for _, a := range out.UserAttributes {
+		if a.Name == "sub" {
+			return a.Value, nil
+		}
+	}
+	return "", fmt.Errorf("user %s of %s has no sub", user, poolID)
 }

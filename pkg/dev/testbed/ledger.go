@@ -24,6 +24,21 @@ func (m *Moto) DynamoDB(ctx context.Context) (*dynamodb.Client, error) {
 // ID); Lazy.Get creates it, as the deployed stack would.
 const LedgerTable = "CoverageTable"
 
+// SignInDeadLetters is the name the sweep sees for the template's
+// SignInDeadLetterQueue under localinvoke, as a queue URL: SQS takes a
+// queue's name there too.
+const SignInDeadLetters = "SignInDeadLetterQueue"
+
+// StackResources creates what the functions find by name in the deployed
+// stack: the coverage ledger and the sign-in dead-letter queue.
+func (m *Moto) StackResources(ctx context.Context) error {
+	if err := m.CoverageTable(ctx, LedgerTable); err != nil {
+		return err
+	}
+	_, err := m.Queue(ctx, SignInDeadLetters)
+	return err
+}
+
 // CoverageTable creates the coverage ledger as template.yaml declares it
 // (CoverageTable): on demand, key poolId + userSub, TTL on expiresAt. A
 // table that exists already is kept.

@@ -1,6 +1,8 @@
 package testbed
 
 import (
+	"bytes"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -18,17 +20,54 @@ type Recorder struct {
 	m     *Moto
 	mu    sync.Mutex
 	calls []string
+	hang  string        // "service:Operation" held until its caller gives up
+	held  [2]string     // "service:Operation" and a text of its body: applied, its answer held
+	stop  chan struct{} // closed by Close: held calls end
+}
+
+// Hang holds every call of op ("cognito-idp:AdminGetUser") until its
+// caller gives up: a call that never answers.
+func (r *Recorder) Hang(op string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.hang = op
+}
+
+// HoldAnswer passes each call of op whose body contains text to moto,
+// which applies it, and holds the answer until the caller gives up: a
+// write Cognito accepted whose answer never came.
+func (r *Recorder) HoldAnswer(op, text string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.held = [2]string{op, text}
 }
 
 // Record starts a recording proxy; Close stops it.
 func (m *Moto) Record() *Recorder {
 	target, _ := url.Parse(m.Endpoint)
-	r := &Recorder{m: m}
+	r := &Recorder{m: m, stop: make(chan struct{})}
 	proxy := httputil.NewSingleHostReverseProxy(target)
 	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		op := operation(req)
 		r.mu.Lock()
-		r.calls = append(r.calls, operation(req))
+		r.calls = append(r.calls, op)
+		hang, held := r.hang == op, r.held
 		r.mu.Unlock()
+		if held[0] == op {
+			body, _ := io.ReadAll(req.Body)
+			req.Body = io.NopCloser(bytes.NewReader(body))
+			if strings.Contains(string(body), held[1]) {
+				proxy.ServeHTTP(httptest.NewRecorder(), req)
+				hang = true
+			}
+		}
+		if hang {
+			select {
+			case <-req.Context().Done():
+			case <-r.stop:
+			}
+			return
+		}
 		proxy.ServeHTTP(w, req)
 	}))
 	return r
@@ -73,5 +112,8 @@ func (r *Recorder) Calls() []string {
 	return slices.Clone(r.calls)
 }
 
-// Close stops the proxy.
-func (r *Recorder) Close() { r.srv.Close() }
+// Close stops the proxy, ending the calls it holds.
+func (r *Recorder) Close() {
+	close(r.stop)
+	r.srv.Close()
+}

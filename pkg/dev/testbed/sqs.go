@@ -72,3 +72,19 @@ func (q *Queue) Bodies(ctx context.Context) ([]string, error) {
 		}
 	}
 }
+
+// Send sends one message.
+func (q *Queue) Send(ctx context.Context, body string) error {
+	if _, err := q.api.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(q.URL), MessageBody: aws.String(body)}); err != nil {
+		return fmt.Errorf("send to %s: %w", q.Name, err)
+	}
+	return nil
+}
+
+// Purge deletes every message in the queue.
+func (q *Queue) Purge(ctx context.Context) error {
+	if _, err := q.api.PurgeQueue(ctx, &sqs.PurgeQueueInput{QueueUrl: aws.String(q.URL)}); err != nil {
+		return fmt.Errorf("purge %s: %w", q.Name, err)
+	}
+	return nil
+}

@@ -111,8 +111,8 @@ func run(template, function, binary, eventPath string, env, params map[string]st
 	return nil
 }
 
-// seed starts moto and creates a findings bus and a pool at OFF for the
-// event, with the sample user when the event names it.
+// seed starts moto and creates a findings bus, the stack's ledger and
+// queues, and a pool at OFF for the event, with the sample user when the event names it.
 func seed(payload []byte) (*testbed.Moto, string, *testbed.Bus, error) {
 	ctx := context.Background()
 	m, err := testbed.StartMoto()
@@ -121,6 +121,9 @@ func seed(payload []byte) (*testbed.Moto, string, *testbed.Bus, error) {
 	}
 	bus, err := m.FindingsBus(ctx, "invoke-findings")
 	var pool string
+	if err == nil {
+		err = m.StackResources(ctx)
+	}
 	if err == nil {
 		pool, err = m.CreatePool(ctx, "invoke", nil, "OFF")
 	}
