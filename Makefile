@@ -9,7 +9,7 @@ GO_BUILD = GOOS=linux GOARCH=$(GOARCH) CGO_ENABLED=0 go build -tags lambda.norpc
 PYTHON ?= python3
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: build test unit lint confirm-account policy-check package demo-org invoke invoke-moto bench moto demo $(addprefix build-,$(FUNCTIONS))
+.PHONY: build test unit lint confirm-account policy-check package demo-org invoke invoke-moto attach detach bench moto demo $(addprefix build-,$(FUNCTIONS))
 
 build-DriftFunction:
 	$(GO_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/drift
@@ -60,7 +60,7 @@ unit:
 
 test: moto
 	cfn-lint template.yaml
-	go test -count=1 -timeout 8m ./...
+	go test -count=1 -parallel 4 -timeout 8m ./...
 	go test -count=1 -race ./pkg/sweep/ ./pkg/trigger/ ./pkg/signin/ ./pkg/dev/localinvoke/
 
 lint:
@@ -101,6 +101,17 @@ invoke-moto: moto
 	@test -n "$(FUNCTION)" -a -n "$(EVENT)" || { echo "usage: make invoke-moto FUNCTION=<LogicalId> EVENT=events/<file>.json" >&2; exit 2; }
 	@$(MAKE) -s build-$(FUNCTION) ARTIFACTS_DIR=build/$(FUNCTION) GOARCH=$(HOST_ARCH)
 	go run ./pkg/dev/localinvoke/cmd/localinvoke -moto -function $(FUNCTION) -binary build/$(FUNCTION)/bootstrap -event $(EVENT) $(ARGS)
+
+# Attach the enforcer's trigger (the stack's TriggerFunctionArn output) to
+# pools as their PreAuthentication and PostAuthentication triggers, or detach
+# it, keeping every other setting (docs/operations.md, "Attaching the trigger
+# to existing pools, safely"):
+# make attach POOLS=us-east-1_x,us-east-1_y|ALL=1 ARN=<TriggerFunctionArn> [APPLY=1]
+# Report mode unless APPLY=1; APPLY=1 on real AWS asks for CONFIRM_AWS_ACCOUNT.
+attach detach:
+	@test -n "$(ARN)" -a \( -n "$(POOLS)" -o -n "$(ALL)" \) || { echo "usage: make $@ POOLS=<pool ID>,<pool ID>|ALL=1 ARN=<TriggerFunctionArn> [APPLY=1]" >&2; exit 2; }
+	@if [ -n "$(APPLY)" ]; then $(MAKE) -s confirm-account; fi
+	go run ./pkg/dev/attach/cmd/attach -$@ '$(ARN)' $(if $(POOLS),-pools '$(POOLS)') $(if $(ALL),-all) $(if $(APPLY),-apply)
 
 # Benchmarks report ratios against a floor measured in the same run.
 bench:

@@ -476,3 +476,46 @@ func TestHangingCallReturnsMessages(t *testing.T) {
 		t.Errorf("a user check cut off by the deadline was recorded:\n%s", rt.Logs())
 	}
 }
+
+// TestForeignMessagesIgnoredByTheBootstrap (G6): messages about another
+// account, another Region, or a pool whose ID names another Region are
+// ignored and counted by the built bootstrap: nothing read, written or
+// published for them.
+func TestForeignMessagesIgnoredByTheBootstrap(t *testing.T) {
+	m := moto.Get(t)
+	ctx := context.Background()
+	bus, err := m.FindingsBus(ctx, "signin-foreign")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := smsPreferringUsers(t, m, nil, "jane")
+	sub := subOf(t, m, pool, "jane")
+	var ev events.SQSEvent
+	for i, msg := range []signinmsg.Message{
+		signinmsg.New(pool, "jane", sub, signinmsg.PostAuthentication, time.Now(), "999999999999", testbed.Region),
+		signinmsg.New(pool, "jane", sub, signinmsg.PostAuthentication, time.Now(), testbed.Account, "eu-west-1"),
+		signinmsg.New("eu-west-1_"+strings.TrimPrefix(pool, testbed.Region+"_"), "jane", sub, signinmsg.PostAuthentication, time.Now(), testbed.Account, testbed.Region),
+	} {
+		body, _ := json.Marshal(msg)
+		ev.Records = append(ev.Records, events.SQSMessage{MessageId: fmt.Sprintf("m%d", i), Body: string(body), EventSource: "aws:sqs"})
+	}
+	batch, _ := json.Marshal(ev)
+	proxy := m.Record()
+	t.Cleanup(proxy.Close)
+	rt := localinvoke.StartForTest(t, root, name, map[string]string{"PolicyDocument": `{"factors":{"sms":"forbidden"}}`, "ExistingFindingsBusName": bus.Name}, proxy.Env())
+	check(t, rt, batch)
+	if n := strings.Count(rt.Logs(), `"SignInMessagesIgnored":1`); n != 3 {
+		t.Errorf("%d messages counted as ignored, want 3\n%s", n, rt.Logs())
+	}
+	for _, c := range proxy.Calls() {
+		if strings.HasPrefix(c, "cognito-idp:") || strings.HasPrefix(c, "dynamodb:") {
+			t.Errorf("call %s for a foreign message", c)
+		}
+	}
+	if got, _ := m.GetMFA(ctx, pool); got.MfaConfiguration != "OFF" || !unchanged(t, m, pool, "jane") {
+		t.Errorf("the pool or user was written: %s", got)
+	}
+	if evs, _ := bus.Drain(ctx); len(evs) != 0 {
+		t.Errorf("%d findings published for foreign messages", len(evs))
+	}
+}

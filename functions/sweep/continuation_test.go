@@ -23,6 +23,7 @@ import (
 // answers each forged continuation with an error naming the field, makes
 // no AWS call, and keeps running (no panic in any goroutine).
 func TestSweepFunctionRefusesForgedContinuations(t *testing.T) {
+	t.Parallel()
 	f := cognitofake.New()
 	if _, err := f.Start(); err != nil {
 		t.Fatal(err)
@@ -81,7 +82,7 @@ func TestSweepFunctionRefusesForgedContinuations(t *testing.T) {
 // is checked exactly once, none before it, and the sweep is complete. It
 // has an account of its own: the other tests count the default one's pools.
 func TestSweepFunctionResumesByIdentity(t *testing.T) {
-	m := moto.Get(t)
+	m := own(t)
 	ctx := context.Background()
 	const account = "666666666666"
 	acct, err := m.AssumeAccount(ctx, account)

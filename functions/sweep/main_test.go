@@ -22,11 +22,17 @@ import (
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/sweep"
 )
 
-var moto testbed.Lazy
+// own gives a test a moto of its own and runs it beside the package's
+// other tests: each sweeps a whole account, and most of a sweep is waiting
+// on its pace.
+func own(t *testing.T) *testbed.Moto {
+	t.Helper()
+	t.Parallel()
+	return testbed.Own(t)
+}
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	moto.Stop()
 	localinvoke.RemoveBuilds()
 	os.Exit(code)
 }
@@ -51,7 +57,7 @@ func run(t *testing.T, rt *localinvoke.Runtime) sweep.Report {
 // TestSweepFunctionEndToEnd runs the built bootstrap against moto over
 // more than one ListUserPools page of pools with a mix of drift.
 func TestSweepFunctionEndToEnd(t *testing.T) {
-	m := moto.Get(t)
+	m := own(t)
 	ctx := context.Background()
 	var specs []testbed.PoolSpec
 	for i := range 66 {
@@ -155,6 +161,7 @@ func TestSweepFunctionUnderThrottling(t *testing.T) {
 	if testing.Short() {
 		t.Skip("sustained throttling runs for seconds: skipped with -short")
 	}
+	t.Parallel()
 	f := cognitofake.New()
 	f.ThrottleRate, f.ThrottleProb = 5, 0.05
 	if _, err := f.Start(); err != nil {
@@ -182,6 +189,7 @@ func TestSweepFunctionContinues(t *testing.T) {
 	if testing.Short() {
 		t.Skip("legs paced at 15 reads per second run for seconds: skipped with -short")
 	}
+	t.Parallel()
 	f := cognitofake.New()
 	if _, err := f.Start(); err != nil {
 		t.Fatal(err)
@@ -256,7 +264,7 @@ func TestSweepFunctionFollowsThePolicyParameter(t *testing.T) {
 	if testing.Short() {
 		t.Skip("waits out the 30 s refresh interval twice")
 	}
-	m := moto.Get(t)
+	m := own(t)
 	ctx := context.Background()
 	ids, err := m.Seed(ctx, []testbed.PoolSpec{{Name: "param-off", Level: "OFF"},
 		{Name: "param-sms", Level: "OPTIONAL", Factors: []policy.Factor{policy.SMS}}})
@@ -338,7 +346,7 @@ func TestSweepFunctionFollowsThePolicyParameter(t *testing.T) {
 // and one untagged corrects each to its own profile (tags read in bulk
 // from moto's tagging API); findings and the summary name the profile.
 func TestSweepFunctionProfiles(t *testing.T) {
-	m := moto.Get(t)
+	m := own(t)
 	ctx := context.Background()
 	const tag = "mfa-policy-profile"
 	specs := []testbed.PoolSpec{
@@ -427,7 +435,7 @@ func TestSweepFunctionProfiles(t *testing.T) {
 // below Plus and one in AUDIT mode are raised to ON with the reason in
 // their findings; a pool at ON is never lowered.
 func TestSweepFunctionAdaptive(t *testing.T) {
-	m := moto.Get(t)
+	m := own(t)
 	ctx := context.Background()
 	specs := []testbed.PoolSpec{
 		testbed.AdaptivePool("equivalent", testbed.ClientSpec{Name: "web"}),
@@ -532,7 +540,7 @@ func TestSweepFunctionAdaptive(t *testing.T) {
 // provisioned limit the sweep paces at it, and with GetProvisionedLimit
 // denied it paces at AWS's published defaults and says so.
 func TestSweepFunctionTodaysCognito(t *testing.T) {
-	m := moto.Get(t)
+	m := own(t)
 	ctx := context.Background()
 	specs := []testbed.PoolSpec{
 		{Name: "eums-sweep", Level: "OPTIONAL", Factors: []policy.Factor{policy.SoftwareToken, policy.SMS}, EUMS: true},
@@ -587,18 +595,10 @@ func TestSweepFunctionTodaysCognito(t *testing.T) {
 // correction whose answer never comes before the leg's cut-off; the built
 // bootstrap confirms the write with one read and publishes the pool as
 // remediated, counted so, rather than leaving it to a next leg that would
-// find it compliant and say nothing. (A moto of its own: the leg must
-// reach the pool before its stop margin.)
+// find it compliant and say nothing.
 func TestSweepFunctionPublishesTheWriteAtTheCut(t *testing.T) {
-	m, err := testbed.StartMoto()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(m.Stop)
+	m := own(t)
 	ctx := context.Background()
-	if err := m.StackResources(ctx); err != nil {
-		t.Fatal(err)
-	}
 	bus, err := m.FindingsBus(ctx, "sweep-cut")
 	if err != nil {
 		t.Fatal(err)

@@ -27,7 +27,7 @@ type hubFinding struct {
 // RecordState ARCHIVED) and re-imports the other's keeping CreatedAt and
 // FirstObservedAt, with a later UpdatedAt.
 func TestSweepFunctionSecurityHubLifecycle(t *testing.T) {
-	m := moto.Get(t)
+	m := own(t)
 	ctx := context.Background()
 	const id = "444444444444"
 	acct, err := m.AssumeAccount(ctx, id)
@@ -107,7 +107,7 @@ func TestSweepFunctionSecurityHubLifecycle(t *testing.T) {
 // counts every finding not imported, and its EMF line carries
 // SecurityHubExportFailed for the alarm.
 func TestSweepFunctionCountsExportFailures(t *testing.T) {
-	m := moto.Get(t)
+	m := own(t)
 	ctx := context.Background()
 	const id = "555555555555"
 	acct, err := m.AssumeAccount(ctx, id)

@@ -41,6 +41,38 @@ func (l *Lazy) Get(t testing.TB) *Moto {
 	return l.moto
 }
 
+// Own starts a moto for one test, with the stack's resources, and stops it
+// when the test ends: tests that each sweep a whole account can run in
+// parallel, each on its own. Its clients take their endpoint from it, not
+// from the process's environment. Skipped with -short.
+func Own(t testing.TB) *Moto {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("integration test against moto: skipped with -short")
+	}
+	m, err := StartMoto()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(m.Stop)
+	if err := m.StackResources(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// Fresh is Get with moto emptied first (moto's reset: every account,
+// Region and service) and the stack's resources created again: for a test
+// that sweeps the whole account and must meet only its own pools.
+func (l *Lazy) Fresh(t testing.TB) *Moto {
+	t.Helper()
+	m := l.Get(t)
+	if err := m.Reset(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
 // Stop stops the server if it was started; call it from TestMain.
 func (l *Lazy) Stop() {
 	if l.moto != nil {
