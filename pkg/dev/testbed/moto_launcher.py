@@ -219,6 +219,109 @@ CognitoIdpResponse.set_risk_configuration = _set_risk_configuration
 CognitoIdpResponse.describe_risk_configuration = _describe_risk_configuration
 
 
+# --- UpdateUserPool and DescribeUserPool: a read-modify-write round trip ---------
+# AWS's UpdateUserPool sets a pool to the request: a setting the request leaves
+# out goes back to its default (UpdateUserPool API reference), as moto does. What
+# moto 5.2 does otherwise, each patched after AWS:
+# - UserPoolId names the pool: it is not a setting, and DescribeUserPool never
+#   returns it; moto stores it among the settings.
+# - PoolName renames the pool ("The updated name of your user pool", UpdateUserPool
+#   API reference); moto stores it beside the unchanged Name.
+# - MfaConfiguration is the pool's MFA level, the one GetUserPoolMfaConfig
+#   reports. AWS refuses to turn it ON ("Cannot turn MFA functionality ON, once
+#   the user pool has been created", InvalidParameterException;
+#   aws-cloudformation/cloudformation-coverage-roadmap #1176) and keeps it when
+#   the request leaves it out (measured on AWS: go-to-k/cdkd #1965, #1968). moto
+#   stores any value beside the level, so DescribeUserPool and
+#   GetUserPoolMfaConfig disagree. Not modelled: the factor checks of a change
+#   to OPTIONAL.
+# - UsernameAttributes, AliasAttributes and UsernameConfiguration are chosen at
+#   creation and are not UpdateUserPool members, so an update keeps them; moto
+#   resets them.
+# - AWS refuses AdminCreateUserConfig.UnusedAccountValidityDays beside
+#   Policies.PasswordPolicy.TemporaryPasswordValidityDays ("Please use
+#   TemporaryPasswordValidityDays in PasswordPolicy instead of
+#   UnusedAccountValidityDays": hashicorp/terraform-provider-aws #14294,
+#   pulumi/pulumi-aws-native #1256), although DescribeUserPool returns both;
+#   moto accepts it.
+# - A boolean left out of a structure the request carries is false: the
+#   aws-sdk-go-v2 leaves false booleans out (see the first patch), so AWS must
+#   read them as false or a Go client could never set one false; moto stores
+#   the structure without it, and DescribeUserPool then lacks it where AWS
+#   answers false.
+# - LastModifiedDate moves to the time of the update.
+# And DescribeUserPool answers every member the pool stores: moto's serializer
+# drops those its older botocore model lacks, such as SmsConfiguration.EumsSms
+# (AWS End User Messaging, 2026-07), which AWS stores and returns. The answer is
+# moto's own, with only those members added.
+import botocore.session
+from moto.core.utils import utcnow
+
+_CREATION_ONLY = ("UsernameAttributes", "AliasAttributes", "UsernameConfiguration")
+_UPDATE_USER_POOL = botocore.session.get_session().get_service_model("cognito-idp").operation_model("UpdateUserPool").input_shape
+
+
+def _false_where_left_out(shape, value):
+    if shape.type_name == "structure" and isinstance(value, dict):
+        for name, member in shape.members.items():
+            if name in value:
+                value[name] = _false_where_left_out(member, value[name])
+            elif member.type_name == "boolean":
+                value[name] = False
+    elif shape.type_name == "list" and isinstance(value, list):
+        return [_false_where_left_out(shape.member, v) for v in value]
+    return value
+
+
+def _update_user_pool(self):
+    body = _false_where_left_out(_UPDATE_USER_POOL, json.loads(self.body or "{}"))
+    pool = self.backend.describe_user_pool(body.pop("UserPoolId", None))
+    level = body.pop("MfaConfiguration", None)
+    if level == "ON" and pool.mfa_config != "ON":
+        raise InvalidParameterException("Cannot turn MFA functionality ON, once the user pool has been created.")
+    temporary = ((body.get("Policies") or {}).get("PasswordPolicy") or {}).get("TemporaryPasswordValidityDays")
+    if temporary is not None and (body.get("AdminCreateUserConfig") or {}).get("UnusedAccountValidityDays"):
+        raise InvalidParameterException("Please use TemporaryPasswordValidityDays in PasswordPolicy instead of UnusedAccountValidityDays")
+    name = body.pop("PoolName", None)
+    for key in _CREATION_ONLY:
+        body.pop(key, None)
+        if key in pool.extended_config:
+            body[key] = pool.extended_config[key]
+    pool.update_extended_config(body)
+    pool.extended_config.pop("MfaConfiguration", None)
+    if level is not None:
+        pool.mfa_config = level
+    if name:
+        pool.name = name
+    pool.last_modified_date = utcnow()
+    return "{}"
+
+
+def _add_missing(answer, stored):
+    for key, value in stored.items():
+        if value is None:
+            continue
+        if key not in answer:
+            answer[key] = value
+        elif isinstance(value, dict) and isinstance(answer[key], dict):
+            _add_missing(answer[key], value)
+
+
+def _describe_user_pool_as_stored(self):
+    pool = self.backend.describe_user_pool(self._get_param("UserPoolId"))
+    _, _, body = self.serialized(ActionResult({"UserPool": pool.to_json(extended=True)}))
+    answer = json.loads(body)
+    # Request members moto keeps among the settings (CreateUserPool's PoolName)
+    # are not pool members; the level is MfaConfiguration's own.
+    stored = {k: v for k, v in pool.extended_config.items() if k not in ("PoolName", "UserPoolId", "Schema", "MfaConfiguration")}
+    _add_missing(answer["UserPool"], stored)
+    return json.dumps(answer)
+
+
+CognitoIdpResponse.update_user_pool = _update_user_pool
+CognitoIdpResponse.describe_user_pool = _describe_user_pool_as_stored
+
+
 # --- Request-rate quotas ---------------------------------------------------------
 # AWS answers TooManyRequestsException once an account's calls of one quota
 # category pass its rate per second (Cognito Developer Guide, "Quotas in Amazon
