@@ -9,7 +9,7 @@ GO_BUILD = GOOS=linux GOARCH=$(GOARCH) CGO_ENABLED=0 go build -tags lambda.norpc
 PYTHON ?= python3
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: build test unit lint confirm-account policy-check package demo-org invoke invoke-moto attach detach bench moto demo $(addprefix build-,$(FUNCTIONS))
+.PHONY: doctor build test unit lint confirm-account policy-check package demo-org invoke invoke-moto attach detach bench moto demo $(addprefix build-,$(FUNCTIONS))
 
 build-DriftFunction:
 	$(GO_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/drift
@@ -34,10 +34,16 @@ package:
 	go run ./pkg/dev/pack/cmd/pack -out build/package
 
 # Validate a policy document with the functions' own loader, before it is
-# published: make policy-check FILE=policy.json
+# published: make policy-check FILE=policy.json [PARAMETER=1: for an SSM
+# parameter, the functions' environment size only noted]
 policy-check:
 	@test -n "$(FILE)" || { echo "usage: make policy-check FILE=policy.json" >&2; exit 2; }
-	go run ./pkg/dev/policycheck/cmd/policy-check $(FILE)
+	go run ./pkg/dev/policycheck/cmd/policy-check $(if $(PARAMETER),-parameter) $(FILE)
+
+# Every prerequisite in one run: names each one missing or too old and how
+# to install it (exit status 1 when a required one is).
+doctor:
+	go run ./pkg/dev/doctor/cmd/doctor
 
 # moto[server] is the local AWS the integration tests start; install it
 # where it is missing.

@@ -54,7 +54,7 @@ func TestDriftFunctionEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rt := start(t, m, map[string]string{"ExistingFindingsBusName": bus.Name})
+	rt := start(t, m, map[string]string{"PolicyDocument": "{}", "ExistingFindingsBusName": bus.Name})
 
 	for _, file := range []string{"drift-update-user-pool.json", "drift-create-user-pool.json", "drift-set-user-pool-mfa-config.json"} {
 		t.Run(file, func(t *testing.T) {
@@ -184,7 +184,7 @@ func TestForeignEventIgnored(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rt := start(t, m, map[string]string{"ExistingFindingsBusName": bus.Name})
+	rt := start(t, m, map[string]string{"PolicyDocument": "{}", "ExistingFindingsBusName": bus.Name})
 	id, err := m.CreatePool(ctx, "foreign", nil, "OFF")
 	if err != nil {
 		t.Fatal(err)
@@ -232,7 +232,7 @@ func TestForeignEventIgnored(t *testing.T) {
 func TestDriftFunctionCountsItsCalls(t *testing.T) {
 	m := moto.Get(t)
 	ctx := context.Background()
-	rt := start(t, m, nil)
+	rt := start(t, m, map[string]string{"PolicyDocument": "{}"})
 	id, err := m.CreatePool(ctx, "counted", nil, "OFF")
 	if err != nil {
 		t.Fatal(err)
@@ -364,7 +364,7 @@ func TestDriftKeepsEndUserMessagingSMS(t *testing.T) {
 	if !strings.Contains(before[ids[0]], `"EumsSms"`) || !strings.Contains(before[ids[0]], "cognito-eums") {
 		t.Fatalf("the test bed did not store End User Messaging: %s", before[ids[0]])
 	}
-	rt := start(t, m, nil)
+	rt := start(t, m, map[string]string{"PolicyDocument": "{}"})
 	for _, id := range ids {
 		res, err := rt.Invoke(ctx, sample(t, "drift-update-user-pool.json", id))
 		if err != nil || res.Err != nil || !strings.Contains(string(res.Payload), `"status":"remediated"`) {
@@ -406,7 +406,7 @@ func TestHangingCallFailsInTime(t *testing.T) {
 	proxy := m.Record()
 	t.Cleanup(proxy.Close) // after the bootstrap stops: its last call is held until then
 	proxy.Hang("cognito-idp:GetUserPoolMfaConfig")
-	rt := localinvoke.StartForTest(t, root, name, map[string]string{"ExistingFindingsBusName": bus.Name}, proxy.Env())
+	rt := localinvoke.StartForTest(t, root, name, map[string]string{"PolicyDocument": "{}", "ExistingFindingsBusName": bus.Name}, proxy.Env())
 	rt.SetTimeout(12 * time.Second)
 	res, err := rt.Invoke(ctx, sample(t, "drift-update-user-pool.json", id))
 	if err != nil || res.Err == nil || res.Err.Type == "Sandbox.Timedout" {

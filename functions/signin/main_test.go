@@ -430,7 +430,7 @@ func TestSignInKeepsEndUserMessagingSMS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rt := localinvoke.StartForTest(t, root, name, nil, m.Env())
+	rt := localinvoke.StartForTest(t, root, name, map[string]string{"PolicyDocument": "{}"}, m.Env())
 	check(t, rt, sample(t, ids[0], "jane")) // the pool's check: jane is not one of its users
 	after, err := m.SMSBlocks(ctx, ids...)
 	if err != nil {

@@ -171,7 +171,7 @@ func TestSweepFunctionUnderThrottling(t *testing.T) {
 	for i := range 30 {
 		f.AddPool(fmt.Sprintf("p%d", i), nil, cognitofake.MFA{MfaConfiguration: "OFF"})
 	}
-	rep := run(t, localinvoke.StartForTest(t, root, name, map[string]string{"QuotaSharePercent": "50"}, f.Env()))
+	rep := run(t, localinvoke.StartForTest(t, root, name, map[string]string{"QuotaSharePercent": "50", "PolicyDocument": "{}"}, f.Env()))
 	if rep.Failed != 0 || rep.Remediated != 30 || rep.Incomplete {
 		t.Errorf("%+v", rep.Summary)
 	}
@@ -610,7 +610,7 @@ func TestSweepFunctionPublishesTheWriteAtTheCut(t *testing.T) {
 	proxy := m.Record()
 	t.Cleanup(proxy.Close) // after the bootstrap stops: the held answer ends then
 	proxy.HoldAnswer("cognito-idp:SetUserPoolMfaConfig", id)
-	rt := localinvoke.StartForTest(t, root, name, map[string]string{"ExistingFindingsBusName": bus.Name}, proxy.Env())
+	rt := localinvoke.StartForTest(t, root, name, map[string]string{"PolicyDocument": "{}", "ExistingFindingsBusName": bus.Name}, proxy.Env())
 	rt.SetTimeout(sweep.StopMargin + time.Second) // the cut-off comes sweep.FinishMargin before the deadline
 	rep := run(t, rt)
 	if rep.Remediated != 1 || rep.Failed != 0 || rep.Continuation != nil || !strings.Contains(rt.Logs(), `"outcome":"confirmed"`) {

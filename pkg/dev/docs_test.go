@@ -12,6 +12,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/dev/testbed"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/findings"
 )
 
 // The documentation: the README, the changelog and the pages under docs/.
@@ -229,5 +230,48 @@ func TestDocsNameRealTests(t *testing.T) {
 	}
 	if named == 0 {
 		t.Fatal("the documentation names no test")
+	}
+}
+
+// TestChangelogVersion: CHANGELOG.md's latest release is the version the
+// findings carry (findings.EnforcerVersion).
+func TestChangelogVersion(t *testing.T) {
+	raw, err := os.ReadFile("../../CHANGELOG.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?m)^## (\S+)`).FindStringSubmatch(string(raw))
+	if m == nil || m[1] != findings.EnforcerVersion {
+		t.Errorf("CHANGELOG.md's latest release %v; the findings say %s", m, findings.EnforcerVersion)
+	}
+}
+
+// TestQuickStartRunsInCI: every command of the README's quick start is one
+// CI runs (.ci/run), so a quick start that stops working fails CI.
+func TestQuickStartRunsInCI(t *testing.T) {
+	doc, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ci, err := os.ReadFile("../../.ci/run")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, quick, _ := strings.Cut(string(doc), "\n## Quick start\n")
+	_, block, _ := strings.Cut(quick, "```sh\n")
+	block, _, _ = strings.Cut(block, "```")
+	commands := 0
+	for _, line := range strings.Split(block, "\n") {
+		cmd, _, _ := strings.Cut(line, "#")
+		if cmd = strings.TrimSpace(cmd); cmd == "" {
+			continue
+		}
+		commands++
+		if !regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(cmd) + `(\s|$)`).Match(ci) {
+			t.Errorf("the quick start runs %q; .ci/run does not", cmd)
+		}
+	}
+	if commands < 3 {
+		t.Errorf("%d commands in the README's quick start: the check reads nothing", commands)
 	}
 }

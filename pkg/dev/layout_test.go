@@ -80,3 +80,27 @@ func TestLayout(t *testing.T) {
 		}
 	}
 }
+
+// TestEveryPackageInTheLayout: docs/design.md's layout table names every
+// package under pkg/ (a command under a cmd/ directory is its parent's).
+func TestEveryPackageInTheLayout(t *testing.T) {
+	out, err := exec.Command("go", "list", module+"/pkg/...").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "design.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, table, _ := strings.Cut(string(doc), "| package | holds |")
+	table, _, _ = strings.Cut(table, "\n\n")
+	for _, pkg := range strings.Fields(string(out)) {
+		dir := strings.TrimPrefix(pkg, module+"/")
+		if before, _, ok := strings.Cut(dir, "/cmd/"); ok {
+			dir = before
+		}
+		if !strings.Contains(table, "`"+dir+"`") {
+			t.Errorf("docs/design.md's layout table does not name %s", dir)
+		}
+	}
+}

@@ -29,6 +29,9 @@ const (
 	DetailTypeUser    = "Cognito MFA User Finding"
 	DetailTypeSummary = "Cognito MFA Sweep Summary"
 	SchemaVersion     = 1
+	// EnforcerVersion is the release that produced a finding or summary
+	// (enforcerVersion): CHANGELOG.md's latest (TestChangelogVersion).
+	EnforcerVersion = "0.9.0"
 )
 
 // PutEvents limits.
@@ -72,16 +75,17 @@ type UserFinding struct {
 // function's response) or a "Cognito MFA User Finding" (a UserFinding,
 // with User). testdata/*.json hold it.
 type Detail struct {
-	SchemaVersion int                `json:"schemaVersion"`
-	Account       string             `json:"account"`
-	Region        string             `json:"region"`
-	PoolID        string             `json:"poolId"`
-	PoolName      string             `json:"poolName,omitempty"`
-	Status        reconcile.Status   `json:"status"`
-	Mode          policy.Mode        `json:"mode"`
-	Policy        policy.Origin      `json:"policy"`
-	Profile       string             `json:"profile,omitempty"`
-	Violations    []policy.Violation `json:"violations"`
+	SchemaVersion   int                `json:"schemaVersion"`
+	EnforcerVersion string             `json:"enforcerVersion"`
+	Account         string             `json:"account"`
+	Region          string             `json:"region"`
+	PoolID          string             `json:"poolId"`
+	PoolName        string             `json:"poolName,omitempty"`
+	Status          reconcile.Status   `json:"status"`
+	Mode            policy.Mode        `json:"mode"`
+	Policy          policy.Origin      `json:"policy"`
+	Profile         string             `json:"profile,omitempty"`
+	Violations      []policy.Violation `json:"violations"`
 	// Before is the state the decision was made on; After what Cognito
 	// stored; Changes is Before -> After.
 	Before  *policy.PoolMFA `json:"before,omitempty"`
@@ -106,7 +110,7 @@ type Detail struct {
 // Detail is the finding as published.
 func (f Finding) Detail() Detail {
 	r := f.Result
-	return Detail{SchemaVersion: f.SchemaVersion, Account: f.Account, Region: f.Region,
+	return Detail{SchemaVersion: f.SchemaVersion, EnforcerVersion: EnforcerVersion, Account: f.Account, Region: f.Region,
 		PoolID: r.PoolID, PoolName: r.PoolName, Status: r.Status, Mode: r.Mode, Policy: r.Policy, Profile: r.Profile,
 		Violations: r.Violations, Before: r.Before, After: r.After, Changes: r.Changes,
 		ConcurrentChanges: r.ConcurrentChanges, StoredDifferently: r.StoredDifferently, Message: r.Message, Coverage: r.Coverage,
@@ -116,7 +120,7 @@ func (f Finding) Detail() Detail {
 // Detail is the user finding as published.
 func (f UserFinding) Detail() Detail {
 	r := f.UserResult
-	return Detail{SchemaVersion: f.SchemaVersion, Account: f.Account, Region: f.Region,
+	return Detail{SchemaVersion: f.SchemaVersion, EnforcerVersion: EnforcerVersion, Account: f.Account, Region: f.Region,
 		PoolID: r.PoolID, Status: r.Status, Mode: r.Mode, Policy: r.Policy, Profile: r.Profile, Violations: r.Violations, Message: r.Message,
 		User:  &User{Username: r.Username, Sub: r.Sub, Before: r.Before, Desired: r.Desired, After: r.After},
 		Cause: f.Cause, ObservedAt: f.ObservedAt}

@@ -10,8 +10,8 @@
 #   pkg/org/rollout.sh upload|create|enforce
 #
 # upload:  the zips to each Region's code bucket (<PREFIX>-<region>), and the
-#          member template to the first Region's: at ~52 KB it is past the
-#          51,200-byte --template-body limit, so the StackSet reads it from S3.
+#          member template to the first Region's: it is past the
+#          51,200-byte --template-body limit (TestMemberTemplate logs its size), so the StackSet reads it from S3.
 # create:  the StackSet in report mode, and its instances in the OUs.
 # enforce: the same StackSet with the policy {} (enforce), all else as it was.
 set -euo pipefail

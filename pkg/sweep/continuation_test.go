@@ -104,9 +104,11 @@ func TestContinuation(t *testing.T) {
 	}
 }
 
-// cutter ends each leg by count: once a leg has had after answers to
-// SetUserPoolMfaConfig, it cancels the leg's context as the answer comes
-// back, as a leg's cut-off would just after Cognito accepted a write.
+// cutter ends each leg by count: once Cognito has applied a leg's after-th
+// SetUserPoolMfaConfig, it cancels the leg's context before the answer
+// comes back, as a leg's cut-off would just as Cognito accepts a write. A
+// write sent before the cut is applied and its answer lost; one not sent
+// before the cut never is: whatever the timing, never a write half sent.
 type cutter struct {
 	cognito.API
 	after int
@@ -118,23 +120,30 @@ type cutter struct {
 }
 
 func (c *cutter) SetUserPoolMfaConfig(ctx context.Context, in *cip.SetUserPoolMfaConfigInput, optFns ...func(*cip.Options)) (*cip.SetUserPoolMfaConfigOutput, error) {
-	out, err := c.API.SetUserPoolMfaConfig(ctx, in, optFns...)
+	if err := ctx.Err(); err != nil {
+		return nil, err // cut before it was sent
+	}
+	out, err := c.API.SetUserPoolMfaConfig(context.WithoutCancel(ctx), in, optFns...)
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	if err == nil {
 		if c.n++; c.n == c.after {
 			c.atCut = append(c.atCut, aws.ToString(in.UserPoolId))
 			c.cancel()
 		}
 	}
+	c.mu.Unlock()
+	if ctx.Err() != nil {
+		return nil, ctx.Err() // applied; the answer comes after the cut
+	}
 	return out, err
 }
 
 // TestCutOffPoolsAreCheckedNextLeg: each leg is cut just as Cognito
-// answers its fifth write: that pool's correction is published and counted
-// as remediated at once; pools in flight that wrote nothing are neither
-// counted nor failed, and the next leg checks them first. Every pool is
-// written once and published once.
+// applies its fifth write: that pool's correction, and any other applied
+// but unanswered, is confirmed, published and counted as remediated at
+// once; pools in flight that wrote nothing are neither counted nor failed,
+// and the next leg checks them first. Every pool is written once and
+// published once.
 func TestCutOffPoolsAreCheckedNextLeg(t *testing.T) {
 	f, client := fakeCognito(t)
 	const n = 24

@@ -87,9 +87,11 @@ func (t *Tally) countProfile(name string, f func(*reconcile.Counts)) {
 // Summary is a whole sweep's outcome, over all its legs so far; it is the
 // detail of the summary event.
 type Summary struct {
-	Account string      `json:"account,omitempty"`
-	Region  string      `json:"region,omitempty"`
-	Mode    policy.Mode `json:"mode"`
+	// EnforcerVersion is the release that ran the leg.
+	EnforcerVersion string      `json:"enforcerVersion"`
+	Account         string      `json:"account,omitempty"`
+	Region          string      `json:"region,omitempty"`
+	Mode            policy.Mode `json:"mode"`
 	// Policy is the policy the leg that published the summary ran under.
 	Policy policy.Origin `json:"policy"`
 	Tally
@@ -225,7 +227,7 @@ func (s *Sweeper) RunIn(ctx context.Context, account, region, execution string, 
 	}
 	next.Legs++
 	pol := s.Reconciler.CurrentPolicy()
-	rep := Report{Summary: Summary{Account: account, Region: region, Mode: pol.Mode, Policy: pol.Origin}, Pools: []PoolReport{}}
+	rep := Report{Summary: Summary{EnforcerVersion: findings.EnforcerVersion, Account: account, Region: region, Mode: pol.Mode, Policy: pol.Origin}, Pools: []PoolReport{}}
 	stopAt := time.Time{}
 	workCtx := ctx
 	if dl, ok := ctx.Deadline(); ok {

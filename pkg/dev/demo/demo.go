@@ -17,6 +17,7 @@ import (
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/dev/testbed"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/findings"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/policy"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/reconcile"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/sweep"
 )
 
@@ -296,6 +297,13 @@ func table(w io.Writer, before, after map[string]testbed.PoolMFA, status map[str
 		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\n", p.spec.Name, p.story, describe(before[p.id]), describe(after[p.id]), st, v)
 	}
 	tw.Flush()
+	// A pool written and still unremediable: what could be corrected was,
+	// and the message says what could not.
+	for _, p := range pools {
+		if r, ok := status[p.id]; ok && r.Status == reconcile.Unremediable && describe(before[p.id]) != describe(after[p.id]) {
+			fmt.Fprintf(w, "  note: %s was corrected as far as the enforcer can and stays %s: %s\n", p.spec.Name, r.Status, r.Message)
+		}
+	}
 	fmt.Fprintln(w)
 }
 

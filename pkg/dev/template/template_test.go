@@ -267,7 +267,12 @@ func TestAlarmsAndDashboard(t *testing.T) {
 			}
 		}
 	}
-	for _, o := range []string{"DriftFunctionArn", "SweepFunctionArn", "SweepStateMachineArn", "TriggerFunctionArn", "FindingsBusArn", "DriftDeadLetterQueueUrl", "SweepDeadLetterQueueUrl", "DashboardUrl"} {
+	outputs := []string{"SweepStateMachineArn", "FindingsBusArn", "FindingsLogGroupName", "DriftDeadLetterQueueUrl", "SweepDeadLetterQueueUrl",
+		"SignInDeadLetterQueueUrl", "CoverageTableName", "DashboardUrl"}
+	for id := range functions { // every function
+		outputs = append(outputs, id+"Arn")
+	}
+	for _, o := range outputs {
 		if tpl.Outputs[o] == nil {
 			t.Errorf("no output %s", o)
 		}

@@ -9,40 +9,46 @@ import (
 // Bus is an EventBridge bus in moto with a rule that delivers every
 // enforcer event to an SQS queue, so tests read what was published.
 type Bus struct {
-	cli      func(ctx context.Context, out any, args ...string) error
+	call     caller
 	Name     string
 	ARN      string
 	QueueURL string
 }
 
-// FindingsBus creates the bus, queue, rule and target with the AWS CLI.
+// caller is Moto.Call or OtherAccount.Call.
+type caller func(ctx context.Context, out any, service, op string, in any) error
+
+// FindingsBus creates the bus, queue, rule and target.
 func (m *Moto) FindingsBus(ctx context.Context, name string) (*Bus, error) {
-	return findingsBus(ctx, m.CLI, Account, name)
+	return findingsBus(ctx, m.Call, Account, name)
 }
 
 // FindingsBus creates a bus with its queue in this account.
 func (a *OtherAccount) FindingsBus(ctx context.Context, name string) (*Bus, error) {
-	return findingsBus(ctx, a.CLI, a.ID, name)
+	return findingsBus(ctx, a.Call, a.ID, name)
 }
 
-func findingsBus(ctx context.Context, cli func(context.Context, any, ...string) error, account, name string) (*Bus, error) {
+func findingsBus(ctx context.Context, call caller, account, name string) (*Bus, error) {
 	var q struct{ QueueUrl string }
-	if err := cli(ctx, &q, "sqs", "create-queue", "--queue-name", name); err != nil {
+	if err := call(ctx, &q, "sqs", "CreateQueue", map[string]string{"QueueName": name}); err != nil {
 		return nil, err
 	}
-	steps := [][]string{
-		{"events", "create-event-bus", "--name", name},
-		{"events", "put-rule", "--name", name + "-all", "--event-bus-name", name, "--event-pattern", `{"source":["cognito-mfa-enforcer"]}`},
-		{"events", "put-targets", "--rule", name + "-all", "--event-bus-name", name,
-			"--targets", fmt.Sprintf("Id=queue,Arn=arn:aws:sqs:%s:%s:%s", Region, account, name)},
+	steps := []struct {
+		op string
+		in any
+	}{
+		{"CreateEventBus", map[string]string{"Name": name}},
+		{"PutRule", map[string]string{"Name": name + "-all", "EventBusName": name, "EventPattern": `{"source":["cognito-mfa-enforcer"]}`}},
+		{"PutTargets", map[string]any{"Rule": name + "-all", "EventBusName": name,
+			"Targets": []map[string]string{{"Id": "queue", "Arn": fmt.Sprintf("arn:aws:sqs:%s:%s:%s", Region, account, name)}}}},
 	}
-	for _, args := range steps {
-		if err := cli(ctx, nil, args...); err != nil {
+	for _, st := range steps {
+		if err := call(ctx, nil, "events", st.op, st.in); err != nil {
 			return nil, err
 		}
 	}
 	arn := fmt.Sprintf("arn:aws:events:%s:%s:event-bus/%s", Region, account, name)
-	return &Bus{cli: cli, Name: name, ARN: arn, QueueURL: q.QueueUrl}, nil
+	return &Bus{call: call, Name: name, ARN: arn, QueueURL: q.QueueUrl}, nil
 }
 
 // Event is an EventBridge event as delivered to the queue.
@@ -54,14 +60,14 @@ type Event struct {
 }
 
 // Drain receives every message now in the queue. Received messages stay
-// invisible for an hour instead of being deleted one CLI call at a time.
+// invisible for an hour instead of being deleted one call at a time.
 func (b *Bus) Drain(ctx context.Context) ([]Event, error) {
 	var events []Event
 	for {
 		var out struct {
 			Messages []struct{ Body string }
 		}
-		if err := b.cli(ctx, &out, "sqs", "receive-message", "--queue-url", b.QueueURL, "--max-number-of-messages", "10", "--visibility-timeout", "3600"); err != nil {
+		if err := b.call(ctx, &out, "sqs", "ReceiveMessage", map[string]any{"QueueUrl": b.QueueURL, "MaxNumberOfMessages": 10, "VisibilityTimeout": 3600}); err != nil {
 			return nil, err
 		}
 		if len(out.Messages) == 0 {

@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"sort"
-	"strings"
 	"sync"
 	"testing"
 
@@ -109,24 +107,16 @@ func (p PoolMFA) String() string {
 	return string(b)
 }
 
-// CreatePool creates a pool with the AWS CLI and sets its MFA to level with
-// the given factors (TOTP, SMS). It returns the pool ID.
+// CreatePool creates a pool and sets its MFA to level with the given
+// factors (TOTP, SMS), as a person would, through Call. It returns the
+// pool ID.
 func (m *Moto) CreatePool(ctx context.Context, name string, tags map[string]string, level string, factors ...policy.Factor) (string, error) {
-	args := []string{"cognito-idp", "create-user-pool", "--pool-name", name}
+	in := map[string]any{"PoolName": name}
 	if len(tags) > 0 {
-		keys := make([]string, 0, len(tags))
-		for k := range tags {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		var kv []string
-		for _, k := range keys {
-			kv = append(kv, k+"="+tags[k])
-		}
-		args = append(args, "--user-pool-tags", strings.Join(kv, ","))
+		in["UserPoolTags"] = tags
 	}
 	var out struct{ UserPool struct{ Id string } }
-	if err := m.CLI(ctx, &out, args...); err != nil {
+	if err := m.Call(ctx, &out, "cognito-idp", "CreateUserPool", in); err != nil {
 		return "", err
 	}
 	id := out.UserPool.Id
@@ -136,32 +126,32 @@ func (m *Moto) CreatePool(ctx context.Context, name string, tags map[string]stri
 	return id, m.SetMFA(ctx, id, level, factors...)
 }
 
-// SetMFA sets a pool's MFA configuration with the AWS CLI, as a person
-// changing the pool would.
+// SetMFA sets a pool's MFA configuration, as a person changing the pool
+// would.
 func (m *Moto) SetMFA(ctx context.Context, poolID, level string, factors ...policy.Factor) error {
-	args := []string{"cognito-idp", "set-user-pool-mfa-config", "--user-pool-id", poolID, "--mfa-configuration", level}
+	in := map[string]any{"UserPoolId": poolID, "MfaConfiguration": level}
 	for _, f := range factors {
 		switch f {
 		case policy.SoftwareToken:
-			args = append(args, "--software-token-mfa-configuration", "Enabled=true")
+			in["SoftwareTokenMfaConfiguration"] = map[string]bool{"Enabled": true}
 		case policy.SMS:
-			args = append(args, "--sms-mfa-configuration", fmt.Sprintf(
-				`{"SmsAuthenticationMessage":%q,"SmsConfiguration":{"SnsCallerArn":%q,"ExternalId":%q}}`, SMSMessage, SNSCallerARN, ExternalID))
+			in["SmsMfaConfiguration"] = map[string]any{"SmsAuthenticationMessage": SMSMessage,
+				"SmsConfiguration": map[string]string{"SnsCallerArn": SNSCallerARN, "ExternalId": ExternalID}}
 		default:
 			return fmt.Errorf("unknown factor %q", f)
 		}
 	}
-	return m.CLI(ctx, nil, args...)
+	return m.Call(ctx, nil, "cognito-idp", "SetUserPoolMfaConfig", in)
 }
 
-// GetMFA reads a pool's MFA configuration with the AWS CLI.
+// GetMFA reads a pool's MFA configuration.
 func (m *Moto) GetMFA(ctx context.Context, poolID string) (PoolMFA, error) {
 	var out PoolMFA
-	err := m.CLI(ctx, &out, "cognito-idp", "get-user-pool-mfa-config", "--user-pool-id", poolID)
+	err := m.Call(ctx, &out, "cognito-idp", "GetUserPoolMfaConfig", map[string]string{"UserPoolId": poolID})
 	return out, err
 }
 
-// DeletePool deletes a pool with the AWS CLI.
+// DeletePool deletes a pool.
 func (m *Moto) DeletePool(ctx context.Context, poolID string) error {
-	return m.CLI(ctx, nil, "cognito-idp", "delete-user-pool", "--user-pool-id", poolID)
+	return m.Call(ctx, nil, "cognito-idp", "DeleteUserPool", map[string]string{"UserPoolId": poolID})
 }

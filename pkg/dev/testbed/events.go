@@ -44,12 +44,12 @@ func (m *Moto) Sample(ctx context.Context, root, file, poolID, user string) ([]b
 	return []byte(strings.ReplaceAll(string(raw), SampleSub, sub)), nil
 }
 
-// UserSub reads a user's sub with the AWS CLI.
+// UserSub reads a user's sub.
 func (m *Moto) UserSub(ctx context.Context, poolID, user string) (string, error) {
 	var out struct {
 		UserAttributes []struct{ Name, Value string }
 	}
-	if err := m.CLI(ctx, &out, "cognito-idp", "admin-get-user", "--user-pool-id", poolID, "--username", user); err != nil {
+	if err := m.Call(ctx, &out, "cognito-idp", "AdminGetUser", map[string]string{"UserPoolId": poolID, "Username": user}); err != nil {
 		return "", err
 	}
 	for _, a := range out.UserAttributes {

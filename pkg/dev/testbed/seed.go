@@ -2,6 +2,7 @@ package testbed
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"sync"
@@ -190,7 +191,7 @@ func (m *Moto) ClientIDs(ctx context.Context, poolID string) (map[string]string,
 	var out struct {
 		UserPoolClients []struct{ ClientId, ClientName string }
 	}
-	if err := m.CLI(ctx, &out, "cognito-idp", "list-user-pool-clients", "--user-pool-id", poolID, "--max-results", "60"); err != nil {
+	if err := m.Call(ctx, &out, "cognito-idp", "ListUserPoolClients", map[string]any{"UserPoolId": poolID, "MaxResults": 60}); err != nil {
 		return nil, err
 	}
 	ids := map[string]string{}
@@ -218,25 +219,29 @@ type Risk struct {
 }
 
 // Risk reads the risk configuration of a pool (client "") or one of its
-// app clients with the AWS CLI.
+// app clients.
 func (m *Moto) Risk(ctx context.Context, poolID, client string) (Risk, error) {
-	args := []string{"cognito-idp", "describe-risk-configuration", "--user-pool-id", poolID}
+	in := map[string]string{"UserPoolId": poolID}
 	if client != "" {
-		args = append(args, "--client-id", client)
+		in["ClientId"] = client
 	}
 	var out struct{ RiskConfiguration Risk }
-	err := m.CLI(ctx, &out, args...)
+	err := m.Call(ctx, &out, "cognito-idp", "DescribeRiskConfiguration", in)
 	return out.RiskConfiguration, err
 }
 
-// SetRisk sets a risk configuration with the AWS CLI, as a person
-// changing it would: riskJSON is the request's configuration members.
+// SetRisk sets a risk configuration, as a person changing it would:
+// riskJSON is the request's configuration members.
 func (m *Moto) SetRisk(ctx context.Context, poolID, client, riskJSON string) error {
-	args := []string{"cognito-idp", "set-risk-configuration", "--user-pool-id", poolID, "--cli-input-json", riskJSON}
-	if client != "" {
-		args = append(args, "--client-id", client)
+	in := map[string]any{}
+	if err := json.Unmarshal([]byte(riskJSON), &in); err != nil {
+		return fmt.Errorf("risk configuration %s: %w", riskJSON, err)
 	}
-	return m.CLI(ctx, nil, args...)
+	in["UserPoolId"] = poolID
+	if client != "" {
+		in["ClientId"] = client
+	}
+	return m.Call(ctx, nil, "cognito-idp", "SetRiskConfiguration", in)
 }
 
 // TOTPUser creates a confirmed user who signed in and registered an
@@ -284,10 +289,10 @@ type UserMFA struct {
 	PreferredMfaSetting string
 }
 
-// GetUserMFA reads a user's MFA settings with the AWS CLI.
+// GetUserMFA reads a user's MFA settings.
 func (m *Moto) GetUserMFA(ctx context.Context, poolID, username string) (UserMFA, error) {
 	var out UserMFA
-	err := m.CLI(ctx, &out, "cognito-idp", "admin-get-user", "--user-pool-id", poolID, "--username", username)
+	err := m.Call(ctx, &out, "cognito-idp", "AdminGetUser", map[string]string{"UserPoolId": poolID, "Username": username})
 	return out, err
 }
 

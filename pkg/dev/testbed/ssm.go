@@ -9,7 +9,7 @@ import (
 // it) and returns the version number SSM gave it.
 func (m *Moto) PutParameter(ctx context.Context, name, value string) (int64, error) {
 	var out struct{ Version int64 }
-	if err := m.CLI(ctx, &out, "ssm", "put-parameter", "--name", name, "--type", "String", "--overwrite", "--value", value); err != nil {
+	if err := m.Call(ctx, &out, "ssm", "PutParameter", map[string]any{"Name": name, "Type": "String", "Overwrite": true, "Value": value}); err != nil {
 		return 0, fmt.Errorf("put policy parameter %s: %w", name, err)
 	}
 	return out.Version, nil
@@ -19,7 +19,7 @@ func (m *Moto) PutParameter(ctx context.Context, name, value string) (int64, err
 // as CloudFormation does when it replaces an AWS::SSM::Parameter: SSM
 // starts its versions again at 1.
 func (m *Moto) RecreateParameter(ctx context.Context, name, value string) (int64, error) {
-	if err := m.CLI(ctx, nil, "ssm", "delete-parameter", "--name", name); err != nil {
+	if err := m.Call(ctx, nil, "ssm", "DeleteParameter", map[string]string{"Name": name}); err != nil {
 		return 0, fmt.Errorf("delete policy parameter %s: %w", name, err)
 	}
 	return m.PutParameter(ctx, name, value)

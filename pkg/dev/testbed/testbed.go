@@ -234,9 +234,10 @@ func (m *Moto) cli(ctx context.Context, env []string, out any, args ...string) e
 // OtherAccount is another AWS account in the same moto: credentials from
 // sts:AssumeRole into a role of that account act in it.
 type OtherAccount struct {
-	ID  string
-	Env []string // the Moto environment with this account's credentials
-	m   *Moto
+	ID         string
+	Env        []string // the Moto environment with this account's credentials
+	m          *Moto
+	key, token string
 }
 
 // AssumeAccount returns credentials acting in account id.
@@ -254,7 +255,7 @@ func (m *Moto) AssumeAccount(ctx context.Context, id string) (*OtherAccount, err
 			env = append(env, kv)
 		}
 	}
-	return &OtherAccount{ID: id, Env: env, m: m}, nil
+	return &OtherAccount{ID: id, Env: env, m: m, key: c.AccessKeyId, token: c.SessionToken}, nil
 }
 
 // CLI runs the AWS CLI in this account (see Moto.CLI).

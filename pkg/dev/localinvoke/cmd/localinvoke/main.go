@@ -3,9 +3,11 @@
 //
 //	localinvoke -function SweepFunction -binary build/SweepFunction/bootstrap -event events/x.json [-moto]
 //
-// With -moto it starts moto, creates a pool at MFA OFF (and, when the event
-// names the sample user, that user with TOTP), puts the pool's ID in the
-// event, invokes against moto and prints the pool's MFA configuration after.
+// With -moto it starts moto, creates a findings bus, the stack's ledger and
+// queues, and a pool at MFA OFF (and, when the event names the sample user,
+// that user with TOTP), puts the pool's ID (and the user's sub) in the
+// event, invokes against moto and prints the pool's MFA configuration, the
+// findings on the bus and the sign-ins queued after.
 package main
 
 import (
@@ -17,7 +19,7 @@ import (
 	"strings"
 
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/dev/localinvoke"
-	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/dev/testbed"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/setup"
 )
 
 type pairs map[string]string
@@ -62,20 +64,12 @@ func run(template, function, binary, eventPath string, env, params map[string]st
 	if err != nil {
 		return err
 	}
-	var m *testbed.Moto
-	var pool string
-	var bus *testbed.Bus
-	if withMoto {
-		if m, pool, bus, err = seed(payload); err != nil {
-			return err
-		}
-		defer m.Stop()
-		payload = []byte(strings.ReplaceAll(string(payload), testbed.SamplePoolID, pool))
-		params["ExistingFindingsBusName"] = bus.Name
-	}
 	tpl, err := localinvoke.LoadTemplate(template)
 	if err != nil {
 		return err
+	}
+	if withMoto {
+		params[busParam] = busName
 	}
 	spec, err := tpl.Function(function, params)
 	if err != nil {
@@ -92,8 +86,16 @@ func run(template, function, binary, eventPath string, env, params map[string]st
 		}
 	}
 	if withMoto {
-		extra = m.Env()
-		defer report(m, pool, bus)
+		sb, err := startSandbox(payload, spec.Env, env)
+		if err != nil {
+			return err
+		}
+		defer sb.m.Stop()
+		payload = sb.fill(payload)
+		extra = sb.m.Env()
+		defer sb.report()
+	} else {
+		noBus(tpl, spec.Env, os.Stderr)
 	}
 	rt, err := localinvoke.Start(binary, spec, extra, os.Stderr)
 	if err != nil {
@@ -111,43 +113,16 @@ func run(template, function, binary, eventPath string, env, params map[string]st
 	return nil
 }
 
-// seed starts moto and creates a findings bus, the stack's ledger and
-// queues, and a pool at OFF for the event, with the sample user when the event names it.
-func seed(payload []byte) (*testbed.Moto, string, *testbed.Bus, error) {
-	ctx := context.Background()
-	m, err := testbed.StartMoto()
-	if err != nil {
-		return nil, "", nil, err
+// noBus clears a findings bus that only a deployed stack has: a Ref to the
+// template's bus resolves to its logical ID, which names no bus in a local
+// AWS (or in an account without the stack), and every publish would log an
+// ERROR. -param ExistingFindingsBusName=<bus> names a bus to publish to.
+func noBus(tpl *localinvoke.Template, env map[string]string, w io.Writer) {
+	bus := env[setup.EventBusVar.Env]
+	if _, ok := tpl.Resources[bus]; !ok || bus == "" {
+		return
 	}
-	bus, err := m.FindingsBus(ctx, "invoke-findings")
-	var pool string
-	if err == nil {
-		err = m.StackResources(ctx)
-	}
-	if err == nil {
-		pool, err = m.CreatePool(ctx, "invoke", nil, "OFF")
-	}
-	if err == nil && strings.Contains(string(payload), testbed.SampleUserName) { // as a field, or in an SQS message's body
-		_, err = m.TOTPUser(ctx, pool, testbed.SampleUserName)
-	}
-	if err != nil {
-		m.Stop()
-		return nil, "", nil, err
-	}
-	fmt.Fprintf(os.Stderr, "moto: %s, pool %s at MFA OFF, findings bus %s\n", m.Endpoint, pool, bus.Name)
-	return m, pool, bus, nil
-}
-
-// report prints the pool's MFA configuration and the findings on the bus.
-func report(m *testbed.Moto, pool string, bus *testbed.Bus) {
-	ctx := context.Background()
-	mfa, err := m.GetMFA(ctx, pool)
-	fmt.Fprintf(os.Stderr, "moto: pool %s after the invocation: %s %v\n", pool, mfa, err)
-	events, err := bus.Drain(ctx)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "moto: read findings:", err)
-	}
-	for _, e := range events {
-		fmt.Fprintf(os.Stderr, "moto: finding on the bus: %s %s\n", e.DetailType, e.Detail)
-	}
+	env[setup.EventBusVar.Env] = ""
+	fmt.Fprintf(w, "localinvoke: %s is the template's %s, which only a deployed stack creates: findings are not published (-param %s=<bus> publishes them)\n",
+		setup.EventBusVar.Env, bus, busParam)
 }
