@@ -7,6 +7,8 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -99,9 +101,10 @@ func addSMSPreferringUsers(t *testing.T, m *testbed.Moto, pool string, users ...
 		if err != nil {
 			t.Fatal(err)
 		}
-		// The user prefers SMS, with their own access token (AWS CLI example).
-		if err := m.CLI(ctx, nil, "cognito-idp", "set-user-mfa-preference", "--access-token", token,
-			"--software-token-mfa-settings", "Enabled=true,PreferredMfa=false", "--sms-mfa-settings", "Enabled=true,PreferredMfa=true"); err != nil {
+		// The user prefers SMS, with their own access token.
+		if err := m.Call(ctx, nil, "cognito-idp", "SetUserMFAPreference", map[string]any{"AccessToken": token,
+			"SoftwareTokenMfaSettings": map[string]bool{"Enabled": true, "PreferredMfa": false},
+			"SMSMfaSettings":           map[string]bool{"Enabled": true, "PreferredMfa": true}}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -145,7 +148,7 @@ func userFindings(t *testing.T, bus *testbed.Bus) []findings.UserFinding {
 func TestSignInThroughTheQueue(t *testing.T) {
 	m := moto.Get(t)
 	ctx := context.Background()
-	q, err := m.Queue(ctx, "signin-through-the-queue")
+	q, err := m.Queue(ctx, "signin-through-the-queue.fifo")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -221,7 +224,7 @@ func TestExemptPoolUserUntouched(t *testing.T) {
 			if !unchanged(t, m, pool, "jane") {
 				t.Error("exempt pool's user written")
 			}
-			if !strings.Contains(rt.Logs(), `"outcome":"exempt"`) {
+			if !strings.Contains(rt.LogsWhen(`"outcome":"exempt"`, 1), `"outcome":"exempt"`) {
 				t.Errorf("no exempt decision logged:\n%s", rt.Logs())
 			}
 		})
@@ -247,7 +250,7 @@ func TestUserFindingOnTheBus(t *testing.T) {
 		f.After == nil || len(f.After.Enabled) != 1 || f.After.Preferred != "softwareToken" {
 		t.Errorf("user finding %+v", f)
 	}
-	if !strings.Contains(rt.Logs(), `"UsersRemediated":1`) {
+	if !strings.Contains(rt.LogsWhen(`"UsersRemediated":1`, 1), `"UsersRemediated":1`) {
 		t.Errorf("no user metric in the EMF lines:\n%s", rt.Logs())
 	}
 }
@@ -337,7 +340,7 @@ func TestWarmPolicyChanges(t *testing.T) {
 			if want := []string{fmt.Sprintf("%s/v%d", tc.status, tc.version)}; !slices.Equal(got, want) {
 				t.Errorf("second user's findings %v, want %v", got, want)
 			}
-			if !strings.Contains(rt.Logs(), tc.logged) {
+			if !strings.Contains(rt.LogsWhen(tc.logged, 1), tc.logged) {
 				t.Errorf("logs lack %s:\n%s", tc.logged, rt.Logs())
 			}
 		})
@@ -504,7 +507,7 @@ func TestForeignMessagesIgnoredByTheBootstrap(t *testing.T) {
 	t.Cleanup(proxy.Close)
 	rt := localinvoke.StartForTest(t, root, name, map[string]string{"PolicyDocument": `{"factors":{"sms":"forbidden"}}`, "ExistingFindingsBusName": bus.Name}, proxy.Env())
 	check(t, rt, batch)
-	if n := strings.Count(rt.Logs(), `"SignInMessagesIgnored":1`); n != 3 {
+	if n := strings.Count(rt.LogsWhen(`"SignInMessagesIgnored":1`, 3), `"SignInMessagesIgnored":1`); n != 3 {
 		t.Errorf("%d messages counted as ignored, want 3\n%s", n, rt.Logs())
 	}
 	for _, c := range proxy.Calls() {
@@ -517,5 +520,137 @@ func TestForeignMessagesIgnoredByTheBootstrap(t *testing.T) {
 	}
 	if evs, _ := bus.Drain(ctx); len(evs) != 0 {
 		t.Errorf("%d findings published for foreign messages", len(evs))
+	}
+}
+
+// poll drains q into runtimes as Lambda's event source mapping does, one
+// poller per instance at once: each receives a batch (a FIFO queue holds
+// back the messages of a pool whose messages are in flight), invokes its
+// instance, and deletes what the instance did not return. It stops once
+// want messages are done.
+func poll(t *testing.T, q *testbed.Queue, want int, runtimes ...*localinvoke.Runtime) {
+	t.Helper()
+	ctx := context.Background()
+	var done atomic.Int64
+	var wg sync.WaitGroup
+	for _, rt := range runtimes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for tries := 0; done.Load() < int64(want) && tries < 600; tries++ {
+				batch, n, err := q.Batch(ctx)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if n == 0 {
+					time.Sleep(50 * time.Millisecond) // the other instance holds the pool's messages
+					continue
+				}
+				res, err := rt.Invoke(ctx, batch)
+				if err != nil || res.Err != nil {
+					t.Errorf("batch failed: %v %v\n%s", err, res.Err, rt.Logs())
+					return
+				}
+				var resp events.SQSEventResponse
+				_ = json.Unmarshal(res.Payload, &resp)
+				var failed []string
+				for _, f := range resp.BatchItemFailures {
+					failed = append(failed, f.ItemIdentifier)
+				}
+				if len(failed) > 0 {
+					t.Errorf("messages returned: %v\n%s", failed, rt.Logs())
+				}
+				if err := q.Done(ctx, batch, failed); err != nil {
+					t.Error(err)
+				}
+				done.Add(int64(n - len(failed)))
+			}
+		}()
+	}
+	wg.Wait()
+	if done.Load() != int64(want) {
+		t.Fatalf("%d of %d messages done", done.Load(), want)
+	}
+}
+
+// TestTwoInstancesWriteAPoolOnce: 15 users of a pool at MFA OFF sign in;
+// the built trigger puts their messages in the pool's message group of a
+// FIFO queue, and two built sign-in check instances drain it at once: the
+// pool is written once (never by both), and every user is aligned.
+func TestTwoInstancesWriteAPoolOnce(t *testing.T) {
+	m := moto.Get(t)
+	ctx := context.Background()
+	q, err := m.Queue(ctx, "two-instances.fifo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var users []string
+	for i := range 15 {
+		users = append(users, fmt.Sprintf("user-%02d", i))
+	}
+	pool := smsPreferringUsers(t, m, nil, users...)
+	trigger := localinvoke.StartForTest(t, root, "TriggerFunction", map[string]string{"SignInQueue": q.URL}, m.Env())
+	for _, u := range users {
+		ev, err := m.Sample(ctx, root, "trigger-post-authentication.json", pool, u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res, err := trigger.Invoke(ctx, ev); err != nil || res.Err != nil {
+			t.Fatalf("sign-in failed: %v %v", err, res.Err)
+		}
+	}
+	proxy := m.Record()
+	t.Cleanup(proxy.Close)
+	params := map[string]string{"PolicyDocument": `{"factors":{"sms":"forbidden"}}`}
+	poll(t, q, len(users), localinvoke.StartForTest(t, root, name, params, proxy.Env()), localinvoke.StartForTest(t, root, name, params, proxy.Env()))
+	if n := slices.Index(proxy.Calls(), "cognito-idp:SetUserPoolMfaConfig"); n < 0 || slices.Contains(proxy.Calls()[n+1:], "cognito-idp:SetUserPoolMfaConfig") {
+		t.Errorf("the pool written %d times, want once: %v", count(proxy.Calls(), "cognito-idp:SetUserPoolMfaConfig"), proxy.Calls())
+	}
+	if got, _ := m.GetMFA(ctx, pool); got.MfaConfiguration != "ON" {
+		t.Errorf("pool %s", got)
+	}
+	for _, u := range users {
+		if unchanged(t, m, pool, u) {
+			t.Errorf("%s not aligned", u)
+		}
+	}
+}
+
+func count(calls []string, op string) int {
+	n := 0
+	for _, c := range calls {
+		if c == op {
+			n++
+		}
+	}
+	return n
+}
+
+// TestExemptionTagBetweenBatches: a pool's check is reused by the next
+// batch of the same instance, unless the pool's tags changed: an
+// exemption tag added between two batches is honoured by the second, its
+// user left alone, however recent the first check.
+func TestExemptionTagBetweenBatches(t *testing.T) {
+	m := moto.Get(t)
+	ctx := context.Background()
+	pool := smsPreferringUsers(t, m, nil, "jane", "john", "joan")
+	proxy := m.Record()
+	t.Cleanup(proxy.Close)
+	rt := localinvoke.StartForTest(t, root, name, map[string]string{"PolicyDocument": `{"factors":{"sms":"forbidden"},"exemptions":{"tagKey":"mfa-exempt"}}`}, proxy.Env())
+	check(t, rt, batchFor(t, m, pool, "jane"))
+	check(t, rt, batchFor(t, m, pool, "john"))
+	if n := count(proxy.Calls(), "cognito-idp:GetUserPoolMfaConfig"); n != 2 || !strings.Contains(rt.LogsWhen(`"pool check reused"`, 1), `"pool check reused"`) {
+		t.Errorf("%d pool reads for two batches (a check, a re-read before its write, then reused)\n%s", n, rt.Logs())
+	}
+	if unchanged(t, m, pool, "jane") || unchanged(t, m, pool, "john") {
+		t.Fatal("users not aligned before the exemption")
+	}
+	if err := m.TagPool(ctx, pool, map[string]string{"mfa-exempt": "kiosk"}); err != nil {
+		t.Fatal(err)
+	}
+	check(t, rt, batchFor(t, m, pool, "joan"))
+	if !unchanged(t, m, pool, "joan") || !strings.Contains(rt.LogsWhen(`"outcome":"exempt"`, 1), `"outcome":"exempt"`) {
+		t.Errorf("joan written in a pool exempt since the last batch\n%s", rt.Logs())
 	}
 }

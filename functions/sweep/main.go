@@ -16,6 +16,7 @@ import (
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/securityhub"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/setup"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/sweep"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/tagging"
 )
 
 const name = "SweepFunction"
@@ -23,7 +24,7 @@ const name = "SweepFunction"
 func main() {
 	// The sweep writes its calls per leg, in its report's metrics.
 	s, fn := app.Start(setup.Function(name), setup.LoadSweep, app.Options{Backoff: pace.SweepBackoff, CountsCalls: true})
-	sw := &sweep.Sweeper{Reconciler: fn.Checks, Recorder: fn.Recorder, Calls: fn.Pacer.Counts, Tags: sweep.NewTags(rgt.NewFromConfig(fn.AWS)),
+	sw := &sweep.Sweeper{Reconciler: fn.Checks, Recorder: fn.Recorder, Calls: fn.Pacer.Counts, Tags: tagging.NewTags(rgt.NewFromConfig(fn.AWS)),
 		Coverage:   coverage.NewReader(dynamodb.NewFromConfig(fn.AWS), s.CoverageTable, s.CoverageReadUnits),
 		Unrecorded: coverage.NewUnrecorded(sqs.NewFromConfig(fn.AWS), s.SignInDeadLetters),
 		Limits:     &sweep.Limits{Share: s.Share, Apply: fn.SetShare},

@@ -144,7 +144,7 @@ func TestSweepFunctionEndToEnd(t *testing.T) {
 			t.Errorf("SMS settings lost: %s", got)
 		}
 	}
-	if !strings.Contains(rt.Logs(), `"_aws"`) || !strings.Contains(rt.Logs(), `"PoolsRemediated":33`) {
+	if logs := rt.LogsWhen(`"PoolsRemediated":33`, 1); !strings.Contains(logs, `"_aws"`) || !strings.Contains(logs, `"PoolsRemediated":33`) {
 		t.Errorf("no EMF metrics line in the logs")
 	}
 
@@ -318,7 +318,7 @@ func TestSweepFunctionFollowsThePolicyParameter(t *testing.T) {
 			}
 		}
 	}
-	logs := rt.Logs()
+	logs := rt.LogsWhen(`"PolicyVersionRefused":1`, 1)
 	if n := strings.Count(logs, `"PolicyVersionRefused":1`); n != 1 || !strings.Contains(logs, fmt.Sprintf("version %d: policy: mode", first+1)) {
 		t.Errorf("want one refusal naming version %d and the field, got %d:\n%s", first+1, n, logs)
 	}
@@ -613,7 +613,7 @@ func TestSweepFunctionPublishesTheWriteAtTheCut(t *testing.T) {
 	rt := localinvoke.StartForTest(t, root, name, map[string]string{"PolicyDocument": "{}", "ExistingFindingsBusName": bus.Name}, proxy.Env())
 	rt.SetTimeout(sweep.StopMargin + time.Second) // the cut-off comes sweep.FinishMargin before the deadline
 	rep := run(t, rt)
-	if rep.Remediated != 1 || rep.Failed != 0 || rep.Continuation != nil || !strings.Contains(rt.Logs(), `"outcome":"confirmed"`) {
+	if rep.Remediated != 1 || rep.Failed != 0 || rep.Continuation != nil || !strings.Contains(rt.LogsWhen(`"outcome":"confirmed"`, 1), `"outcome":"confirmed"`) {
 		t.Errorf("%+v\n%s", rep.Summary, rt.Logs())
 	}
 	if got, _ := m.GetMFA(ctx, id); got.MfaConfiguration != "ON" {

@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/dev/localinvoke"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/dev/testbed"
@@ -49,18 +48,6 @@ func signIn(t *testing.T, rt *localinvoke.Runtime, ev []byte) {
 	if a.String() != b.String() {
 		t.Fatalf("event not returned unchanged:\n%s", res.Payload)
 	}
-}
-
-// logsWith returns the function's logs once they hold n lines with s, or
-// after a few seconds: its stdout reaches the harness after its answer.
-func logsWith(rt *localinvoke.Runtime, s string, n int) string {
-	for range 100 {
-		if strings.Count(rt.Logs(), s) >= n {
-			break
-		}
-		time.Sleep(30 * time.Millisecond)
-	}
-	return rt.Logs()
 }
 
 const janeSub = "94a8e4c8-0071-70e2-7d3c-5b1e0c2f6a9d" // events/trigger-post-authentication.json
@@ -153,7 +140,7 @@ func TestInvalidConfigPassesSignInsThrough(t *testing.T) {
 			if got := rec.Calls(); len(got) != 0 {
 				t.Errorf("calls in pass-through mode: %v", got)
 			}
-			logs := logsWith(rt, `"TriggerConfigInvalid":1`, 4)
+			logs := rt.LogsWhen(`"TriggerConfigInvalid":1`, 4)
 			if n := strings.Count(logs, `"level":"ERROR"`); n != 1 || !strings.Contains(logs, tc.field) {
 				t.Errorf("want one ERROR naming %s, got %d:\n%s", tc.field, n, logs)
 			}
@@ -178,7 +165,7 @@ func TestUnreachableQueuePassesSignInsThrough(t *testing.T) {
 	rt := localinvoke.StartForTest(t, root, name, map[string]string{"SignInQueue": "http://127.0.0.1:9/123456789012/q"}, env)
 	signIn(t, rt, sample(t, "trigger-post-authentication.json", "us-east-1_Trig3", "jane"))
 	signIn(t, rt, sample(t, "trigger-post-authentication.json", "us-east-1_Trig3", "joe"))
-	if n := strings.Count(logsWith(rt, `"outcome":"not-enqueued"`, 2), `"outcome":"not-enqueued"`); n != 2 {
+	if n := strings.Count(rt.LogsWhen(`"outcome":"not-enqueued"`, 2), `"outcome":"not-enqueued"`); n != 2 {
 		t.Errorf("%d failed sends logged, want 2:\n%s", n, rt.Logs())
 	}
 }

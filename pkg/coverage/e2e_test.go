@@ -302,7 +302,7 @@ func TestForgedSignInsChangeNoCoverage(t *testing.T) {
 	if err != nil || res.Err != nil || strings.Contains(string(res.Payload), "itemIdentifier") {
 		t.Fatalf("forged batch: %v %v %s\n%s", err, res.Err, res.Payload, check.Logs())
 	}
-	if n := strings.Count(check.Logs(), `"SignInMessagesRefused":1`); n != 7 {
+	if n := strings.Count(check.LogsWhen(`"SignInMessagesRefused":1`, 7), `"SignInMessagesRefused":1`); n != 7 {
 		t.Errorf("%d refusals counted, want 7\n%s", n, check.Logs())
 	}
 
@@ -380,7 +380,7 @@ func TestMissingLedgerTable(t *testing.T) {
 	if err := json.Unmarshal(res.Payload, &resp); err != nil || len(resp.BatchItemFailures) != 1 {
 		t.Errorf("answered %s: want the message returned to the queue", res.Payload)
 	}
-	if logs := check.Logs(); !strings.Contains(logs, `"CoverageLedgerWriteFailed":1`) || !strings.Contains(logs, `"outcome":"ledger-failed"`) {
+	if logs := check.LogsWhen(`"CoverageLedgerWriteFailed":1`, 1); !strings.Contains(logs, `"CoverageLedgerWriteFailed":1`) || !strings.Contains(logs, `"outcome":"ledger-failed"`) {
 		t.Errorf("the failure is not logged and counted:\n%s", logs)
 	}
 

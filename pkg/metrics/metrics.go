@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"io"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/pace"
@@ -122,9 +123,16 @@ func Line(function string, at time.Time, values ...Value) []byte {
 	return append(line, '\n')
 }
 
+// writing serialises the lines of checks that run at once: each line is
+// written whole, and a writer need not be safe for concurrent use.
+var writing sync.Mutex
+
 // Write writes one EMF line to w; a nil w writes nothing.
 func Write(w io.Writer, function string, at time.Time, values ...Value) {
 	if w != nil {
-		_, _ = w.Write(Line(function, at, values...))
+		line := Line(function, at, values...)
+		writing.Lock()
+		defer writing.Unlock()
+		_, _ = w.Write(line)
 	}
 }

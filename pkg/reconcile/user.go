@@ -46,6 +46,11 @@ type Verdict struct {
 	// Equivalent: the pool counts as MFA ON by an equivalent (adaptive
 	// authentication), whose design leaves users' MFA off.
 	Equivalent string
+	// Confirm, where set, gives the verdict a user write is to be made
+	// under, called just before the first: a verdict kept from an earlier
+	// check is confirmed against the pool's own tags. It may differ (an
+	// exemption added since); then the user is checked under that one.
+	Confirm func(context.Context) (Verdict, error)
 }
 
 // Verdict is the verdict of the pool check res.
@@ -99,6 +104,17 @@ func (r *Reconciler) CheckUser(ctx context.Context, all policy.Policy, u User, p
 		return res
 	}
 	res.Desired = &want
+	if pool.Confirm != nil {
+		v, err := pool.Confirm(ctx)
+		if err != nil {
+			res.Status, res.Message, res.Err = failure("confirm the pool's verdict", who, "the user", err)
+			return res
+		}
+		if v.Status != pool.Status || v.Profile != pool.Profile || v.Equivalent != pool.Equivalent {
+			v.Confirm = nil
+			return r.CheckUser(ctx, all, u, v)
+		}
+	}
 	if err := r.gw.SetUserMFA(ctx, u.PoolID, u.Username, before, want); err != nil {
 		res.Status, res.Message, res.Err = failure("set MFA preference", who, "the user", err)
 		return res

@@ -148,9 +148,12 @@ func (r *rig) poolFindings(t *testing.T) []findings.Finding {
 }
 
 // TestOneBatchSharesOnePoolCheck: the users of one pool in one batch share
-// one pool check; the next batch checks the pool again.
+// one pool check; the next batch reuses it within the reuse bound, and
+// checks the pool again past it.
 func TestOneBatchSharesOnePoolCheck(t *testing.T) {
 	r := newRig(t, `{"users":{"preferSoftwareToken":false}}`)
+	now := time.Now()
+	r.h.Now = func() time.Time { return now }
 	pool := r.fake.AddPool("p", nil, cognitofake.MFA{MfaConfiguration: "OFF"})
 	if retry := r.handle(t, batch(signedIn(pool, "a"), signedIn(pool, "b"), msg(signinmsg.PreAuthentication, pool, "c"))); retry != nil {
 		t.Fatalf("retry %v", retry)
@@ -163,8 +166,13 @@ func TestOneBatchSharesOnePoolCheck(t *testing.T) {
 		t.Errorf("%d pool reads and %d descriptions for one batch, want one check's 2 and 1", got, described)
 	}
 	r.handle(t, batch(signedIn(pool, "a")))
+	if got := r.fake.Calls("GetUserPoolMfaConfig"); got != 2 {
+		t.Errorf("%d pool reads after a second batch, want 2: the check reused", got)
+	}
+	now = now.Add(DefaultReuse + time.Second)
+	r.handle(t, batch(signedIn(pool, "a")))
 	if got := r.fake.Calls("GetUserPoolMfaConfig"); got != 3 {
-		t.Errorf("%d pool reads after a second batch, want 3: an outcome is not kept past its batch", got)
+		t.Errorf("%d pool reads after a batch past the reuse bound, want 3", got)
 	}
 }
 

@@ -4,6 +4,8 @@
 package signinmsg
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -64,6 +66,13 @@ func (m Message) Key() string {
 		return m.PoolID + "/" + m.Username
 	}
 	return m.PoolID
+}
+
+// Dedup is m's FIFO deduplication ID: its Key, hashed (a user name may
+// hold characters the ID may not; 64 of the 128 characters allowed).
+func (m Message) Dedup() string {
+	sum := sha256.Sum256([]byte(m.Key()))
+	return hex.EncodeToString(sum[:])
 }
 
 // Validate reports the first field that makes m unusable.

@@ -30,7 +30,7 @@ func TestExemptionTagsInBulk(t *testing.T) {
 			describes: func(pools, _ int) int64 { return int64(pools) }, // the sign-in policy comes with the tags
 			note:      "tag:GetResources was denied"},
 		{name: "failing otherwise: the sweep stops", pools: 150, failOp: "InvalidParameterException", tagCalls: 1,
-			describes: func(int, int) int64 { return 0 }, err: "read exemption tags"},
+			describes: func(int, int) int64 { return 0 }, err: "read the pools tagged mfa-policy-exempt"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

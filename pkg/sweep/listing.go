@@ -10,6 +10,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/cognito"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/tagging"
 )
 
 // feed sends the pools to check, from where c says: first the pools to
@@ -133,33 +134,14 @@ func (s *Sweeper) poolTags(ctx context.Context, c *Continuation) (map[string]map
 	if len(keys) == 0 || s.Tags == nil {
 		return nil, nil
 	}
-	tagged := map[string]map[string]string{}
-	for _, key := range keys {
-		next := ""
-		for {
-			page, following, err := s.Tags.PoolsTagged(ctx, key, next)
-			if cognito.IsAccessDenied(err) {
-				s.Log.Warn("reading pool tags per pool", "error", err.Error())
-				note(c, deniedNote)
-				return nil, nil
-			}
-			if err != nil {
-				what := "exemption"
-				if key != pol.Exemptions.TagKey {
-					what = "profile"
-				}
-				return nil, fmt.Errorf("read %s tags %s: %w", what, key, err)
-			}
-			for id, v := range page {
-				if tagged[id] == nil {
-					tagged[id] = map[string]string{}
-				}
-				tagged[id][key] = v
-			}
-			if next = following; next == "" {
-				break
-			}
-		}
+	tagged, err := tagging.Read(ctx, s.Tags, keys)
+	switch {
+	case cognito.IsAccessDenied(err):
+		s.Log.Warn("reading pool tags per pool", "error", err.Error())
+		note(c, deniedNote)
+		return nil, nil
+	case err != nil:
+		return nil, err
 	}
 	return tagged, nil
 }

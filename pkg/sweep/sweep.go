@@ -21,6 +21,7 @@ import (
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/policy"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/quota"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/reconcile"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/tagging"
 )
 
 // PoolReport is one pool in the report: not compliant, or compliant by an
@@ -176,7 +177,7 @@ type Sweeper struct {
 	Calls func() pace.Counts
 	// Tags reads which pools carry the policy's tags, in bulk, once per
 	// leg. nil: each pool's tags are read with DescribeUserPool.
-	Tags Tagged
+	Tags tagging.Tagged
 	// Hub receives every result of a leg, compliant ones too, and resolves
 	// the findings of pools gone (Security Hub); nil: none.
 	Hub Hub

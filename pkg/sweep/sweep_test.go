@@ -26,6 +26,7 @@ import (
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/quota"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/reconcile"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/setup"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/tagging"
 )
 
 var (
@@ -85,7 +86,7 @@ func newRig(t testing.TB, api cognito.API, doc string, rate float64, concurrency
 	bus := &fakes.Bus{}
 	pub := findings.NewPublisher(bus, "findings", log)
 	return &rig{bus: bus, pacer: pacer, api: api, backoff: testBackoff, sweeper: &Sweeper{Reconciler: r, Calls: pacer.Counts,
-		Recorder: findings.Recorder{Publisher: pub, Log: log}, Tags: NewTags(rgt.NewFromConfig(cfg)),
+		Recorder: findings.Recorder{Publisher: pub, Log: log}, Tags: tagging.NewTags(rgt.NewFromConfig(cfg)),
 		Log: log, Concurrency: concurrency, StopMargin: 300 * time.Millisecond, FinishMargin: 100 * time.Millisecond, Now: time.Now}}
 }
 

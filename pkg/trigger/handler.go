@@ -10,6 +10,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -104,7 +105,14 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (json.RawMess
 	body, _ := json.Marshal(m) // plain strings and a time: cannot fail
 	ctx, cancel := context.WithTimeout(ctx, cmp.Or(h.Deadline, DefaultDeadline))
 	defer cancel()
-	if _, err := h.Queue.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(h.QueueURL), MessageBody: aws.String(string(body))}); err != nil {
+	in := &sqs.SendMessageInput{QueueUrl: aws.String(h.QueueURL), MessageBody: aws.String(string(body))}
+	if strings.HasSuffix(h.QueueURL, ".fifo") {
+		// One pool, one message group: no two instances of the sign-in
+		// check hold one pool's messages at once. The same sign-in again
+		// within SQS's five minutes, from any trigger instance, is dropped.
+		in.MessageGroupId, in.MessageDeduplicationId = aws.String(m.PoolID), aws.String(m.Dedup())
+	}
+	if _, err := h.Queue.SendMessage(ctx, in); err != nil {
 		h.Log.Warn("sign-in not enqueued; sign-in continues, the next one tries again", "poolId", m.PoolID, "user", m.Username,
 			"outcome", "not-enqueued", "error", err.Error())
 		h.recent.set(key, struct{}{}, now.Add(RetryAfter), now)

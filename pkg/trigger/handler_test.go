@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"regexp"
 	"runtime"
 	"strings"
 	"sync"
@@ -215,4 +216,41 @@ type nopQueue struct{}
 
 func (nopQueue) SendMessage(context.Context, *sqs.SendMessageInput, ...func(*sqs.Options)) (*sqs.SendMessageOutput, error) {
 	return &sqs.SendMessageOutput{}, nil
+}
+
+// TestFIFOGroupsByPool: to a FIFO queue, a sign-in goes in its pool's
+// message group, deduplicated by pool and user (pool alone for an
+// attempt); to a standard queue, with neither.
+func TestFIFOGroupsByPool(t *testing.T) {
+	for _, tc := range []struct {
+		url  string
+		fifo bool
+	}{{queueURL + ".fifo", true}, {queueURL, false}} {
+		q, c := &fakeQueue{}, &clock{time.Date(2026, 12, 2, 3, 0, 0, 0, time.UTC)}
+		h := newHandler(q, c, io.Discard)
+		h.QueueURL = tc.url
+		handle(t, h, signIn(PostAuthentication, "us-east-1_p", "jane"))
+		handle(t, h, signIn(PreAuthentication, "us-east-1_p", "jane"))
+		handle(t, h, signIn(PostAuthentication, "us-east-1_p", "jöhn dœ"))
+		if len(q.sent) != 3 {
+			t.Fatalf("%d sent", len(q.sent))
+		}
+		dedup := map[string]bool{}
+		for _, in := range q.sent {
+			group, id := aws.ToString(in.MessageGroupId), aws.ToString(in.MessageDeduplicationId)
+			if !tc.fifo {
+				if group != "" || id != "" {
+					t.Errorf("standard queue: group %q, dedup %q", group, id)
+				}
+				continue
+			}
+			if group != "us-east-1_p" || !regexp.MustCompile(`^[0-9a-f]{64}$`).MatchString(id) {
+				t.Errorf("group %q, dedup %q", group, id)
+			}
+			dedup[id] = true
+		}
+		if tc.fifo && len(dedup) != 3 {
+			t.Errorf("%d distinct deduplication IDs for the user's sign-in, the pool's attempt and another user", len(dedup))
+		}
+	}
 }

@@ -146,6 +146,18 @@ func (r *Runtime) Invoke(ctx context.Context, event []byte) (Result, error) {
 // Logs returns what the function printed so far.
 func (r *Runtime) Logs() string { return r.logs.String() }
 
+// LogsWhen returns the logs once they hold substr n times, or as they are
+// after 10 s: the bootstrap's output reaches them through a pipe, which
+// may deliver a line after the invocation's answer.
+func (r *Runtime) LogsWhen(substr string, n int) string {
+	for wait := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		logs := r.logs.String()
+		if strings.Count(logs, substr) >= n || time.Now().After(wait) {
+			return logs
+		}
+	}
+}
+
 // SetTimeout changes the function's timeout for the invocations that
 // follow, so a test can bring the deadline close.
 func (r *Runtime) SetTimeout(d time.Duration) {

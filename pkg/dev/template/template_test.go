@@ -594,6 +594,12 @@ func TestSignInQueue(t *testing.T) {
 	if props(t, tpl, "SignInDeadLetterQueue")["SqsManagedSseEnabled"] != true {
 		t.Error("dead-letter queue not encrypted")
 	}
+	// One message group per pool (the trigger's MessageGroupId): FIFO, its
+	// dead-letter queue FIFO too, deduplicated and limited per group.
+	if q["FifoQueue"] != true || q["DeduplicationScope"] != "messageGroup" || q["FifoThroughputLimit"] != "perMessageGroupId" ||
+		props(t, tpl, "SignInDeadLetterQueue")["FifoQueue"] != true {
+		t.Errorf("sign-in queue %s, dead-letter queue %s: want FIFO, high throughput", asJSON(q), asJSON(props(t, tpl, "SignInDeadLetterQueue")))
+	}
 	// The sign-in check trusts a message's time only within the retention.
 	if r := q["MessageRetentionPeriod"].(float64); time.Duration(r)*time.Second != signinmsg.Retention {
 		t.Errorf("queue retention %vs; the sign-in check trusts message times within %s (signinmsg.Retention)", r, signinmsg.Retention)
@@ -611,7 +617,8 @@ func TestSignInQueue(t *testing.T) {
 	}
 	m := mappings[0]
 	if asJSON(m["EventSourceArn"]) != `{"Fn::GetAtt":["SignInQueue","Arn"]}` || !strings.Contains(asJSON(m["FunctionName"]), "SignInCheckFunction") ||
-		asJSON(m["FunctionResponseTypes"]) != `["ReportBatchItemFailures"]` || asJSON(m["ScalingConfig"]) != `{"MaximumConcurrency":2}` {
+		asJSON(m["FunctionResponseTypes"]) != `["ReportBatchItemFailures"]` || asJSON(m["ScalingConfig"]) != `{"MaximumConcurrency":2}` ||
+		m["MaximumBatchingWindowInSeconds"] != nil || m["BatchSize"] != float64(10) {
 		t.Errorf("event source mapping %s", asJSON(m))
 	}
 	alarms := map[string]string{}

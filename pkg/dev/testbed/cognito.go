@@ -155,3 +155,9 @@ func (m *Moto) GetMFA(ctx context.Context, poolID string) (PoolMFA, error) {
 func (m *Moto) DeletePool(ctx context.Context, poolID string) error {
 	return m.Call(ctx, nil, "cognito-idp", "DeleteUserPool", map[string]string{"UserPoolId": poolID})
 }
+
+// TagPool adds tags to a pool (TagResource), as a person would.
+func (m *Moto) TagPool(ctx context.Context, poolID string, tags map[string]string) error {
+	arn := fmt.Sprintf("arn:aws:cognito-idp:%s:%s:userpool/%s", Region, Account, poolID)
+	return m.Call(ctx, nil, "cognito-idp", "TagResource", map[string]any{"ResourceArn": arn, "Tags": tags})
+}

@@ -162,6 +162,36 @@ CognitoIdpResponse.get_user_pool_mfa_config = _get_user_pool_mfa_config_as_store
 CognitoIdpBackend.get_user_pool_mfa_config = _get_user_pool_mfa_config
 
 
+# --- Tags: TagResource and UntagResource ---------------------------------------
+# AWS's TagResource adds or overwrites tags of a user pool named by its ARN, and
+# UntagResource removes keys (Cognito API reference); DescribeUserPool and the
+# Resource Groups Tagging API then show them. moto 5.2 has neither for Cognito:
+# a pool's tags are only those it was created with (UserPoolTags).
+def _tagged_pool(self):
+    return self.backend.describe_user_pool(self._get_param("ResourceArn").rsplit("/", 1)[-1])
+
+
+def _tag_resource(self):
+    pool = _tagged_pool(self)
+    tags = dict(pool.extended_config.get("UserPoolTags") or {})
+    tags.update(self._get_param("Tags") or {})
+    pool.extended_config["UserPoolTags"] = tags
+    return ActionResult({})
+
+
+def _untag_resource(self):
+    pool = _tagged_pool(self)
+    tags = dict(pool.extended_config.get("UserPoolTags") or {})
+    for key in self._get_param("TagKeys") or []:
+        tags.pop(key, None)
+    pool.extended_config["UserPoolTags"] = tags
+    return ActionResult({})
+
+
+CognitoIdpResponse.tag_resource = _tag_resource
+CognitoIdpResponse.untag_resource = _untag_resource
+
+
 # --- Threat protection: risk configuration -------------------------------------
 # moto 5.2 has no DescribeRiskConfiguration or SetRiskConfiguration. This models
 # them as the Cognito API reference describes them (SetRiskConfiguration,

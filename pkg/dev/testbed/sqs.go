@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -22,14 +24,19 @@ type Queue struct {
 	ARN  string
 }
 
-// Queue creates an SQS queue.
+// Queue creates an SQS queue: a FIFO queue when name ends in ".fifo", as
+// the template's sign-in queue is (deduplicated per message group).
 func (m *Moto) Queue(ctx context.Context, name string) (*Queue, error) {
 	cfg, err := m.sdkConfig(ctx, "testing", "testing", "")
 	if err != nil {
 		return nil, err
 	}
 	api := sqs.NewFromConfig(cfg)
-	out, err := api.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(name)})
+	in := &sqs.CreateQueueInput{QueueName: aws.String(name)}
+	if strings.HasSuffix(name, ".fifo") {
+		in.Attributes = map[string]string{"FifoQueue": "true", "DeduplicationScope": "messageGroup", "FifoThroughputLimit": "perMessageGroupId"}
+	}
+	out, err := api.CreateQueue(ctx, in)
 	if err != nil {
 		return nil, fmt.Errorf("create queue %s: %w", name, err)
 	}
@@ -85,6 +92,25 @@ func (q *Queue) Send(ctx context.Context, body string) error {
 func (q *Queue) Purge(ctx context.Context) error {
 	if _, err := q.api.PurgeQueue(ctx, &sqs.PurgeQueueInput{QueueUrl: aws.String(q.URL)}); err != nil {
 		return fmt.Errorf("purge %s: %w", q.Name, err)
+	}
+	return nil
+}
+
+// Done deletes the messages of a batch that a function processed: those
+// not in failed (its batchItemFailures' message IDs), as Lambda's event
+// source mapping does.
+func (q *Queue) Done(ctx context.Context, batch []byte, failed []string) error {
+	var ev events.SQSEvent
+	if err := json.Unmarshal(batch, &ev); err != nil {
+		return err
+	}
+	for _, r := range ev.Records {
+		if slices.Contains(failed, r.MessageId) {
+			continue
+		}
+		if _, err := q.api.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: aws.String(q.URL), ReceiptHandle: aws.String(r.ReceiptHandle)}); err != nil {
+			return fmt.Errorf("delete from %s: %w", q.Name, err)
+		}
 	}
 	return nil
 }

@@ -1,4 +1,8 @@
-package sweep
+// Package tagging reads which user pools carry a tag, in bulk, with the
+// Resource Groups Tagging API: up to 100 pools per call, from that API's
+// own quota, not Cognito's. The sweep reads the policy's tags once per leg,
+// the sign-in check once per batch.
+package tagging
 
 import (
 	"context"
@@ -11,16 +15,17 @@ import (
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/cognito"
 )
 
-// TaggingAPI is the part of the SDK's Resource Groups Tagging API client the
-// sweep calls, with the SDK's own signature, so a fake can stand in for it.
-type TaggingAPI interface {
+// API is the part of the SDK's Resource Groups Tagging API client used
+// here, with the SDK's own signature, so a fake can stand in for it.
+type API interface {
 	GetResources(ctx context.Context, in *rgt.GetResourcesInput, optFns ...func(*rgt.Options)) (*rgt.GetResourcesOutput, error)
 }
 
-var _ TaggingAPI = (*rgt.Client)(nil)
+var _ API = (*rgt.Client)(nil)
 
 // Tagged pages through the user pools that carry one tag: what the sweep
-// needs to apply a tag exemption without a DescribeUserPool per pool.
+// and the sign-in check need to apply a tag exemption or choose a profile
+// without a DescribeUserPool per pool.
 type Tagged interface {
 	// PoolsTagged returns the page at next ("" for the first) of the pools
 	// carrying key, as pool ID -> the tag's value, and the following page's
@@ -30,10 +35,10 @@ type Tagged interface {
 
 // Tags implements Tagged over the Resource Groups Tagging API: up to 100
 // pools per call, counted against that API's quota, not Cognito's.
-type Tags struct{ api TaggingAPI }
+type Tags struct{ api API }
 
 // NewTags returns a Tagged over api: the SDK's client or a fake.
-func NewTags(api TaggingAPI) *Tags { return &Tags{api: api} }
+func NewTags(api API) *Tags { return &Tags{api: api} }
 
 var _ Tagged = (*Tags)(nil)
 
@@ -73,4 +78,30 @@ func (t *Tags) PoolsTagged(ctx context.Context, key, next string) (map[string]st
 		}
 	}
 	return pools, aws.ToString(out.PaginationToken), nil
+}
+
+// Read returns, for each pool carrying one of keys, those of its tags, as
+// pool ID -> key -> value: every page of each key. A pool missing from the
+// answer carries none of them.
+func Read(ctx context.Context, t Tagged, keys []string) (map[string]map[string]string, error) {
+	tagged := map[string]map[string]string{}
+	for _, key := range keys {
+		next := ""
+		for {
+			page, following, err := t.PoolsTagged(ctx, key, next)
+			if err != nil {
+				return nil, fmt.Errorf("read the pools tagged %s: %w", key, err)
+			}
+			for id, v := range page {
+				if tagged[id] == nil {
+					tagged[id] = map[string]string{}
+				}
+				tagged[id][key] = v
+			}
+			if next = following; next == "" {
+				break
+			}
+		}
+	}
+	return tagged, nil
 }

@@ -1,4 +1,4 @@
-package sweep
+package tagging
 
 import (
 	"context"
@@ -76,5 +76,47 @@ func TestPoolsTagged(t *testing.T) {
 				t.Errorf("request %+v", in)
 			}
 		})
+	}
+}
+
+// pages is a Tagged that answers each key's pages in turn.
+type pages struct {
+	byKey map[string][]map[string]string
+	err   error
+	calls int
+}
+
+func (p *pages) PoolsTagged(_ context.Context, key, next string) (map[string]string, string, error) {
+	p.calls++
+	if p.err != nil {
+		return nil, "", p.err
+	}
+	i := 0
+	if next != "" {
+		i = int(next[0] - '0')
+	}
+	following := ""
+	if i+1 < len(p.byKey[key]) {
+		following = string(rune('0' + i + 1))
+	}
+	return p.byKey[key][i], following, nil
+}
+
+// TestRead: every page of every key, merged per pool; an error names the
+// key and keeps the cause.
+func TestRead(t *testing.T) {
+	p := &pages{byKey: map[string][]map[string]string{
+		"exempt":  {{"us-east-1_a": "kiosk"}, {"us-east-1_b": "lab"}},
+		"profile": {{"us-east-1_a": "workforce", "us-east-1_c": "consumer"}},
+	}}
+	got, err := Read(context.Background(), p, []string{"exempt", "profile"})
+	want := map[string]map[string]string{"us-east-1_a": {"exempt": "kiosk", "profile": "workforce"},
+		"us-east-1_b": {"exempt": "lab"}, "us-east-1_c": {"profile": "consumer"}}
+	if err != nil || !reflect.DeepEqual(got, want) || p.calls != 3 {
+		t.Errorf("%v (%v) after %d calls, want %v", got, err, p.calls, want)
+	}
+	denied := errors.New("AccessDeniedException")
+	if _, err := Read(context.Background(), &pages{err: denied}, []string{"exempt"}); !errors.Is(err, denied) || !strings.Contains(err.Error(), "exempt") {
+		t.Errorf("error %v", err)
 	}
 }
