@@ -224,25 +224,53 @@ func (h *Handler) checkPool(ctx context.Context, b *invocation, g []message, err
 		}
 		return
 	}
-	var wg sync.WaitGroup
-	users := map[string]bool{}
+	var users [][]message
+	byUser := map[string]int{}
 	for _, m := range g {
-		if users[m.msg.Key()] || !h.checksUser(b, m.msg, pool) {
+		if !h.checksUser(b, m.msg, pool) {
 			continue
 		}
-		users[m.msg.Key()] = true
+		k, seen := byUser[m.msg.Key()]
+		if !seen {
+			k = len(users)
+			byUser[m.msg.Key()] = k
+			users = append(users, nil)
+		}
+		users[k] = append(users[k], m)
+	}
+	var wg sync.WaitGroup
+	for _, same := range users {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[m.i] = b.run(ctx, func() error {
-				mat := at
-				mat.cause.EventName = m.msg.TriggerSource
-				return h.user(ctx, b, m.rec, m.msg, pool, mat)
-			})
+			h.checkUser(ctx, b, same, pool, at, errs)
 		}()
 	}
 	wg.Wait()
 }
+
+// checkUser checks one user's messages of the batch in order until one is
+// not refused: that one stands for the user, and the rest, its repeats,
+// are done (a forged message, refused, never hides the real sign-in
+// behind it).
+func (h *Handler) checkUser(ctx context.Context, b *invocation, same []message, pool reconcile.Verdict, at origin, errs []error) {
+	for _, m := range same {
+		err := b.run(ctx, func() error {
+			mat := at
+			mat.cause.EventName = m.msg.TriggerSource
+			return h.user(ctx, b, m.rec, m.msg, pool, mat)
+		})
+		if errors.Is(err, errRefused) {
+			continue
+		}
+		errs[m.i] = err
+		return
+	}
+}
+
+// errRefused marks a message whose sub is not the user's: logged, counted
+// and deleted.
+var errRefused = errors.New("the message's sub is not the user's")
 
 // errRetry marks a message to try again; the reason is already logged
 // and published.
@@ -446,7 +474,7 @@ func (h *Handler) user(ctx context.Context, b *invocation, rec events.SQSMessage
 	case res.Status == reconcile.Ignored:
 		h.Log.Warn("sign-in message refused", "messageId", rec.MessageId, "poolId", m.PoolID, "user", m.Username, "outcome", "refused", "reason", res.Message)
 		h.count(MessagesRefused)
-		return nil
+		return errRefused
 	case res.Status == reconcile.Failed && b.work.Err() != nil && res.After == nil:
 		return errRetry // cut off before it wrote: the next delivery checks it
 	}

@@ -648,6 +648,34 @@ func TestLedgerBelievesCognito(t *testing.T) {
 	}
 }
 
+// TestForgedMessagesDoNotHideTheRealOne: in one batch, two messages under
+// made-up subs ahead of the user's real sign-in and its repeat: both forged
+// ones are refused and counted, the real one is recorded once, its repeat
+// shares its outcome, and nothing returns to the queue.
+func TestForgedMessagesDoNotHideTheRealOne(t *testing.T) {
+	r := newRig(t, `{"users":{"preferSoftwareToken":false}}`)
+	l := &windowLedger{}
+	r.h.Ledger = l
+	var emf strings.Builder
+	r.h.Recorder.Metrics = &emf
+	now := time.Now()
+	pool := r.fake.AddPool("p", nil, compliantMFA)
+	r.fake.AddUser(pool, "mfa-user", cognitofake.User{MFASettings: []string{totp}, Preferred: totp, Sub: "real-sub"})
+	var msgs []signinmsg.Message
+	for _, sub := range []string{"made-up-1", "made-up-2", "real-sub", "real-sub"} {
+		msgs = append(msgs, signinmsg.New(pool, "mfa-user", sub, signinmsg.PostAuthentication, now, "123456789012", "us-east-1"))
+	}
+	if retry := r.handle(t, batch(msgs...)); retry != nil {
+		t.Errorf("returned to the queue: %v", retry)
+	}
+	if n := strings.Count(emf.String(), `"SignInMessagesRefused":1`); n != 2 || len(l.items) != 1 || l.items[0].sub != "real-sub" {
+		t.Errorf("%d refusals, ledger items %+v; want 2 and the real sub once", n, l.items)
+	}
+	if got := r.fake.Calls("AdminGetUser"); got != 3 {
+		t.Errorf("%d user reads, want 3 (two refused, one real)", got)
+	}
+}
+
 // TestForeignMessagesIgnored (G6): a message about another account, Region
 // or another Region's pool is ignored and counted: nothing read, nothing
 // published.

@@ -68,10 +68,12 @@ func (m Message) Key() string {
 	return m.PoolID
 }
 
-// Dedup is m's FIFO deduplication ID: its Key, hashed (a user name may
-// hold characters the ID may not; 64 of the 128 characters allowed).
+// Dedup is m's FIFO deduplication ID: its Key and the sub it claims,
+// hashed (a user name may hold characters the ID may not; 64 of the 128
+// characters allowed). With the sub, a message forged under another sub
+// cannot make the queue drop the user's real sign-in.
 func (m Message) Dedup() string {
-	sum := sha256.Sum256([]byte(m.Key()))
+	sum := sha256.Sum256([]byte(m.Key() + "\x00" + m.Sub))
 	return hex.EncodeToString(sum[:])
 }
 

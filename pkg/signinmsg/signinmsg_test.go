@@ -36,3 +36,21 @@ func TestRoundTripAndRefusals(t *testing.T) {
 		t.Error("garbage accepted")
 	}
 }
+
+// TestDedup: the same sign-in sent twice has one deduplication ID; another
+// sub for the same user (a forged message) has its own, so it cannot make
+// the queue drop the real one.
+func TestDedup(t *testing.T) {
+	real := Message{PoolID: "us-east-1_p", Username: "jane", Sub: "a", TriggerSource: PostAuthentication}
+	again, forged, other := real, real, real
+	forged.Sub = "b"
+	other.Username = "john"
+	if real.Dedup() != again.Dedup() {
+		t.Error("the same sign-in has two deduplication IDs")
+	}
+	for name, m := range map[string]Message{"forged sub": forged, "another user": other} {
+		if m.Dedup() == real.Dedup() {
+			t.Errorf("%s shares the real sign-in's deduplication ID", name)
+		}
+	}
+}
