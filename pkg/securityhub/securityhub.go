@@ -69,11 +69,15 @@ func NewExporter(api API, pacer *pace.Pacer, log *slog.Logger, now func() time.T
 }
 
 // ID is a pool violation's Security Hub Id: the same pool and violation
-// always give the same Id, so a later import updates it.
+// always give the same Id, so a later import updates it, and two
+// violations of a pool (another factor, app client or risk level) never
+// share one.
 func ID(poolARN string, v policy.Violation) string {
 	id := poolARN + "/" + v.Code
-	if v.Factor != "" {
-		id += "/" + string(v.Factor)
+	for _, part := range []string{string(v.Factor), v.Client, v.RiskLevel} {
+		if part != "" {
+			id += "/" + part
+		}
 	}
 	return id
 }

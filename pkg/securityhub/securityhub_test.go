@@ -225,9 +225,22 @@ func TestSweepBatches(t *testing.T) {
 }
 
 func TestIDsAreStable(t *testing.T) {
-	a := ID("arn:aws:cognito-idp:eu-west-1:1:userpool/p", noSMS)
-	if a != ID("arn:aws:cognito-idp:eu-west-1:1:userpool/p", noSMS) || !strings.HasSuffix(a, "/FORBIDDEN_FACTOR_ENABLED/sms") {
+	const arn = "arn:aws:cognito-idp:eu-west-1:1:userpool/p"
+	a := ID(arn, noSMS)
+	if a != ID(arn, noSMS) || !strings.HasSuffix(a, "/FORBIDDEN_FACTOR_ENABLED/sms") {
 		t.Errorf("ID %s", a)
+	}
+	// Adaptive authentication violations: one per app client and risk level.
+	ids := map[string]bool{}
+	for _, v := range []policy.Violation{
+		{Code: policy.CodeAdaptiveBelowPolicy, RiskLevel: "low"},
+		{Code: policy.CodeAdaptiveBelowPolicy, RiskLevel: "high"},
+		{Code: policy.CodeAdaptiveBelowPolicy, Client: "web", RiskLevel: "high"},
+	} {
+		ids[ID(arn, v)] = true
+	}
+	if len(ids) != 3 {
+		t.Errorf("%d Ids for three violations: %v", len(ids), ids)
 	}
 }
 
