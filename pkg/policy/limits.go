@@ -99,10 +99,4 @@ func NeedsLimits(p Policy, observed PoolMFA) bool {
 	return observed.Level != LevelOn && Plan(p, observed, Limits{}).Level == LevelOn
 }
 
-func joinFirstFactors(fs []FirstFactor) string {
-	names := make([]string, len(fs))
-	for i, f := range fs {
-		names[i] = string(f)
-	}
-	return strings.Join(names, " and ")
-}
+func joinFirstFactors(fs []FirstFactor) string { return strings.Join(names(fs...), " and ") }

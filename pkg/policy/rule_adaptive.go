@@ -242,8 +242,8 @@ func JudgeAdaptive(p Policy, c PoolMFA, lim Limits) *AdaptiveJudgement {
 // countsAsOn: an accepted adaptive pool counts as MFA ON; its actions
 // below the minimum are this rule's violations, raised in place.
 func adaptiveCountsAsOn(j judged) bool {
-	a := JudgeAdaptive(j.policy, j.mfa, j.limits)
-	return a != nil && a.Accepted
+	_, ok, _ := eligible(j.policy, j.mfa, j.limits)
+	return ok && j.limits.Risk != nil // JudgeAdaptive's Accepted
 }
 
 // RiskDecision is what the policy makes of an accepted adaptive pool's
@@ -273,8 +273,7 @@ func decideRisk(p Policy, c PoolMFA, lim Limits) RiskDecision {
 	}
 	for _, v := range check(p, c, lim) {
 		if ruleOf(v.Code).writes == writesRisk {
-			v.Correctable = true // the raise meets the minimum
-			d.Violations = append(d.Violations, v)
+			d.Violations = append(d.Violations, v) // correctable: the raise meets the minimum
 		}
 	}
 	return d
@@ -342,9 +341,6 @@ var adaptiveBelowPolicy = Rule{
 			at = "compromised credentials"
 		}
 		return fmt.Sprintf("%s takes %s at %s; the policy's minimum is %s", where, s.action, at, s.minimum)
-	},
-	reason: func(subject) string {
-		return "raised with SetRiskConfiguration in enforce mode"
 	},
 }
 

@@ -13,10 +13,8 @@ var otpFirstFactor = Rule{
 	Corrected: "not auto-correctable: first factors change only through UpdateUserPool, which the enforcer never calls " +
 		"(it resets every setting left out). MFA is raised to OPTIONAL in one write, the strongest level Cognito accepts; " +
 		"the text and reason name the first factors to remove",
-	refusesOn: func(lim Limits, _ PoolMFA) bool { return len(lim.otpFirstFactors()) > 0 },
-	find: func(j judged, _ Factor) bool {
-		return belowRequiredOn(j) && len(j.limits.otpFirstFactors()) > 0
-	},
+	refusesOn: otpFirstRefusesOn,
+	find:      func(j judged, _ Factor) bool { return belowRequiredOn(j) && otpFirstRefusesOn(j.limits, j.mfa) },
 	text: func(s subject) string {
 		otp := s.limits.otpFirstFactors()
 		verb := "is an allowed first sign-in factor"
@@ -31,3 +29,7 @@ var otpFirstFactor = Rule{
 			"which resets every setting left out; until then MFA can be OPTIONAL at most", joinFirstFactors(s.limits.otpFirstFactors()))
 	},
 }
+
+// otpFirstRefusesOn: Cognito refuses ON with a one-time password as a
+// first factor.
+func otpFirstRefusesOn(lim Limits, _ PoolMFA) bool { return len(lim.otpFirstFactors()) > 0 }
