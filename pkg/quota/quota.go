@@ -46,6 +46,7 @@ type Op string
 const (
 	ListUserPools             Op = "ListUserPools"
 	DescribeUserPool          Op = "DescribeUserPool"
+	UpdateUserPool            Op = "UpdateUserPool"
 	GetUserPoolMfaConfig      Op = "GetUserPoolMfaConfig"
 	SetUserPoolMfaConfig      Op = "SetUserPoolMfaConfig"
 	AdminGetUser              Op = "AdminGetUser"
@@ -81,7 +82,7 @@ type Limit struct {
 // also limited to 5 requests per second per user pool.
 var Table = []Limit{
 	{Category: UserPoolRead, Service: "cognito-idp", RPS: 15, Operations: []Op{ListUserPools, DescribeUserPool}},
-	{Category: UserPoolUpdate, Service: "cognito-idp", RPS: 15, Operations: []Op{"UpdateUserPool", "CreateUserPool", "DeleteUserPool"}},
+	{Category: UserPoolUpdate, Service: "cognito-idp", RPS: 15, Operations: []Op{UpdateUserPool, "CreateUserPool", "DeleteUserPool"}},
 	{Category: UserPoolResourceRead, Service: "cognito-idp", RPS: 20, PerPool: 5,
 		Operations: []Op{GetUserPoolMfaConfig, DescribeRiskConfiguration, "ListTagsForResource", "GetGroup", "ListGroups", "DescribeIdentityProvider"}},
 	{Category: UserPoolResourceUpdate, Service: "cognito-idp", RPS: 15, PerPool: 5,

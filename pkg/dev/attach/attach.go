@@ -22,6 +22,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"reflect"
 	"regexp"
 	"slices"
@@ -35,6 +36,7 @@ import (
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/pace"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/policy"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/quota"
 )
 
@@ -46,10 +48,6 @@ type API interface {
 }
 
 var _ API = (*cip.Client)(nil)
-
-// updateUserPool is UpdateUserPool's quota operation (category UserPoolUpdate,
-// 15 per second per account, shared with CreateUserPool and DeleteUserPool).
-const updateUserPool quota.Op = "UpdateUserPool"
 
 // DefaultShare is the part of Cognito's quotas the command uses: 20% of
 // UserPoolRead and UserPoolUpdate, a few calls per second, leaving the rest
@@ -191,10 +189,7 @@ func Run(ctx context.Context, api API, cfg Config, out io.Writer) (Summary, erro
 	return sum, nil
 }
 
-var (
-	lambdaARN = regexp.MustCompile(`^arn:aws[a-z-]*:lambda:[a-z0-9-]+:[0-9]{12}:function:[A-Za-z0-9_-]+(:[A-Za-z0-9$_-]+)?$`)
-	poolID    = regexp.MustCompile(`^[\w-]+_[0-9a-zA-Z]+$`)
-)
+var lambdaARN = regexp.MustCompile(`^arn:aws[a-z-]*:lambda:[a-z0-9-]+:[0-9]{12}:function:[A-Za-z0-9_-]+(:[A-Za-z0-9$_-]+)?$`)
 
 func (c Config) validate() error {
 	switch {
@@ -206,7 +201,7 @@ func (c Config) validate() error {
 		return errors.New("name the pools (-pools) or ask for all of them (-all), not both")
 	}
 	for _, id := range c.Pools {
-		if !poolID.MatchString(id) {
+		if !policy.IsPoolID(id) {
 			return fmt.Errorf("%q is not a user pool ID", id)
 		}
 	}
@@ -318,7 +313,7 @@ func (r *runner) pool(ctx context.Context, id string) Result {
 		res.Outcome = map[Action]Outcome{Attach: WouldAttach, Detach: WouldDetach}[r.cfg.Action]
 		return res
 	}
-	if err := r.call(ctx, updateUserPool, id, func() error {
+	if err := r.call(ctx, quota.UpdateUserPool, id, func() error {
 		_, err := r.api.UpdateUserPool(ctx, in)
 		return err
 	}); err != nil {
@@ -501,7 +496,7 @@ func optional(s string) *string {
 func Uncarried(raw map[string]any, in *cip.UpdateUserPoolInput, omitted []string) []string {
 	var out []string
 	v := reflect.ValueOf(in).Elem()
-	for _, k := range sortedKeys(raw) {
+	for _, k := range slices.Sorted(maps.Keys(raw)) {
 		if _, ok := ReadOnly[k]; ok {
 			continue
 		}
@@ -550,7 +545,7 @@ func carry(path string, raw any, v reflect.Value, omitted []string, out *[]strin
 	case map[string]any:
 		switch v.Kind() {
 		case reflect.Struct:
-			for _, k := range sortedKeys(r) {
+			for _, k := range slices.Sorted(maps.Keys(r)) {
 				carry(path+"."+k, r[k], member(v, k), omitted, out)
 			}
 		case reflect.Map:
@@ -558,7 +553,7 @@ func carry(path string, raw any, v reflect.Value, omitted []string, out *[]strin
 				differs()
 				return
 			}
-			for _, k := range sortedKeys(r) {
+			for _, k := range slices.Sorted(maps.Keys(r)) {
 				e := v.MapIndex(reflect.ValueOf(k))
 				if !e.IsValid() {
 					*out = append(*out, path+"."+k+" (not in the request)")
@@ -617,8 +612,8 @@ func diff(path string, a, b any, skip []string, out *[]string) {
 	am, aok := a.(map[string]any)
 	bm, bok := b.(map[string]any)
 	if (aok || a == nil) && (bok || b == nil) {
-		keys := sortedKeys(am)
-		for _, k := range sortedKeys(bm) {
+		keys := slices.Sorted(maps.Keys(am))
+		for _, k := range slices.Sorted(maps.Keys(bm)) {
 			if _, ok := am[k]; !ok {
 				keys = append(keys, k)
 			}
@@ -657,15 +652,6 @@ func compact(x any) string {
 	}
 	b, _ := json.Marshal(x) // decoded JSON: cannot fail
 	return string(b)
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 // rawBodyKey holds a response's body in its result metadata.

@@ -77,22 +77,9 @@ func onlyResult(t *testing.T, sum Summary, out string) Result {
 // plain HTTP request: no model drops a member it does not know.
 func rawPool(t *testing.T, m *testbed.Moto, id string) map[string]any {
 	t.Helper()
-	body, _ := json.Marshal(map[string]string{"UserPoolId": id})
-	req, err := http.NewRequest(http.MethodPost, m.Endpoint+"/", bytes.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
-	req.Header.Set("X-Amz-Target", "AWSCognitoIdentityProviderService.DescribeUserPool")
-	req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=testing/20261207/"+testbed.Region+"/cognito-idp/aws4_request, SignedHeaders=host, Signature=0")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
 	var doc struct{ UserPool map[string]any }
-	if err := json.NewDecoder(resp.Body).Decode(&doc); err != nil || resp.StatusCode != http.StatusOK || doc.UserPool == nil {
-		t.Fatalf("raw DescribeUserPool of %s: %s %v", id, resp.Status, err)
+	if err := m.Call(context.Background(), &doc, "cognito-idp", "DescribeUserPool", map[string]string{"UserPoolId": id}); err != nil || doc.UserPool == nil {
+		t.Fatalf("raw DescribeUserPool of %s: %v", id, err)
 	}
 	return doc.UserPool
 }

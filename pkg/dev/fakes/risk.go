@@ -91,7 +91,7 @@ func (f *Pools) ListUserPoolClients(_ context.Context, in *cip.ListUserPoolClien
 }
 
 // GetProvisionedLimit implements cognito.API: the published default of the
-// category, or Provisioned's value, or ProvisionedErr.
+// category, or Provisioned's value, or the next of Errs["GetLimit"].
 func (f *Pools) GetProvisionedLimit(_ context.Context, in *cip.GetProvisionedLimitInput, _ ...func(*cip.Options)) (*cip.GetProvisionedLimitOutput, error) {
 	if err := f.popErr("GetLimit"); err != nil {
 		return nil, err

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/cognito"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/policy"
 )
 
@@ -54,18 +55,6 @@ func Own(t testing.TB) *Moto {
 	}
 	t.Cleanup(m.Stop)
 	if err := m.StackResources(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	return m
-}
-
-// Fresh is Get with moto emptied first (moto's reset: every account,
-// Region and service) and the stack's resources created again: for a test
-// that sweeps the whole account and must meet only its own pools.
-func (l *Lazy) Fresh(t testing.TB) *Moto {
-	t.Helper()
-	m := l.Get(t)
-	if err := m.Reset(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	return m
@@ -158,6 +147,6 @@ func (m *Moto) DeletePool(ctx context.Context, poolID string) error {
 
 // TagPool adds tags to a pool (TagResource), as a person would.
 func (m *Moto) TagPool(ctx context.Context, poolID string, tags map[string]string) error {
-	arn := fmt.Sprintf("arn:aws:cognito-idp:%s:%s:userpool/%s", Region, Account, poolID)
+	arn := cognito.PoolARN(Region, Account, poolID)
 	return m.Call(ctx, nil, "cognito-idp", "TagResource", map[string]any{"ResourceArn": arn, "Tags": tags})
 }

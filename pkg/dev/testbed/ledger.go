@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -38,31 +37,6 @@ func (m *Moto) StackResources(ctx context.Context) error {
 	}
 	_, err := m.Queue(ctx, SignInDeadLetters)
 	return err
-}
-
-// Reset empties moto (POST /moto-api/reset: every account, Region and
-// service, quota throttling and provisioned limits off) and creates the
-// stack's resources again.
-func (m *Moto) Reset(ctx context.Context) error {
-	if err := m.Provision(nil, false); err != nil {
-		return err
-	}
-	if err := m.Throttle(0); err != nil {
-		return err
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, m.Endpoint+"/moto-api/reset", nil)
-	if err != nil {
-		return err
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return fmt.Errorf("reset moto: %w", err)
-	}
-	res.Body.Close()
-	if res.StatusCode != http.StatusOK {
-		return fmt.Errorf("reset moto: %s", res.Status)
-	}
-	return m.StackResources(ctx)
 }
 
 // CoverageTable creates the coverage ledger as template.yaml declares it

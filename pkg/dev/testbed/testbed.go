@@ -130,30 +130,27 @@ func (m *Moto) environ(aws []string) []string {
 // fraction of AWS's quotas (pkg/quota's table), per category and per pool
 // and operation; 0 stops throttling. Either way the counters start over.
 func (m *Moto) Throttle(fraction float64) error {
-	body, _ := json.Marshal(map[string]float64{"fraction": fraction})
-	resp, err := http.Post(m.Endpoint+"/_quota/throttle", "application/json", bytes.NewReader(body))
-	if err != nil {
-		return fmt.Errorf("set moto's throttling: %w", err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("set moto's throttling: %s", resp.Status)
-	}
-	return nil
+	return m.postQuota("throttle", map[string]float64{"fraction": fraction}, "set moto's throttling")
 }
 
 // Provision sets the account's provisioned limits GetProvisionedLimit
 // answers and moto's throttling follows (by category; none: the published
 // defaults), or denies the call (AccessDeniedException).
 func (m *Moto) Provision(limits map[string]int, deny bool) error {
-	body, _ := json.Marshal(map[string]any{"limits": limits, "deny": deny})
-	resp, err := http.Post(m.Endpoint+"/_quota/provisioned", "application/json", bytes.NewReader(body))
+	return m.postQuota("provisioned", map[string]any{"limits": limits, "deny": deny}, "set moto's provisioned limits")
+}
+
+// postQuota posts in, as JSON, to moto's /_quota/ endpoint path; errors
+// begin with what.
+func (m *Moto) postQuota(path string, in any, what string) error {
+	body, _ := json.Marshal(in)
+	resp, err := http.Post(m.Endpoint+"/_quota/"+path, "application/json", bytes.NewReader(body))
 	if err != nil {
-		return fmt.Errorf("set moto's provisioned limits: %w", err)
+		return fmt.Errorf("%s: %w", what, err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("set moto's provisioned limits: %s", resp.Status)
+		return fmt.Errorf("%s: %s", what, resp.Status)
 	}
 	return nil
 }
@@ -162,22 +159,9 @@ func (m *Moto) Provision(limits map[string]int, deny bool) error {
 // read with a plain HTTP request: neither the AWS CLI's nor the SDK's
 // model drops a field it does not know.
 func (m *Moto) RawMFA(ctx context.Context, poolID string) (map[string]json.RawMessage, error) {
-	body, _ := json.Marshal(map[string]string{"UserPoolId": poolID})
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, m.Endpoint+"/", bytes.NewReader(body))
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
-	req.Header.Set("X-Amz-Target", "AWSCognitoIdentityProviderService.GetUserPoolMfaConfig")
-	req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=testing/20261207/"+Region+"/cognito-idp/aws4_request, SignedHeaders=host, Signature=0")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
 	var out map[string]json.RawMessage
-	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("raw GetUserPoolMfaConfig of %s: %s %v", poolID, resp.Status, err)
+	if err := m.Call(ctx, &out, "cognito-idp", "GetUserPoolMfaConfig", map[string]string{"UserPoolId": poolID}); err != nil {
+		return nil, fmt.Errorf("raw GetUserPoolMfaConfig of %s: %w", poolID, err)
 	}
 	return out, nil
 }
