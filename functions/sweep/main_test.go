@@ -455,34 +455,12 @@ func TestSweepFunctionAdaptive(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Only these pools are judged: the others in this moto belong to other
-	// tests, and a policy of OFF finds nothing to publish about them.
-	profilePools := map[string]string{}
-	for _, id := range ids {
-		profilePools[id] = "adaptive"
-	}
-	pools, _ := json.Marshal(profilePools)
 	params := func(mode string) map[string]string {
-		doc := fmt.Sprintf(`{"version":2,"profiles":{"adaptive":{"mode":%q,"adaptiveAuthentication":{"acceptAsOn":true}},"others":{"mfaConfiguration":"OFF","factors":{"softwareToken":"allowed"},"users":{"preferSoftwareToken":false}}},`+
-			`"default":"others","profilePools":%s}`, mode, pools)
+		doc := fmt.Sprintf(`{"mode":%q,"adaptiveAuthentication":{"acceptAsOn":true}}`, mode)
 		return map[string]string{"ExistingFindingsBusName": bus.Name, "PolicyDocument": doc}
 	}
 	env := append(m.Env(), "QUOTA_SHARE=100")
-	byPool := func(t *testing.T) map[string]findings.Finding {
-		t.Helper()
-		events, err := bus.Drain(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out := map[string]findings.Finding{}
-		for _, e := range events {
-			var f findings.Finding
-			if e.DetailType == findings.DetailTypeFinding && json.Unmarshal(e.Detail, &f) == nil && slices.Contains(ids, f.PoolID) {
-				out[f.PoolID] = f
-			}
-		}
-		return out
-	}
+	byPool := func(t *testing.T) map[string]findings.Finding { return lastFindings(t, bus, ids...) }
 	clients, err := m.ClientIDs(ctx, ids[1])
 	if err != nil {
 		t.Fatal(err)
@@ -554,9 +532,7 @@ func TestSweepFunctionTodaysCognito(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pools, _ := json.Marshal(map[string]string{ids[0]: "on", ids[1]: "on"})
-	doc := fmt.Sprintf(`{"version":2,"profiles":{"on":{},"others":{"mfaConfiguration":"OFF","factors":{"softwareToken":"allowed"},"users":{"preferSoftwareToken":false}}},`+
-		`"default":"others","profilePools":%s}`, pools)
+	const doc = "{}" // the default policy, enforced: ON
 	t.Cleanup(func() { _ = m.Provision(nil, false) })
 	if err := m.Provision(map[string]int{"UserPoolResourceRead": 40}, false); err != nil {
 		t.Fatal(err)
@@ -619,18 +595,24 @@ func TestSweepFunctionPublishesTheWriteAtTheCut(t *testing.T) {
 	if got, _ := m.GetMFA(ctx, id); got.MfaConfiguration != "ON" {
 		t.Errorf("pool %s", got)
 	}
-	evs, err := bus.Drain(ctx)
+	if f, ok := lastFindings(t, bus, id)[id]; !ok || f.Status != reconcile.Remediated || len(f.Changes) == 0 {
+		t.Errorf("the correction is not published as remediated: %+v", f)
+	}
+}
+
+// lastFindings drains bus and returns the last pool finding of each of ids.
+func lastFindings(t *testing.T, bus *testbed.Bus, ids ...string) map[string]findings.Finding {
+	t.Helper()
+	events, err := bus.Drain(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	published := false
-	for _, e := range evs {
+	out := map[string]findings.Finding{}
+	for _, e := range events {
 		var f findings.Finding
-		if e.DetailType == findings.DetailTypeFinding && json.Unmarshal(e.Detail, &f) == nil && f.PoolID == id {
-			published = f.Status == reconcile.Remediated && len(f.Changes) > 0
+		if e.DetailType == findings.DetailTypeFinding && json.Unmarshal(e.Detail, &f) == nil && slices.Contains(ids, f.PoolID) {
+			out[f.PoolID] = f
 		}
 	}
-	if !published {
-		t.Errorf("the correction is not published as remediated: %+v", evs)
-	}
+	return out
 }
