@@ -34,15 +34,17 @@ func NewUnrecorded(api QueueAPI, url string) *Unrecorded {
 	return &Unrecorded{api: api, url: url}
 }
 
+// depth is a queue's messages, visible and in flight.
+var depth = []types.QueueAttributeName{types.QueueAttributeNameApproximateNumberOfMessages, types.QueueAttributeNameApproximateNumberOfMessagesNotVisible}
+
 // Count reads how many messages the queue holds, visible or in flight.
 func (u *Unrecorded) Count(ctx context.Context) (int, error) {
-	out, err := u.api.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(u.url),
-		AttributeNames: []types.QueueAttributeName{types.QueueAttributeNameApproximateNumberOfMessages, types.QueueAttributeNameApproximateNumberOfMessagesNotVisible}})
+	out, err := u.api.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(u.url), AttributeNames: depth})
 	if err != nil {
 		return 0, fmt.Errorf("read the depth of %s: %w", u.url, err)
 	}
 	n := 0
-	for _, a := range []types.QueueAttributeName{types.QueueAttributeNameApproximateNumberOfMessages, types.QueueAttributeNameApproximateNumberOfMessagesNotVisible} {
+	for _, a := range depth {
 		v, err := strconv.Atoi(out.Attributes[string(a)])
 		if err != nil {
 			return 0, fmt.Errorf("read the depth of %s: %s is %q", u.url, a, out.Attributes[string(a)])

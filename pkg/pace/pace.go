@@ -64,8 +64,13 @@ type poolKey struct {
 // its quota divided by maxConcurrency, so that all instances together stay
 // within the share.
 func ForFunction(share quota.Share, maxConcurrency int) *Pacer {
-	return New(func(c quota.Category) float64 { return share.Rate(c, maxConcurrency) },
-		func(c quota.Category) float64 { return share.PoolRate(c, maxConcurrency) })
+	return New(shareRates(share, maxConcurrency))
+}
+
+// shareRates are an instance's caps per category and per pool at share.
+func shareRates(share quota.Share, maxConcurrency int) (perCategory, perPool func(quota.Category) float64) {
+	return func(c quota.Category) float64 { return share.Rate(c, maxConcurrency) },
+		func(c quota.Category) float64 { return share.PoolRate(c, maxConcurrency) }
 }
 
 // SetShare puts share in force for every category, those already paced
@@ -74,8 +79,7 @@ func ForFunction(share quota.Share, maxConcurrency int) *Pacer {
 func (p *Pacer) SetShare(share quota.Share, maxConcurrency int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.rate = func(c quota.Category) float64 { return share.Rate(c, maxConcurrency) }
-	p.poolRate = func(c quota.Category) float64 { return share.PoolRate(c, maxConcurrency) }
+	p.rate, p.poolRate = shareRates(share, maxConcurrency)
 	for c, cat := range p.cats {
 		r := p.rate(c)
 		switch {
