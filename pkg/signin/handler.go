@@ -126,7 +126,9 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (events.SQSEv
 
 	errs := make([]error, len(ev.Records))
 	groups := h.group(ev.Records, b, errs)
-	b.tags = h.readTags(b.work, b.policy)
+	if len(groups) > 0 {
+		b.tags = h.readTags(b.work, b.policy)
+	}
 	var wg sync.WaitGroup
 	for _, g := range groups {
 		wg.Add(1)
