@@ -50,8 +50,6 @@ func signIn(t *testing.T, rt *localinvoke.Runtime, ev []byte) {
 	}
 }
 
-const janeSub = "94a8e4c8-0071-70e2-7d3c-5b1e0c2f6a9d" // events/trigger-post-authentication.json
-
 // messages decodes what the queue holds.
 func messages(t *testing.T, q *testbed.Queue) []signinmsg.Message {
 	t.Helper()
@@ -100,7 +98,7 @@ func TestTriggerOnlyEnqueues(t *testing.T) {
 	}
 	slices.SortFunc(ms, func(a, b signinmsg.Message) int { return strings.Compare(a.TriggerSource, b.TriggerSource) })
 	post := ms[0]
-	if post.TriggerSource != signinmsg.PostAuthentication || post.PoolID != pool || post.Username != "jane" || post.Sub != janeSub ||
+	if post.TriggerSource != signinmsg.PostAuthentication || post.PoolID != pool || post.Username != "jane" || post.Sub != testbed.SampleSub ||
 		post.Account != testbed.Account || post.Region != testbed.Region || post.Time.IsZero() || !post.ChecksUser() {
 		t.Errorf("sign-in message %+v", post)
 	}

@@ -60,16 +60,21 @@ func createUser(t *testing.T, m *testbed.Moto, c *cip.Client, pool, name string,
 	return signedIn{}
 }
 
-// sqsBatch is the SQS event the sign-in queue delivers for users' completed sign-ins.
-func sqsBatch(t *testing.T, users []signedIn, at time.Time) []byte {
-	t.Helper()
+// sqsEvent is the SQS event the sign-in queue delivers for users' completed sign-ins.
+func sqsEvent(users []signedIn, at time.Time) events.SQSEvent {
 	var ev events.SQSEvent
 	for i, u := range users {
 		body, _ := json.Marshal(signinmsg.New(u.pool, u.name, u.sub, signinmsg.PostAuthentication, at, testbed.Account, testbed.Region))
 		ev.Records = append(ev.Records, events.SQSMessage{MessageId: fmt.Sprintf("m-%d", i), Body: string(body), EventSource: "aws:sqs",
 			EventSourceARN: "arn:aws:sqs:us-east-1:123456789012:local-SignInQueue", AWSRegion: testbed.Region})
 	}
-	b, _ := json.Marshal(ev)
+	return ev
+}
+
+// sqsBatch is sqsEvent as the function receives it.
+func sqsBatch(t *testing.T, users []signedIn, at time.Time) []byte {
+	t.Helper()
+	b, _ := json.Marshal(sqsEvent(users, at))
 	return b
 }
 
@@ -125,21 +130,15 @@ func TestCoverageEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := db.Scan(ctx, &dynamodb.ScanInput{TableName: aws.String(testbed.LedgerTable)})
-	if err != nil {
-		t.Fatal(err)
-	}
 	subs := map[string]bool{}
-	for _, it := range out.Items {
-		pool := it[attrPool].(*types.AttributeValueMemberS).Value
-		if pool != forty && pool != full {
-			continue
-		}
-		subs[it[attrSub].(*types.AttributeValueMemberS).Value] = true
-		raw := fmt.Sprint(it)
-		for _, u := range users {
-			if strings.Contains(raw, u.name) || strings.Contains(raw, "+1555") {
-				t.Errorf("ledger item %s names a user", raw)
+	for _, pool := range []string{forty, full} {
+		for sub, it := range ledgerItems(t, m, pool) {
+			subs[sub] = true
+			raw := fmt.Sprint(it)
+			for _, u := range users {
+				if strings.Contains(raw, u.name) || strings.Contains(raw, "+1555") {
+					t.Errorf("ledger item %s names a user", raw)
+				}
 			}
 		}
 	}
@@ -287,14 +286,8 @@ func TestForgedSignInsChangeNoCoverage(t *testing.T) {
 	}
 	forged = append(forged, signedIn{pool: pool, name: "nobody", sub: "5d0a0c36-0000-4000-8000-0000000000bb"},
 		signedIn{pool: testbed.Region + "_NoSuchPool", name: users[1].name, sub: users[1].sub})
-	var ev events.SQSEvent
-	if err := json.Unmarshal(sqsBatch(t, forged, time.Date(2999, 1, 1, 0, 0, 0, 0, time.UTC)), &ev); err != nil {
-		t.Fatal(err)
-	}
-	var old events.SQSEvent
-	if err := json.Unmarshal(sqsBatch(t, users[1:2], time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)), &old); err != nil {
-		t.Fatal(err)
-	}
+	ev := sqsEvent(forged, time.Date(2999, 1, 1, 0, 0, 0, 0, time.UTC))
+	old := sqsEvent(users[1:2], time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC))
 	old.Records[0].MessageId = "m-old"
 	ev.Records = append(ev.Records, old.Records[0])
 	batch, _ := json.Marshal(ev)
@@ -371,7 +364,8 @@ func TestMissingLedgerTable(t *testing.T) {
 	users := []signedIn{createUser(t, m, c, pool, "no-table-user", true)}
 	params := map[string]string{"PolicyDocument": `{"mode":"report"}`, "CoverageTable": "no-such-table"}
 	check := localinvoke.StartForTest(t, root, "SignInCheckFunction", params, m.Env())
-	batch := sqsBatch(t, users, time.Now())
+	ev := sqsEvent(users, time.Now())
+	batch, _ := json.Marshal(ev)
 	res, err := check.Invoke(ctx, batch)
 	if err != nil || res.Err != nil {
 		t.Fatalf("sign-in check: %v %v\n%s", err, res.Err, check.Logs())
@@ -387,10 +381,6 @@ func TestMissingLedgerTable(t *testing.T) {
 	// After five receives the queue moves the message to its dead-letter queue.
 	dlq, err := m.Queue(ctx, testbed.SignInDeadLetters)
 	if err != nil {
-		t.Fatal(err)
-	}
-	var ev events.SQSEvent
-	if err := json.Unmarshal(batch, &ev); err != nil {
 		t.Fatal(err)
 	}
 	if err := dlq.Send(ctx, ev.Records[0].Body); err != nil {

@@ -54,16 +54,16 @@ func TestLedgerOnMoto(t *testing.T) {
 		if i < 4 {
 			u = totp
 		}
-		if err := l.Record(ctx, "us-east-1_Forty", fmt.Sprintf("sub-%d", i), u, now.Add(-time.Duration(i)*time.Hour), WindowOf(policy.Default())); err != nil {
+		if err := l.Record(ctx, "us-east-1_Forty", fmt.Sprintf("sub-%d", i), u, now.Add(-time.Duration(i)*time.Hour), window); err != nil {
 			t.Fatal(err)
 		}
 	}
 	// Seen 40 days ago: outside the 30-day window, its item not yet deleted.
-	if err := l.Record(ctx, "us-east-1_Forty", "sub-old", policy.UserMFA{}, now.Add(-40*24*time.Hour), WindowOf(policy.Default())); err != nil {
+	if err := l.Record(ctx, "us-east-1_Forty", "sub-old", policy.UserMFA{}, now.Add(-40*24*time.Hour), window); err != nil {
 		t.Fatal(err)
 	}
 	// The same user again: one item, the latest state.
-	if err := l.Record(ctx, "us-east-1_Forty", "sub-9", policy.UserMFA{}, now, WindowOf(policy.Default())); err != nil {
+	if err := l.Record(ctx, "us-east-1_Forty", "sub-9", policy.UserMFA{}, now, window); err != nil {
 		t.Fatal(err)
 	}
 	r := NewReader(db, "coverage-moto", 0)

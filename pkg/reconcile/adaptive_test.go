@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/dev/fakes"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/dev/testbed"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/policy"
 )
 
@@ -19,13 +20,7 @@ const adaptivePolicy = `{"adaptiveAuthentication":{"acceptAsOn":true}}`
 // actions is an account-takeover configuration with each level's action,
 // every level notifying.
 func actions(low, medium, high types.AccountTakeoverEventActionType) *types.AccountTakeoverRiskConfigurationType {
-	return &types.AccountTakeoverRiskConfigurationType{
-		NotifyConfiguration: &types.NotifyConfigurationType{SourceArn: aws.String("arn:aws:ses:us-east-1:123456789012:identity/security@example.com"), From: aws.String("security@example.com")},
-		Actions: &types.AccountTakeoverActionsType{
-			LowAction:    &types.AccountTakeoverActionType{EventAction: low, Notify: true},
-			MediumAction: &types.AccountTakeoverActionType{EventAction: medium, Notify: true},
-			HighAction:   &types.AccountTakeoverActionType{EventAction: high, Notify: true},
-		}}
+	return testbed.RiskConfig(low, medium, high).AccountTakeoverRiskConfiguration
 }
 
 var (
@@ -39,21 +34,19 @@ var (
 // adaptivePool is a Plus pool in ENFORCED mode at OPTIONAL with TOTP, with
 // the pool's risk configuration and two app clients, "web" inheriting it
 // and "mobile" with its own.
-func adaptivePool(pool, mobile *types.AccountTakeoverRiskConfigurationType) *fakes.Pools {
+func adaptivePool(poolRisk, mobile *types.AccountTakeoverRiskConfigurationType) *fakes.Pools {
 	f := fakes.New()
-	f.MFA[pool1] = &cip.GetUserPoolMfaConfigOutput{MfaConfiguration: "OPTIONAL", SoftwareTokenMfaConfiguration: totpOn}
-	f.Tiers[pool1], f.ThreatProtection[pool1] = types.UserPoolTierTypePlus, types.AdvancedSecurityModeTypeEnforced
-	f.Clients[pool1] = []string{"web", "mobile"}
-	f.Risks[pool1] = &types.RiskConfigurationType{UserPoolId: aws.String(pool1), AccountTakeoverRiskConfiguration: pool,
+	f.MFA[pool] = &cip.GetUserPoolMfaConfigOutput{MfaConfiguration: "OPTIONAL", SoftwareTokenMfaConfiguration: totpOn}
+	f.Tiers[pool], f.ThreatProtection[pool] = types.UserPoolTierTypePlus, types.AdvancedSecurityModeTypeEnforced
+	f.Clients[pool] = []string{"web", "mobile"}
+	f.Risks[pool] = &types.RiskConfigurationType{UserPoolId: aws.String(pool), AccountTakeoverRiskConfiguration: poolRisk,
 		CompromisedCredentialsRiskConfiguration: blockLeak, RiskExceptionConfiguration: ipLists}
 	if mobile != nil {
-		f.Risks[pool1+"/mobile"] = &types.RiskConfigurationType{UserPoolId: aws.String(pool1), ClientId: aws.String("mobile"),
+		f.Risks[pool+"/mobile"] = &types.RiskConfigurationType{UserPoolId: aws.String(pool), ClientId: aws.String("mobile"),
 			AccountTakeoverRiskConfiguration: mobile, RiskExceptionConfiguration: ipLists}
 	}
 	return f
 }
-
-const pool1 = pool
 
 // TestAdaptiveEquivalent: a pool whose adaptive authentication the policy
 // accepts as ON, with every client's actions at the minimum, is compliant

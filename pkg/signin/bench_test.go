@@ -43,12 +43,9 @@ func BenchmarkBurstWithinShare(b *testing.B) {
 	calls := map[quota.Category]int64{}
 	var wall, floor time.Duration
 	var throttled, retried, written int64
-	discard := slog.New(slog.NewTextHandler(io.Discard, nil))
 	for b.Loop() {
 		b.StopTimer()
-		f, sdk := cognitofake.StartForTest(b)
-		f.Latency = 5 * time.Millisecond // per call, as over a network
-		f.ThrottleByTable(float64(share.Percent) / 100)
+		f, newHandler := benchCognito(b, share, instances)
 		ids := make([]string, pools)
 		for i := range ids {
 			ids[i] = f.AddPool(fmt.Sprintf("p%d", i), nil, compliantMFA)
@@ -75,9 +72,7 @@ func BenchmarkBurstWithinShare(b *testing.B) {
 		var wg sync.WaitGroup
 		var mu sync.Mutex
 		for range instances {
-			r := reconcile.New(cognito.NewGateway(sdk, pace.ForFunction(share, instances), pace.CheckBackoff), load(b, ""), discard)
-			h := &Handler{Reconciler: r, Log: discard, Now: time.Now,
-				Recorder: findings.Recorder{Publisher: findings.NewPublisher(&fakes.Bus{}, "findings", discard), Log: discard}}
+			h := newHandler("")
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
@@ -117,4 +112,21 @@ func BenchmarkBurstWithinShare(b *testing.B) {
 	b.ReportMetric(float64(throttled)/n, "throttled/op")
 	b.ReportMetric(float64(retried)/n, "retried/op")
 	b.ReportMetric(float64(written)/n, "users-written/op")
+}
+
+// benchCognito starts a fake Cognito for a benchmark run: 5 ms a call, as
+// over a network, throttling every category at the share. newHandler
+// builds one of the instances' handlers under policy doc, with its pacer
+// from pace.ForFunction, logging and publishing nowhere.
+func benchCognito(b *testing.B, share quota.Share, instances int) (f *cognitofake.Server, newHandler func(doc string) *Handler) {
+	b.Helper()
+	f, sdk := cognitofake.StartForTest(b)
+	f.Latency = 5 * time.Millisecond // per call, as over a network
+	f.ThrottleByTable(float64(share.Percent) / 100)
+	discard := slog.New(slog.NewTextHandler(io.Discard, nil))
+	return f, func(doc string) *Handler {
+		r := reconcile.New(cognito.NewGateway(sdk, pace.ForFunction(share, instances), pace.CheckBackoff), load(b, doc), discard)
+		return &Handler{Reconciler: r, Log: discard, Now: time.Now,
+			Recorder: findings.Recorder{Publisher: findings.NewPublisher(&fakes.Bus{}, "findings", discard), Log: discard}}
+	}
 }

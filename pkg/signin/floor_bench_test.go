@@ -3,19 +3,12 @@ package signin
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/cognito"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/dev/cognitofake"
-	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/dev/fakes"
-	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/findings"
-	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/pace"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/quota"
-	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/reconcile"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/setup"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/signinmsg"
 )
@@ -81,14 +74,11 @@ func benchFloor(b *testing.B, grouped bool) {
 	const users, pools = 2000, 20
 	share := quota.Share{Percent: 50}
 	instances := setup.MaxConcurrency["SignInCheckFunction"]
-	discard := slog.New(slog.NewTextHandler(io.Discard, nil))
 	var wall, floor, nominal time.Duration
 	var reads, extraWrites, aligned, throttled int64
 	for b.Loop() {
 		b.StopTimer()
-		f, sdk := cognitofake.StartForTest(b)
-		f.Latency = 5 * time.Millisecond // per call, as over a network
-		f.ThrottleByTable(float64(share.Percent) / 100)
+		f, newHandler := benchCognito(b, share, instances)
 		ids := make([]string, pools)
 		for i := range ids {
 			ids[i] = f.AddPool(fmt.Sprintf("p%d", i), nil, cognitofake.MFA{MfaConfiguration: "OFF"})
@@ -108,9 +98,7 @@ func benchFloor(b *testing.B, grouped bool) {
 		t0 := time.Now()
 		var wg sync.WaitGroup
 		for range instances {
-			r := reconcile.New(cognito.NewGateway(sdk, pace.ForFunction(share, instances), pace.CheckBackoff), load(b, `{"factors":{"sms":"forbidden"}}`), discard)
-			h := &Handler{Reconciler: r, Log: discard, Now: time.Now,
-				Recorder: findings.Recorder{Publisher: findings.NewPublisher(&fakes.Bus{}, "findings", discard), Log: discard}}
+			h := newHandler(`{"factors":{"sms":"forbidden"}}`)
 			wg.Add(1)
 			go func() {
 				defer wg.Done()

@@ -40,6 +40,7 @@ type rig struct {
 	bus  *fakes.Bus
 	h    *Handler
 	logs *bytes.Buffer
+	emf  *bytes.Buffer // the handler's EMF metrics
 }
 
 func load(t testing.TB, doc string) policy.Policy {
@@ -58,8 +59,9 @@ func newRig(t testing.TB, doc string) *rig {
 	log := slog.New(slog.NewJSONHandler(&lockedWriter{w: logs}, nil))
 	r := reconcile.New(cognito.NewGateway(sdk, fakes.Uncapped(), pace.Backoff{Attempts: 1}), load(t, doc), log)
 	bus := &fakes.Bus{}
-	return &rig{fake: f, bus: bus, logs: logs, h: &Handler{Reconciler: r,
-		Recorder: findings.Recorder{Publisher: findings.NewPublisher(bus, "findings", log), Log: log}, Log: log, Now: time.Now}}
+	emf := &bytes.Buffer{}
+	return &rig{fake: f, bus: bus, logs: logs, emf: emf, h: &Handler{Reconciler: r,
+		Recorder: findings.Recorder{Publisher: findings.NewPublisher(bus, "findings", log), Log: log, Metrics: &lockedWriter{w: emf}}, Log: log, Now: time.Now}}
 }
 
 // use puts another policy in force, as policyparam.Refreshing does.
@@ -488,14 +490,26 @@ func TestUserRulesFollowThePoolsProfile(t *testing.T) {
 	}
 }
 
-// recordingLedger records what the consumer reports, or fails.
+// recordingLedger records what the consumer reports, or fails; the
+// handler checks users concurrently, so Record takes a lock.
 type recordingLedger struct {
-	seen []string
-	err  error
+	mu    sync.Mutex
+	seen  []string
+	items []ledgerItem
+	err   error
 }
 
-func (l *recordingLedger) Record(_ context.Context, poolID, sub string, u policy.UserMFA, _ time.Time, _ time.Duration) error {
+type ledgerItem struct {
+	sub    string
+	seen   time.Time
+	window time.Duration
+}
+
+func (l *recordingLedger) Record(_ context.Context, poolID, sub string, u policy.UserMFA, seen time.Time, window time.Duration) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	l.seen = append(l.seen, fmt.Sprintf("%s/%s/%v", poolID, sub, u.Enabled))
+	l.items = append(l.items, ledgerItem{sub, seen, window})
 	return l.err
 }
 
@@ -513,16 +527,14 @@ func TestLedger(t *testing.T) {
 				l.err = errors.New("ProvisionedThroughputExceededException")
 			}
 			r.h.Ledger = l
-			var emf strings.Builder
-			r.h.Recorder.Metrics = &emf
 			pool := r.fake.AddPool("p", nil, compliantMFA)
 			r.fake.AddUser(pool, "jane", cognitofake.User{MFASettings: []string{totp}, Preferred: totp})
 			retry := r.handle(t, batch(signedIn(pool, "jane"), signedIn(pool, "jane"), msg(signinmsg.PreAuthentication, pool, "jane")))
 			if want := map[bool][]string{true: {"m0"}}[fail]; !slices.Equal(retry, want) {
 				t.Errorf("retry %v, want %v", retry, want)
 			}
-			if got := strings.Contains(emf.String(), `"CoverageLedgerWriteFailed":1`); got != fail {
-				t.Errorf("failure counted %v: %s", got, emf.String())
+			if got := strings.Contains(r.emf.String(), `"CoverageLedgerWriteFailed":1`); got != fail {
+				t.Errorf("failure counted %v: %s", got, r.emf.String())
 			}
 			if want := []string{pool + "/sub-jane/[softwareToken]"}; !slices.Equal(l.seen, want) {
 				t.Errorf("ledger saw %v, want %v", l.seen, want)
@@ -625,18 +637,16 @@ func TestAdaptivePoolUsersLeftAlone(t *testing.T) {
 // window of the policy in force at the write.
 func TestLedgerBelievesCognito(t *testing.T) {
 	r := newRig(t, `{"users":{"preferSoftwareToken":false,"coverageWindowDays":30}}`)
-	l := &windowLedger{}
+	l := &recordingLedger{}
 	r.h.Ledger = l
-	var emf strings.Builder
-	r.h.Recorder.Metrics = &emf
 	now := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
 	r.h.Now = func() time.Time { return now }
 	pool := r.fake.AddPool("p", nil, compliantMFA)
 	r.fake.AddUser(pool, "mfa-user", cognitofake.User{MFASettings: []string{totp}, Preferred: totp, Sub: "real-sub"})
 	forged := signinmsg.New(pool, "mfa-user", "made-up-sub", signinmsg.PostAuthentication, now, "123456789012", "us-east-1")
 	future := signinmsg.New(pool, "mfa-user", "real-sub", signinmsg.PostAuthentication, time.Date(2999, 1, 1, 0, 0, 0, 0, time.UTC), "123456789012", "us-east-1")
-	if retry := r.handle(t, batch(forged)); retry != nil || len(l.items) != 0 || !strings.Contains(emf.String(), `"SignInMessagesRefused":1`) {
-		t.Errorf("forged sub: retry %v, items %v, metrics %s", retry, l.items, emf.String())
+	if retry := r.handle(t, batch(forged)); retry != nil || len(l.items) != 0 || !strings.Contains(r.emf.String(), `"SignInMessagesRefused":1`) {
+		t.Errorf("forged sub: retry %v, items %v, metrics %s", retry, l.items, r.emf.String())
 	}
 	r.handle(t, batch(future))
 	old := signinmsg.New(pool, "mfa-user", "", signinmsg.PostAuthentication, time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC), "123456789012", "us-east-1")
@@ -654,10 +664,8 @@ func TestLedgerBelievesCognito(t *testing.T) {
 // shares its outcome, and nothing returns to the queue.
 func TestForgedMessagesDoNotHideTheRealOne(t *testing.T) {
 	r := newRig(t, `{"users":{"preferSoftwareToken":false}}`)
-	l := &windowLedger{}
+	l := &recordingLedger{}
 	r.h.Ledger = l
-	var emf strings.Builder
-	r.h.Recorder.Metrics = &emf
 	now := time.Now()
 	pool := r.fake.AddPool("p", nil, compliantMFA)
 	r.fake.AddUser(pool, "mfa-user", cognitofake.User{MFASettings: []string{totp}, Preferred: totp, Sub: "real-sub"})
@@ -668,7 +676,7 @@ func TestForgedMessagesDoNotHideTheRealOne(t *testing.T) {
 	if retry := r.handle(t, batch(msgs...)); retry != nil {
 		t.Errorf("returned to the queue: %v", retry)
 	}
-	if n := strings.Count(emf.String(), `"SignInMessagesRefused":1`); n != 2 || len(l.items) != 1 || l.items[0].sub != "real-sub" {
+	if n := strings.Count(r.emf.String(), `"SignInMessagesRefused":1`); n != 2 || len(l.items) != 1 || l.items[0].sub != "real-sub" {
 		t.Errorf("%d refusals, ledger items %+v; want 2 and the real sub once", n, l.items)
 	}
 	if got := r.fake.Calls("AdminGetUser"); got != 3 {
@@ -682,8 +690,6 @@ func TestForgedMessagesDoNotHideTheRealOne(t *testing.T) {
 func TestForeignMessagesIgnored(t *testing.T) {
 	r := newRig(t, "")
 	r.h.Region = "us-east-1"
-	var emf strings.Builder
-	r.h.Recorder.Metrics = &emf
 	pool := r.fake.AddPool("p", nil, cognitofake.MFA{MfaConfiguration: "OFF"})
 	for _, m := range []signinmsg.Message{
 		signinmsg.New(pool, "u", "sub-u", signinmsg.PostAuthentication, time.Now(), "123456789012", "eu-west-1"),
@@ -693,21 +699,7 @@ func TestForeignMessagesIgnored(t *testing.T) {
 			t.Errorf("retry %v", retry)
 		}
 	}
-	if calls := r.fake.Calls("GetUserPoolMfaConfig"); calls != 0 || len(r.bus.Received) != 0 || strings.Count(emf.String(), `"SignInMessagesIgnored":1`) != 2 {
-		t.Errorf("%d reads, %d events, metrics %s", calls, len(r.bus.Received), emf.String())
+	if calls := r.fake.Calls("GetUserPoolMfaConfig"); calls != 0 || len(r.bus.Received) != 0 || strings.Count(r.emf.String(), `"SignInMessagesIgnored":1`) != 2 {
+		t.Errorf("%d reads, %d events, metrics %s", calls, len(r.bus.Received), r.emf.String())
 	}
-}
-
-type ledgerItem struct {
-	sub    string
-	seen   time.Time
-	window time.Duration
-}
-
-// windowLedger records what each write says.
-type windowLedger struct{ items []ledgerItem }
-
-func (l *windowLedger) Record(_ context.Context, _, sub string, _ policy.UserMFA, seen time.Time, window time.Duration) error {
-	l.items = append(l.items, ledgerItem{sub, seen, window})
-	return nil
 }
