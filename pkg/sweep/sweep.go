@@ -21,6 +21,7 @@ import (
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/policy"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/quota"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/reconcile"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/setup"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/tagging"
 )
 
@@ -230,13 +231,11 @@ func (s *Sweeper) RunIn(ctx context.Context, account, region, execution string, 
 	pol := s.Reconciler.CurrentPolicy()
 	rep := Report{Summary: Summary{EnforcerVersion: findings.EnforcerVersion, Account: account, Region: region, Mode: pol.Mode, Policy: pol.Origin}, Pools: []PoolReport{}}
 	stopAt := time.Time{}
-	workCtx := ctx
 	if dl, ok := ctx.Deadline(); ok {
 		stopAt = dl.Add(-s.StopMargin)
-		var cancel context.CancelFunc
-		workCtx, cancel = context.WithDeadline(ctx, dl.Add(-s.FinishMargin))
-		defer cancel()
 	}
+	workCtx, cancel := setup.Work(ctx, s.FinishMargin)
+	defer cancel()
 	before := s.Calls()
 	limits := s.Limits.refresh(workCtx, s.Reconciler.Gateway(), from == nil)
 	s.noteLedger(&next)
