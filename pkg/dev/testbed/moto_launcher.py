@@ -352,6 +352,30 @@ CognitoIdpResponse.update_user_pool = _update_user_pool
 CognitoIdpResponse.describe_user_pool = _describe_user_pool_as_stored
 
 
+# --- SQS FIFO: one receiver per message group ------------------------------------
+# AWS: "When you receive a message with a message group ID, no more messages for
+# the same message group ID are returned unless you delete the message or it
+# becomes visible" (Amazon SQS Developer Guide, FIFO queue logic). moto 5.2
+# reads the groups in flight before it marks what it returns, with no lock, so
+# two ReceiveMessage calls at the same moment on the threaded server can both
+# take messages of one group. This makes each receive one step, as in SQS (the
+# tests never long-poll, which would hold the lock for its wait).
+import threading
+
+from moto.sqs.models import SQSBackend
+
+_receive_lock = threading.Lock()
+_moto_receive_message = SQSBackend.receive_message
+
+
+def _receive_message(self, *args, **kwargs):
+    with _receive_lock:
+        return _moto_receive_message(self, *args, **kwargs)
+
+
+SQSBackend.receive_message = _receive_message
+
+
 # --- Request-rate quotas ---------------------------------------------------------
 # AWS answers TooManyRequestsException once an account's calls of one quota
 # category pass its rate per second (Cognito Developer Guide, "Quotas in Amazon
