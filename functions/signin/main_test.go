@@ -44,17 +44,6 @@ func batchFor(t *testing.T, m *testbed.Moto, pool, user string) []byte {
 	return raw
 }
 
-// sqsBatch is the SQS event delivering ms, message IDs m0, m1, ...
-func sqsBatch(ms ...signinmsg.Message) []byte {
-	var ev events.SQSEvent
-	for i, m := range ms {
-		body, _ := json.Marshal(m)
-		ev.Records = append(ev.Records, events.SQSMessage{MessageId: fmt.Sprintf("m%d", i), Body: string(body), EventSource: "aws:sqs"})
-	}
-	batch, _ := json.Marshal(ev)
-	return batch
-}
-
 // sample is events/signin-sqs-batch.json as it is, for a pool and user
 // moto does not hold.
 func sample(t *testing.T, pool, user string) []byte {
@@ -473,7 +462,7 @@ func TestHangingCallReturnsMessages(t *testing.T) {
 	for i := range 10 {
 		msgs = append(msgs, signinmsg.New(pool, fmt.Sprintf("user-%d", i), "", signinmsg.PostAuthentication, time.Now(), testbed.Account, testbed.Region))
 	}
-	batch := sqsBatch(msgs...)
+	batch := testbed.SQSBatch(msgs...)
 	rt := localinvoke.StartForTest(t, root, name, nil, proxy.Env())
 	// A short deadline: the work stops half the 10 s margin before it.
 	rt.SetTimeout(12 * time.Second)
@@ -503,7 +492,7 @@ func TestForeignMessagesIgnoredByTheBootstrap(t *testing.T) {
 	}
 	pool := smsPreferringUsers(t, m, nil, "jane")
 	sub := subOf(t, m, pool, "jane")
-	batch := sqsBatch(
+	batch := testbed.SQSBatch(
 		signinmsg.New(pool, "jane", sub, signinmsg.PostAuthentication, time.Now(), "999999999999", testbed.Region),
 		signinmsg.New(pool, "jane", sub, signinmsg.PostAuthentication, time.Now(), testbed.Account, "eu-west-1"),
 		signinmsg.New("eu-west-1_"+strings.TrimPrefix(pool, testbed.Region+"_"), "jane", sub, signinmsg.PostAuthentication, time.Now(), testbed.Account, testbed.Region),

@@ -520,15 +520,7 @@ func TestSweepFunctionAdaptive(t *testing.T) {
 func TestSweepFunctionTodaysCognito(t *testing.T) {
 	m := own(t)
 	ctx := context.Background()
-	specs := []testbed.PoolSpec{
-		{Name: "eums-sweep", Level: "OPTIONAL", Factors: []policy.Factor{policy.SoftwareToken, policy.SMS}, EUMS: true},
-		{Name: "sns-sweep", Level: "OPTIONAL", Factors: []policy.Factor{policy.SoftwareToken, policy.SMS}},
-	}
-	ids, err := m.Seed(ctx, specs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	before, err := m.SMSBlocks(ctx, ids...)
+	ids, before, err := m.SMSPools(ctx, "-sweep")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -551,9 +543,9 @@ func TestSweepFunctionTodaysCognito(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i, id := range ids {
+	for _, id := range ids {
 		if after[id] != before[id] || !strings.Contains(before[ids[0]], `"EumsSms"`) {
-			t.Errorf("%s: SMS block changed by the sweep:\nbefore %s\nafter  %s", specs[i].Name, before[id], after[id])
+			t.Errorf("%s: SMS block changed by the sweep:\nbefore %s\nafter  %s", id, before[id], after[id])
 		}
 	}
 

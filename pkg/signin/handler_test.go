@@ -15,12 +15,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/cognito"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/dev/cognitofake"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/dev/fakes"
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/dev/testbed"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/findings"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/pace"
 	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/policy"
@@ -91,15 +91,7 @@ func signedIn(pool, user string) signinmsg.Message {
 }
 
 // batch is the SQS event delivering ms, message IDs m0, m1, ...
-func batch(ms ...signinmsg.Message) []byte {
-	var ev events.SQSEvent
-	for i, m := range ms {
-		body, _ := json.Marshal(m)
-		ev.Records = append(ev.Records, events.SQSMessage{MessageId: fmt.Sprintf("m%d", i), Body: string(body), EventSource: "aws:sqs"})
-	}
-	raw, _ := json.Marshal(ev)
-	return raw
-}
+var batch = testbed.SQSBatch
 
 // handle runs one batch and returns the IDs of the messages to retry.
 func (r *rig) handle(t *testing.T, raw []byte) []string {

@@ -2,10 +2,15 @@ package testbed
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/cognito-mfa-enforcer/cognito-mfa-enforcer/pkg/signinmsg"
 )
 
 // Placeholders used by the samples in events/.
@@ -58,4 +63,16 @@ func (m *Moto) UserSub(ctx context.Context, poolID, user string) (string, error)
 		}
 	}
 	return "", fmt.Errorf("user %s of %s has no sub", user, poolID)
+}
+
+// SQSBatch is the SQS event delivering ms to the sign-in check, message
+// IDs m0, m1, ...
+func SQSBatch(ms ...signinmsg.Message) []byte {
+	var ev events.SQSEvent
+	for i, m := range ms {
+		body, _ := json.Marshal(m)
+		ev.Records = append(ev.Records, events.SQSMessage{MessageId: fmt.Sprintf("m%d", i), Body: string(body), EventSource: "aws:sqs"})
+	}
+	raw, _ := json.Marshal(ev)
+	return raw
 }

@@ -339,3 +339,16 @@ func (m *Moto) SMSBlocks(ctx context.Context, ids ...string) (map[string]string,
 	}
 	return out, nil
 }
+
+// SMSPools seeds two pools at OPTIONAL with TOTP and SMS, "eums"+suffix
+// sending SMS through AWS End User Messaging and "sns"+suffix through SNS,
+// and returns their IDs (in that order) and their SMS blocks as stored.
+func (m *Moto) SMSPools(ctx context.Context, suffix string) (ids []string, blocks map[string]string, err error) {
+	sms := []policy.Factor{policy.SoftwareToken, policy.SMS}
+	ids, err = m.Seed(ctx, []PoolSpec{{Name: "eums" + suffix, Level: "OPTIONAL", Factors: sms, EUMS: true}, {Name: "sns" + suffix, Level: "OPTIONAL", Factors: sms}})
+	if err != nil {
+		return nil, nil, err
+	}
+	blocks, err = m.SMSBlocks(ctx, ids...)
+	return ids, blocks, err
+}
